@@ -1,0 +1,180 @@
+"""One Plotly template and colour scheme for every chart; generic figure builders.
+
+Charts take plain numbers and arrays, never models or tensors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+
+TEMPLATE = "playground"
+FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=15, color="#1f2430")
+# Okabe-Ito: distinguishable with colour-blindness and on a washed-out projector.
+PALETTE = [
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+    "#999999",
+]
+NEGATIVE, POSITIVE = (
+    "#E69F00",
+    "#0072B2",
+)  # TF Playground's convention: orange -1 / class 0, blue +1 / class 1
+# Orange (-1) through white (0) to blue (+1), for decision surfaces and signed values.
+DIVERGING = [
+    [0.0, "#D98200"],
+    [0.25, "#F3C27A"],
+    [0.5, "#F7F7F7"],
+    [0.75, "#8FBFE0"],
+    [1.0, "#0B5EA8"],
+]
+SEQUENTIAL = "Viridis"
+MAX_POINTS_PER_LINE = 600
+
+pio.templates[TEMPLATE] = go.layout.Template(
+    layout=dict(
+        font=FONT,
+        colorway=PALETTE,
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        margin=dict(l=60, r=20, t=50, b=50),
+        title=dict(font=dict(size=18), x=0.0, xanchor="left"),
+        xaxis=dict(
+            showgrid=True,
+            gridcolor="#e6e6e6",
+            zeroline=False,
+            linecolor="#888",
+            ticks="outside",
+        ),
+        yaxis=dict(
+            showgrid=True,
+            gridcolor="#e6e6e6",
+            zeroline=False,
+            linecolor="#888",
+            ticks="outside",
+        ),
+        legend=dict(
+            orientation="h",
+            yanchor="bottom",
+            y=1.0,
+            xanchor="right",
+            x=1.0,
+            font=dict(size=13),
+        ),
+        hoverlabel=dict(font_size=14),
+    )
+)
+
+
+def figure(
+    title: str, x_title: str, y_title: str, height: int = 320, log_y: bool = False
+) -> go.Figure:
+    """An empty figure in the house style with both axes labelled."""
+    fig = go.Figure()
+    fig.update_layout(
+        template=TEMPLATE,
+        title=title,
+        height=height,
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+    )
+    if log_y:
+        fig.update_yaxes(type="log", exponentformat="power")
+    return fig
+
+
+def downsample(xs, ys, limit: int = MAX_POINTS_PER_LINE):
+    """Keep at most `limit` points of a curve (every k-th plus the last), so payloads stay small."""
+    n = len(xs)
+    if n <= limit:
+        return list(xs), list(ys)
+    idx = list(range(0, n, int(np.ceil(n / limit))))
+    if idx[-1] != n - 1:
+        idx.append(n - 1)
+    return [xs[i] for i in idx], [ys[i] for i in idx]
+
+
+def line_figure(
+    series: dict[str, tuple[list, list]],
+    title: str,
+    x_title: str,
+    y_title: str,
+    log_y: bool = False,
+    height: int = 320,
+) -> go.Figure:
+    """One line per named (xs, ys) series."""
+    fig = figure(title, x_title, y_title, height, log_y)
+    for name, (xs, ys) in series.items():
+        xs, ys = downsample(xs, ys)
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name))
+    return fig
+
+
+def heatmap_figure(
+    z,
+    x,
+    y,
+    title: str,
+    x_title: str,
+    y_title: str,
+    colorbar: str,
+    height: int = 320,
+    **kw,
+) -> go.Figure:
+    """A heatmap with labelled axes and a titled colour bar."""
+    fig = figure(title, x_title, y_title, height)
+    fig.add_trace(
+        go.Heatmap(
+            z=z,
+            x=x,
+            y=y,
+            colorscale=kw.pop("colorscale", SEQUENTIAL),
+            colorbar=dict(title=colorbar),
+            **kw,
+        )
+    )
+    return fig
+
+
+def image_grid(
+    images: np.ndarray, cols: int = 8, pad: int = 1, scale: int = 4
+) -> np.ndarray:
+    """(N, H, W) floats -> one uint8 (rows*H, cols*W) mosaic, each tile min-max scaled, upscaled."""
+    images = np.asarray(images, dtype=np.float32)
+    n, h, w = images.shape
+    cols = max(1, min(cols, n))
+    rows = int(np.ceil(n / cols))
+    out = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad), 255, np.uint8)
+    for i, img in enumerate(images):
+        lo, hi = float(img.min()), float(img.max())
+        tile = (img - lo) / (hi - lo) if hi > lo else np.zeros_like(img)
+        r, c = divmod(i, cols)
+        out[
+            pad + r * (h + pad) : pad + r * (h + pad) + h,
+            pad + c * (w + pad) : pad + c * (w + pad) + w,
+        ] = (255 - tile * 255).astype(np.uint8)
+    return np.kron(out, np.ones((scale, scale), np.uint8)) if scale > 1 else out
+
+
+def image_figure(
+    mosaic: np.ndarray, title: str, height: int | None = None
+) -> go.Figure:
+    """A uint8 grey or RGB mosaic as one image trace (one small payload), axes hidden."""
+    rgb = np.repeat(mosaic[..., None], 3, 2) if mosaic.ndim == 2 else mosaic
+    fig = go.Figure(go.Image(z=rgb, hoverinfo="skip"))
+    fig.update_layout(
+        template=TEMPLATE,
+        title=title,
+        height=height or min(600, 80 + rgb.shape[0]),
+        margin=dict(l=10, r=10, t=50, b=10),
+    )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig

@@ -1,0 +1,116 @@
+"""The input plane: the model's decision surface (or regression surface) with the data points."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from core.charts.base import DIVERGING, NEGATIVE, PALETTE, POSITIVE, TEMPLATE
+
+
+def _class_colors(n: int) -> list[str]:
+    return [NEGATIVE, POSITIVE] if n == 2 else PALETTE[:n]
+
+
+def _hex_rgb(color: str) -> np.ndarray:
+    return np.array([int(color[i : i + 2], 16) for i in (1, 3, 5)], np.float32)
+
+
+def _points(fig, pts, labels, task, n_classes, name, test: bool):
+    if pts is None or len(pts) == 0:
+        return
+    marker = dict(
+        size=8 if not test else 9,
+        line=dict(width=1.2, color="white" if not test else "black"),
+    )
+    if test:
+        marker["symbol"] = "diamond"
+    if task == "regression":
+        fig.add_trace(
+            go.Scatter(
+                x=pts[:, 0],
+                y=pts[:, 1],
+                mode="markers",
+                name=name,
+                marker=marker
+                | dict(color=labels, colorscale=DIVERGING, cmin=-1, cmax=1),
+            )
+        )
+        return
+    colors = _class_colors(n_classes)
+    for k in range(n_classes):
+        sel = labels == k
+        if sel.any():
+            label = f"{name}: class {k}"
+            fig.add_trace(
+                go.Scatter(
+                    x=pts[sel, 0],
+                    y=pts[sel, 1],
+                    mode="markers",
+                    name=label,
+                    marker=marker | dict(color=colors[k]),
+                )
+            )
+
+
+def decision_figure(
+    grid: dict,
+    train: tuple,
+    test: tuple | None,
+    task: str,
+    n_classes: int,
+    title: str = "Decision surface",
+    height: int = 520,
+) -> go.Figure:
+    """Model output over [-6, 6]^2 behind the training points (and test points when given).
+
+    train/test are (points (N, 2), labels (N,)): class indices, or values in [-1, 1] for regression.
+    """
+    xs, ys = grid["xs"], grid["ys"]
+    fig = go.Figure()
+    if "probs" in grid:
+        colors = np.stack([_hex_rgb(c) for c in _class_colors(n_classes)])  # (K, 3)
+        probs = grid["probs"]  # (n, n, K)
+        rgb = probs @ colors
+        confidence = probs.max(-1, keepdims=True)
+        # Uncertain regions fade to white, so the boundary reads at a glance.
+        rgb = 255 - (255 - rgb) * (0.25 + 0.5 * confidence)
+        step = float(xs[1] - xs[0])
+        fig.add_trace(
+            go.Image(
+                z=rgb.astype(np.uint8),
+                x0=float(xs[0]),
+                dx=step,
+                y0=float(ys[0]),
+                dy=step,
+                hoverinfo="skip",
+            )
+        )
+    else:
+        lo, hi = grid["range"]
+        fig.add_trace(
+            go.Heatmap(
+                z=grid["value"],
+                x=xs,
+                y=ys,
+                zmin=lo,
+                zmax=hi,
+                colorscale=DIVERGING,
+                hoverinfo="skip",
+                colorbar=dict(
+                    title=dict(text=grid["label"], side="right"), thickness=14, len=0.8
+                ),
+            )
+        )
+    _points(fig, *train, task, n_classes, "train", test=False)
+    if test is not None:
+        _points(fig, *test, task, n_classes, "test", test=True)
+    lim = float(xs[-1])
+    fig.update_layout(
+        template=TEMPLATE, title=title, height=height, showlegend=task != "regression"
+    )
+    fig.update_xaxes(title="x1", range=[-lim, lim], showgrid=False, constrain="domain")
+    fig.update_yaxes(
+        title="x2", range=[-lim, lim], showgrid=False, scaleanchor="x", autorange=False
+    )
+    return fig

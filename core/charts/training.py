@@ -1,0 +1,95 @@
+"""Training curves: loss, accuracy, per-layer gradient norms, learning rate."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from core.charts.base import PALETTE, downsample, figure, line_figure
+
+LOSS_LABELS = {"train_loss": "train", "val_loss": "test", "loss": "train (batch mean)"}
+
+
+def series(history: list[dict], key: str) -> tuple[list, list]:
+    """(epochs, values) of one scalar metric over the history (records that have it)."""
+    pts = [(r["epoch"], r[key]) for r in history if key in r and r[key] is not None]
+    return [p[0] for p in pts], [p[1] for p in pts]
+
+
+def loss_figure(
+    history: list[dict], title: str = "Loss", val_label: str = "test", height: int = 320
+) -> go.Figure:
+    """Train and validation loss per epoch (log scale)."""
+    lines = {
+        "train": series(history, "train_loss"),
+        val_label: series(history, "val_loss"),
+    }
+    lines = {k: v for k, v in lines.items() if v[0]}
+    fig = line_figure(
+        lines, title, "epoch", "loss (log scale)", log_y=True, height=height
+    )
+    return fig
+
+
+def accuracy_figure(
+    history: list[dict],
+    title: str = "Accuracy",
+    val_label: str = "test",
+    height: int = 320,
+) -> go.Figure:
+    """Train and validation accuracy per epoch, in percent."""
+    lines = {}
+    for key, name in (("train_accuracy", "train"), ("val_accuracy", val_label)):
+        xs, ys = series(history, key)
+        if xs:
+            lines[name] = (xs, [100 * y for y in ys])
+    fig = line_figure(lines, title, "epoch", "accuracy (%)", height=height)
+    fig.update_yaxes(range=[0, 101])
+    return fig
+
+
+def layer_colors(n: int) -> list[str]:
+    """n colours from input (dark purple) to output (yellow), so depth reads as colour."""
+    from plotly.colors import sample_colorscale
+
+    return sample_colorscale("Viridis", [i / max(1, n - 1) * 0.9 for i in range(n)])
+
+
+def grad_norm_figure(
+    history: list[dict], title: str = "Gradient norm per layer", height: int = 320
+) -> go.Figure:
+    """‖∂L/∂W‖₂ of each weight layer per epoch (mean over the epoch's batches), log scale."""
+    recs = [r for r in history if r.get("grad_norm")]
+    fig = figure(title, "epoch", "‖∂L/∂W‖₂ (log scale)", height, log_y=True)
+    if not recs:
+        return fig
+    names = list(recs[-1]["grad_norm"])
+    for name, color in zip(names, layer_colors(len(names))):
+        xs = [r["epoch"] for r in recs]
+        ys = [max(r["grad_norm"].get(name, 0.0), 1e-30) for r in recs]
+        xs, ys = downsample(xs, ys)
+        fig.add_trace(
+            go.Scatter(x=xs, y=ys, mode="lines", name=name, line=dict(color=color))
+        )
+    return fig
+
+
+def lr_figure(
+    epochs: list[float],
+    lrs: list[float],
+    current: float | None = None,
+    title: str = "Learning rate schedule",
+    height: int = 260,
+) -> go.Figure:
+    """The LR over the run (from the real torch scheduler), with a marker at the current epoch."""
+    fig = figure(title, "epoch", "learning rate", height)
+    fig.add_trace(
+        go.Scatter(
+            x=epochs, y=lrs, mode="lines", name="lr", line=dict(color=PALETTE[0])
+        )
+    )
+    if current is not None:
+        fig.add_vline(
+            x=current, line=dict(color=PALETTE[5], dash="dash"), annotation_text="now"
+        )
+    fig.update_layout(showlegend=False)
+    return fig

@@ -1,0 +1,450 @@
+"""The Trainer: builds data and model from a Spec and runs one optimiser step at a time.
+
+One training loop for every family. A family changes what one step does (`_train_step`) and
+how it evaluates (`_evaluate`) by subclassing; batching, probes, schedules, divergence,
+early stopping and the history stay here.
+
+Probe points, in the order they run within a step (names follow Lightning's hooks):
+  after_backward(trainer)  gradients of this batch are in .grad, not yet clipped
+  after_step(trainer)      the optimiser has updated the weights
+  on_epoch_end(trainer)    returns metrics merged into the epoch's record
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from core.registry import DATASETS, OPTIMIZERS
+from core.spec import Spec, SpecError, resolved_loss, validate
+
+# Model initialisation uses torch's global generator; jobs in other threads must not interleave.
+SEED_LOCK = threading.Lock()
+
+# Fields a paused run can change without rebuilding the network.
+LIVE_FIELDS = (
+    "train.lr",
+    "train.l1",
+    "train.l2",
+    "train.clip",
+    "train.early_stop",
+    "train.epochs",
+)
+
+
+class Diverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass
+class StepResult:
+    step: int
+    epoch: int
+    loss: float
+    lr: float
+    metrics: dict = field(
+        default_factory=dict
+    )  # the epoch record when this step closed an epoch
+
+
+class Probe:
+    """Base probe: every hook does nothing; override only what you need."""
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        pass
+
+    def after_backward(self, trainer: Trainer) -> None:
+        pass
+
+    def after_step(self, trainer: Trainer) -> None:
+        pass
+
+    def on_epoch_end(self, trainer: Trainer) -> dict:
+        return {}
+
+
+def resolve_device(spec: Spec) -> torch.device:
+    """'auto' picks CUDA for convolutional and image models when present, else the CPU.
+
+    Small MLPs step faster on a CPU than on a GPU (kernel launches dominate), see DESIGN.md.
+    """
+    want = spec.train.device
+    if want == "cuda":
+        if not torch.cuda.is_available():
+            raise SpecError(
+                "train.device",
+                want,
+                "CUDA is not available on this machine; use auto or cpu",
+            )
+        return torch.device("cuda")
+    if want == "auto" and torch.cuda.is_available():
+        image = (
+            spec.model.family == "cnn" or DATASETS[spec.data.name].kind == "gan_image"
+        )
+        if image:
+            return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def make_optimizer(params, name: str, train) -> torch.optim.Optimizer:
+    """A torch.optim optimiser from the registry."""
+    return OPTIMIZERS[name].make(params, train)
+
+
+def make_scheduler(optimizer, train, steps_per_epoch: int):
+    """The spec's LR schedule as a torch.optim.lr_scheduler, stepped once per optimiser step."""
+    name = train.schedule
+    total = max(1, train.epochs * steps_per_epoch)
+    S = torch.optim.lr_scheduler
+    if name == "constant":
+        return None
+    if name == "step":
+        return S.StepLR(
+            optimizer, step_size=train.step_size * steps_per_epoch, gamma=train.gamma
+        )
+    if name == "exponential":
+        # gamma is per epoch; per step that is its steps_per_epoch-th root.
+        return S.ExponentialLR(optimizer, gamma=train.gamma ** (1.0 / steps_per_epoch))
+    if name == "cosine":
+        return S.CosineAnnealingLR(optimizer, T_max=total)
+    if name == "warmup_cosine":
+        warm = min(total - 1, train.warmup * steps_per_epoch)
+        if warm <= 0:
+            return S.CosineAnnealingLR(optimizer, T_max=total)
+        return S.SequentialLR(
+            optimizer,
+            [
+                S.LinearLR(
+                    optimizer, start_factor=0.01, end_factor=1.0, total_iters=warm
+                ),
+                S.CosineAnnealingLR(optimizer, T_max=total - warm),
+            ],
+            milestones=[warm],
+        )
+    if name == "onecycle":
+        pct = min(0.9, max(0.05, train.warmup / max(1, train.epochs)))
+        return S.OneCycleLR(
+            optimizer, max_lr=train.lr, total_steps=total + 1, pct_start=pct
+        )
+    raise SpecError("train.schedule", name, "unknown schedule")
+
+
+def schedule_preview(
+    train, steps_per_epoch: int, max_points: int = 400
+) -> tuple[list[float], list[float]]:
+    """(epochs, lrs) of the schedule over the whole run, from the real torch scheduler, subsampled."""
+    param = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([param], lr=train.lr)
+    total = max(1, train.epochs * steps_per_epoch)
+    if train.schedule == "onecycle":
+        opt = torch.optim.SGD([param], lr=train.lr, momentum=0.9)
+    sched = make_scheduler(opt, train, steps_per_epoch)
+    every = max(1, total // max_points)
+    xs, ys = [], []
+    for s in range(total):
+        if s % every == 0:
+            xs.append(s / steps_per_epoch)
+            ys.append(opt.param_groups[0]["lr"])
+        if sched is not None:
+            opt.step()
+            sched.step()
+    return xs, ys
+
+
+def needs_rebuild(old: Spec, new: Spec) -> bool:
+    """True when going from old to new changes more than the live training fields."""
+    from core.spec import to_query
+
+    a, b = to_query(old), to_query(new)
+    changed = {k for k in set(a) | set(b) if a.get(k) != b.get(k)}
+    return bool(changed - set(LIVE_FIELDS))
+
+
+class Trainer:
+    """Data + model + optimiser for one Spec; `step()` runs one optimiser step."""
+
+    def __init__(
+        self,
+        spec: Spec,
+        probes: list[Probe] | None = None,
+        device: torch.device | None = None,
+    ):
+        self.spec = validate(spec)
+        self.device = device or resolve_device(spec)
+        self.probes = list(probes or [])
+        self.step_count = 0
+        self.epoch = 0
+        self.history: list[dict] = []  # one record per epoch: see docs/metrics.md
+        self.done = False
+        self.status = "ready"  # ready, done, diverged, early_stopped
+        self.message = ""
+        self._batch_in_epoch = 0
+        self._epoch_losses: list[float] = []
+        self._order: torch.Tensor | None = None
+        self._best_val = math.inf
+        self._best_epoch = 0
+        self._build()
+        for p in self.probes:
+            p.on_train_start(self)
+
+    # ------------------------------------------------------------------ family hooks
+    def _build(self) -> None:
+        """Build data, model, optimiser and scheduler (supervised families)."""
+        from core.data import make_dataset
+        from core.models import build_model
+
+        spec = self.spec
+        with SEED_LOCK:
+            torch.manual_seed(spec.seed)
+            self.data = make_dataset(spec)
+            self.model = build_model(spec).to(self.device)
+        self.loss_name = resolved_loss(spec)
+        self.data_gen = torch.Generator().manual_seed(spec.seed + 1)
+        self.n_train = len(self.data.x_train)
+        self.optimizer = make_optimizer(
+            self.model.parameters(), spec.train.optimizer, spec.train
+        )
+        self.scheduler = make_scheduler(
+            self.optimizer, spec.train, self.steps_per_epoch
+        )
+        self._to_device()
+
+    def _to_device(self) -> None:
+        d = self.data
+        for name in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
+            setattr(d, name, getattr(d, name).to(self.device))
+
+    def _train_step(self, xb: torch.Tensor, yb: torch.Tensor) -> float:
+        """Forward, backward, probes, clip, optimiser step; returns the batch's data loss."""
+        self.model.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        out = self.model(xb)
+        loss = self.loss_fn(out, yb)
+        self.check_finite(loss)
+        total = loss + self.penalty()
+        total.backward()
+        for p in self.probes:
+            p.after_backward(self)
+        if self.spec.train.clip > 0:
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.spec.train.clip)
+        self.optimizer.step()
+        for p in self.probes:
+            p.after_step(self)
+        return loss.detach()
+
+    def _evaluate(self) -> dict:
+        """Full-set loss (and accuracy for classifiers) on the training and validation sets."""
+        rec = {}
+        self.model.eval()
+        with torch.no_grad():
+            for split, x, y in (
+                ("train", self.data.x_train, self.data.y_train),
+                ("val", self.data.x_val, self.data.y_val),
+            ):
+                if len(x) == 0:
+                    continue
+                out = self.predict(x)
+                rec[f"{split}_loss"] = float(self.loss_fn(out, y))
+                if self.data.task != "regression":
+                    rec[f"{split}_accuracy"] = float(
+                        (self.classify(out) == self.class_of(y)).float().mean()
+                    )
+        self.model.train()
+        return rec
+
+    # ------------------------------------------------------------------ shared pieces
+    @property
+    def steps_per_epoch(self) -> int:
+        return max(1, math.ceil(self.n_train / self.spec.data.batch_size))
+
+    @property
+    def lr(self) -> float:
+        return self.optimizer.param_groups[0]["lr"]
+
+    def loss_fn(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The spec's data loss (mean over the batch)."""
+        name = self.loss_name
+        if name == "ce":
+            return F.cross_entropy(out, y)
+        if name == "bce":
+            return F.binary_cross_entropy_with_logits(out, y)
+        if name == "half_mse":
+            return 0.5 * F.mse_loss(out, y)
+        return F.mse_loss(out, y)
+
+    def penalty(self) -> torch.Tensor | float:
+        """L1 and L2 penalties on the weights (not biases): l1 * sum|w| + l2 * 0.5 * sum w^2."""
+        t = self.spec.train
+        if t.l1 == 0 and t.l2 == 0:
+            return 0.0
+        total = 0.0
+        for name, p in self.model.named_parameters():
+            if p.ndim < 2:
+                continue  # biases and norm scales are not regularised
+            if t.l1:
+                total = total + t.l1 * p.abs().sum()
+            if t.l2:
+                total = total + t.l2 * 0.5 * (p * p).sum()
+        return total
+
+    def predict(self, x: torch.Tensor, batch: int = 4096) -> torch.Tensor:
+        """Model outputs for x in eval mode, in chunks (no grad)."""
+        was_training = self.model.training
+        self.model.eval()
+        with torch.no_grad():
+            out = (
+                torch.cat(
+                    [self.model(x[i : i + batch]) for i in range(0, len(x), batch)]
+                )
+                if len(x)
+                else x
+            )
+        self.model.train(was_training)
+        return out
+
+    def classify(self, out: torch.Tensor) -> torch.Tensor:
+        """Outputs -> predicted class index."""
+        if self.loss_name == "ce":
+            return out.argmax(1)
+        threshold = 0.0  # logit 0 for BCE, output 0 for +-1 targets
+        return (out[:, 0] >= threshold).long()
+
+    def class_of(self, y: torch.Tensor) -> torch.Tensor:
+        """Targets -> class index."""
+        if y.ndim == 1:
+            return y
+        return (y[:, 0] > (0.5 if self.loss_name == "bce" else 0.0)).long()
+
+    def check_finite(self, loss: torch.Tensor) -> None:
+        if not torch.isfinite(loss):
+            raise Diverged(
+                f"diverged at step {self.step_count + 1}: the loss became {float(loss.detach())}"
+            )
+
+    def _next_batch(self):
+        if self._order is None:
+            self._order = torch.randperm(self.n_train, generator=self.data_gen)
+        bs = self.spec.data.batch_size
+        idx = self._order[
+            self._batch_in_epoch * bs : (self._batch_in_epoch + 1) * bs
+        ].to(self.device)
+        return self.data.x_train[idx], self.data.y_train[idx]
+
+    # ------------------------------------------------------------------ public API
+    def step(self) -> StepResult:
+        """One optimiser step on the next batch; closes the epoch after its last batch."""
+        if self.done:
+            return StepResult(self.step_count, self.epoch, math.nan, self.lr)
+        lr = self.lr
+        xb, yb = self._next_batch()
+        try:
+            loss = self._train_step(xb, yb)
+        except Diverged as e:
+            self.done, self.status, self.message = True, "diverged", str(e)
+            return StepResult(self.step_count, self.epoch, math.nan, lr)
+        self.step_count += 1
+        self._batch_in_epoch += 1
+        self._epoch_losses.append(loss)
+        if self.scheduler is not None:
+            self.scheduler.step()
+        result = StepResult(self.step_count, self.epoch, math.nan, lr)
+        if self._batch_in_epoch >= self.steps_per_epoch:
+            result.metrics = self._end_epoch(lr)
+            result.loss = result.metrics["loss"]
+        return result
+
+    def run_epoch(self) -> dict:
+        """Steps until the current epoch closes; returns its record (empty if training stopped)."""
+        while not self.done:
+            r = self.step()
+            if r.metrics:
+                return r.metrics
+        return {}
+
+    def _end_epoch(self, lr: float) -> dict:
+        self.epoch += 1
+        mean_loss = float(
+            torch.stack([torch.as_tensor(v) for v in self._epoch_losses]).mean()
+        )
+        self._epoch_losses, self._batch_in_epoch, self._order = [], 0, None
+        rec = {
+            "step": self.step_count,
+            "epoch": self.epoch,
+            "loss": mean_loss,
+            "lr": lr,
+        }
+        rec.update(self._evaluate())
+        for p in self.probes:
+            rec.update(p.on_epoch_end(self))
+        bad = [
+            k
+            for k in ("loss", "train_loss", "val_loss")
+            if k in rec and not math.isfinite(rec[k])
+        ]
+        self.history.append(rec)
+        if bad:
+            self.done, self.status = True, "diverged"
+            self.message = (
+                f"diverged at step {self.step_count}: {bad[0]} became {rec[bad[0]]}"
+            )
+        elif self.epoch >= self.spec.train.epochs:
+            self.done, self.status, self.message = (
+                True,
+                "done",
+                f"finished {self.epoch} epochs",
+            )
+        else:
+            self._early_stop(rec)
+        return rec
+
+    def _early_stop(self, rec: dict) -> None:
+        patience = self.spec.train.early_stop
+        val = rec.get("val_loss")
+        if val is None:
+            return
+        if val < self._best_val:
+            self._best_val, self._best_epoch = val, self.epoch
+        elif patience and self.epoch - self._best_epoch >= patience:
+            self.done, self.status = True, "early_stopped"
+            self.message = (
+                f"early stop at epoch {self.epoch}: validation loss has not improved for {patience} epochs "
+                f"(best {self._best_val:.4f} at epoch {self._best_epoch})"
+            )
+
+    def apply_live(self, spec: Spec) -> None:
+        """Take the live fields (LR, L1, L2, clipping, patience, epochs) of `spec`; weights are kept."""
+        validate(spec)
+        old_lr, self.spec = self.spec.train.lr, spec
+        if spec.train.lr != old_lr:
+            for g in self.optimizer.param_groups:
+                g["lr"] = spec.train.lr
+                g["initial_lr"] = spec.train.lr
+            if self.scheduler is not None:
+                # Rebuild the schedule for the new peak LR and bring it to the current step.
+                self.scheduler = make_scheduler(
+                    self.optimizer, spec.train, self.steps_per_epoch
+                )
+                for _ in range(self.step_count):
+                    self.scheduler.step()
+        if self.done and self.status == "done" and self.epoch < spec.train.epochs:
+            self.done, self.status, self.message = False, "ready", ""
+        if self.status == "early_stopped" and (
+            not spec.train.early_stop
+            or spec.train.early_stop > self.epoch - self._best_epoch
+        ):
+            self.done, self.status, self.message = False, "ready", ""
+
+
+def make_trainer(spec: Spec, probes: list[Probe] | None = None, device=None) -> Trainer:
+    """The Trainer for the spec's family (GANs get theirs)."""
+    kind = DATASETS[spec.data.name].kind
+    if kind in ("gan", "gan_image"):
+        from core.gan import GanTrainer
+
+        return GanTrainer(spec, probes, device)
+    return Trainer(spec, probes, device)

@@ -1,0 +1,110 @@
+"""What we measure from the real model: gradient norms, decision grids.
+
+Probes return floats and NumPy arrays, so charts and tests never touch tensors. Probes only read:
+with probes on or off, the same seed gives the same losses.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from core.engine import Probe
+
+
+def weight_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """(name, module) of every weight layer from input to output.
+
+    Models name their layers with `named_layers()`; otherwise Linear/Conv modules are numbered.
+    """
+    if hasattr(model, "named_layers"):
+        return model.named_layers()
+    found = [
+        m
+        for m in model.modules()
+        if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))
+    ]
+    return [(f"layer{i + 1}", m) for i, m in enumerate(found)]
+
+
+class GradNormProbe(Probe):
+    """L2 norm of each weight layer's gradient, read after backward (before clipping).
+
+    `last` holds the values of the latest step; the epoch record gets `grad_norm`, the mean over
+    the epoch's steps, as {layer name: norm} ordered from input to output.
+    """
+
+    def __init__(self):
+        self.last: dict[str, float] = {}
+        self._sum: torch.Tensor | None = None
+        self._steps = 0
+
+    def on_train_start(self, trainer):
+        self.layers = weight_layers(trainer.model)
+        self.names = [n for n, _ in self.layers]
+
+    def after_backward(self, trainer):
+        grads = [m.weight.grad for _, m in self.layers]
+        # One stacked tensor per step keeps the hot path free of per-layer host syncs.
+        norms = torch.stack(
+            [
+                torch.linalg.vector_norm(g)
+                if g is not None
+                else torch.zeros((), device=trainer.device)
+                for g in grads
+            ]
+        )
+        self._last_t = norms
+        self._sum = norms if self._sum is None else self._sum + norms
+        self._steps += 1
+
+    @property
+    def last_values(self) -> dict[str, float]:
+        """{layer: norm} of the most recent step."""
+        return dict(zip(self.names, self._last_t.tolist()))
+
+    def on_epoch_end(self, trainer) -> dict:
+        if self._sum is None:
+            return {}
+        mean = (self._sum / self._steps).tolist()
+        self._sum, self._steps = None, 0
+        return {"grad_norm": dict(zip(self.names, mean))}
+
+
+def default_probes() -> list[Probe]:
+    """The probes every page and the runner attach."""
+    return [GradNormProbe()]
+
+
+def decision_grid(trainer, n: int = 80, extent: float = 6.0) -> dict:
+    """The model's output over the input plane [-extent, extent]^2 on an n x n grid.
+
+    Returns xs, ys (n,), 'label' and either 'value' (n, n) with its 'range' (P(class 1) for
+    cross-entropy losses, the output clamped to [-1, 1] otherwise) or 'probs' (n, n, K) for K > 2.
+    """
+    from core.data import expand_features
+
+    xs = np.linspace(-extent, extent, n, dtype=np.float32)
+    gx, gy = np.meshgrid(xs, xs)  # row i has y = xs[i]
+    pts = np.stack([gx.ravel(), gy.ravel()], 1)
+    x = expand_features(pts, trainer.spec.data.features).to(trainer.device)
+    out = trainer.predict(x)
+    grid = {"xs": xs, "ys": xs}
+    loss = trainer.loss_name
+    if loss == "ce" and out.shape[1] > 2:
+        grid["probs"] = (
+            torch.softmax(out, 1).cpu().numpy().astype(np.float32).reshape(n, n, -1)
+        )
+        grid["label"] = "P(class)"
+    elif loss in ("ce", "bce"):
+        p = torch.softmax(out, 1)[:, 1] if loss == "ce" else torch.sigmoid(out[:, 0])
+        grid["value"], grid["range"], grid["label"] = (
+            p.cpu().numpy().reshape(n, n),
+            (0.0, 1.0),
+            "P(blue class)",
+        )
+    else:
+        grid["value"] = out[:, 0].clamp(-1, 1).cpu().numpy().reshape(n, n)
+        grid["range"], grid["label"] = (-1.0, 1.0), "network output"
+    return grid
