@@ -90,9 +90,7 @@ def cmd_run(args) -> int:
     t0 = time.perf_counter()
     written = 0
     try:
-        while not trainer.done and (
-            args.steps is None or trainer.step_count < args.steps
-        ):
+        while not trainer.done and (args.steps is None or trainer.step_count < args.steps):
             r = trainer.step()
             if r.metrics:
                 if out:
@@ -121,9 +119,7 @@ def cmd_run(args) -> int:
         "device": str(device),
     }
     summary |= {
-        k: v
-        for k, v in last.items()
-        if k in ("loss", "train_loss", "val_loss", "train_accuracy", "val_accuracy")
+        k: v for k, v in last.items() if k in ("loss", "train_loss", "val_loss", "train_accuracy", "val_accuracy")
     }
     store.finish_run(run_id, status, summary)
     print(json.dumps(summary))
@@ -134,9 +130,7 @@ def cmd_run(args) -> int:
 
 
 def main(argv=None) -> int:
-    parser = _Parser(
-        prog="python -m core", description="Deep-learning playground: headless runner"
-    )
+    parser = _Parser(prog="python -m core", description="Deep-learning playground: headless runner")
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("presets", help="list the lesson presets")
     run = sub.add_parser("run", help="train a preset or a spec JSON file")

@@ -47,9 +47,7 @@ class StepResult:
     epoch: int
     loss: float
     lr: float
-    metrics: dict = field(
-        default_factory=dict
-    )  # the epoch record when this step closed an epoch
+    metrics: dict = field(default_factory=dict)  # the epoch record when this step closed an epoch
 
 
 class Probe:
@@ -83,9 +81,7 @@ def resolve_device(spec: Spec) -> torch.device:
             )
         return torch.device("cuda")
     if want == "auto" and torch.cuda.is_available():
-        image = (
-            spec.model.family == "cnn" or DATASETS[spec.data.name].kind == "gan_image"
-        )
+        image = spec.model.family == "cnn" or DATASETS[spec.data.name].kind == "gan_image"
         if image:
             return torch.device("cuda")
     return torch.device("cpu")
@@ -104,9 +100,7 @@ def make_scheduler(optimizer, train, steps_per_epoch: int):
     if name == "constant":
         return None
     if name == "step":
-        return S.StepLR(
-            optimizer, step_size=train.step_size * steps_per_epoch, gamma=train.gamma
-        )
+        return S.StepLR(optimizer, step_size=train.step_size * steps_per_epoch, gamma=train.gamma)
     if name == "exponential":
         # gamma is per epoch; per step that is its steps_per_epoch-th root.
         return S.ExponentialLR(optimizer, gamma=train.gamma ** (1.0 / steps_per_epoch))
@@ -119,24 +113,18 @@ def make_scheduler(optimizer, train, steps_per_epoch: int):
         return S.SequentialLR(
             optimizer,
             [
-                S.LinearLR(
-                    optimizer, start_factor=0.01, end_factor=1.0, total_iters=warm
-                ),
+                S.LinearLR(optimizer, start_factor=0.01, end_factor=1.0, total_iters=warm),
                 S.CosineAnnealingLR(optimizer, T_max=total - warm),
             ],
             milestones=[warm],
         )
     if name == "onecycle":
         pct = min(0.9, max(0.05, train.warmup / max(1, train.epochs)))
-        return S.OneCycleLR(
-            optimizer, max_lr=train.lr, total_steps=total + 1, pct_start=pct
-        )
+        return S.OneCycleLR(optimizer, max_lr=train.lr, total_steps=total + 1, pct_start=pct)
     raise SpecError("train.schedule", name, "unknown schedule")
 
 
-def schedule_preview(
-    train, steps_per_epoch: int, max_points: int = 400
-) -> tuple[list[float], list[float]]:
+def schedule_preview(train, steps_per_epoch: int, max_points: int = 400) -> tuple[list[float], list[float]]:
     """(epochs, lrs) of the schedule over the whole run, from the real torch scheduler, subsampled."""
     param = torch.zeros(1, requires_grad=True)
     opt = torch.optim.SGD([param], lr=train.lr)
@@ -206,12 +194,8 @@ class Trainer:
         self.loss_name = resolved_loss(spec)
         self.data_gen = torch.Generator().manual_seed(spec.seed + 1)
         self.n_train = len(self.data.x_train)
-        self.optimizer = make_optimizer(
-            self.model.parameters(), spec.train.optimizer, spec.train
-        )
-        self.scheduler = make_scheduler(
-            self.optimizer, spec.train, self.steps_per_epoch
-        )
+        self.optimizer = make_optimizer(self.model.parameters(), spec.train.optimizer, spec.train)
+        self.scheduler = make_scheduler(self.optimizer, spec.train, self.steps_per_epoch)
         self._to_device()
 
     def _to_device(self) -> None:
@@ -251,9 +235,7 @@ class Trainer:
                 out = self.predict(x)
                 rec[f"{split}_loss"] = float(self.loss_fn(out, y))
                 if self.data.task != "regression":
-                    rec[f"{split}_accuracy"] = float(
-                        (self.classify(out) == self.class_of(y)).float().mean()
-                    )
+                    rec[f"{split}_accuracy"] = float((self.classify(out) == self.class_of(y)).float().mean())
         self.model.train()
         return rec
 
@@ -297,13 +279,7 @@ class Trainer:
         was_training = self.model.training
         self.model.eval()
         with torch.no_grad():
-            out = (
-                torch.cat(
-                    [self.model(x[i : i + batch]) for i in range(0, len(x), batch)]
-                )
-                if len(x)
-                else x
-            )
+            out = torch.cat([self.model(x[i : i + batch]) for i in range(0, len(x), batch)]) if len(x) else x
         self.model.train(was_training)
         return out
 
@@ -322,17 +298,13 @@ class Trainer:
 
     def check_finite(self, loss: torch.Tensor) -> None:
         if not torch.isfinite(loss):
-            raise Diverged(
-                f"diverged at step {self.step_count + 1}: the loss became {float(loss.detach())}"
-            )
+            raise Diverged(f"diverged at step {self.step_count + 1}: the loss became {float(loss.detach())}")
 
     def _next_batch(self):
         if self._order is None:
             self._order = torch.randperm(self.n_train, generator=self.data_gen)
         bs = self.spec.data.batch_size
-        idx = self._order[
-            self._batch_in_epoch * bs : (self._batch_in_epoch + 1) * bs
-        ].to(self.device)
+        idx = self._order[self._batch_in_epoch * bs : (self._batch_in_epoch + 1) * bs].to(self.device)
         return self.data.x_train[idx], self.data.y_train[idx]
 
     # ------------------------------------------------------------------ public API
@@ -368,9 +340,7 @@ class Trainer:
 
     def _end_epoch(self, lr: float) -> dict:
         self.epoch += 1
-        mean_loss = float(
-            torch.stack([torch.as_tensor(v) for v in self._epoch_losses]).mean()
-        )
+        mean_loss = float(torch.stack([torch.as_tensor(v) for v in self._epoch_losses]).mean())
         self._epoch_losses, self._batch_in_epoch, self._order = [], 0, None
         rec = {
             "step": self.step_count,
@@ -381,17 +351,11 @@ class Trainer:
         rec.update(self._evaluate())
         for p in self.probes:
             rec.update(p.on_epoch_end(self))
-        bad = [
-            k
-            for k in ("loss", "train_loss", "val_loss")
-            if k in rec and not math.isfinite(rec[k])
-        ]
+        bad = [k for k in ("loss", "train_loss", "val_loss") if k in rec and not math.isfinite(rec[k])]
         self.history.append(rec)
         if bad:
             self.done, self.status = True, "diverged"
-            self.message = (
-                f"diverged at step {self.step_count}: {bad[0]} became {rec[bad[0]]}"
-            )
+            self.message = f"diverged at step {self.step_count}: {bad[0]} became {rec[bad[0]]}"
         elif self.epoch >= self.spec.train.epochs:
             self.done, self.status, self.message = (
                 True,
@@ -426,16 +390,13 @@ class Trainer:
                 g["initial_lr"] = spec.train.lr
             if self.scheduler is not None:
                 # Rebuild the schedule for the new peak LR and bring it to the current step.
-                self.scheduler = make_scheduler(
-                    self.optimizer, spec.train, self.steps_per_epoch
-                )
+                self.scheduler = make_scheduler(self.optimizer, spec.train, self.steps_per_epoch)
                 for _ in range(self.step_count):
                     self.scheduler.step()
         if self.done and self.status == "done" and self.epoch < spec.train.epochs:
             self.done, self.status, self.message = False, "ready", ""
         if self.status == "early_stopped" and (
-            not spec.train.early_stop
-            or spec.train.early_stop > self.epoch - self._best_epoch
+            not spec.train.early_stop or spec.train.early_stop > self.epoch - self._best_epoch
         ):
             self.done, self.status, self.message = False, "ready", ""
 

@@ -21,9 +21,7 @@ from core.engine import Probe, Trainer, make_trainer
 from core.probes import default_probes
 from core.spec import Spec, to_dict
 
-ViewFn = Callable[
-    [Trainer], dict
-]  # trainer -> arrays for the charts (decision grid, samples, ...)
+ViewFn = Callable[[Trainer], dict]  # trainer -> arrays for the charts (decision grid, samples, ...)
 MIN_PUBLISH_S = 0.05  # at most ~20 redraw snapshots a second, whatever the speed
 
 
@@ -61,9 +59,7 @@ class Job:
         self._views = [self._compute_views(t) for t in self.trainers]
         self._version = 0
         self._unsaved: list[list[dict]] = [[] for _ in self.trainers]
-        self.run_ids = [
-            store.create_run(to_dict(s), source, title) if store else "" for s in specs
-        ]
+        self.run_ids = [store.create_run(to_dict(s), source, title) if store else "" for s in specs]
 
     # ------------------------------------------------------------------ events
     def play(self) -> str:
@@ -169,9 +165,7 @@ class Job:
 
     def _ensure_thread(self) -> None:
         if not self._alive():
-            self._thread = threading.Thread(
-                target=self._loop, name=f"job-{self.id}", daemon=True
-            )
+            self._thread = threading.Thread(target=self._loop, name=f"job-{self.id}", daemon=True)
             self._thread.start()
         self._wake.set()
 
@@ -202,17 +196,13 @@ class Job:
                 if since_publish >= self.speed or finished or idle:
                     wait = MIN_PUBLISH_S - (time.perf_counter() - last_publish)
                     if wait > 0 and not (finished or idle):
-                        self._wake.wait(
-                            wait
-                        )  # slow motion: never more than ~20 redraws a second
+                        self._wake.wait(wait)  # slow motion: never more than ~20 redraws a second
                         self._wake.clear()
                     self._publish()
                     since_publish, last_publish = 0, time.perf_counter()
                 if finished:
                     break
-        except (
-            Exception
-        ) as e:  # keep the history; show the message instead of a dead thread
+        except Exception as e:  # keep the history; show the message instead of a dead thread
             self.error = f"{type(e).__name__}: {e}"
             traceback.print_exc()
         finally:
@@ -240,9 +230,7 @@ class Job:
                 status = "stopped" if final and t.status == "ready" else t.status
                 last = t.history[-1] if t.history else {}
                 summary = {k: v for k, v in last.items() if isinstance(v, (int, float))}
-                self.store.finish_run(
-                    self.run_ids[i], status, summary | {"message": t.message}
-                )
+                self.store.finish_run(self.run_ids[i], status, summary | {"message": t.message})
             except Exception:  # a busy or broken store must not stop training
                 traceback.print_exc()
 
@@ -259,9 +247,7 @@ class JobManager:
         self._closed = threading.Event()
         # On a 2-core machine one intra-op thread per training thread keeps the server responsive.
         torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))
-        self._reaper = threading.Thread(
-            target=self._reap_loop, name="job-reaper", daemon=True
-        )
+        self._reaper = threading.Thread(target=self._reap_loop, name="job-reaper", daemon=True)
         self._reaper.start()
         atexit.register(self.stop_all)
 
@@ -297,9 +283,7 @@ class JobManager:
         """Stop and forget jobs unseen for idle_timeout seconds; returns their ids."""
         now = now or time.time()
         with self._lock:
-            stale = [
-                j for j in self.jobs.values() if now - j.last_seen > self.idle_timeout
-            ]
+            stale = [j for j in self.jobs.values() if now - j.last_seen > self.idle_timeout]
             for j in stale:
                 del self.jobs[j.id]
         for j in stale:

@@ -20,11 +20,7 @@ def weight_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
     """
     if hasattr(model, "named_layers"):
         return model.named_layers()
-    found = [
-        m
-        for m in model.modules()
-        if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))
-    ]
+    found = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))]
     return [(f"layer{i + 1}", m) for i, m in enumerate(found)]
 
 
@@ -48,12 +44,7 @@ class GradNormProbe(Probe):
         grads = [m.weight.grad for _, m in self.layers]
         # One stacked tensor per step keeps the hot path free of per-layer host syncs.
         norms = torch.stack(
-            [
-                torch.linalg.vector_norm(g)
-                if g is not None
-                else torch.zeros((), device=trainer.device)
-                for g in grads
-            ]
+            [torch.linalg.vector_norm(g) if g is not None else torch.zeros((), device=trainer.device) for g in grads]
         )
         self._last_t = norms
         self._sum = norms if self._sum is None else self._sum + norms
@@ -93,9 +84,7 @@ def decision_grid(trainer, n: int = 80, extent: float = 6.0) -> dict:
     grid = {"xs": xs, "ys": xs}
     loss = trainer.loss_name
     if loss == "ce" and out.shape[1] > 2:
-        grid["probs"] = (
-            torch.softmax(out, 1).cpu().numpy().astype(np.float32).reshape(n, n, -1)
-        )
+        grid["probs"] = torch.softmax(out, 1).cpu().numpy().astype(np.float32).reshape(n, n, -1)
         grid["label"] = "P(class)"
     elif loss in ("ce", "bce"):
         p = torch.softmax(out, 1)[:, 1] if loss == "ce" else torch.sigmoid(out[:, 0])

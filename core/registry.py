@@ -21,14 +21,10 @@ class Choice:
 
 # name -> module factory
 ACTIVATIONS = {
-    "sigmoid": Choice(
-        "Sigmoid", nn.Sigmoid, "squashes to (0, 1); derivative at most 0.25"
-    ),
+    "sigmoid": Choice("Sigmoid", nn.Sigmoid, "squashes to (0, 1); derivative at most 0.25"),
     "tanh": Choice("Tanh", nn.Tanh, "squashes to (-1, 1); derivative at most 1"),
     "relu": Choice("ReLU", nn.ReLU, "max(0, x); derivative 0 or 1"),
-    "leaky_relu": Choice(
-        "Leaky ReLU", lambda: nn.LeakyReLU(0.01), "x for x > 0, 0.01 x otherwise"
-    ),
+    "leaky_relu": Choice("Leaky ReLU", lambda: nn.LeakyReLU(0.01), "x for x > 0, 0.01 x otherwise"),
     "gelu": Choice("GELU", nn.GELU, "x times the normal CDF of x"),
     "elu": Choice("ELU", nn.ELU, "x for x > 0, exp(x) - 1 otherwise"),
     "linear": Choice("Linear (none)", nn.Identity, "no non-linearity"),
@@ -45,12 +41,8 @@ def _uniform(w, scale):
 
 # name -> f(weight, scale) (None: keep PyTorch's own initialisation)
 INITS = {
-    "default": Choice(
-        "PyTorch default", None, "Kaiming-uniform with a=sqrt(5), as nn.Linear sets it"
-    ),
-    "zeros": Choice(
-        "Zeros", lambda w, s: nn.init.zeros_(w), "every weight 0: units stay identical"
-    ),
+    "default": Choice("PyTorch default", None, "Kaiming-uniform with a=sqrt(5), as nn.Linear sets it"),
+    "zeros": Choice("Zeros", lambda w, s: nn.init.zeros_(w), "every weight 0: units stay identical"),
     "normal": Choice("Normal (std = scale)", _normal, "N(0, scale^2)"),
     "uniform": Choice("Uniform (+-scale)", _uniform, "U(-scale, scale)"),
     "xavier": Choice(
@@ -63,34 +55,22 @@ INITS = {
         lambda w, s: nn.init.kaiming_normal_(w, nonlinearity="relu"),
         "variance 2/fan_in",
     ),
-    "orthogonal": Choice(
-        "Orthogonal", lambda w, s: nn.init.orthogonal_(w), "orthogonal matrix, gain 1"
-    ),
+    "orthogonal": Choice("Orthogonal", lambda w, s: nn.init.orthogonal_(w), "orthogonal matrix, gain 1"),
 }
 
 # name -> f(params, spec.train) -> torch.optim.Optimizer
 OPTIMIZERS = {
-    "sgd": Choice(
-        "SGD", lambda p, t: torch.optim.SGD(p, lr=t.lr, weight_decay=t.weight_decay)
-    ),
+    "sgd": Choice("SGD", lambda p, t: torch.optim.SGD(p, lr=t.lr, weight_decay=t.weight_decay)),
     "momentum": Choice(
         "SGD + momentum",
-        lambda p, t: torch.optim.SGD(
-            p, lr=t.lr, momentum=t.momentum, weight_decay=t.weight_decay
-        ),
+        lambda p, t: torch.optim.SGD(p, lr=t.lr, momentum=t.momentum, weight_decay=t.weight_decay),
     ),
     "nesterov": Choice(
         "Nesterov",
-        lambda p, t: torch.optim.SGD(
-            p, lr=t.lr, momentum=t.momentum, nesterov=True, weight_decay=t.weight_decay
-        ),
+        lambda p, t: torch.optim.SGD(p, lr=t.lr, momentum=t.momentum, nesterov=True, weight_decay=t.weight_decay),
     ),
-    "adam": Choice(
-        "Adam", lambda p, t: torch.optim.Adam(p, lr=t.lr, weight_decay=t.weight_decay)
-    ),
-    "adamw": Choice(
-        "AdamW", lambda p, t: torch.optim.AdamW(p, lr=t.lr, weight_decay=t.weight_decay)
-    ),
+    "adam": Choice("Adam", lambda p, t: torch.optim.Adam(p, lr=t.lr, weight_decay=t.weight_decay)),
+    "adamw": Choice("AdamW", lambda p, t: torch.optim.AdamW(p, lr=t.lr, weight_decay=t.weight_decay)),
     "rmsprop": Choice(
         "RMSprop",
         lambda p, t: torch.optim.RMSprop(p, lr=t.lr, weight_decay=t.weight_decay),
@@ -106,9 +86,7 @@ SCHEDULES = {
     "step": Choice("Step decay", help="multiply by gamma every step_size epochs"),
     "exponential": Choice("Exponential", help="multiply by gamma every epoch"),
     "cosine": Choice("Cosine", help="cosine from lr down to 0 over all epochs"),
-    "warmup_cosine": Choice(
-        "Warm-up + cosine", help="linear rise for warmup epochs, then cosine"
-    ),
+    "warmup_cosine": Choice("Warm-up + cosine", help="linear rise for warmup epochs, then cosine"),
     "onecycle": Choice("One-cycle", help="rise to lr, then anneal far below it"),
 }
 
@@ -153,12 +131,8 @@ DATASETS = {
     "blobs": DatasetInfo("Blobs (k classes)", "toy", "classes"),
     "spiral_k": DatasetInfo("Spiral (k arms)", "toy", "classes"),
     "plane": DatasetInfo("Plane (regression)", "toy", "regression", default_n=1200),
-    "multigauss": DatasetInfo(
-        "Multi-Gaussian (regression)", "toy", "regression", default_n=1200
-    ),
-    "digits": DatasetInfo(
-        "Handwritten digits (8x8)", "image", "classes", classes=10, default_n=0
-    ),
+    "multigauss": DatasetInfo("Multi-Gaussian (regression)", "toy", "regression", default_n=1200),
+    "digits": DatasetInfo("Handwritten digits (8x8)", "image", "classes", classes=10, default_n=0),
     "shapes": DatasetInfo("Shapes (generated)", "image", "classes", default_n=1500),
     "ring": DatasetInfo("Ring of 8 Gaussians", "gan", "gan"),
     "grid": DatasetInfo("5x5 grid of Gaussians", "gan", "gan"),
@@ -166,9 +140,7 @@ DATASETS = {
     "gan_moons": DatasetInfo("Two moons", "gan", "gan"),
     "line": DatasetInfo("A line", "gan", "gan"),
     "gaussian": DatasetInfo("One Gaussian", "gan", "gan"),
-    "gan_digits": DatasetInfo(
-        "Digits (image GAN)", "gan_image", "gan", classes=10, default_n=0
-    ),
+    "gan_digits": DatasetInfo("Digits (image GAN)", "gan_image", "gan", classes=10, default_n=0),
 }
 
 AUGMENTS = {

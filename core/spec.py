@@ -65,9 +65,7 @@ class DataSpec:
     n: int = 500  # points (toy) or images (shapes); digits uses min(n, 1797) when n > 0
     noise: float = 0.0  # percent, 0-50 (TF Playground's slider)
     train_frac: float = 0.5
-    val_frac: float = (
-        0.0  # image sets: share of the non-training part kept for validation
-    )
+    val_frac: float = 0.0  # image sets: share of the non-training part kept for validation
     batch_size: int = 10
     features: tuple[str, ...] = ("x1", "x2")
     classes: int = 3  # multi-class toy sets and shapes
@@ -82,9 +80,7 @@ class DataSpec:
 class ModelSpec:
     family: str = "mlp"  # "mlp" (also used for 2-D data), "cnn" (layer list)
     hidden: tuple[int, ...] = (4, 2)
-    activation: tuple[str, ...] = (
-        "tanh",
-    )  # one name for all layers, or one per hidden layer
+    activation: tuple[str, ...] = ("tanh",)  # one name for all layers, or one per hidden layer
     init: str = "default"
     init_scale: float = 0.5  # std for "normal", bound for "uniform"
     init_bias: float = 0.0  # bias value for every init but "default"
@@ -106,12 +102,8 @@ class TrainSpec:
     clip: float = 0.0  # max global gradient norm; 0 = off
     schedule: str = "constant"
     step_size: int = 100  # epochs between decays ("step")
-    gamma: float = (
-        0.5  # decay factor per step_size ("step") or per epoch ("exponential")
-    )
-    warmup: int = (
-        10  # epochs of linear warm-up ("warmup_cosine"); share of one-cycle rise
-    )
+    gamma: float = 0.5  # decay factor per step_size ("step") or per epoch ("exponential")
+    warmup: int = 10  # epochs of linear warm-up ("warmup_cosine"); share of one-cycle rise
     epochs: int = 1000
     early_stop: int = 0  # patience in epochs on validation loss; 0 = off
     device: str = "auto"
@@ -214,9 +206,7 @@ def _layer_from(value, where: str) -> LayerSpec:
     kw = {}
     for k, v in value.items():
         if k not in known:
-            raise SpecError(
-                f"{where}.{k}", v, f"unknown key; known: {', '.join(sorted(known))}"
-            )
+            raise SpecError(f"{where}.{k}", v, f"unknown key; known: {', '.join(sorted(known))}")
         kw[k] = _coerce(LayerSpec, k, v, f"{where}.{k}")
     return LayerSpec(**kw)
 
@@ -245,9 +235,7 @@ def from_dict(d: dict) -> Spec:
                 sub[k] = _coerce(cls, k, v, f"{key}.{k}")
             kw[key] = cls(**sub)
         else:
-            raise SpecError(
-                key, value, "unknown key; known: data, model, train, gan, seed"
-            )
+            raise SpecError(key, value, "unknown key; known: data, model, train, gan, seed")
     return Spec(**kw)
 
 
@@ -261,9 +249,7 @@ def from_json(text: str) -> Spec:
     try:
         d = json.loads(text)
     except json.JSONDecodeError as e:
-        raise SpecError(
-            "spec", text[:40], f"invalid JSON: {e.msg} at line {e.lineno}"
-        ) from None
+        raise SpecError("spec", text[:40], f"invalid JSON: {e.msg} at line {e.lineno}") from None
     return from_dict(d)
 
 
@@ -284,12 +270,8 @@ def apply_overrides(spec: Spec, dotted: dict) -> Spec:
             )
         known = {f.name for f in fields(SECTIONS[section])}
         if name not in known:
-            raise SpecError(
-                key, value, f"unknown field; {section} has {', '.join(sorted(known))}"
-            )
-        sections[section] = replace(
-            sections[section], **{name: _coerce(SECTIONS[section], name, value, key)}
-        )
+            raise SpecError(key, value, f"unknown field; {section} has {', '.join(sorted(known))}")
+        sections[section] = replace(sections[section], **{name: _coerce(SECTIONS[section], name, value, key)})
     return Spec(seed=seed, **sections)
 
 
@@ -308,9 +290,7 @@ def _query_value(value) -> str:
 def _layer_short(layer: LayerSpec) -> dict:
     default = LayerSpec()
     return {"type": layer.type} | {
-        k: v
-        for k, v in dataclasses.asdict(layer).items()
-        if k != "type" and v != getattr(default, k)
+        k: v for k, v in dataclasses.asdict(layer).items() if k != "type" and v != getattr(default, k)
     }
 
 
@@ -366,11 +346,7 @@ def validate_field(spec: Spec, key: str) -> None:
     try:
         validate(spec, check_params=False)
     except SpecError as e:
-        if (
-            e.field == key
-            or e.field.startswith(key + "[")
-            or e.field.startswith(key + ".")
-        ):
+        if e.field == key or e.field.startswith(key + "[") or e.field.startswith(key + "."):
             raise
 
 
@@ -435,9 +411,7 @@ def validate(spec: Spec, check_params: bool = True) -> Spec:
         if layer.type == "act":
             _in(ACTIVATIONS, f"{where}.name", layer.name)
         if layer.type == "pool":
-            _check(
-                layer.name in ("max", "avg"), f"{where}.name", layer.name, "max or avg"
-            )
+            _check(layer.name in ("max", "avg"), f"{where}.name", layer.name, "max or avg")
 
     _in(LOSSES, "train.loss", t.loss)
     _in(OPTIMIZERS, "train.optimizer", t.optimizer)
@@ -536,6 +510,4 @@ def resolved_loss(spec: Spec) -> str:
     """The loss actually used: 'auto' becomes bce, ce or mse by task."""
     if spec.train.loss != "auto":
         return spec.train.loss
-    return {"binary": "bce", "multiclass": "ce", "regression": "mse", "gan": "gan"}[
-        task_of(spec)
-    ]
+    return {"binary": "bce", "multiclass": "ce", "regression": "mse", "gan": "gan"}[task_of(spec)]

@@ -31,9 +31,7 @@ CREATE TABLE IF NOT EXISTS metrics (
 
 def default_path() -> Path:
     """$PLAYGROUND_DATA/runs.sqlite, else ~/.dl-playground/runs.sqlite."""
-    root = os.environ.get("PLAYGROUND_DATA") or os.path.join(
-        Path.home(), ".dl-playground"
-    )
+    root = os.environ.get("PLAYGROUND_DATA") or os.path.join(Path.home(), ".dl-playground")
     return Path(root) / "runs.sqlite"
 
 
@@ -73,9 +71,7 @@ class Store:
                 "INSERT OR REPLACE INTO metrics (run_id, step, data) VALUES (?, ?, ?)",
                 [(run_id, int(r["step"]), json.dumps(r)) for r in records],
             )
-            db.execute(
-                "UPDATE runs SET updated = ? WHERE id = ?", (time.time(), run_id)
-            )
+            db.execute("UPDATE runs SET updated = ? WHERE id = ?", (time.time(), run_id))
 
     def finish_run(self, run_id: str, status: str, summary: dict) -> None:
         """Set a run's final (or current) status and summary."""
@@ -107,9 +103,7 @@ class Store:
     def metrics(self, run_id: str) -> list[dict]:
         """A run's records in step order."""
         with self._connect() as db:
-            rows = db.execute(
-                "SELECT data FROM metrics WHERE run_id = ? ORDER BY step", (run_id,)
-            ).fetchall()
+            rows = db.execute("SELECT data FROM metrics WHERE run_id = ? ORDER BY step", (run_id,)).fetchall()
         return [json.loads(r[0]) for r in rows]
 
 

@@ -73,9 +73,7 @@ pio.templates[TEMPLATE] = go.layout.Template(
 )
 
 
-def figure(
-    title: str, x_title: str, y_title: str, height: int = 320, log_y: bool = False
-) -> go.Figure:
+def figure(title: str, x_title: str, y_title: str, height: int = 320, log_y: bool = False) -> go.Figure:
     """An empty figure in the house style with both axes labelled."""
     fig = go.Figure()
     fig.update_layout(
@@ -143,9 +141,7 @@ def heatmap_figure(
     return fig
 
 
-def image_grid(
-    images: np.ndarray, cols: int = 8, pad: int = 1, scale: int = 4
-) -> np.ndarray:
+def image_grid(images: np.ndarray, cols: int = 8, pad: int = 1, scale: int = 4) -> np.ndarray:
     """(N, H, W) floats -> one uint8 (rows*H, cols*W) mosaic, each tile min-max scaled, upscaled."""
     images = np.asarray(images, dtype=np.float32)
     n, h, w = images.shape
@@ -163,9 +159,7 @@ def image_grid(
     return np.kron(out, np.ones((scale, scale), np.uint8)) if scale > 1 else out
 
 
-def image_figure(
-    mosaic: np.ndarray, title: str, height: int | None = None
-) -> go.Figure:
+def image_figure(mosaic: np.ndarray, title: str, height: int | None = None) -> go.Figure:
     """A uint8 grey or RGB mosaic as one image trace (one small payload), axes hidden."""
     rgb = np.repeat(mosaic[..., None], 3, 2) if mosaic.ndim == 2 else mosaic
     fig = go.Figure(go.Image(z=rgb, hoverinfo="skip"))

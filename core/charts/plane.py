@@ -32,8 +32,7 @@ def _points(fig, pts, labels, task, n_classes, name, test: bool):
                 y=pts[:, 1],
                 mode="markers",
                 name=name,
-                marker=marker
-                | dict(color=labels, colorscale=DIVERGING, cmin=-1, cmax=1),
+                marker=marker | dict(color=labels, colorscale=DIVERGING, cmin=-1, cmax=1),
             )
         )
         return
@@ -97,20 +96,14 @@ def decision_figure(
                 zmax=hi,
                 colorscale=DIVERGING,
                 hoverinfo="skip",
-                colorbar=dict(
-                    title=dict(text=grid["label"], side="right"), thickness=14, len=0.8
-                ),
+                colorbar=dict(title=dict(text=grid["label"], side="right"), thickness=14, len=0.8),
             )
         )
     _points(fig, *train, task, n_classes, "train", test=False)
     if test is not None:
         _points(fig, *test, task, n_classes, "test", test=True)
     lim = float(xs[-1])
-    fig.update_layout(
-        template=TEMPLATE, title=title, height=height, showlegend=task != "regression"
-    )
+    fig.update_layout(template=TEMPLATE, title=title, height=height, showlegend=task != "regression")
     fig.update_xaxes(title="x1", range=[-lim, lim], showgrid=False, constrain="domain")
-    fig.update_yaxes(
-        title="x2", range=[-lim, lim], showgrid=False, scaleanchor="x", autorange=False
-    )
+    fig.update_yaxes(title="x2", range=[-lim, lim], showgrid=False, scaleanchor="x", autorange=False)
     return fig

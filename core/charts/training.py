@@ -15,18 +15,14 @@ def series(history: list[dict], key: str) -> tuple[list, list]:
     return [p[0] for p in pts], [p[1] for p in pts]
 
 
-def loss_figure(
-    history: list[dict], title: str = "Loss", val_label: str = "test", height: int = 320
-) -> go.Figure:
+def loss_figure(history: list[dict], title: str = "Loss", val_label: str = "test", height: int = 320) -> go.Figure:
     """Train and validation loss per epoch (log scale)."""
     lines = {
         "train": series(history, "train_loss"),
         val_label: series(history, "val_loss"),
     }
     lines = {k: v for k, v in lines.items() if v[0]}
-    fig = line_figure(
-        lines, title, "epoch", "loss (log scale)", log_y=True, height=height
-    )
+    fig = line_figure(lines, title, "epoch", "loss (log scale)", log_y=True, height=height)
     return fig
 
 
@@ -54,9 +50,7 @@ def layer_colors(n: int) -> list[str]:
     return sample_colorscale("Viridis", [i / max(1, n - 1) * 0.9 for i in range(n)])
 
 
-def grad_norm_figure(
-    history: list[dict], title: str = "Gradient norm per layer", height: int = 320
-) -> go.Figure:
+def grad_norm_figure(history: list[dict], title: str = "Gradient norm per layer", height: int = 320) -> go.Figure:
     """‖∂L/∂W‖₂ of each weight layer per epoch (mean over the epoch's batches), log scale."""
     recs = [r for r in history if r.get("grad_norm")]
     fig = figure(title, "epoch", "‖∂L/∂W‖₂ (log scale)", height, log_y=True)
@@ -67,9 +61,7 @@ def grad_norm_figure(
         xs = [r["epoch"] for r in recs]
         ys = [max(r["grad_norm"].get(name, 0.0), 1e-30) for r in recs]
         xs, ys = downsample(xs, ys)
-        fig.add_trace(
-            go.Scatter(x=xs, y=ys, mode="lines", name=name, line=dict(color=color))
-        )
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, line=dict(color=color)))
     return fig
 
 
@@ -82,14 +74,8 @@ def lr_figure(
 ) -> go.Figure:
     """The LR over the run (from the real torch scheduler), with a marker at the current epoch."""
     fig = figure(title, "epoch", "learning rate", height)
-    fig.add_trace(
-        go.Scatter(
-            x=epochs, y=lrs, mode="lines", name="lr", line=dict(color=PALETTE[0])
-        )
-    )
+    fig.add_trace(go.Scatter(x=epochs, y=lrs, mode="lines", name="lr", line=dict(color=PALETTE[0])))
     if current is not None:
-        fig.add_vline(
-            x=current, line=dict(color=PALETTE[5], dash="dash"), annotation_text="now"
-        )
+        fig.add_vline(x=current, line=dict(color=PALETTE[5], dash="dash"), annotation_text="now")
     fig.update_layout(showlegend=False)
     return fig

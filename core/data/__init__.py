@@ -29,9 +29,7 @@ class Dataset:
     n_classes: int
     points_train: np.ndarray | None = None
     points_test: np.ndarray | None = None
-    extra: dict = field(
-        default_factory=dict
-    )  # family-specific: normalisation, class names, ...
+    extra: dict = field(default_factory=dict)  # family-specific: normalisation, class names, ...
 
     @property
     def input_shape(self) -> tuple[int, ...]:

@@ -55,9 +55,7 @@ def gauss(n, noise, rng, classes=2):
     std = np.sqrt(variance)
     pos = rng.normal((2, 2), std, (half, 2))
     neg = rng.normal((-2, -2), std, (n - half, 2))
-    return np.concatenate([pos, neg]), np.concatenate(
-        [np.ones(half, np.int64), np.zeros(n - half, np.int64)]
-    )
+    return np.concatenate([pos, neg]), np.concatenate([np.ones(half, np.int64), np.zeros(n - half, np.int64)])
 
 
 def _spiral_arm(count, delta, noise, rng):
@@ -72,22 +70,15 @@ def _spiral_arm(count, delta, noise, rng):
 def spiral(n, noise, rng, classes=2):
     """Two interleaved spirals (1.75 turns, radius 5); noise is uniform in +-noise."""
     half = n // 2
-    pts = np.concatenate(
-        [_spiral_arm(half, 0.0, noise, rng), _spiral_arm(n - half, np.pi, noise, rng)]
-    )
+    pts = np.concatenate([_spiral_arm(half, 0.0, noise, rng), _spiral_arm(n - half, np.pi, noise, rng)])
     return pts, np.concatenate([np.ones(half, np.int64), np.zeros(n - half, np.int64)])
 
 
 def spiral_k(n, noise, rng, classes=3):
     """k interleaved spirals, arm j turned by 2*pi*j/k; label j."""
     counts = [n // classes + (1 if j < n % classes else 0) for j in range(classes)]
-    arms = [
-        _spiral_arm(c, 2 * np.pi * j / classes, noise, rng)
-        for j, c in enumerate(counts)
-    ]
-    return np.concatenate(arms), np.concatenate(
-        [np.full(c, j, np.int64) for j, c in enumerate(counts)]
-    )
+    arms = [_spiral_arm(c, 2 * np.pi * j / classes, noise, rng) for j, c in enumerate(counts)]
+    return np.concatenate(arms), np.concatenate([np.full(c, j, np.int64) for j, c in enumerate(counts)])
 
 
 def blobs(n, noise, rng, classes=3):
@@ -98,9 +89,7 @@ def blobs(n, noise, rng, classes=3):
         angle = 2 * np.pi * j / classes + np.pi / 2
         centre = 3.5 * np.array([np.cos(angle), np.sin(angle)])
         pts.append(rng.normal(centre, 0.6 + 3 * noise, (c, 2)))
-    return np.concatenate(pts), np.concatenate(
-        [np.full(c, j, np.int64) for j, c in enumerate(counts)]
-    )
+    return np.concatenate(pts), np.concatenate([np.full(c, j, np.int64) for j, c in enumerate(counts)])
 
 
 def moons(n, noise, rng, classes=2):

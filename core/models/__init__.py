@@ -68,8 +68,6 @@ def count_params(spec: Spec) -> int:
         from core.models.gan import build_gan
 
         g, d = build_gan(spec)
-        return sum(p.numel() for p in g.parameters()) + sum(
-            p.numel() for p in d.parameters()
-        )
+        return sum(p.numel() for p in g.parameters()) + sum(p.numel() for p in d.parameters())
     model = build_model(spec)
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -50,10 +50,7 @@ class MLP(nn.Module):
         super().__init__()
         widths = [n_in, *hidden]
         self.blocks = nn.ModuleList(
-            Block(
-                widths[i], widths[i + 1], activations[i], batchnorm, dropout, residual
-            )
-            for i in range(len(hidden))
+            Block(widths[i], widths[i + 1], activations[i], batchnorm, dropout, residual) for i in range(len(hidden))
         )
         self.output = nn.Linear(widths[-1], n_out)
         self.tanh_out = tanh_out
@@ -66,9 +63,7 @@ class MLP(nn.Module):
 
     def named_layers(self) -> list[tuple[str, nn.Module]]:
         """Weight layers from input to output, with the names the charts and metrics use."""
-        return [(f"layer{i + 1}", b.linear) for i, b in enumerate(self.blocks)] + [
-            ("output", self.output)
-        ]
+        return [(f"layer{i + 1}", b.linear) for i, b in enumerate(self.blocks)] + [("output", self.output)]
 
     def activation_modules(self) -> list[tuple[str, nn.Module]]:
         """The activation module of each hidden layer, for forward hooks."""
