@@ -196,6 +196,12 @@ class Trainer:
         self.n_train = len(self.data.x_train)
         self.optimizer = make_optimizer(self.model.parameters(), spec.train.optimizer, spec.train)
         self.scheduler = make_scheduler(self.optimizer, spec.train, self.steps_per_epoch)
+        self.augment = None  # f(batch, generator) -> batch, applied to training batches only
+        if spec.data.augment and DATASETS[spec.data.name].kind == "image":
+            from core.data.images import make_augmenter
+
+            self.augment = make_augmenter(spec)
+            self.aug_gen = torch.Generator().manual_seed(spec.seed + 2)
         self._to_device()
 
     def _to_device(self) -> None:
@@ -305,7 +311,10 @@ class Trainer:
             self._order = torch.randperm(self.n_train, generator=self.data_gen)
         bs = self.spec.data.batch_size
         idx = self._order[self._batch_in_epoch * bs : (self._batch_in_epoch + 1) * bs].to(self.device)
-        return self.data.x_train[idx], self.data.y_train[idx]
+        xb, yb = self.data.x_train[idx], self.data.y_train[idx]
+        if self.augment is not None:
+            xb = self.augment(xb, self.aug_gen)
+        return xb, yb
 
     # ------------------------------------------------------------------ public API
     def step(self) -> StepResult:

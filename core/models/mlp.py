@@ -55,7 +55,8 @@ class MLP(nn.Module):
         self.output = nn.Linear(widths[-1], n_out)
         self.tanh_out = tanh_out
 
-    def forward(self, x):  # (B, F) -> (B, n_out)
+    def forward(self, x):  # (B, F) or images (B, C, H, W) -> (B, n_out)
+        x = x.flatten(1)
         for block in self.blocks:
             x = block(x)
         out = self.output(x)
