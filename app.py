@@ -1,0 +1,16 @@
+"""Router: page config, navigation over pages/, and the sidebar frame every page shares."""
+
+import streamlit as st
+
+st.set_page_config(page_title="Deep Learning Playground", page_icon=":material/neurology:", layout="wide")
+
+from ui.frame import sidebar_frame  # noqa: E402  (after set_page_config)
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/playground.py", title="Playground", icon=":material/scatter_plot:", url_path="playground"),
+]
+
+page = st.navigation(PAGES)
+sidebar_frame()
+page.run()

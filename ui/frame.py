@@ -1,0 +1,29 @@
+"""The sidebar frame shared by every page: device, training slots, share link, heartbeat."""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from ui.state import manager
+
+
+def sidebar_frame() -> None:
+    """Device and server load at the bottom of the sidebar, plus the heartbeat that keeps jobs alive."""
+    jm = manager()
+    with st.sidebar:
+        _heartbeat()
+        with st.expander("Server", expanded=False):
+            gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+            st.caption(f"CPU threads per run: {torch.get_num_threads()} · GPU: {gpu}")
+            st.caption(f"Runs training now: {jm.running_count()} of {jm.max_running} slots")
+            st.caption("Share: the address bar holds every setting and the seed; copy it to share this exact run.")
+
+
+@st.fragment(run_every=20)
+def _heartbeat() -> None:
+    """Tell the JobManager this browser is still open, even while its jobs are paused."""
+    jm = manager()
+    for key, value in list(st.session_state.items()):
+        if isinstance(key, str) and key.endswith("._job"):
+            jm.get(value)
