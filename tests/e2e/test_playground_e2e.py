@@ -1,0 +1,35 @@
+"""Browser test: the Playground trains live in a real browser."""
+
+import pytest
+
+from tests.e2e.conftest import assert_no_exception, open_page
+
+pytestmark = pytest.mark.e2e
+
+POINTS_OF = """(title) => {
+  for (const el of document.querySelectorAll('.js-plotly-plot')) {
+    const t = el.layout && el.layout.title && el.layout.title.text;
+    if (t === title && el.data && el.data.length && el.closest('[data-stale="true"]') === null)
+      return el.data[0].x ? el.data[0].x.length : 0;
+  }
+  return -1;
+}"""
+
+
+def test_play_grows_loss_chart(server, page):
+    """Open the Playground, press Play: the loss curve gains points, the epoch counter moves, no exception."""
+    open_page(page, f"{server}/playground")
+    assert page.evaluate(POINTS_OF, "Loss") == 0  # nothing trained yet
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(f"({POINTS_OF})('Loss') >= 10", timeout=60000)
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=30000)
+    assert page.evaluate(POINTS_OF, "Gradient norm per layer") >= 10
+    assert_no_exception(page)
+
+
+def test_bad_link_is_reported_not_crashed(server, page):
+    """A link with a bad setting shows a warning and the page still works."""
+    open_page(page, f"{server}/playground?train.lr=-5&data.name=circle")
+    page.wait_for_selector("text=Ignored a bad setting", timeout=30000)
+    assert_no_exception(page)
