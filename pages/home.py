@@ -5,6 +5,9 @@ from pathlib import Path
 import streamlit as st
 
 from core.presets import list_presets
+from ui.frame import require_router
+
+require_router()
 
 PAGE_FILES = {
     "playground": ("pages/playground.py", "Playground", "Build a small network on 2-D data and watch it learn."),

@@ -11,8 +11,11 @@ from core.probes import decision_grid
 from core.registry import ACTIVATIONS, DATASETS, FEATURES, INITS, LOSSES
 from core.spec import MAX_POINTS, to_json
 from ui.controls import controls_ui, schedule_points, select_ui, spec_from_widgets, training_ui
+from ui.frame import require_router
 from ui.live import apply_action, attach_job, live_view, status_message
 from ui.state import initial_spec, load_into_widgets, sync_url
+
+require_router()
 
 P = "pg"
 MAX_LAYERS_UI, MAX_UNITS_UI = 10, 64
@@ -155,6 +158,8 @@ n_params = sum(p.numel() for p in job.trainers[0].model.parameters())
 st.sidebar.caption(f"{n_params:,} trainable parameters")
 action = controls_ui(P, job.running)
 job = apply_action(P, job, action, [spec], views=views, title=preset or "playground")
+if action:
+    st.rerun()  # redraw the controls for the new state (Pause instead of Play)
 sync_url(spec, run=job.id, show_test="1" if show_test else "")
 trainer = job.trainers[0]
 data = trainer.data
@@ -178,16 +183,16 @@ def draw(snap: dict) -> None:
     train = (data.points_train, data.extra["labels_train"])
     test = (data.points_test, data.extra["labels_test"]) if show_test else None
     title = "Regression surface" if data.task == "regression" else "Decision surface"
-    left.plotly_chart(decision_figure(grid, train, test, data.task, data.n_classes, title=title), key=f"{P}.plane")
-    right.plotly_chart(loss_figure(hist, height=300), key=f"{P}.loss")
-    right.plotly_chart(grad_norm_figure(hist, height=300), key=f"{P}.grad")
+    left.plotly_chart(decision_figure(grid, train, test, data.task, data.n_classes, title=title))
+    right.plotly_chart(loss_figure(hist, height=300))
+    right.plotly_chart(grad_norm_figure(hist, height=300))
     right.caption(
         "Gradient norm: ‖∂L/∂W‖₂ of each layer's weights, averaged over the epoch's batches (input layer darkest)."
     )
     c1, c2 = st.columns(2)
     if data.task != "regression":
-        c1.plotly_chart(accuracy_figure(hist, height=280), key=f"{P}.acc")
-    c2.plotly_chart(lr_figure(lr_x, lr_y, current=run["epoch"]), key=f"{P}.lr")
+        c1.plotly_chart(accuracy_figure(hist, height=280))
+    c2.plotly_chart(lr_figure(lr_x, lr_y, current=run["epoch"]))
 
 
 live_view(P, job, draw)

@@ -27,3 +27,17 @@ def _heartbeat() -> None:
     for key, value in list(st.session_state.items()):
         if isinstance(key, str) and key.endswith("._job"):
             jm.get(value)
+
+
+def require_router() -> None:
+    """Make sure the page runs under app.py's router, even on a fresh server's first direct link.
+
+    Streamlit runs a `pages/` folder in its legacy multipage mode (each file alone, no router) until
+    some run calls st.navigation; a student opening a shared /playground link first would get a page
+    without the app's navigation. Turning the legacy mode off and rerunning sends the run through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()

@@ -105,5 +105,5 @@ def decision_figure(
     lim = float(xs[-1])
     fig.update_layout(template=TEMPLATE, title=title, height=height, showlegend=task != "regression")
     fig.update_xaxes(title="x1", range=[-lim, lim], showgrid=False, constrain="domain")
-    fig.update_yaxes(title="x2", range=[-lim, lim], showgrid=False, scaleanchor="x", autorange=False)
+    fig.update_yaxes(title="x2", range=[-lim, lim], showgrid=False, scaleanchor="x", constrain="domain")
     return fig

@@ -9,8 +9,8 @@ pytestmark = pytest.mark.e2e
 POINTS_OF = """(title) => {
   for (const el of document.querySelectorAll('.js-plotly-plot')) {
     const t = el.layout && el.layout.title && el.layout.title.text;
-    if (t === title && el.data && el.data.length && el.closest('[data-stale="true"]') === null)
-      return el.data[0].x ? el.data[0].x.length : 0;
+    if (t && t.replace(/<[^>]+>/g, '') === title && el.closest('[data-stale="true"]') === null)
+      return (el.data && el.data.length && el.data[0].x) ? el.data[0].x.length : 0;
   }
   return -1;
 }"""
@@ -19,6 +19,7 @@ POINTS_OF = """(title) => {
 def test_play_grows_loss_chart(server, page):
     """Open the Playground, press Play: the loss curve gains points, the epoch counter moves, no exception."""
     open_page(page, f"{server}/playground")
+    page.wait_for_function(f"({POINTS_OF})('Loss') >= 0", timeout=30000)
     assert page.evaluate(POINTS_OF, "Loss") == 0  # nothing trained yet
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(f"({POINTS_OF})('Loss') >= 10", timeout=60000)
