@@ -12,5 +12,5 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
-sidebar_frame()
+sidebar_frame(page.url_path)
 page.run()

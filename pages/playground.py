@@ -51,7 +51,7 @@ def on_regenerate() -> None:
 
 
 st.title("Playground")
-st.caption("Build a network on a 2-D dataset, press Play, and watch PyTorch train it. Orange is class 0, blue class 1.")
+st.caption("Build a network on a 2-D dataset, press Play, and watch PyTorch train it.")
 base = initial_spec(P, load_preset("tfp-default").spec)
 if f"{P}.n_layers" not in st.session_state:
     load_network_widgets(base)
@@ -147,6 +147,15 @@ if preset:
         st.write(load_preset(preset).lesson)
 
 
+PLANE_HELP = {
+    "binary": "Background: the network's prediction at every point of the plane (orange class 0, blue class 1). "
+    "Dots: training points; diamonds: test points.",
+    "multiclass": "Background: the predicted class at every point, faded where the network is unsure. "
+    "Dots: training points; diamonds: test points.",
+    "regression": "Background: the network's output over the plane; dots: training points coloured by their target.",
+}
+
+
 def views(trainer):
     return {"grid": decision_grid(trainer)}
 
@@ -172,8 +181,8 @@ def draw(snap: dict) -> None:
     last = hist[-1] if hist else {}
     m = st.columns(5)
     m[0].metric("Epoch", run["epoch"])
-    m[1].metric("Train loss", f"{last['train_loss']:.4f}" if "train_loss" in last else "-")
-    m[2].metric("Test loss", f"{last['val_loss']:.4f}" if "val_loss" in last else "-")
+    m[1].metric("Train loss", f"{last['train_loss']:.4g}" if "train_loss" in last else "-")
+    m[2].metric("Test loss", f"{last['val_loss']:.4g}" if "val_loss" in last else "-")
     if data.task != "regression":
         m[3].metric("Train accuracy", f"{100 * last['train_accuracy']:.1f} %" if "train_accuracy" in last else "-")
         m[4].metric("Test accuracy", f"{100 * last['val_accuracy']:.1f} %" if "val_accuracy" in last else "-")
@@ -184,6 +193,7 @@ def draw(snap: dict) -> None:
     test = (data.points_test, data.extra["labels_test"]) if show_test else None
     title = "Regression surface" if data.task == "regression" else "Decision surface"
     left.plotly_chart(decision_figure(grid, train, test, data.task, data.n_classes, title=title))
+    left.caption(PLANE_HELP[data.task])
     right.plotly_chart(loss_figure(hist, height=300))
     right.plotly_chart(grad_norm_figure(hist, height=300))
     right.caption(

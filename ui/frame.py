@@ -8,9 +8,15 @@ import torch
 from ui.state import manager
 
 
-def sidebar_frame() -> None:
-    """Device and server load at the bottom of the sidebar, plus the heartbeat that keeps jobs alive."""
+def sidebar_frame(current_page: str) -> None:
+    """Device and server load in the sidebar, the heartbeat that keeps jobs alive, and pausing of
+    jobs that belong to pages the user has left (a page switch leaves no thread training)."""
     jm = manager()
+    st.session_state["_current_page"] = current_page
+    for job_id, page in st.session_state.get("_job_pages", {}).items():
+        job = jm.get(job_id)
+        if job is not None and page != current_page and job.running:
+            job.pause()
     with st.sidebar:
         _heartbeat()
         with st.expander("Server", expanded=False):

@@ -52,6 +52,7 @@ def attach_job(prefix: str, specs: list[Spec], *, views=None, probes=None, title
         job = _create(prefix, specs, views, probes, title)
     if job is not None:
         st.session_state[key] = job.id
+        st.session_state.setdefault("_job_pages", {})[job.id] = st.session_state.get("_current_page")
         job.set_speed(st.session_state.get(f"{prefix}.speed", 1))
     return job
 
@@ -104,6 +105,7 @@ def apply_action(prefix: str, job: Job | None, action: str | None, specs: list[S
         job = _create(prefix, specs, kw.get("views"), kw.get("probes"), kw.get("title", ""))
         if job is not None:
             st.session_state[f"{prefix}._job"] = job.id
+            st.session_state.setdefault("_job_pages", {})[job.id] = st.session_state.get("_current_page")
     return job
 
 

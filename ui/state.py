@@ -67,6 +67,7 @@ def widget_value(prefix: str, dotted: str):
 
 def sync_url(spec: Spec, **extra: str) -> None:
     """Write the spec (and extras such as run=) to the URL, so the address bar is a share link."""
-    want = to_query(spec) | {k: v for k, v in extra.items() if v}
+    # The dataset is always written, so a link is never mistaken for "no settings" (the page's own default).
+    want = {"data.name": spec.data.name} | to_query(spec) | {k: v for k, v in extra.items() if v}
     if st.query_params.to_dict() != want:
         st.query_params.from_dict(want)

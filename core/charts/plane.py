@@ -9,7 +9,9 @@ from core.charts.base import DIVERGING, NEGATIVE, PALETTE, POSITIVE, TEMPLATE
 
 
 def _class_colors(n: int) -> list[str]:
-    return [NEGATIVE, POSITIVE] if n == 2 else PALETTE[:n]
+    # Class 0 orange and class 1 blue everywhere, as in the binary sets; further classes follow the palette.
+    rest = [c for c in PALETTE if c not in (NEGATIVE, POSITIVE)]
+    return [NEGATIVE, POSITIVE, *rest][:n]
 
 
 def _hex_rgb(color: str) -> np.ndarray:

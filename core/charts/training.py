@@ -62,6 +62,8 @@ def grad_norm_figure(history: list[dict], title: str = "Gradient norm per layer"
         ys = [max(r["grad_norm"].get(name, 0.0), 1e-30) for r in recs]
         xs, ys = downsample(xs, ys)
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, line=dict(color=color)))
+    # Many layers: a vertical legend beside the plot, ordered input (top) to output (bottom).
+    fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1.0, yanchor="top", traceorder="normal"))
     return fig
 
 

@@ -9,8 +9,19 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
 @pytest.fixture
-def app():
+def app(monkeypatch):
     """An AppTest of the whole app (router included), stopped jobs afterwards."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    init = PagesManager.__init__
+
+    def routed_init(self, *args, **kwargs):
+        # AppTest starts every run in Streamlit's legacy pages/ mode; a running server leaves it after the
+        # first st.navigation call. Start where the server is, so every run goes through app.py's router.
+        init(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", routed_init)
     at = AppTest.from_file(APP, default_timeout=60)
     yield at
     from ui.state import manager
