@@ -80,4 +80,6 @@ def lr_figure(
     if current is not None:
         fig.add_vline(x=current, line=dict(color=PALETTE[5], dash="dash"), annotation_text="now")
     fig.update_layout(showlegend=False)
+    top = max(lrs) if lrs else 1.0
+    fig.update_yaxes(range=[0, top * 1.15], exponentformat="power")
     return fig
