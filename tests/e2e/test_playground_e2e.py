@@ -34,3 +34,23 @@ def test_bad_link_is_reported_not_crashed(server, page):
     open_page(page, f"{server}/playground?train.lr=-5&data.name=circle")
     page.wait_for_selector("text=Ignored a bad setting", timeout=30000)
     assert_no_exception(page)
+
+
+EPOCH = """() => {
+  const m = Array.from(document.querySelectorAll('[data-testid="stMetric"]'))
+    .find(e => e.innerText.startsWith('Epoch'));
+  return m ? parseInt(m.querySelector('[data-testid="stMetricValue"]').innerText) : -1;
+}"""
+
+
+def test_refresh_reattaches_to_running_job(server, page):
+    """Press Play, reload the page: the same run goes on (the epoch counter does not restart)."""
+    open_page(page, f"{server}/playground?preset=tfp-default")
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(f"({EPOCH})() >= 5", timeout=60000)
+    assert "run=" in page.url
+    before = page.evaluate(EPOCH)
+    page.reload()
+    page.wait_for_function(f"({EPOCH})() >= {before}", timeout=60000)
+    page.get_by_role("button", name="Pause").click()
+    assert_no_exception(page)
