@@ -49,6 +49,7 @@ class Job:
         self.can_run = can_run or (lambda: True)
         self.created = time.time()
         self.last_seen = time.time()
+        self.owner = ""  # the browser session that drives this job (set by the UI)
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None

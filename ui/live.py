@@ -28,33 +28,50 @@ def attach_job(prefix: str, specs: list[Spec], *, views=None, probes=None, title
     jm = manager()
     key = f"{prefix}._job"
     job = jm.get(st.session_state.get(key))
-    if job is None and st.query_params.get("run"):
-        job = jm.get(st.query_params.get("run"))  # a refresh re-attaches to the running job
-        if job is not None and [t.spec for t in job.trainers] != specs and len(job.trainers) == len(specs):
-            # the URL's spec is what the page shows; keep the job only when it matches
-            if any(needs_rebuild(t.spec, s) for t, s in zip(job.trainers, specs)):
-                job = None
-    if job is not None and len(job.trainers) == len(specs):
+    if job is None:
+        # A refresh re-attaches to its run (?run=); a link shared while its owner still has the page
+        # open gets its own run with the same settings, so one student's Pause never stops another's.
+        job = jm.get(st.query_params.get("run"))
+        if job is not None and job.owner != _session_id() and _session_alive(job.owner):
+            job = None
+    if job is not None and len(job.trainers) != len(specs):
+        job = None
+    if job is not None:
         old = [t.spec for t in job.trainers]
         if old != specs:
             if any(needs_rebuild(o, s) for o, s in zip(old, specs)):
                 trained = any(t.step_count for t in job.trainers)
-                jm.discard(job.id)
+                if st.session_state.get(key) == job.id:
+                    jm.discard(job.id)
                 job = None
                 if trained:
                     st.toast("Settings changed: a new network was built.", icon=":material/autorenew:")
             else:
                 _apply_live(job, specs)
-    elif job is not None:
-        jm.discard(job.id)
-        job = None
     if job is None:
         job = _create(prefix, specs, views, probes, title)
     if job is not None:
+        job.owner = _session_id()
         st.session_state[key] = job.id
         st.session_state.setdefault("_job_pages", {})[job.id] = st.session_state.get("_current_page")
         job.set_speed(st.session_state.get(f"{prefix}.speed", 1))
     return job
+
+
+def _session_id() -> str:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx else ""
+
+
+def _session_alive(session_id: str) -> bool:
+    from streamlit.runtime import Runtime
+
+    try:
+        return bool(session_id) and Runtime.instance().is_active_session(session_id)
+    except (RuntimeError, AttributeError):  # no runtime (AppTest, bare mode)
+        return False
 
 
 def _create(prefix, specs, views, probes, title) -> Job | None:
