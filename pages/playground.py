@@ -46,6 +46,11 @@ def on_preset() -> None:
         load(load_preset(name).spec)
 
 
+def on_dataset() -> None:
+    # TF Playground uses 500 points for classification and 1,200 for regression.
+    st.session_state[f"{P}.data.n"] = TOY[st.session_state[f"{P}.data.name"]].default_n
+
+
 def on_regenerate() -> None:
     st.session_state[f"{P}.seed"] = random.randrange(1_000_000)
 
@@ -66,7 +71,7 @@ with st.sidebar:
         on_change=on_preset,
     )
     with st.expander("Data", expanded=True):
-        select_ui(P, "data.name", "Dataset", TOY)
+        select_ui(P, "data.name", "Dataset", TOY, on_change=on_dataset)
         info = TOY[st.session_state[f"{P}.data.name"]]
         if info.task == "classes":
             st.slider("Classes", 2, 8, key=f"{P}.data.classes")
@@ -118,6 +123,7 @@ with st.sidebar:
         st.toggle("Batch norm", key=f"{P}.model.batchnorm")
         st.toggle("Residual links (where widths match)", key=f"{P}.model.residual")
         st.slider("Dropout", 0.0, 0.9, step=0.05, key=f"{P}.model.dropout")
+        params_slot = st.empty()  # filled once the network is built
     with st.expander("Training", expanded=True):
         task = (
             "regression"
@@ -164,7 +170,7 @@ job = attach_job(P, [spec], views=views, title=preset or "playground")
 if job is None:
     st.stop()
 n_params = sum(p.numel() for p in job.trainers[0].model.parameters())
-st.sidebar.caption(f"{n_params:,} trainable parameters")
+params_slot.markdown(f"**{n_params:,}** trainable parameters")
 action = controls_ui(P, job.running)
 job = apply_action(P, job, action, [spec], views=views, title=preset or "playground")
 if action:
@@ -179,13 +185,14 @@ def draw(snap: dict) -> None:
     run = snap["runs"][0]
     hist = run["history"]
     last = hist[-1] if hist else {}
-    m = st.columns(5)
+    m = st.columns(6)
     m[0].metric("Epoch", run["epoch"])
     m[1].metric("Train loss", f"{last['train_loss']:.4g}" if "train_loss" in last else "-")
     m[2].metric("Test loss", f"{last['val_loss']:.4g}" if "val_loss" in last else "-")
     if data.task != "regression":
         m[3].metric("Train accuracy", f"{100 * last['train_accuracy']:.1f} %" if "train_accuracy" in last else "-")
         m[4].metric("Test accuracy", f"{100 * last['val_accuracy']:.1f} %" if "val_accuracy" in last else "-")
+    m[5].metric("Learning rate", f"{trainer.lr:.3g}", help="the rate of the next step (from the schedule)")
     status_message(snap)
     left, right = st.columns([1.05, 1])
     grid = run["views"]["grid"]
