@@ -21,7 +21,10 @@ def store() -> Store:
 @st.cache_resource
 def manager() -> JobManager:
     """The JobManager (one per server): caps running jobs, reaps abandoned ones, stops all at exit."""
-    return JobManager(store=store())
+    import os
+
+    # A class server can allow more simultaneous runs than the default; each takes one CPU thread.
+    return JobManager(max_running=int(os.environ.get("PLAYGROUND_MAX_RUNS", "8")), store=store())
 
 
 def _flat(spec: Spec) -> dict[str, object]:
