@@ -9,6 +9,7 @@ from ui.frame import sidebar_frame  # noqa: E402  (after set_page_config)
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/playground.py", title="Playground", icon=":material/scatter_plot:", url_path="playground"),
+    st.Page("pages/gradients.py", title="Gradient lab", icon=":material/stacked_line_chart:", url_path="gradients"),
 ]
 
 page = st.navigation(PAGES)

@@ -39,7 +39,7 @@ def _parse_set(items: list[str]) -> dict:
 
 
 def load_spec(ref: str):
-    """A preset name or a spec JSON file -> (Spec, title)."""
+    """A preset name or a spec JSON file -> (Spec, title, page or None)."""
     from core.presets import load_preset
     from core.spec import from_json
 
@@ -47,7 +47,7 @@ def load_spec(ref: str):
     if path.suffix == ".json" or path.is_file():
         if not path.is_file():
             raise SpecError("SPEC", ref, "no such file")
-        return from_json(path.read_text()), path.stem
+        return from_json(path.read_text()), path.stem, None
     try:
         p = load_preset(ref)
     except KeyError:
@@ -56,7 +56,7 @@ def load_spec(ref: str):
             ref,
             "a preset name (see 'python -m core presets') or a spec .json file",
         ) from None
-    return p.spec, p.name
+    return p.spec, p.name, p.page
 
 
 def cmd_presets() -> int:
@@ -69,10 +69,10 @@ def cmd_presets() -> int:
 
 def cmd_run(args) -> int:
     from core.engine import make_trainer, resolve_device
-    from core.probes import default_probes
+    from core.probes import probes_for
     from core.spec import apply_overrides, to_dict, validate
 
-    spec, title = load_spec(args.spec)
+    spec, title, page = load_spec(args.spec)
     overrides = _parse_set(args.set or [])
     if args.seed is not None:
         overrides["seed"] = args.seed
@@ -86,7 +86,7 @@ def cmd_run(args) -> int:
     store = Store()
     run_id = store.create_run(to_dict(spec), "runner", title)
     out = open(args.out, "w") if args.out else None
-    trainer = make_trainer(spec, default_probes(), device)
+    trainer = make_trainer(spec, probes_for(page), device)
     t0 = time.perf_counter()
     written = 0
     try:
@@ -101,7 +101,7 @@ def cmd_run(args) -> int:
                     val = r.metrics.get("val_loss")
                     val_s = f" val_loss {val:.4g}" if val is not None else ""
                     print(
-                        f"epoch {r.metrics['epoch']:5d}  step {r.step:7d}  loss {r.metrics['loss']:.4g}{val_s}",
+                        f"epoch {r.metrics['epoch']:>7.6g}  step {r.step:7d}  loss {r.metrics['loss']:.4g}{val_s}",
                         file=sys.stderr,
                     )
     finally:

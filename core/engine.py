@@ -327,7 +327,8 @@ class Trainer:
             loss = self._train_step(xb, yb)
         except Diverged as e:
             self.done, self.status, self.message = True, "diverged", str(e)
-            return StepResult(self.step_count, self.epoch, math.nan, lr)
+            partial = self._close_partial_epoch(lr) if self._batch_in_epoch else {}
+            return StepResult(self.step_count, self.epoch, math.nan, lr, partial)
         self.step_count += 1
         self._batch_in_epoch += 1
         self._epoch_losses.append(loss)
@@ -373,6 +374,21 @@ class Trainer:
             )
         else:
             self._early_stop(rec)
+        return rec
+
+    def _close_partial_epoch(self, lr: float) -> dict:
+        """Keep what the steps before a divergence measured, as a record at a fractional epoch."""
+        finite = [v for v in (float(x) for x in self._epoch_losses) if math.isfinite(v)]
+        rec = {
+            "step": self.step_count,
+            "epoch": self.epoch + self._batch_in_epoch / self.steps_per_epoch,
+            "loss": sum(finite) / len(finite) if finite else math.nan,
+            "lr": lr,
+            "partial": True,
+        }
+        for p in self.probes:
+            rec.update(p.on_epoch_end(self))
+        self.history.append(rec)
         return rec
 
     def _early_stop(self, rec: dict) -> None:

@@ -31,8 +31,13 @@ class GradNormProbe(Probe):
     the epoch's steps, as {layer name: norm} ordered from input to output.
     """
 
-    def __init__(self):
-        self.last: dict[str, float] = {}
+    MAX_KEPT_STEPS = 4000
+
+    def __init__(self, keep_steps: bool = False):
+        self.keep_steps = keep_steps  # also keep every step's norms (thinned to at most MAX_KEPT_STEPS)
+        self.step_norms: list[torch.Tensor] = []
+        self.step_ids: list[int] = []
+        self._stride = 1
         self._sum: torch.Tensor | None = None
         self._steps = 0
 
@@ -49,6 +54,14 @@ class GradNormProbe(Probe):
         self._last_t = norms
         self._sum = norms if self._sum is None else self._sum + norms
         self._steps += 1
+        step = trainer.step_count + 1
+        if self.keep_steps and step % self._stride == 0:
+            self.step_norms.append(norms)
+            self.step_ids.append(step)
+            if len(self.step_norms) >= self.MAX_KEPT_STEPS:
+                # Long runs keep every other step, then every fourth, ...: the memory stays bounded.
+                self.step_norms, self.step_ids = self.step_norms[1::2], self.step_ids[1::2]
+                self._stride *= 2
 
     @property
     def last_values(self) -> dict[str, float]:
@@ -62,10 +75,30 @@ class GradNormProbe(Probe):
         self._sum, self._steps = None, 0
         return {"grad_norm": dict(zip(self.names, mean))}
 
+    def steps_view(self) -> dict:
+        """Kept per-step norms: {"steps": (S,), "norms": (S, L) float32, "names": [L]}."""
+        if not self.step_norms:
+            return {
+                "steps": np.zeros(0, np.int64),
+                "norms": np.zeros((0, len(self.names)), np.float32),
+                "names": self.names,
+            }
+        norms = torch.stack(self.step_norms).float().cpu().numpy()
+        return {"steps": np.asarray(self.step_ids), "norms": norms, "names": self.names}
+
 
 def default_probes() -> list[Probe]:
     """The probes every page and the runner attach."""
     return [GradNormProbe()]
+
+
+def probes_for(page: str | None) -> list[Probe]:
+    """The probes a preset's page draws: the Gradient lab adds activation and update statistics."""
+    if page == "gradients":
+        from core.gradlab import gradlab_probes
+
+        return gradlab_probes()
+    return default_probes()
 
 
 def decision_grid(trainer, n: int = 80, extent: float = 6.0) -> dict:
