@@ -1,0 +1,358 @@
+"""GANs on the shared engine: losses, mode coverage, the GanTrainer and the views the GAN page draws.
+
+One training step = `gan.d_steps` discriminator updates, then one generator update, each with its own
+torch.optim optimiser. The losses are small pure functions of D's raw outputs (logits or scores).
+
+Probe points: `after_backward` runs once per step, after the generator's backward. Then the G layers'
+.grad hold this step's generator gradient and the D layers' .grad still hold the gradient of the last
+discriminator update (D's parameters do not take gradients during the G update). `after_step` runs
+after the generator's optimiser step. The slow-motion `d_step()` calls no probe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import replace
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from core.engine import SEED_LOCK, Diverged, StepResult, Trainer, make_optimizer
+from core.registry import DATASETS
+from core.spec import Spec, validate
+
+EVAL_SAMPLES = 1000  # fixed-noise samples for the epoch's mode coverage
+VIEW_SAMPLES = 400  # fakes drawn on the plane
+ARROWS = 40  # fakes that carry a generator-gradient arrow
+GRID_N = 80  # the discriminator heatmap is GRID_N x GRID_N
+DIGIT_GRID = 36  # digits drawn from fixed noise (6 x 6)
+FAIR_SHARE = 0.25  # a mode is covered with at least 1/4 of its uniform share of samples, high-quality ones
+HQ_STDS = 3.0  # a sample is high quality within 3 std of its nearest component's centre
+SIGMOID_LOSSES = ("minimax", "nonsaturating")  # D's output is a logit: D(x) = sigmoid(logit)
+
+
+# ---------------------------------------------------------------------------- losses
+# r, f: D's raw outputs (B, 1) on real and fake samples. Each returns a scalar to minimise.
+
+
+def minimax_d(r, f):
+    """-[log D(x) + log(1 - D(G(z)))], with D = sigmoid(logit)."""
+    return F.softplus(-r).mean() + F.softplus(f).mean()
+
+
+def minimax_g(f):
+    """log(1 - D(G(z))): the original minimax generator loss (saturates when D rejects fakes)."""
+    return -F.softplus(f).mean()
+
+
+def nonsaturating_g(f):
+    """-log D(G(z)): the same fixed point, strong gradients while D rejects the fakes."""
+    return F.softplus(-f).mean()
+
+
+def lsgan_d(r, f):
+    """Least squares: 0.5 (D(x) - 1)^2 + 0.5 D(G(z))^2."""
+    return 0.5 * ((r - 1) ** 2).mean() + 0.5 * (f**2).mean()
+
+
+def lsgan_g(f):
+    """Least squares: 0.5 (D(G(z)) - 1)^2."""
+    return 0.5 * ((f - 1) ** 2).mean()
+
+
+def wasserstein_d(r, f):
+    """Critic loss E[D(G(z))] - E[D(x)] (the gradient penalty is added separately)."""
+    return f.mean() - r.mean()
+
+
+def wasserstein_g(f):
+    """-E[D(G(z))]."""
+    return -f.mean()
+
+
+def hinge_d(r, f):
+    """E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]."""
+    return F.relu(1 - r).mean() + F.relu(1 + f).mean()
+
+
+LOSSES = {  # name -> (discriminator loss, generator loss)
+    "minimax": (minimax_d, minimax_g),
+    "nonsaturating": (minimax_d, nonsaturating_g),
+    "lsgan": (lsgan_d, lsgan_g),
+    "wgan_gp": (wasserstein_d, wasserstein_g),
+    "hinge": (hinge_d, wasserstein_g),
+}
+
+
+def gradient_penalty(D, real, fake, eps):
+    """E[(||grad_x D(x_hat)||_2 - 1)^2] at x_hat = eps real + (1 - eps) fake (Gulrajani et al. 2017)."""
+    shape = (len(real),) + (1,) * (real.ndim - 1)
+    x_hat = (eps.view(shape) * real + (1 - eps.view(shape)) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(D(x_hat).sum(), x_hat, create_graph=True)
+    return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+
+def d_output(loss: str, raw: torch.Tensor) -> torch.Tensor:
+    """What the charts call D(x): sigmoid(logit) for the cross-entropy losses, the raw score otherwise."""
+    return torch.sigmoid(raw) if loss in SIGMOID_LOSSES else raw
+
+
+# ---------------------------------------------------------------------------- mode coverage
+
+
+def mode_coverage(samples: np.ndarray, centers: np.ndarray, std: float) -> dict:
+    """Modes covered and the high-quality share of (N, 2) samples for a K-component mixture.
+
+    A sample belongs to its nearest centre and is high quality within HQ_STDS std of it. A mode is
+    covered when it holds at least FAIR_SHARE * N / K high-quality samples. See docs/metrics.md.
+    """
+    samples, centers = np.asarray(samples, np.float64), np.asarray(centers, np.float64)
+    n, k = len(samples), len(centers)
+    if n == 0:
+        return {"modes_covered": 0, "modes_total": k, "high_quality": 0.0, "mode_counts": [0] * k}
+    dist = np.linalg.norm(samples[:, None, :] - centers[None, :, :], axis=2)  # (N, K)
+    nearest = dist.argmin(1)
+    good = dist[np.arange(n), nearest] <= HQ_STDS * std
+    counts = np.bincount(nearest[good], minlength=k)
+    covered = int((counts >= FAIR_SHARE * n / k).sum())
+    return {
+        "modes_covered": covered,
+        "modes_total": k,
+        "high_quality": float(good.mean()),
+        "mode_counts": counts.tolist(),
+    }
+
+
+# ---------------------------------------------------------------------------- trainer
+
+
+@contextlib.contextmanager
+def frozen_buffers(module: torch.nn.Module):
+    """Run a train-mode forward pass that leaves every buffer (BatchNorm running statistics) unchanged."""
+    saved = [b.detach().clone() for b in module.buffers()]
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for b, s in zip(module.buffers(), saved):
+                b.copy_(s)
+
+
+class GanTrainer(Trainer):
+    """Trains a generator G and a discriminator D; `trainer.model` is the pair (layers G.* then D.*)."""
+
+    def _build(self) -> None:
+        from core.data import make_dataset
+        from core.models.gan import GanPair, build_gan
+
+        spec, g = self.spec, self.spec.gan
+        with SEED_LOCK:
+            torch.manual_seed(spec.seed)
+            self.data = make_dataset(spec)
+            self.G, self.D = build_gan(spec)
+        self.model = GanPair(self.G, self.D).to(self.device)
+        self.loss_name = g.loss
+        self.d_loss_fn, self.g_loss_fn = LOSSES[g.loss]
+        self.image = DATASETS[spec.data.name].kind == "gan_image"
+        self.n_train = spec.data.gan_samples  # real samples per epoch
+        # Each network has its own optimiser and LR; momentum and weight decay come from spec.train.
+        self.optimizer = make_optimizer(self.G.parameters(), g.g_optimizer, replace(spec.train, lr=g.g_lr))
+        self.d_optimizer = make_optimizer(self.D.parameters(), g.d_optimizer, replace(spec.train, lr=g.d_lr))
+        self.scheduler = None
+        self.augment = None
+        self.data_gen = torch.Generator().manual_seed(spec.seed + 1)  # real batches
+        self.noise_gen = torch.Generator().manual_seed(spec.seed + 2)  # noise of the updates
+        view_gen = torch.Generator().manual_seed(spec.seed + 3)
+        n_fixed = DIGIT_GRID if self.image else max(VIEW_SAMPLES, EVAL_SAMPLES)
+        self.fixed_z = self._noise(n_fixed, view_gen).to(self.device)  # the same noise every redraw
+        self._real_order, self._real_pos = None, 0
+        self.d_updates = self.g_updates = 0
+        self._acc: dict[str, list] = {}
+        self._d_per_step = g.d_steps
+        self._to_device()
+
+    # ------------------------------------------------------------------ pieces
+    def _noise(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        g = self.spec.gan
+        if g.noise_type == "uniform":
+            return 2 * torch.rand(n, g.noise_dim, generator=gen) - 1
+        return torch.randn(n, g.noise_dim, generator=gen)
+
+    def _real_batch(self) -> torch.Tensor:
+        """The next real batch: a fresh random order of the real set each time it is used up."""
+        x, bs = self.data.x_train, self.spec.data.batch_size
+        if self._real_order is None or self._real_pos + bs > len(self._real_order):
+            self._real_order, self._real_pos = torch.randperm(len(x), generator=self.data_gen), 0
+        idx = self._real_order[self._real_pos : self._real_pos + bs].to(self.device)
+        self._real_pos += bs
+        return x[idx]
+
+    def _next_batch(self):
+        return None, None  # each update draws its own real batch
+
+    def _record(self, **values) -> None:
+        for k, v in values.items():
+            self._acc.setdefault(k, []).append(v.detach())
+
+    def _d_update(self) -> torch.Tensor:
+        """One discriminator update; G's weights, buffers and gradients are left as they were."""
+        real = self._real_batch()
+        z = self._noise(len(real), self.noise_gen).to(self.device)
+        with torch.no_grad(), frozen_buffers(self.G):
+            fake = self.G(z)  # (B, *sample) in train mode, as the G update will see it
+        self.D.train()
+        self.d_optimizer.zero_grad(set_to_none=True)
+        r, f = self.D(real), self.D(fake)
+        loss = self.d_loss_fn(r, f)
+        if self.loss_name == "wgan_gp":
+            eps = torch.rand(len(real), generator=self.noise_gen).to(self.device)
+            gp = gradient_penalty(self.D, real, fake, eps)
+            self._record(gp=gp)
+            loss = loss + self.spec.gan.gp_weight * gp
+        self.check_finite(loss)
+        loss.backward()
+        self.d_optimizer.step()
+        self.d_updates += 1
+        self._record(d_loss=loss, d_real=d_output(self.loss_name, r).mean(), d_fake=d_output(self.loss_name, f).mean())
+        return loss.detach()
+
+    def _g_update(self) -> torch.Tensor:
+        """One generator update; D's weights and gradients are left as they were."""
+        z = self._noise(self.spec.data.batch_size, self.noise_gen).to(self.device)
+        self.G.train()
+        self.D.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.D.requires_grad_(False)  # D's .grad keeps the last D update's gradient
+        try:
+            loss = self.g_loss_fn(self.D(self.G(z)))
+            self.check_finite(loss)
+            loss.backward()
+        finally:
+            self.D.requires_grad_(True)
+        for p in self.probes:
+            p.after_backward(self)
+        self.optimizer.step()
+        self.g_updates += 1
+        for p in self.probes:
+            p.after_step(self)
+        self._record(g_loss=loss)
+        return loss.detach()
+
+    def _train_step(self, xb, yb) -> torch.Tensor:
+        """d_steps discriminator updates, then one generator update; returns the generator loss."""
+        for _ in range(self._d_per_step):
+            self._d_update()
+        return self._g_update()
+
+    def _evaluate(self) -> dict:
+        """Epoch means of the losses and D's outputs, and mode coverage of fixed-noise samples."""
+        acc, self._acc = self._acc, {}
+        rec = {k: float(torch.stack(v).float().mean()) for k, v in acc.items()}
+        if self.loss_name == "wgan_gp" and "d_real" in rec:
+            rec["wasserstein"] = rec["d_real"] - rec["d_fake"]  # the critic's estimate of W(real, fake)
+        centers = self.data.extra.get("centers")
+        if centers is not None:
+            fakes = self.generate(self.fixed_z[:EVAL_SAMPLES]).cpu().numpy()
+            cov = mode_coverage(fakes, centers, self.data.extra["std"])
+            rec |= {k: cov[k] for k in ("modes_covered", "modes_total", "high_quality")}
+        return rec
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def d_lr(self) -> float:
+        return self.d_optimizer.param_groups[0]["lr"]
+
+    def generate(self, z: torch.Tensor) -> torch.Tensor:
+        """G's samples for noise z, exactly as a training batch would make them (buffers unchanged)."""
+        with torch.no_grad(), frozen_buffers(self.G):
+            self.G.train()
+            return self.G(z.to(self.device))
+
+    def discriminate(self, x: torch.Tensor) -> torch.Tensor:
+        """D's raw outputs (N, 1) for samples x in evaluation mode (no dropout), no grad."""
+        self.D.eval()
+        try:
+            with torch.no_grad():
+                return torch.cat([self.D(x[i : i + 4096]) for i in range(0, len(x), 4096)])
+        finally:
+            self.D.train()
+
+    def d_step(self) -> dict:
+        """Slow motion: one discriminator update only (no step is counted); returns its values."""
+        if self.done:
+            return {}
+        try:
+            loss = self._d_update()
+        except Diverged as e:
+            self.done, self.status, self.message = True, "diverged", str(e)
+            return {}
+        return {
+            "d_loss": float(loss),
+            "d_real": float(self._acc["d_real"][-1]),
+            "d_fake": float(self._acc["d_fake"][-1]),
+        }
+
+    def g_step(self) -> StepResult:
+        """Slow motion: one generator update only; it counts as a training step (closing epochs as usual)."""
+        self._d_per_step = 0
+        try:
+            return self.step()
+        finally:
+            self._d_per_step = self.spec.gan.d_steps
+
+    def apply_live(self, spec: Spec) -> None:
+        """Take the live fields of `spec` (epochs); the GAN's learning rates are fixed at build time."""
+        validate(spec)
+        self.spec = spec
+        if self.done and self.status == "done" and self.epoch < spec.train.epochs:
+            self.done, self.status, self.message = False, "ready", ""
+
+
+# ---------------------------------------------------------------------------- views
+
+
+def d_grid(trainer: GanTrainer, n: int = GRID_N) -> dict:
+    """D over the plane [-extent, extent]^2 on an n x n grid: xs, ys (n,), value (n, n), range, label."""
+    extent = trainer.data.extra["extent"]
+    xs = np.linspace(-extent, extent, n, dtype=np.float32)
+    gx, gy = np.meshgrid(xs, xs)  # row i has y = xs[i]
+    pts = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], 1)).to(trainer.device)
+    out = d_output(trainer.loss_name, trainer.discriminate(pts))[:, 0].cpu().numpy().reshape(n, n)
+    if trainer.loss_name in SIGMOID_LOSSES:
+        rng, label = (0.0, 1.0), "D(x): P(real)"
+    else:
+        top = float(np.abs(out).max()) or 1.0
+        rng, label = (-top, top), "D(x): score"
+    return {"xs": xs, "ys": xs, "value": out.astype(np.float32), "range": rng, "label": label}
+
+
+def g_arrows(trainer: GanTrainer, z: torch.Tensor) -> dict:
+    """Fakes G(z) and -dL_G/dx at each: the direction the generator's loss pushes each fake sample."""
+    x = trainer.generate(z).requires_grad_(True)
+    trainer.D.eval()
+    try:
+        loss = trainer.g_loss_fn(trainer.D(x)) * len(x)  # per-sample gradients, not divided by the batch
+        (grad,) = torch.autograd.grad(loss, x)
+    finally:
+        trainer.D.train()
+    return {"points": x.detach().cpu().numpy(), "push": (-grad).cpu().numpy()}
+
+
+def gan_views(trainer: GanTrainer) -> dict:
+    """What the GAN page draws: the plane (real, fake, D heatmap, arrows) or a digits sample grid."""
+    if trainer.image:
+        from core.charts.base import image_grid
+
+        imgs = trainer.generate(trainer.fixed_z).cpu().numpy()[:, 0]  # (N, S, S) in [-1, 1], +1 = ink
+        return {"mosaic": image_grid(imgs, cols=6, scale=4)}  # high values are drawn dark
+    real = trainer.data.points_train[:VIEW_SAMPLES]
+    fake = trainer.generate(trainer.fixed_z[:VIEW_SAMPLES]).cpu().numpy()
+    view = {"real": real, "fake": fake, "grid": d_grid(trainer), "arrows": g_arrows(trainer, trainer.fixed_z[:ARROWS])}
+    centers = trainer.data.extra.get("centers")
+    if centers is not None:
+        view["centers"] = centers
+        view["coverage"] = mode_coverage(
+            trainer.generate(trainer.fixed_z[:EVAL_SAMPLES]).cpu().numpy(), centers, trainer.data.extra["std"]
+        )
+    return view
