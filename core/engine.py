@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -203,6 +204,35 @@ class Trainer:
             self.augment = make_augmenter(spec)
             self.aug_gen = torch.Generator().manual_seed(spec.seed + 2)
         self._to_device()
+        self._init_rng()
+
+    def _init_rng(self) -> None:
+        """Give a model that draws random numbers in training (dropout) its own seeded stream.
+
+        Dropout draws from torch's global generator, which every job in the server shares; without
+        its own stream, A/B runs and concurrent jobs would change each other's masks.
+        """
+        modules = [self.model] + [getattr(self, n) for n in ("generator", "discriminator") if hasattr(self, n)]
+        uses_rng = any(isinstance(m, nn.Dropout) and m.p > 0 for net in modules for m in net.modules())
+        self._rng_state = torch.Generator(self.device).manual_seed(self.spec.seed + 3).get_state() if uses_rng else None
+
+    @contextmanager
+    def own_rng(self):
+        """Run the block on this trainer's own random stream (a no-op for models without dropout)."""
+        if self._rng_state is None:
+            yield
+            return
+        cuda = self.device.type == "cuda"
+        get = (lambda: torch.cuda.get_rng_state(self.device)) if cuda else torch.get_rng_state
+        put = (lambda s: torch.cuda.set_rng_state(s, self.device)) if cuda else torch.set_rng_state
+        with SEED_LOCK:
+            saved = get()
+            put(self._rng_state)
+            try:
+                yield
+            finally:
+                self._rng_state = get()
+                put(saved)
 
     def _to_device(self) -> None:
         d = self.data
@@ -213,7 +243,8 @@ class Trainer:
         """Forward, backward, probes, clip, optimiser step; returns the batch's data loss."""
         self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
-        out = self.model(xb)
+        with self.own_rng():
+            out = self.model(xb)
         loss = self.loss_fn(out, yb)
         self.check_finite(loss)
         total = loss + self.penalty()

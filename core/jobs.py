@@ -55,6 +55,7 @@ class Job:
         self._thread: threading.Thread | None = None
         self._running = False
         self._pending = 0  # epochs requested by Step
+        self._busy = False  # an epoch round is being trained or published
         self._stopped = False
         self.error = ""
         self._views = [self._compute_views(t) for t in self.trainers]
@@ -120,7 +121,7 @@ class Job:
     # ------------------------------------------------------------------ state
     @property
     def running(self) -> bool:
-        return (self._running or self._pending > 0) and self._alive()
+        return (self._running or self._pending > 0 or self._busy) and self._alive()
 
     @property
     def status(self) -> str:
@@ -183,6 +184,7 @@ class Job:
                         break
                     if self._pending > 0:
                         self._pending -= 1
+                    self._busy = True
                     active = [i for i, t in enumerate(self.trainers) if not t.done]
                 if not active:
                     break
@@ -210,6 +212,7 @@ class Job:
             with self._lock:
                 self._running, self._pending = False, 0
             self._publish()
+            self._busy = False
 
     def _compute_views(self, trainer: Trainer) -> dict:
         return self.views_fn(trainer) if self.views_fn else {}

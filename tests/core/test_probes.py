@@ -1,0 +1,157 @@
+"""Probes report exactly what PyTorch computes, and never change training."""
+
+import numpy as np
+import pytest
+import torch
+
+from core.engine import Trainer
+from core.gradlab import (
+    ActivationStatsProbe,
+    UpdateRatioProbe,
+    activation_stats,
+    first_last_ratio,
+    gradlab_probes,
+)
+from core.jobs import Job
+from core.probes import GradNormProbe, decision_grid, default_probes
+from core.spec import Spec
+
+DEEP = Spec().with_(
+    **{
+        "data.n": 200,
+        "data.batch_size": 20,
+        "model.hidden": (8,) * 6,
+        "model.activation": ("sigmoid",),
+        "train.lr": 0.1,
+    }
+)
+
+
+def test_grad_norm_equals_weight_grad_norm():
+    probe = GradNormProbe()
+    t = Trainer(DEEP, [probe])
+    t.step()  # the gradients stay in .grad until the next step zeroes them
+    direct = {name: float(m.weight.grad.norm()) for name, m in t.model.named_layers()}
+    assert list(probe.last_values) == [f"layer{i}" for i in range(1, 7)] + ["output"]
+    assert probe.last_values == pytest.approx(direct, rel=1e-6)
+
+
+def test_grad_norm_is_read_before_clipping():
+    probe = GradNormProbe()
+    t = Trainer(DEEP.with_(**{"train.clip": 1e-4}), [probe])
+    t.step()
+    clipped = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in t.model.parameters()]))
+    assert clipped == pytest.approx(1e-4, rel=1e-3)
+    assert max(probe.last_values.values()) > 1e-3  # the probe saw the unclipped gradient
+
+
+def test_epoch_record_is_the_mean_of_its_steps():
+    probe = GradNormProbe(keep_steps=True)
+    t = Trainer(DEEP, [probe])
+    rec = t.run_epoch()
+    view = probe.steps_view()
+    assert view["norms"].shape == (5, 7) and list(view["steps"]) == [1, 2, 3, 4, 5]
+    assert list(rec["grad_norm"].values()) == pytest.approx(view["norms"].mean(0).tolist(), rel=1e-5)
+
+
+def test_sigmoid_stack_shows_vanishing_and_relu_he_does_not():
+    sig = Trainer(DEEP.with_(**{"model.hidden": (16,) * 10}), default_probes())
+    relu = Trainer(
+        DEEP.with_(**{"model.hidden": (16,) * 10, "model.activation": ("relu",), "model.init": "he"}), default_probes()
+    )
+    r_sig = first_last_ratio(sig.run_epoch())
+    r_relu = first_last_ratio(relu.run_epoch())
+    assert r_sig < 1e-4  # sigmoid' <= 0.25: ten layers shrink it by orders of magnitude
+    assert 0.05 < r_relu < 20
+
+
+def test_probes_do_not_change_training():
+    spec = DEEP.with_(**{"model.batchnorm": True, "model.dropout": 0.2})
+    plain = Trainer(spec, [])
+    probed = Trainer(spec, gradlab_probes())
+    for _ in range(3):
+        plain.run_epoch()
+        probed.run_epoch()
+    assert [r["loss"] for r in plain.history] == [r["loss"] for r in probed.history]
+    assert [r["val_loss"] for r in plain.history] == [r["val_loss"] for r in probed.history]
+
+
+def test_activation_stats_equal_a_direct_forward():
+    probe = ActivationStatsProbe()
+    t = Trainer(DEEP, [probe])
+    rec = t.run_epoch()
+    x = t.data.x_train[:256]
+    t.model.eval()
+    with torch.no_grad():
+        h = x
+        for i, block in enumerate(t.model.blocks):
+            h = block(h)
+            s = rec["activation"][f"layer{i + 1}"]
+            assert s["mean"] == pytest.approx(float(h.mean()), rel=1e-5)
+            assert s["std"] == pytest.approx(float(h.std()), rel=1e-5)
+            assert s["q50"] == pytest.approx(float(np.percentile(h.numpy(), 50)), rel=1e-5)
+            sat = float(((h * (1 - h)) / 0.25 < 0.08).float().mean())
+            assert s["saturated"] == pytest.approx(sat)
+
+
+def test_saturation_and_dead_units_on_known_values():
+    a = torch.tensor([[0.001, 0.5], [0.999, 0.5]])
+    assert activation_stats(a, "sigmoid")["saturated"] == 0.5
+    r = torch.tensor([[0.0, 1.0, 0.0], [0.0, 2.0, 3.0]])  # unit 0 never fires
+    assert activation_stats(r, "relu")["dead"] == pytest.approx(1 / 3)
+    assert activation_stats(torch.tensor([[float("inf"), 1.0]]), "relu")["mean"] == 1.0
+
+
+def test_update_ratio_is_the_last_steps_relative_change():
+    probe = UpdateRatioProbe()
+    t = Trainer(DEEP, [probe])
+    for _ in range(4):
+        t.step()
+    before = {n: m.weight.detach().clone() for n, m in t.model.named_layers()}
+    rec = t.step().metrics  # the fifth step closes the epoch
+    for name, m in t.model.named_layers():
+        expected = float((m.weight.detach() - before[name]).norm() / before[name].norm())
+        assert rec["update_ratio"][name] == pytest.approx(expected, rel=1e-4)
+
+
+def test_decision_grid_is_the_model_on_the_plane():
+    t = Trainer(Spec().with_(**{"data.n": 100}))
+    g = decision_grid(t, n=5)
+    x = torch.tensor([[g["xs"][3], g["ys"][1]]])
+    with torch.no_grad():
+        p = torch.sigmoid(t.model.eval()(x))[0, 0].item()
+    assert g["value"][1, 3] == pytest.approx(p, rel=1e-5)
+    assert g["range"] == (0.0, 1.0)
+
+
+def test_ab_job_feeds_identical_batches():
+    a = DEEP.with_(**{"data.n": 100})
+    b = a.with_(**{"model.activation": ("relu",), "model.init": "he"})
+    job = Job([a, b])
+    seen = [[], []]
+    for i, t in enumerate(job.trainers):
+        t.model.blocks[0].linear.register_forward_pre_hook(
+            lambda mod, inp, i=i: seen[i].append(inp[0].clone()) if mod.training else None
+        )
+    try:
+        job.step(2)
+        for _ in range(200):
+            if not job.running:
+                break
+            import time
+
+            time.sleep(0.05)
+    finally:
+        job.stop()
+    assert len(seen[0]) == len(seen[1]) == 6  # 50 training points, batch 20: 3 steps an epoch
+    assert all(torch.equal(x, y) for x, y in zip(*seen))
+    assert not torch.equal(seen[0][0], seen[0][1])
+
+
+def test_histograms_cover_sigmoid_range():
+    probe = ActivationStatsProbe()
+    t = Trainer(DEEP, [probe])
+    t.run_epoch()
+    h = probe.latest_hist["layer3"]
+    assert h["edges"][0] == 0 and h["edges"][-1] == 1
+    assert np.sum(h["share"]) == pytest.approx(1.0, rel=1e-5)

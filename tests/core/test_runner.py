@@ -1,0 +1,129 @@
+"""The headless runner: the DESIGN.md contract (outputs, metrics file, store, exit codes)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.__main__ import main
+from core.presets import list_presets, load_preset
+from core.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(capsys, *argv):
+    try:
+        code = main(list(argv))
+    except SystemExit as e:  # argparse's own errors leave through SystemExit, as on the command line
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_presets_lists_every_preset(capsys):
+    code, out, _ = run(capsys, "presets")
+    assert code == 0
+    names = [line.split()[0] for line in out.strip().splitlines()]
+    assert names == [p.name for p in list_presets()]
+    for required in (
+        "tfp-default",
+        "spiral-relu",
+        "xor-features",
+        "lr-too-high",
+        "overfit-vs-l2",
+        "vanishing-sigmoid",
+        "fix-relu-he",
+        "fix-batchnorm",
+        "fix-residual",
+        "exploding-init",
+        "fix-clipping",
+    ):
+        assert required in names
+
+
+def test_run_writes_metrics_summary_and_store(capsys, tmp_path):
+    out_file = tmp_path / "m.jsonl"
+    code, out, err = run(capsys, "run", "tfp-default", "--steps", "50", "--out", str(out_file), "--seed", "3")
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["status"] == "done" and summary["steps"] == 50
+    records = [json.loads(line) for line in out_file.read_text().splitlines()]
+    assert [r["epoch"] for r in records] == [1, 2]  # 250 training points, batch 10: 25 steps an epoch
+    assert list(records[0]["grad_norm"]) == ["layer1", "layer2", "output"]
+    assert {"step", "loss", "val_loss", "val_accuracy", "lr"} <= set(records[0])
+    assert "epoch" in err  # progress on stderr
+    run_row = Store().get_run(summary["run_id"])
+    assert run_row["source"] == "runner" and run_row["spec"]["seed"] == 3 and run_row["status"] == "done"
+
+
+def test_gradient_lab_preset_writes_activation_statistics(capsys, tmp_path):
+    out_file = tmp_path / "m.jsonl"
+    code, _, _ = run(capsys, "run", "vanishing-sigmoid", "--steps", "12", "--out", str(out_file), "--quiet")
+    assert code == 0
+    rec = json.loads(out_file.read_text().splitlines()[0])
+    layers = load_preset("vanishing-sigmoid").spec.model.hidden
+    assert len(rec["activation"]) == len(layers)
+    assert {"mean", "std", "q05", "q50", "q95", "saturated", "dead"} <= set(rec["activation"]["layer1"])
+    assert set(rec["update_ratio"]) == set(rec["grad_norm"])
+
+
+def test_diverging_preset_exits_3_with_the_step(capsys):
+    code, out, err = run(capsys, "run", "lr-too-high", "--quiet")
+    assert code == 3
+    assert json.loads(out)["status"] == "diverged"
+    assert err.strip().startswith("diverged at step")
+
+
+@pytest.mark.parametrize(
+    "argv,field",
+    [
+        (["run", "tfp-default", "--set", "train.lr=-1"], "train.lr"),
+        (["run", "tfp-default", "--set", "model.bogus=1"], "model.bogus"),
+        (["run", "tfp-default", "--set", "nokey"], "--set"),
+        (["run", "no-such-preset"], "SPEC"),
+        (["run", "missing.json"], "SPEC"),
+        (["run", "tfp-default", "--steps", "0"], "--steps"),
+        (["run", "tfp-default", "--device", "tpu"], "--device"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(capsys, argv, field):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and field in err
+
+
+def test_spec_file_and_set_overrides(capsys, tmp_path):
+    from core.spec import Spec, to_json
+
+    path = tmp_path / "s.json"
+    path.write_text(to_json(Spec().with_(**{"data.n": 60})))
+    code, out, _ = run(capsys, "run", str(path), "--steps", "3", "--set", "model.hidden=[3]", "--quiet")
+    assert code == 0
+    spec = Store().get_run(json.loads(out)["run_id"])["spec"]
+    assert spec["model"]["hidden"] == [3] and spec["data"]["n"] == 60
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"train": {"lrate": 1}}')
+    code, _, err = run(capsys, "run", str(bad))
+    assert code == 2 and "train.lrate" in err
+
+
+def test_core_never_imports_streamlit():
+    code = (
+        "import sys, core.engine, core.jobs, core.gradlab, core.charts.gradients, core.__main__; "
+        "print('streamlit' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_module_entry_point_exit_code():
+    res = subprocess.run(
+        [sys.executable, "-m", "core", "run", "tfp-default", "--set", "data.noise=99"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 2 and "data.noise" in res.stderr and "Traceback" not in res.stderr
