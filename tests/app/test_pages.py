@@ -1,0 +1,103 @@
+"""AppTest: every page opens through the router, key widgets change, no exception."""
+
+import time
+
+from core.presets import list_presets
+from tests.app.conftest import no_exception
+
+
+def wait_idle(at, prefix, timeout=30.0):
+    from ui.state import manager
+
+    job = manager().get(at.session_state[f"{prefix}._job"])
+    end = time.time() + timeout
+    while job.running and time.time() < end:
+        time.sleep(0.05)
+    at.run()
+    return job
+
+
+def test_home_lists_pages_and_every_lesson(app):
+    at = app.run()
+    no_exception(at)
+    text = " ".join(m.value for m in at.markdown)
+    assert "Playground" in text or any("Playground" in str(x) for x in at.main)
+    shown = str(at.main)
+    for p in list_presets():
+        assert p.title in shown, p.name
+
+
+def test_playground_step_trains_one_epoch_and_shows_numbers(app):
+    at = app.run()
+    at.switch_page("pages/playground.py").run()
+    no_exception(at)
+    assert at.title[0].value.startswith("Playground")
+    at.button(key="pg.step").click().run()
+    wait_idle(at, "pg")
+    no_exception(at)
+    epoch = [m for m in at.metric if m.label == "Epoch"]
+    assert epoch and epoch[0].value == "1"
+
+
+def test_playground_key_widgets(app):
+    at = app.run()
+    at.switch_page("pages/playground.py").run()
+    at.selectbox(key="pg.data.name").set_value("spiral_k").run()
+    no_exception(at)
+    at.number_input(key="pg.n_layers").set_value(8).run()
+    at.selectbox(key="pg.train.optimizer").set_value("adam").run()
+    at.selectbox(key="pg.train.schedule").set_value("onecycle").run()
+    at.slider(key="pg.data.noise").set_value(50.0).run()
+    no_exception(at)
+    shown = [m.value for m in at.sidebar.markdown if "trainable parameters" in m.value]
+    assert shown, "the parameter count is shown"
+    n_shown = int(shown[0].split("**")[1].replace(",", ""))
+    widths = [len(at.session_state["pg.data.features"])]
+    widths += [at.session_state[f"pg.units.{i}"] for i in range(8)] + [at.session_state["pg.data.classes"]]
+    assert n_shown == sum(a * b + b for a, b in zip(widths, widths[1:]))
+    at.button(key="pg.step").click().run()
+    wait_idle(at, "pg")
+    no_exception(at)
+
+
+def test_playground_bad_link_is_reported_not_raised(app):
+    at = app.run()
+    at.query_params["train.lr"] = "-5"
+    at.query_params["model.hidden"] = "x,y"
+    at.switch_page("pages/playground.py").run()
+    no_exception(at)
+    assert at.warning or at.error
+
+
+def test_gradient_lab_ab_step_shows_both_sides(app):
+    at = app.run()
+    at.switch_page("pages/gradients.py").run()
+    no_exception(at)
+    assert at.title[0].value == "Gradient lab"
+    at.button(key="gl.step").click().run()
+    wait_idle(at, "gl")
+    no_exception(at)
+    heads = [h.value for h in at.subheader]
+    assert any(h.startswith("A:") for h in heads) and any(h.startswith("B:") for h in heads)
+    ratios = [m.value for m in at.metric if m.label.startswith("Layer 1 / output")]
+    assert len(ratios) == 2 and all(r != "-" for r in ratios)
+    a, b = (float(r) for r in ratios)
+    assert a < 1e-3 < b  # the broken side's first layer gets far less gradient than the fixed side's
+
+
+def test_gradient_lab_presets_and_views(app):
+    at = app.run()
+    at.switch_page("pages/gradients.py").run()
+    for p in list_presets("gradients"):
+        at.selectbox(key="gl._preset_choice").set_value(p.name).run()
+        no_exception(at)
+        assert p.title in " ".join(str(i.value) for i in at.info)
+    at.number_input(key="gl.a.depth").set_value(50).run()
+    at.selectbox(key="gl.a.act").set_value("tanh").run()
+    at.button(key="gl.step").click().run()
+    wait_idle(at, "gl")
+    for view in ("Activations", "Updates", "Loss", "Gradients"):
+        at.segmented_control(key="gl.view").set_value(view).run()
+        no_exception(at)
+    at.toggle(key="gl.compare").set_value(False).run()
+    no_exception(at)
