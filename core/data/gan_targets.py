@@ -19,7 +19,7 @@ EXTENT = 3.0  # the plane the 2-D charts show: [-3, 3]^2 holds every target
 RING_RADIUS, RING_MODES = 2.0, 8
 GRID_SIDE = 5  # 5 x 5 components at -2, -1, 0, 1, 2
 MIXTURE_STD = 0.1  # std of each ring / grid component: tight blobs, yet learnable in a few minutes on a CPU
-GAUSSIAN_MEAN, GAUSSIAN_STD = (1.0, 1.0), 0.5  # off the origin, so G has to move its noise
+GAUSSIAN_MEAN, GAUSSIAN_STD = (0.75, 0.5), 0.4  # off the origin, so G has to move its noise
 CURVE_NOISE = 0.05  # std of the noise around the spiral, the moons and the line
 
 

@@ -1,0 +1,147 @@
+"""GAN charts: the plane (D heatmap, real and fake samples, G's gradient arrows), losses, D's outputs,
+mode coverage over time, and the digits sample grid."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from core.charts.base import PALETTE, TEMPLATE, figure, image_figure, line_figure
+from core.charts.training import series
+
+REAL, FAKE, ARROW = "#009E73", "#CC79A7", "#000000"  # green real, purple fake (GAN Lab's colours)
+# D's view of the plane: white where D is unsure, grey-blue where it says "real", orange where "fake";
+# the range is [0, 1] for probabilities and symmetric around 0 for scores, so the middle is "unsure".
+D_SCALE = [[0.0, "#D98200"], [0.5, "#F7F7F7"], [1.0, "#5B7FA6"]]
+ARROW_SHARE = 0.12  # the longest arrow is drawn this share of the plane's width
+
+
+def _arrow_trace(points: np.ndarray, push: np.ndarray, length: float) -> go.Scatter:
+    """Segments from each point along its push, scaled together (longest = `length`), with arrow heads."""
+    norms = np.linalg.norm(push, axis=1)
+    scale = length / norms.max() if len(norms) and norms.max() > 0 else 0.0
+    ends = points + push * scale
+    xs, ys, sizes = [], [], []
+    for (x0, y0), (x1, y1) in zip(points, ends):
+        xs += [x0, x1, None]
+        ys += [y0, y1, None]
+        sizes += [0, 9, 0]
+    return go.Scatter(
+        x=xs,
+        y=ys,
+        mode="lines+markers",
+        name="G's gradient (−∂L_G/∂x)",
+        line=dict(color=ARROW, width=1.3),
+        marker=dict(symbol="arrow", angleref="previous", size=sizes, color=ARROW),
+        hoverinfo="skip",
+    )
+
+
+def plane_figure(view: dict, title: str = "Real and generated samples", arrows: bool = True, height: int = 540):
+    """D's output over the plane behind the real (green) and generated (purple) samples.
+
+    view: gan_views() output: grid {xs, ys, value, range, label}, real (N, 2), fake (M, 2),
+    arrows {points, push} and, for mixtures, centers (K, 2).
+    """
+    grid = view["grid"]
+    xs, (lo, hi) = grid["xs"], grid["range"]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Heatmap(
+            z=grid["value"],
+            x=xs,
+            y=grid["ys"],
+            zmin=lo,
+            zmax=hi,
+            colorscale=D_SCALE,  # the middle (0.5, or a score of 0) is white
+            hovertemplate="x1 %{x:.2f}<br>x2 %{y:.2f}<br>D %{z:.3f}<extra></extra>",
+            colorbar=dict(title=dict(text=grid["label"], side="right"), thickness=14, len=0.8),
+        )
+    )
+    real, fake = view["real"], view["fake"]
+    fig.add_trace(
+        go.Scatter(
+            x=real[:, 0], y=real[:, 1], mode="markers", name="real", marker=dict(size=5, color=REAL, opacity=0.8)
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated", marker=dict(size=5, color=FAKE, opacity=0.9)
+        )
+    )
+    lim = float(xs[-1])
+    if arrows and "arrows" in view:
+        fig.add_trace(_arrow_trace(view["arrows"]["points"], view["arrows"]["push"], ARROW_SHARE * 2 * lim))
+    if "centers" in view:
+        c = view["centers"]
+        fig.add_trace(
+            go.Scatter(
+                x=c[:, 0],
+                y=c[:, 1],
+                mode="markers",
+                name="mode centres",
+                marker=dict(symbol="x-thin", size=10, line=dict(width=2, color="#333")),
+            )
+        )
+    fig.update_layout(template=TEMPLATE, title=title, height=height)
+    fig.update_xaxes(title="x1", range=[-lim, lim], showgrid=False, constrain="domain")
+    fig.update_yaxes(title="x2", range=[-lim, lim], showgrid=False, scaleanchor="x", constrain="domain")
+    return fig
+
+
+def gan_loss_figure(history: list[dict], title: str = "Losses", height: int = 300) -> go.Figure:
+    """Discriminator and generator loss per epoch (epoch means)."""
+    lines = {"D loss": series(history, "d_loss"), "G loss": series(history, "g_loss")}
+    return line_figure({k: v for k, v in lines.items() if v[0]}, title, "epoch", "loss", height=height)
+
+
+def d_output_figure(history: list[dict], loss: str, title: str = "D(real) and D(fake)", height: int = 300):
+    """Mean D output on real and on generated samples per epoch: a probability or a raw score by loss."""
+    from core.gan import SIGMOID_LOSSES
+
+    prob = loss in SIGMOID_LOSSES
+    lines = {"D(real)": series(history, "d_real"), "D(fake)": series(history, "d_fake")}
+    fig = line_figure(
+        {k: v for k, v in lines.items() if v[0]},
+        title,
+        "epoch",
+        "mean D(x): P(real)" if prob else "mean D(x): score",
+        height=height,
+    )
+    for trace, color in zip(fig.data, (REAL, FAKE)):
+        trace.line.color = color
+    if prob:
+        fig.update_yaxes(range=[0, 1.02])
+        fig.add_hline(y=0.5, line=dict(color="#888", dash="dot"), annotation_text="0.5: D cannot tell")
+    return fig
+
+
+def coverage_figure(history: list[dict], title: str = "Mode coverage", height: int = 300) -> go.Figure:
+    """Modes covered (left axis, of K) and the share of high-quality samples (right axis, %) per epoch."""
+    fig = figure(title, "epoch", "modes covered", height)
+    xs, covered = series(history, "modes_covered")
+    if not xs:
+        return fig
+    total = history[-1].get("modes_total", max(covered))
+    hx, hq = series(history, "high_quality")
+    fig.add_trace(go.Scatter(x=xs, y=covered, mode="lines", name="modes covered", line=dict(color=PALETTE[0])))
+    fig.add_trace(
+        go.Scatter(
+            x=hx,
+            y=[100 * v for v in hq],
+            mode="lines",
+            name="high-quality samples",
+            yaxis="y2",
+            line=dict(color=PALETTE[1]),
+        )
+    )
+    fig.update_yaxes(range=[0, total + 0.5])
+    fig.update_layout(
+        yaxis2=dict(title="high-quality samples (%)", overlaying="y", side="right", range=[0, 101], showgrid=False)
+    )
+    return fig
+
+
+def samples_figure(mosaic: np.ndarray, title: str = "Generated digits (fixed noise)") -> go.Figure:
+    """The fixed-noise sample grid as one image."""
+    return image_figure(mosaic, title, height=min(520, 80 + mosaic.shape[0]))

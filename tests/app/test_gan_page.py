@@ -1,0 +1,93 @@
+"""AppTest: the GAN page through the app's router (presets, slow motion, training, bad settings)."""
+
+import time
+
+from tests.app.conftest import no_exception
+
+
+def open_gan(at, preset: str | None = None):
+    """Run the app, switch to the GAN page (optionally with ?preset=) and run it."""
+    at.run()
+    if preset:
+        at.query_params["preset"] = preset
+    at.switch_page("pages/gan.py").run()
+    no_exception(at)
+    return at
+
+
+def chart_titles(at) -> list[str]:
+    """Titles of the Plotly charts on the page."""
+    import json
+
+    titles = []
+    for el in at.get("plotly_chart"):
+        fig = json.loads(el.proto.spec)
+        title = fig.get("layout", {}).get("title", {})
+        titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
+    return titles
+
+
+def test_gan_page_shows_plane_and_curves(app):
+    """The page opens on the ring GAN with the plane, the loss and D-output charts, and no exception."""
+    at = open_gan(app)
+    assert at.title[0].value == "GAN"
+    titles = chart_titles(at)
+    for t in ("Real and generated samples", "Losses", "D(real) and D(fake)", "Mode coverage"):
+        assert t in titles, titles
+    assert any(b.label == "D step" for b in at.button) and any(b.label == "G step" for b in at.button)
+
+
+def test_slow_motion_steps_count(app):
+    """D step leaves the step counter; G step advances it by one."""
+    at = open_gan(app)
+    step = next(m for m in at.metric if m.label == "Step")
+    assert step.value == "0"
+    at.button(key="gan.d_step").click().run()
+    no_exception(at)
+    assert next(m for m in at.metric if m.label == "Step").value == "0"
+    at.button(key="gan.g_step").click().run()
+    no_exception(at)
+    assert next(m for m in at.metric if m.label == "Step").value == "1"
+
+
+def test_step_trains_one_epoch(app):
+    """The Step button trains one epoch: the epoch counter and the loss history move."""
+    at = open_gan(app)
+    at.button(key="gan.step").click().run()
+    for _ in range(50):  # the job trains in its thread; AppTest needs another run to see it
+        time.sleep(0.1)
+        at.run()
+        if next(m for m in at.metric if m.label == "Epoch").value == "1":
+            break
+    no_exception(at)
+    assert next(m for m in at.metric if m.label == "Epoch").value == "1"
+    assert next(m for m in at.metric if m.label == "D loss").value != "-"
+
+
+def test_digits_preset_shows_sample_grid(app):
+    """?preset=gan-digits shows the fixed-noise sample grid (one image) and the DCGAN controls."""
+    at = open_gan(app, "gan-digits")
+    assert "Generated digits (fixed noise)" in chart_titles(at)
+    assert at.selectbox(key="gan.gan.arch").value == "dcgan"
+
+
+def test_every_preset_opens(app):
+    """Each GAN preset, chosen in the sidebar, loads without an exception and shows its lesson."""
+    from core.presets import list_presets
+
+    at = open_gan(app)
+    for p in list_presets("gan"):
+        at.selectbox(key="gan._preset_choice").select(p.name).run()
+        no_exception(at)
+        assert any(p.title in e.label for e in at.expander), p.name
+
+
+def test_bad_link_is_a_warning_not_a_traceback(app):
+    """A link with an unknown loss is reported as a warning and the page still trains the default GAN."""
+    app.run()
+    app.query_params["gan.loss"] = "bogus"
+    app.query_params["data.name"] = "grid"
+    app.switch_page("pages/gan.py").run()
+    no_exception(app)
+    assert any("Ignored a bad setting" in w.value for w in app.warning)
+    assert app.selectbox(key="gan.data.name").value == "grid"
