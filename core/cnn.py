@@ -86,7 +86,7 @@ def first_filters(model: nn.Module) -> np.ndarray | None:
     return None
 
 
-def test_view(trainer) -> dict:
+def cnn_views(trainer) -> dict:
     """Test-set accuracy, confusion matrix (true x predicted counts), misclassified images, first-layer filters.
 
     Runs in the job's thread (as a Job's `views`), between training epochs.
@@ -136,8 +136,8 @@ def image_to_input(img: Image.Image, size: int, mean: float, std: float) -> tupl
     """A picture -> the model's input format: (1, 1, size, size) normalised, and the (size, size) [0, 1] image.
 
     Like the training images: grey, bright ink on a dark background (a light picture is inverted),
-    cropped to the ink with a small margin, made square, resized, then normalised with the training
-    mean and std.
+    cropped to the ink with a small margin, made square, resized, stretched so the brightest pixel is 1,
+    then normalised with the training mean and std.
     """
     img = ImageOps.exif_transpose(img)
     if img.mode in ("RGBA", "LA", "P"):
@@ -158,4 +158,6 @@ def image_to_input(img: Image.Image, size: int, mean: float, std: float) -> tupl
     square[r : r + a.shape[0], c : c + a.shape[1]] = a
     small = Image.fromarray((square * 255).astype(np.uint8)).resize((size, size), Image.Resampling.BOX)
     shown = np.asarray(small, np.float32) / 255.0
+    if shown.max() > 0:
+        shown = shown / shown.max()  # the training images' brightest ink is 1; thin strokes shrink to grey
     return ((shown - mean) / std)[None, None].astype(np.float32), shown

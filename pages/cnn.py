@@ -15,7 +15,7 @@ from core.charts.cnn import (
     probability_figure,
 )
 from core.charts.training import accuracy_figure, grad_norm_figure, loss_figure
-from core.cnn import MAX_UPLOAD_BYTES, frozen_copy, image_to_input, image_view, open_upload, test_view
+from core.cnn import MAX_UPLOAD_BYTES, frozen_copy, image_to_input, image_view, open_upload, cnn_views
 from core.data.images import SHAPES, augment_preview, split_sizes
 from core.models.cnn import layer_table
 from core.presets import list_presets, load_preset
@@ -226,11 +226,11 @@ compare = bool(spec.data.augment) and st.toggle(
 )
 extra = load_preset(preset).extra if preset else {}
 specs = [apply_overrides(spec, extra.get("compare", {"data.augment": []})), spec] if compare else [spec]
-job = attach_job(P, specs, views=test_view, title=preset or "cnn")
+job = attach_job(P, specs, views=cnn_views, title=preset or "cnn")
 if job is None:
     st.stop()
 action = controls_ui(P, job.running)
-job = apply_action(P, job, action, specs, views=test_view, title=preset or "cnn")
+job = apply_action(P, job, action, specs, views=cnn_views, title=preset or "cnn")
 if action:
     st.rerun()
 sync_url(spec, run=job.id, compare="1" if compare else "")

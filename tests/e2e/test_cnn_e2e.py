@@ -1,0 +1,57 @@
+"""Browser test: the CNN page trains live and its feature maps change."""
+
+import pytest
+
+from tests.e2e.conftest import IDLE, assert_no_exception, open_page
+
+pytestmark = pytest.mark.e2e
+
+# A signature of the first live (non-stale) chart whose title starts with `prefix`, or null.
+SIGNATURE = """(prefix) => {
+  for (const el of document.querySelectorAll('.js-plotly-plot')) {
+    const t = el.layout && el.layout.title && el.layout.title.text;
+    if (t && t.startsWith(prefix) && el.closest('[data-stale="true"]') === null && el.data && el.data.length) {
+      const s = JSON.stringify(el.data[0].z || el.data[0].y || el.data[0].source || '');
+      let h = 0;
+      for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
+      return String(h);
+    }
+  }
+  return null;
+}"""
+
+EPOCH = """() => {
+  const m = Array.from(document.querySelectorAll('[data-testid="stMetric"]'))
+    .find(e => e.innerText.startsWith('Epoch'));
+  return m ? parseInt(m.querySelector('[data-testid="stMetricValue"]').innerText) : -1;
+}"""
+
+MAPS = "Feature maps, conv 1"
+
+
+def test_train_and_feature_maps_change(server, page):
+    """Open the digits lesson, press Play: epochs advance, the feature maps and filters change, no exception."""
+    open_page(page, f"{server}/cnn?preset=cnn-digits")
+    page.wait_for_function(f"({SIGNATURE})('{MAPS}') !== null", timeout=60000)
+    maps0 = page.evaluate(SIGNATURE, MAPS)
+    filters0 = page.evaluate(SIGNATURE, "First-layer filters")
+    assert page.evaluate(SIGNATURE, "Feature maps, conv 2") is not None
+    assert page.evaluate(SIGNATURE, "Confusion matrix") is not None
+    assert page.evaluate(EPOCH) == 0
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(f"({EPOCH})() >= 3", timeout=90000)
+    page.wait_for_function(f"({SIGNATURE})('{MAPS}') !== '{maps0}'", timeout=30000)
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_selector(IDLE, timeout=60000)
+    assert page.evaluate(SIGNATURE, "First-layer filters") != filters0
+    assert_no_exception(page)
+
+
+def test_invalid_stack_is_refused_with_the_layer_named(server, page):
+    """A kernel larger than its input shows an error naming the layer, not a traceback."""
+    open_page(page, f"{server}/cnn?preset=cnn-digits")
+    kernel = page.get_by_label("Kernel").first
+    kernel.fill("15")
+    kernel.press("Enter")
+    page.wait_for_selector("text=model.layers[0].kernel", timeout=30000)
+    assert_no_exception(page)
