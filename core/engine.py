@@ -241,14 +241,15 @@ class Trainer:
 
     def _train_step(self, xb: torch.Tensor, yb: torch.Tensor) -> float:
         """Forward, backward, probes, clip, optimiser step; returns the batch's data loss."""
-        self.model.train()
+        if not self.model.training:  # evaluation switched it off; module.train() is costly per step
+            self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
         with self.own_rng():
             out = self.model(xb)
         loss = self.loss_fn(out, yb)
-        self.check_finite(loss)
-        total = loss + self.penalty()
-        total.backward()
+        value = self.check_finite(loss)
+        penalty = self.penalty()
+        (loss + penalty if isinstance(penalty, torch.Tensor) else loss).backward()
         for p in self.probes:
             p.after_backward(self)
         if self.spec.train.clip > 0:
@@ -256,7 +257,7 @@ class Trainer:
         self.optimizer.step()
         for p in self.probes:
             p.after_step(self)
-        return loss.detach()
+        return value
 
     def _evaluate(self) -> dict:
         """Full-set loss (and accuracy for classifiers) on the training and validation sets."""
@@ -333,15 +334,20 @@ class Trainer:
             return y
         return (y[:, 0] > (0.5 if self.loss_name == "bce" else 0.0)).long()
 
-    def check_finite(self, loss: torch.Tensor) -> None:
-        if not torch.isfinite(loss):
-            raise Diverged(f"diverged at step {self.step_count + 1}: the loss became {float(loss.detach())}")
+    def check_finite(self, loss: torch.Tensor) -> float:
+        """The loss as a float; raises Diverged when it is NaN or infinite."""
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            raise Diverged(f"diverged at step {self.step_count + 1}: the loss became {value}")
+        return value
 
     def _next_batch(self):
         if self._order is None:
             self._order = torch.randperm(self.n_train, generator=self.data_gen)
         bs = self.spec.data.batch_size
-        idx = self._order[self._batch_in_epoch * bs : (self._batch_in_epoch + 1) * bs].to(self.device)
+        idx = self._order[self._batch_in_epoch * bs : (self._batch_in_epoch + 1) * bs]
+        if self.device.type != "cpu":
+            idx = idx.to(self.device)
         xb, yb = self.data.x_train[idx], self.data.y_train[idx]
         if self.augment is not None:
             xb = self.augment(xb, self.aug_gen)
@@ -381,7 +387,7 @@ class Trainer:
 
     def _end_epoch(self, lr: float) -> dict:
         self.epoch += 1
-        mean_loss = float(torch.stack([torch.as_tensor(v) for v in self._epoch_losses]).mean())
+        mean_loss = math.fsum(self._epoch_losses) / len(self._epoch_losses)
         self._epoch_losses, self._batch_in_epoch, self._order = [], 0, None
         rec = {
             "step": self.step_count,
@@ -409,7 +415,7 @@ class Trainer:
 
     def _close_partial_epoch(self, lr: float) -> dict:
         """Keep what the steps before a divergence measured, as a record at a fractional epoch."""
-        finite = [v for v in (float(x) for x in self._epoch_losses) if math.isfinite(v)]
+        finite = [v for v in self._epoch_losses if math.isfinite(v)]
         rec = {
             "step": self.step_count,
             "epoch": self.epoch + self._batch_in_epoch / self.steps_per_epoch,
