@@ -10,7 +10,6 @@ PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/playground.py", title="Playground", icon=":material/scatter_plot:", url_path="playground"),
     st.Page("pages/gradients.py", title="Gradient lab", icon=":material/stacked_line_chart:", url_path="gradients"),
-    st.Page("pages/gan.py", title="GAN", icon=":material/blur_on:", url_path="gan"),
     st.Page("pages/cnn.py", title="CNN", icon=":material/grid_on:", url_path="cnn"),
     st.Page("pages/gan.py", title="GAN", icon=":material/blur_on:", url_path="gan"),
 ]
