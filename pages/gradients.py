@@ -8,6 +8,7 @@ import streamlit as st
 from core.charts.gradients import (
     activation_band_figure,
     grad_heatmap_figure,
+    heatmap_range,
     histogram_figure,
     ratio_series,
     saturation_figure,
@@ -193,7 +194,7 @@ def describe(spec: Spec) -> str:
     return ", ".join(parts)
 
 
-def draw_side(col, name: str, run: dict, spec: Spec) -> None:
+def draw_side(col, name: str, run: dict, spec: Spec, zrange) -> None:
     hist, views = run["history"], run["views"]
     last = hist[-1] if hist else {}
     with col:
@@ -214,7 +215,11 @@ def draw_side(col, name: str, run: dict, spec: Spec) -> None:
         )
         if view == "Gradients":
             st.plotly_chart(grad_norm_figure(hist, title=f"{name}: gradient norm per layer", height=320))
-            st.plotly_chart(grad_heatmap_figure(views.get("steps"), title=f"{name}: log10 gradient norm, layer × step"))
+            st.plotly_chart(
+                grad_heatmap_figure(
+                    views.get("steps"), title=f"{name}: log10 gradient norm, layer × step", zrange=zrange
+                )
+            )
         elif view == "Activations":
             st.plotly_chart(activation_band_figure(last.get("activation"), title=f"{name}: activations per layer"))
             st.plotly_chart(saturation_figure(last.get("activation"), title=f"{name}: saturated and dead units"))
@@ -233,8 +238,9 @@ def draw_side(col, name: str, run: dict, spec: Spec) -> None:
 def draw(snap: dict) -> None:
     status_message(snap)
     cols = st.columns(len(snap["runs"]))
+    zrange = heatmap_range(*(run["views"].get("steps") for run in snap["runs"]))  # one colour scale for A and B
     for i, (col, run) in enumerate(zip(cols, snap["runs"])):
-        draw_side(col, "AB"[i], run, specs[i])
+        draw_side(col, "AB"[i], run, specs[i], zrange)
     if view == "Gradients":
         st.caption(
             "Gradient norm: ‖∂L/∂W‖₂ of each layer's weights (input layer darkest), from PyTorch's .grad after "

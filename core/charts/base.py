@@ -88,6 +88,15 @@ def figure(title: str, x_title: str, y_title: str, height: int = 320, log_y: boo
     return fig
 
 
+def decade_ticks(fig: go.Figure) -> go.Figure:
+    """On a log axis spanning two or more decades, label only the powers of ten (no 2, 3, 5 clutter)."""
+    ys = np.concatenate([np.asarray(t.y, dtype=np.float64) for t in fig.data if t.y is not None] or [np.zeros(0)])
+    ys = ys[np.isfinite(ys) & (ys > 0)]
+    if ys.size and np.log10(ys.max()) - np.log10(ys.min()) >= 2:
+        fig.update_yaxes(dtick=1)
+    return fig
+
+
 def downsample(xs, ys, limit: int = MAX_POINTS_PER_LINE):
     """Keep at most `limit` points of a curve (every k-th plus the last), so payloads stay small."""
     n = len(xs)

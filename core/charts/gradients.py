@@ -7,7 +7,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from core.charts.base import PALETTE, downsample, figure, heatmap_figure
+from core.charts.base import PALETTE, decade_ticks, downsample, figure, heatmap_figure
 from core.charts.training import layer_colors
 
 TINY = 1e-30  # log scales cannot show 0; an exactly zero gradient is drawn at 1e-30
@@ -19,8 +19,21 @@ def _log10(values) -> np.ndarray:
     return np.where(np.isfinite(out), out, np.nan)
 
 
+def heatmap_range(*steps_views: dict | None) -> tuple[float, float] | None:
+    """One log10 colour range for several heatmaps, so A and B are read on the same scale."""
+    values = [_log10(v["norms"]) for v in steps_views if v and len(v["steps"])]
+    finite = np.concatenate([v[np.isfinite(v)] for v in values]) if values else np.zeros(0)
+    if finite.size == 0:
+        return None
+    lo, hi = float(finite.min()), float(finite.max())
+    return (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
+
+
 def grad_heatmap_figure(
-    steps_view: dict | None, title: str = "log10 gradient norm, layer × step", height: int = 340
+    steps_view: dict | None,
+    title: str = "log10 gradient norm, layer × step",
+    height: int = 340,
+    zrange: tuple[float, float] | None = None,
 ) -> go.Figure:
     """Layers (input at the top) by optimiser step, coloured by log10 ‖∂L/∂W‖₂ of that step."""
     if not steps_view or len(steps_view["steps"]) == 0:
@@ -39,6 +52,7 @@ def grad_heatmap_figure(
         height=height,
         colorscale="Viridis",
         hovertemplate="step %{x}<br>%{y}<br>log10 norm %{z:.2f}<extra></extra>",
+        **({"zmin": zrange[0], "zmax": zrange[1]} if zrange else {}),
     )
     fig.update_yaxes(autorange="reversed", type="category")
     return fig
@@ -143,4 +157,4 @@ def update_ratio_figure(history: list[dict], title: str = "Update size ‖ΔW‖
         y=1e-3, line=dict(color="#888", dash="dot"), annotation_text="1e-3", annotation_position="bottom right"
     )
     fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1.0, yanchor="top"))
-    return fig
+    return decade_ticks(fig)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from core.charts.base import PALETTE, downsample, figure, line_figure
+from core.charts.base import PALETTE, decade_ticks, downsample, figure, line_figure
 
 LOSS_LABELS = {"train_loss": "train", "val_loss": "test", "loss": "train (batch mean)"}
 
@@ -64,7 +64,7 @@ def grad_norm_figure(history: list[dict], title: str = "Gradient norm per layer"
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, line=dict(color=color)))
     # Many layers: a vertical legend beside the plot, ordered input (top) to output (bottom).
     fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1.0, yanchor="top", traceorder="normal"))
-    return fig
+    return decade_ticks(fig)
 
 
 def lr_figure(

@@ -1,0 +1,55 @@
+"""Charts: axes labelled, values drawn as measured, A and B heatmaps on one colour scale."""
+
+import numpy as np
+
+from core.charts.gradients import grad_heatmap_figure, heatmap_range, update_ratio_figure
+from core.charts.training import grad_norm_figure, loss_figure
+
+
+def steps_view(norms):
+    norms = np.asarray(norms, np.float32)
+    return {
+        "steps": np.arange(1, len(norms) + 1),
+        "norms": norms,
+        "names": [f"layer{i + 1}" for i in range(norms.shape[1])],
+    }
+
+
+HIST = [
+    {
+        "epoch": e,
+        "loss": 1 / e,
+        "val_loss": 1.2 / e,
+        "grad_norm": {"layer1": 1e-6 * e, "output": 1.0},
+        "update_ratio": {"layer1": 1e-7, "output": 1e-3},
+    }
+    for e in range(1, 6)
+]
+
+
+def test_every_chart_labels_both_axes():
+    for fig in (
+        grad_norm_figure(HIST),
+        loss_figure(HIST),
+        update_ratio_figure(HIST),
+        grad_heatmap_figure(steps_view([[1e-3, 1.0]] * 3)),
+    ):
+        assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
+
+
+def test_grad_norm_chart_draws_the_recorded_values_input_first():
+    fig = grad_norm_figure(HIST)
+    assert [t.name for t in fig.data] == ["layer1", "output"]
+    assert list(fig.data[0].y) == [1e-6 * e for e in range(1, 6)]
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.dtick == 1  # six decades: powers of ten only
+
+
+def test_heatmaps_share_one_colour_range():
+    a = steps_view([[1e-10, 1.0], [1e-9, 0.5]])
+    b = steps_view([[0.1, 2.0]])
+    lo, hi = heatmap_range(a, b)
+    assert np.allclose((lo, hi), (-10.0, np.log10(2.0)))  # float32 norms
+    fig = grad_heatmap_figure(b, zrange=(lo, hi))
+    assert (fig.data[0].zmin, fig.data[0].zmax) == (lo, hi)
+    assert np.allclose(np.asarray(fig.data[0].z, dtype=float), np.log10([[0.1], [2.0]]))
+    assert heatmap_range(None, steps_view(np.zeros((0, 2)))) is None
