@@ -5,13 +5,10 @@ import streamlit as st
 st.set_page_config(page_title="Deep Learning Playground", page_icon=":material/neurology:", layout="wide")
 
 from ui.frame import sidebar_frame  # noqa: E402  (after set_page_config)
+from ui.pages import PAGES as PAGE_LIST  # noqa: E402
 
-PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/playground.py", title="Playground", icon=":material/scatter_plot:", url_path="playground"),
-    st.Page("pages/gradients.py", title="Gradient lab", icon=":material/stacked_line_chart:", url_path="gradients"),
-    st.Page("pages/cnn.py", title="CNN", icon=":material/grid_on:", url_path="cnn"),
-    st.Page("pages/gan.py", title="GAN", icon=":material/blur_on:", url_path="gan"),
+PAGES = [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)] + [
+    st.Page(p.path, title=p.title, icon=p.icon, url_path=p.name) for p in PAGE_LIST
 ]
 
 page = st.navigation(PAGES)

@@ -18,13 +18,14 @@ def wait_idle(at, prefix, timeout=30.0):
 
 
 def test_home_lists_pages_and_every_lesson(app):
+    from ui.pages import PAGES
+
     at = app.run()
     no_exception(at)
-    text = " ".join(m.value for m in at.markdown)
-    assert "Playground" in text or any("Playground" in str(x) for x in at.main)
-    shown = str(at.main)
-    for p in list_presets():
-        assert p.title in shown, p.name
+    links = [(link.proto.label, link.proto.page, link.proto.query_string) for link in at.get("page_link")]
+    assert [label for label, _, q in links if not q] == [p.title for p in PAGES]
+    lessons = {q.removeprefix("preset="): label for label, _, q in links if q}
+    assert lessons == {p.name: p.title for p in list_presets()}  # every preset, each opening its own page
 
 
 def test_playground_step_trains_one_epoch_and_shows_numbers(app):

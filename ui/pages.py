@@ -1,0 +1,46 @@
+"""The app's pages: one list that the router and the home page both read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    name: str  # url path and the `page` of its presets
+    path: str
+    title: str
+    icon: str
+    blurb: str
+
+
+PAGES = [
+    PageInfo(
+        "playground",
+        "pages/playground.py",
+        "Playground",
+        ":material/scatter_plot:",
+        "Build a small network on 2-D data and watch it learn.",
+    ),
+    PageInfo(
+        "gradients",
+        "pages/gradients.py",
+        "Gradient lab",
+        ":material/stacked_line_chart:",
+        "Watch gradients vanish or explode, then fix them, side by side.",
+    ),
+    PageInfo(
+        "cnn",
+        "pages/cnn.py",
+        "CNN",
+        ":material/grid_on:",
+        "Stack convolutions on handwritten digits and see the feature maps learn.",
+    ),
+    PageInfo(
+        "gan",
+        "pages/gan.py",
+        "GAN",
+        ":material/blur_on:",
+        "A generator and a discriminator learning against each other.",
+    ),
+]
