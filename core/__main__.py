@@ -68,7 +68,7 @@ def cmd_presets() -> int:
 
 
 def cmd_run(args) -> int:
-    from core.engine import make_trainer, resolve_device
+    from core.engine import make_trainer, resolve_device, share_cpu
     from core.probes import probes_for
     from core.spec import apply_overrides, to_dict, validate
 
@@ -80,6 +80,7 @@ def cmd_run(args) -> int:
         overrides["train.device"] = args.device
     spec = validate(apply_overrides(spec, overrides))
     device = resolve_device(spec)
+    share_cpu()
 
     from core.store import Store
 

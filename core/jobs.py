@@ -8,16 +8,13 @@ lockstep (one epoch each, in turn), which is how A/B comparisons see the same nu
 from __future__ import annotations
 
 import atexit
-import os
 import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable
 
-import torch
-
-from core.engine import Probe, Trainer, make_trainer
+from core.engine import Probe, Trainer, make_trainer, share_cpu
 from core.probes import default_probes
 from core.spec import Spec, to_dict
 
@@ -249,8 +246,7 @@ class JobManager:
         self.jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._closed = threading.Event()
-        # On a 2-core machine one intra-op thread per training thread keeps the server responsive.
-        torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))
+        share_cpu()  # on a 2-core machine one intra-op thread per training thread keeps the server responsive
         self._reaper = threading.Thread(target=self._reap_loop, name="job-reaper", daemon=True)
         self._reaper.start()
         atexit.register(self.stop_all)
