@@ -15,7 +15,7 @@ from core.charts.cnn import (
     probability_figure,
 )
 from core.charts.training import accuracy_figure, grad_norm_figure, loss_figure
-from core.cnn import MAX_UPLOAD_BYTES, frozen_copy, image_to_input, image_view, open_upload, cnn_views
+from core.cnn import MAX_UPLOAD_BYTES, cnn_views, frozen_copy, image_to_input, image_view, open_upload
 from core.data.images import SHAPES, augment_preview, split_sizes
 from core.models.cnn import layer_table
 from core.presets import list_presets, load_preset
@@ -117,9 +117,18 @@ def layer_row_ui(pos: int, layer: dict, count: int) -> None:
         else:
             col.selectbox(label, list(ACTIVATIONS), format_func=lambda a: ACTIVATIONS[a].label, key=key)
         layer[f] = st.session_state[key]
-    c[5].button("↑", key=f"{k}.up", on_click=move_layer, args=(pos, -1), disabled=pos == 0, help="move up")
-    c[6].button("↓", key=f"{k}.down", on_click=move_layer, args=(pos, 1), disabled=pos == count - 1, help="move down")
-    c[7].button("✕", key=f"{k}.remove", on_click=remove_layer, args=(pos,), help="remove this layer")
+    c[5].button(
+        ":material/arrow_upward:", key=f"{k}.up", on_click=move_layer, args=(pos, -1), disabled=pos == 0, help="move up"
+    )
+    c[6].button(
+        ":material/arrow_downward:",
+        key=f"{k}.down",
+        on_click=move_layer,
+        args=(pos, 1),
+        disabled=pos == count - 1,
+        help="move down",
+    )
+    c[7].button(":material/close:", key=f"{k}.remove", on_click=remove_layer, args=(pos,), help="remove this layer")
 
 
 # ---------------------------------------------------------------------------- settings
@@ -183,7 +192,7 @@ with st.sidebar:
 
 layers = st.session_state[f"{P}._layers"]
 with st.expander("Network", expanded=True):
-    left, right = st.columns([3, 2])
+    left, right = st.columns([1, 1])
     with left:
         for pos, layer in enumerate(layers):
             layer_row_ui(pos, layer, len(layers))
@@ -201,7 +210,7 @@ with st.expander("Network", expanded=True):
                 {"#": str(r["index"]), "layer": r["layer"], "output": r["output"], "parameters": r["params"]}
                 for r in table
             ]
-            st.dataframe(rows, hide_index=True)
+            st.dataframe(rows, hide_index=True, column_config={"#": st.column_config.TextColumn(width=30)})
             st.caption(
                 f"**{sum(r['params'] for r in table):,}** trainable parameters; output shapes are channels x height x width."
             )
@@ -244,36 +253,40 @@ if spec.data.normalize == "standard":
         f"Pixels normalised with the training set's mean {data.extra['mean']:.3f} and std {data.extra['std']:.3f}."
     )
 
+
 # ---------------------------------------------------------------------------- try it yourself
-st.subheader("Look inside")
-src, pick = st.columns([1, 3])
-source = src.radio("Input", ["Test image", "Upload"], key=f"{P}.source", horizontal=True)
-x, true, shown = None, None, None
-if source == "Test image":
-    st.session_state.setdefault(f"{P}.index", 0)
-    st.session_state[f"{P}.index"] = min(st.session_state[f"{P}.index"], n_te - 1)
-    c1, c2 = pick.columns([3, 1], vertical_alignment="bottom")
-    c1.number_input(f"Test image (0-{n_te - 1})", 0, n_te - 1, key=f"{P}.index")
-    c2.button("Random", on_click=lambda: st.session_state.update({f"{P}.index": random.randrange(n_te)}))
-    i = st.session_state[f"{P}.index"]
-    x = data.x_test[i : i + 1].cpu().numpy()
-    true = int(data.extra["labels_test"][i])
-    shown = x[0, 0]
-else:
+@st.cache_data(max_entries=4, show_spinner=False)
+def upload_input(raw: bytes, size: int, mean: float, std: float):
+    return image_to_input(open_upload(raw), size, mean, std)
+
+
+def input_ui():
+    """The image to look inside: a test image by number, or an upload. Returns (x, true class or None, shown)."""
+    st.subheader("Look inside")
+    src, pick = st.columns([1, 3])
+    source = src.radio("Input", ["Test image", "Upload"], key=f"{P}.source", horizontal=True)
+    if source == "Test image":
+        st.session_state[f"{P}.index"] = min(st.session_state.get(f"{P}.index", 0), n_te - 1)
+        c1, c2 = pick.columns([3, 1], vertical_alignment="bottom")
+        c1.number_input(f"Test image (0-{n_te - 1})", 0, n_te - 1, key=f"{P}.index")
+        c2.button("Random", on_click=lambda: st.session_state.update({f"{P}.index": random.randrange(n_te)}))
+        i = st.session_state[f"{P}.index"]
+        x = data.x_test[i : i + 1].cpu().numpy()
+        return x, int(data.extra["labels_test"][i]), x[0, 0]
     up = pick.file_uploader(
         f"A PNG or JPEG (at most {MAX_UPLOAD_BYTES // 10**6} MB); it is made grey, cropped to the ink and resized",
         type=["png", "jpg", "jpeg"],
         key=f"{P}.upload",
     )
-    if up is not None:
-        try:
-            x, shown = image_to_input(
-                open_upload(up.getvalue()), spec.data.image_size, data.extra["mean"], data.extra["std"]
-            )
-        except ValueError as e:
-            st.error(f"Cannot use this image: {e}")
-    else:
+    if up is None:
         st.info("Upload a picture to see what the network makes of it.")
+        return None, None, None
+    try:
+        x, shown = upload_input(up.getvalue(), spec.data.image_size, data.extra["mean"], data.extra["std"])
+    except ValueError as e:
+        st.error(f"Cannot use this image: {e}")
+        return None, None, None
+    return x, None, shown
 
 
 def curves(hist: list[dict], who: str = "") -> None:
@@ -303,6 +316,7 @@ def draw(snap: dict) -> None:
                 curves(r["history"], who)
     else:
         curves(hist)
+    x, true, shown = input_ui()
     if x is not None:
         view = image_view(frozen_copy(trainer.model), x)
         c1, c2 = st.columns([1, 2])

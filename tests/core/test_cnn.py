@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from core.cnn import feature_layers, first_filters, image_to_input, image_view, open_upload, cnn_views
+from core.cnn import cnn_views, feature_layers, first_filters, image_to_input, image_view, open_upload
 from core.data.images import augment_preview, make_augmenter, make_image_dataset, make_shapes, split_sizes
 from core.engine import Trainer
 from core.models.cnn import build_cnn, layer_table
@@ -26,7 +26,12 @@ def cnn_spec(layers, **data) -> Spec:
 
 STACKS = [
     [L("conv", 4, 3, 1, 1), L("act", name="relu"), L("pool", kernel=2, stride=2, name="max"), L("dense", 16)],
-    [L("conv", 3, 5, 2, 2), L("batchnorm"), L("act", name="tanh"), L("pool", kernel=3, stride=1, padding=1, name="avg")],
+    [
+        L("conv", 3, 5, 2, 2),
+        L("batchnorm"),
+        L("act", name="tanh"),
+        L("pool", kernel=3, stride=1, padding=1, name="avg"),
+    ],
     [L("conv", 2, 3), L("dropout", p=0.5), L("flatten"), L("dense", 8), L("batchnorm"), L("act", name="gelu")],
     [],
 ]
@@ -147,7 +152,10 @@ def test_flatten_added_and_two_classes_get_one_logit():
     [
         ([L("conv", 4, 9)], "model.layers[0].kernel"),
         ([L("conv", 4, 3), L("pool", kernel=2, stride=2, name="max"), L("conv", 4, 5)], "model.layers[2].kernel"),
-        ([L("pool", kernel=2, stride=2, name="max")] * 3 + [L("pool", kernel=2, stride=2, name="max")], "model.layers[3].kernel"),
+        (
+            [L("pool", kernel=2, stride=2, name="max")] * 3 + [L("pool", kernel=2, stride=2, name="max")],
+            "model.layers[3].kernel",
+        ),
         ([L("flatten"), L("conv", 4, 3)], "model.layers[1]"),
         ([L("pool", kernel=2, padding=2, name="max")], "model.layers[0].padding"),
     ],
