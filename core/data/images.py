@@ -60,7 +60,20 @@ def draw_shape(kind: str, size: int, cx: float, cy: float, r: float, rot: float)
         d.polygon(_polygon(cx, cy, radii, [-math.pi / 2 + k * math.pi / 5 for k in range(10)], rot), fill=255)
     elif kind == "cross":
         w = 0.3 * r  # half the arm width
-        pts = [(w, r), (w, w), (r, w), (r, -w), (w, -w), (w, -r), (-w, -r), (-w, -w), (-r, -w), (-r, w), (-w, w), (-w, r)]
+        pts = [
+            (w, r),
+            (w, w),
+            (r, w),
+            (r, -w),
+            (w, -w),
+            (w, -r),
+            (-w, -r),
+            (-w, -w),
+            (-r, -w),
+            (-r, w),
+            (-w, w),
+            (-w, r),
+        ]
         c, sn = math.cos(rot), math.sin(rot)
         d.polygon([(cx + x * c - y * sn, cy + x * sn + y * c) for x, y in pts], fill=255)
     elif kind == "bar":

@@ -107,7 +107,14 @@ def plan(spec: Spec) -> list[Step]:
     if len(shape) == 3:
         shape = add(None, "flatten", None, (shape[0] * shape[1] * shape[2],), 0, "flatten (added)")
     k = output_size(spec)
-    add(None, "output", None, (k,), shape[0] * k + k, f"output: dense {k} (one logit per class)" if k > 1 else "output: dense 1 (logit)")
+    add(
+        None,
+        "output",
+        None,
+        (k,),
+        shape[0] * k + k,
+        f"output: dense {k} (one logit per class)" if k > 1 else "output: dense 1 (logit)",
+    )
     return steps
 
 
