@@ -64,7 +64,7 @@ def load_lesson(name: str) -> None:
     load_into_widgets(P, preset.spec)
     load_side("a", a)
     load_side("b", preset.spec)
-    st.session_state[f"{P}.compare"] = "compare" in preset.extra or st.session_state.get(f"{P}.compare", True)
+    st.session_state[f"{P}.compare"] = "compare" in preset.extra  # a fix lesson opens as broken A vs fixed B
     st.session_state[f"{P}._preset"] = name
 
 
@@ -205,13 +205,14 @@ def draw_side(col, name: str, run: dict, spec: Spec, zrange) -> None:
         m[1].metric("Train loss", f"{last['train_loss']:.4g}" if "train_loss" in last else "-")
         delta = None
         if len(ratios) > 10 and ratios[-1] > 0 and ratios[-11] > 0:
-            delta = f"{math.log10(ratios[-1] / ratios[-11]):+.1f} decades in 10 epochs"
+            delta = f"{math.log10(ratios[-1] / ratios[-11]):+.1f} decades"
         m[2].metric(
             "Layer 1 / output gradient",
             f"{ratios[-1]:.1e}" if ratios else "-",
             delta,
             delta_color="off",
-            help="gradient norm of the first layer divided by the output layer's; far below 1 = vanishing",
+            help="gradient norm of the first layer divided by the output layer's; far below 1 = vanishing. "
+            "The arrow: its change over the last 10 epochs, in powers of ten.",
         )
         if view == "Gradients":
             st.plotly_chart(grad_norm_figure(hist, title=f"{name}: gradient norm per layer", height=320))
