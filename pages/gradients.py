@@ -204,11 +204,12 @@ def draw_side(col, name: str, run: dict, spec: Spec, zrange) -> None:
         m[0].metric("Epoch", f"{run['epoch']}")
         m[1].metric("Train loss", f"{last['train_loss']:.4g}" if "train_loss" in last else "-")
         delta = None
-        if len(ratios) > 10 and ratios[-1] > 0 and ratios[-11] > 0:
+        finite = len(ratios) > 10 and all(math.isfinite(r) and r > 0 for r in (ratios[-1], ratios[-11]))
+        if finite:
             delta = f"{math.log10(ratios[-1] / ratios[-11]):+.1f} decades"
         m[2].metric(
             "Layer 1 / output gradient",
-            f"{ratios[-1]:.1e}" if ratios else "-",
+            ("-" if not ratios else f"{ratios[-1]:.1e}" if math.isfinite(ratios[-1]) else "overflow"),
             delta,
             delta_color="off",
             help="gradient norm of the first layer divided by the output layer's; far below 1 = vanishing. "

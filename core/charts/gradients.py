@@ -21,7 +21,7 @@ def _log10(values) -> np.ndarray:
 
 def heatmap_range(*steps_views: dict | None) -> tuple[float, float] | None:
     """One log10 colour range for several heatmaps, so A and B are read on the same scale."""
-    values = [_log10(v["norms"]) for v in steps_views if v and len(v["steps"])]
+    values = [_log10(v["norms"]) for v in steps_views if v and len(v["steps"])]  # inf -> nan: not in the range
     finite = np.concatenate([v[np.isfinite(v)] for v in values]) if values else np.zeros(0)
     if finite.size == 0:
         return None
@@ -40,7 +40,14 @@ def grad_heatmap_figure(
         return figure(title, "optimiser step", "layer", height)
     steps, norms, names = steps_view["steps"], steps_view["norms"], steps_view["names"]
     keep = np.unique(np.linspace(0, len(steps) - 1, min(len(steps), 400)).astype(int))  # small payload
-    z = _log10(norms[keep]).T  # (L, S)
+    kept = norms[keep].T  # (L, S)
+    z = _log10(kept)
+    overflow = np.isposinf(kept)
+    if overflow.any():
+        # A norm that overflowed float32 is drawn in the top colour and says so on hover.
+        top = zrange[1] if zrange else float(np.nanmax(z)) if np.isfinite(z).any() else 0.0
+        z = np.where(overflow, top, z)
+    text = np.where(overflow, "overflow (inf)", "")
     fig = heatmap_figure(
         z,
         steps[keep],
@@ -51,7 +58,8 @@ def grad_heatmap_figure(
         "log10 ‖∂L/∂W‖",
         height=height,
         colorscale="Viridis",
-        hovertemplate="step %{x}<br>%{y}<br>log10 norm %{z:.2f}<extra></extra>",
+        customdata=text,
+        hovertemplate="step %{x}<br>%{y}<br>log10 norm %{z:.2f} %{customdata}<extra></extra>",
         **({"zmin": zrange[0], "zmax": zrange[1]} if zrange else {}),
     )
     fig.update_yaxes(autorange="reversed", type="category")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
 
 from core.charts.base import PALETTE, decade_ticks, downsample, figure, line_figure
@@ -50,6 +52,11 @@ def layer_colors(n: int) -> list[str]:
     return sample_colorscale("Viridis", [i / max(1, n - 1) * 0.9 for i in range(n)])
 
 
+def _positive(v: float) -> float | None:
+    """A value a log axis can draw: tiny for 0, a gap (None) for inf or NaN."""
+    return max(v, 1e-30) if math.isfinite(v) else None
+
+
 def grad_norm_figure(history: list[dict], title: str = "Gradient norm per layer", height: int = 320) -> go.Figure:
     """‖∂L/∂W‖₂ of each weight layer per epoch (mean over the epoch's batches), log scale."""
     recs = [r for r in history if r.get("grad_norm")]
@@ -57,11 +64,12 @@ def grad_norm_figure(history: list[dict], title: str = "Gradient norm per layer"
     if not recs:
         return fig
     names = list(recs[-1]["grad_norm"])
+    mode = "lines" if len(recs) > 2 else "lines+markers"  # one or two epochs: show the points
     for name, color in zip(names, layer_colors(len(names))):
         xs = [r["epoch"] for r in recs]
-        ys = [max(r["grad_norm"].get(name, 0.0), 1e-30) for r in recs]
+        ys = [_positive(r["grad_norm"].get(name, 0.0)) for r in recs]
         xs, ys = downsample(xs, ys)
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, line=dict(color=color)))
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode=mode, name=name, line=dict(color=color)))
     # Many layers: a vertical legend beside the plot, ordered input (top) to output (bottom).
     fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1.0, yanchor="top", traceorder="normal"))
     return decade_ticks(fig)

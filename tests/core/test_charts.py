@@ -53,3 +53,13 @@ def test_heatmaps_share_one_colour_range():
     assert (fig.data[0].zmin, fig.data[0].zmax) == (lo, hi)
     assert np.allclose(np.asarray(fig.data[0].z, dtype=float), np.log10([[0.1], [2.0]]))
     assert heatmap_range(None, steps_view(np.zeros((0, 2)))) is None
+
+
+def test_an_exploding_run_stays_visible():
+    """Overflowed norms are drawn in the top colour and named; a one-epoch history shows its points."""
+    fig = grad_heatmap_figure(steps_view([[1.0, 10.0], [np.inf, 1e6]]))
+    z = np.asarray(fig.data[0].z, dtype=float)
+    assert z[0, 1] == z.max() == 6.0 and fig.data[0].customdata[0][1] == "overflow (inf)"
+    one = grad_norm_figure([{"epoch": 0.2, "partial": True, "grad_norm": {"layer1": np.inf, "output": 3.0}}])
+    assert one.data[0].mode == "lines+markers"
+    assert one.data[0].y == (None,) and one.data[1].y == (3.0,)
