@@ -58,3 +58,25 @@ def test_invalid_stack_is_refused_with_the_layer_named(server, page):
     kernel.press("Enter")
     page.wait_for_selector("text=model.layers[0].kernel", timeout=30000)
     assert_no_exception(page)
+
+
+def test_upload_an_image(server, page, tmp_path):
+    """Upload a PNG: the page converts it and shows the prediction and feature maps of that picture."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (120, 120), "white")
+    ImageDraw.Draw(img).ellipse([25, 15, 95, 105], outline="black", width=12)  # a hand-drawn zero
+    path = tmp_path / "zero.png"
+    img.save(path)
+    open_page(page, f"{server}/cnn?preset=cnn-digits")
+    page.get_by_text("Upload", exact=True).click()
+    page.wait_for_selector('[data-testid="stFileUploaderDropzoneInput"]', state="attached", timeout=30000)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    # An upload has no true class: its chart is titled just "Input" (a test image's says "Input (true class: 5)").
+    exact_input = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(el =>
+        el.layout && el.layout.title && el.layout.title.text.replace(/<[^>]+>/g, '') === 'Input')"""
+    page.wait_for_function(exact_input, timeout=60000)
+    assert page.evaluate(SIGNATURE, "Prediction") is not None
+    page.wait_for_selector(IDLE, timeout=60000)
+    assert page.evaluate(SIGNATURE, MAPS) is not None
+    assert_no_exception(page)
