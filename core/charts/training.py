@@ -70,6 +70,19 @@ def grad_norm_figure(history: list[dict], title: str = "Gradient norm per layer"
         ys = [_positive(r["grad_norm"].get(name, 0.0)) for r in recs]
         xs, ys = downsample(xs, ys)
         fig.add_trace(go.Scatter(x=xs, y=ys, mode=mode, name=name, line=dict(color=color)))
+    bad = [r["epoch"] for r in recs if not all(math.isfinite(v) for v in r["grad_norm"].values())]
+    if bad:  # an overflowed norm cannot sit on a log axis: mark where it happened
+        fig.add_vline(x=bad[0], line=dict(color=PALETTE[5], dash="dot"))
+        fig.add_annotation(
+            x=bad[0],
+            y=1,
+            yref="paper",
+            text=f"gradient overflow (inf) at epoch {bad[0]:.3g}",
+            showarrow=False,
+            xanchor="right" if len(recs) > 1 else "center",
+            yanchor="bottom",
+            font=dict(color=PALETTE[5]),
+        )
     # Many layers: a vertical legend beside the plot, ordered input (top) to output (bottom).
     fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1.0, yanchor="top", traceorder="normal"))
     return decade_ticks(fig)

@@ -63,3 +63,8 @@ def test_an_exploding_run_stays_visible():
     one = grad_norm_figure([{"epoch": 0.2, "partial": True, "grad_norm": {"layer1": np.inf, "output": 3.0}}])
     assert one.data[0].mode == "lines+markers"
     assert one.data[0].y == (None,) and one.data[1].y == (3.0,)
+
+
+def test_overflow_is_marked_on_the_gradient_chart():
+    fig = grad_norm_figure([{"epoch": 0.2, "grad_norm": {"layer1": np.inf, "output": 3.0}}])
+    assert "overflow" in fig.layout.annotations[0].text and "0.2" in fig.layout.annotations[0].text
