@@ -171,6 +171,7 @@ class GanTrainer(Trainer):
         self._acc: dict[str, list] = {}
         self._d_per_step = g.d_steps
         self._to_device()
+        self._init_rng()
 
     # ------------------------------------------------------------------ pieces
     def _noise(self, n: int, gen: torch.Generator) -> torch.Tensor:
@@ -193,40 +194,39 @@ class GanTrainer(Trainer):
 
     def _record(self, **values) -> None:
         for k, v in values.items():
-            self._acc.setdefault(k, []).append(v.detach())
+            self._acc.setdefault(k, []).append(v.detach() if isinstance(v, torch.Tensor) else v)
 
-    def _d_update(self) -> torch.Tensor:
+    def _d_update(self) -> float:
         """One discriminator update; G's weights, buffers and gradients are left as they were."""
         real = self._real_batch()
         z = self._noise(len(real), self.noise_gen).to(self.device)
         with torch.no_grad(), frozen_buffers(self.G):
             fake = self.G(z)  # (B, *sample) in train mode, as the G update will see it
-        self.D.train()
         self.d_optimizer.zero_grad(set_to_none=True)
-        r, f = self.D(real), self.D(fake)
-        loss = self.d_loss_fn(r, f)
-        if self.loss_name == "wgan_gp":
-            eps = torch.rand(len(real), generator=self.noise_gen).to(self.device)
-            gp = gradient_penalty(self.D, real, fake, eps)
-            self._record(gp=gp)
-            loss = loss + self.spec.gan.gp_weight * gp
-        self.check_finite(loss)
+        with self.own_rng():  # D's dropout masks come from this trainer's own seeded stream
+            r, f = self.D(real), self.D(fake)
+            loss = self.d_loss_fn(r, f)
+            if self.loss_name == "wgan_gp":
+                eps = torch.rand(len(real), generator=self.noise_gen).to(self.device)
+                gp = gradient_penalty(self.D, real, fake, eps)
+                self._record(gp=gp)
+                loss = loss + self.spec.gan.gp_weight * gp
+        value = self.check_finite(loss)
         loss.backward()
         self.d_optimizer.step()
         self.d_updates += 1
-        self._record(d_loss=loss, d_real=d_output(self.loss_name, r).mean(), d_fake=d_output(self.loss_name, f).mean())
-        return loss.detach()
+        self._record(d_loss=value, d_real=d_output(self.loss_name, r).mean(), d_fake=d_output(self.loss_name, f).mean())
+        return value
 
-    def _g_update(self) -> torch.Tensor:
+    def _g_update(self) -> float:
         """One generator update; D's weights and gradients are left as they were."""
         z = self._noise(self.spec.data.batch_size, self.noise_gen).to(self.device)
-        self.G.train()
-        self.D.train()
         self.optimizer.zero_grad(set_to_none=True)
         self.D.requires_grad_(False)  # D's .grad keeps the last D update's gradient
         try:
-            loss = self.g_loss_fn(self.D(self.G(z)))
-            self.check_finite(loss)
+            with self.own_rng():
+                loss = self.g_loss_fn(self.D(self.G(z)))
+            value = self.check_finite(loss)
             loss.backward()
         finally:
             self.D.requires_grad_(True)
@@ -236,10 +236,10 @@ class GanTrainer(Trainer):
         self.g_updates += 1
         for p in self.probes:
             p.after_step(self)
-        self._record(g_loss=loss)
-        return loss.detach()
+        self._record(g_loss=value)
+        return value
 
-    def _train_step(self, xb, yb) -> torch.Tensor:
+    def _train_step(self, xb, yb) -> float:
         """d_steps discriminator updates, then one generator update; returns the generator loss."""
         for _ in range(self._d_per_step):
             self._d_update()
@@ -248,7 +248,7 @@ class GanTrainer(Trainer):
     def _evaluate(self) -> dict:
         """Epoch means of the losses and D's outputs, and mode coverage of fixed-noise samples."""
         acc, self._acc = self._acc, {}
-        rec = {k: float(torch.stack(v).float().mean()) for k, v in acc.items()}
+        rec = {k: float(torch.stack([torch.as_tensor(x) for x in v]).double().mean()) for k, v in acc.items()}
         if self.loss_name == "wgan_gp" and "d_real" in rec:
             rec["wasserstein"] = rec["d_real"] - rec["d_fake"]  # the critic's estimate of W(real, fake)
         centers = self.data.extra.get("centers")

@@ -49,6 +49,7 @@ def net_ui(net: str, dcgan: bool) -> None:
     if dcgan:
         c1.number_input("Channels", 8, MAX_UNITS, key=f"{P}.{net}_units", help="channels at the 4 × 4 stage")
     else:
+        st.session_state.setdefault(f"{P}.{net}_layers", 2)  # forgotten while the DCGAN hid the widget
         c1.number_input("Layers", 1, 8, key=f"{P}.{net}_layers")
         c2.number_input("Units per layer", 1, MAX_UNITS, key=f"{P}.{net}_units")
     select_ui(P, f"gan.{net}_activation", "Activation", ACTIVATIONS)

@@ -83,7 +83,9 @@ def plane_figure(view: dict, title: str = "Real and generated samples", arrows: 
                 marker=dict(symbol="x-thin", size=10, line=dict(width=2, color="#333")),
             )
         )
-    fig.update_layout(template=TEMPLATE, title=title, height=height)
+    # The legend goes under the plot: above it, it would cover the title on a square plane.
+    legend = dict(orientation="h", yanchor="top", y=-0.16, xanchor="left", x=0.0)
+    fig.update_layout(template=TEMPLATE, title=title, height=height, legend=legend)
     fig.update_xaxes(title="x1", range=[-lim, lim], showgrid=False, constrain="domain")
     fig.update_yaxes(title="x2", range=[-lim, lim], showgrid=False, scaleanchor="x", constrain="domain")
     return fig

@@ -1,0 +1,67 @@
+"""Browser test: the GAN page trains live in a real browser."""
+
+import pytest
+
+from tests.e2e.conftest import IDLE, assert_no_exception, open_page
+
+pytestmark = pytest.mark.e2e
+
+POINTS_OF = """(title) => {
+  for (const el of document.querySelectorAll('.js-plotly-plot')) {
+    const t = el.layout && el.layout.title && el.layout.title.text;
+    if (t && t.replace(/<[^>]+>/g, '') === title && el.closest('[data-stale="true"]') === null)
+      return (el.data && el.data.length && el.data[0].x) ? el.data[0].x.length : 0;
+  }
+  return -1;
+}"""
+
+# The generated samples (trace "generated") of the plane chart, as one string that changes when they move.
+FAKES = """() => {
+  for (const el of document.querySelectorAll('.js-plotly-plot')) {
+    const t = el.layout && el.layout.title && el.layout.title.text;
+    if (t && t.replace(/<[^>]+>/g, '') === 'Real and generated samples' && el.closest('[data-stale="true"]') === null) {
+      const tr = (el._fullData || []).find(d => d.name === 'generated');  // decoded arrays (data holds base64)
+      return tr ? Array.from(tr.x).slice(0, 20).join(',') : '';
+    }
+  }
+  return '';
+}"""
+
+
+def test_play_moves_samples_and_grows_loss_chart(server, page):
+    """Open the GAN page, press Play: the loss curve grows, the fake samples move, no exception."""
+    open_page(page, f"{server}/gan?preset=gan-ring")
+    page.wait_for_function(f"({POINTS_OF})('Losses') >= 0", timeout=30000)
+    assert page.evaluate(POINTS_OF, "Losses") == 0  # nothing trained yet
+    before = page.evaluate(FAKES)
+    assert before
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(f"({POINTS_OF})('Losses') >= 5", timeout=60000)
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_selector(IDLE, timeout=30000)
+    assert page.evaluate(FAKES) != before
+    assert page.evaluate(POINTS_OF, "Mode coverage") >= 5
+    assert_no_exception(page)
+
+
+def test_slow_motion_g_step_moves_samples(server, page):
+    """A G step while paused moves the generated samples; a D step leaves them where they are."""
+    open_page(page, f"{server}/gan?preset=gan-ring")
+    page.wait_for_function(f"({FAKES})() !== ''", timeout=30000)
+    before = page.evaluate(FAKES)
+    page.get_by_role("button", name="D step").click()
+    page.wait_for_selector(IDLE, timeout=30000)
+    page.wait_for_function(f"({FAKES})() !== ''", timeout=30000)
+    assert page.evaluate(FAKES) == before
+    page.get_by_role("button", name="G step").click()
+    page.wait_for_function(f"({FAKES})() !== '' && ({FAKES})() !== {before!r}", timeout=30000)
+    assert_no_exception(page)
+
+
+def test_digits_grid_shows(server, page):
+    """The digits preset shows the generated-digits image and trains one epoch with Step."""
+    open_page(page, f"{server}/gan?preset=gan-digits")
+    page.wait_for_function(f"({POINTS_OF})('Generated digits (fixed noise)') >= 0", timeout=30000)
+    page.get_by_role("button", name="Step", exact=True).click()
+    page.wait_for_function(f"({POINTS_OF})('Losses') >= 1", timeout=60000)
+    assert_no_exception(page)
