@@ -20,7 +20,7 @@ from core.data.images import SHAPES, augment_preview, split_sizes
 from core.models.cnn import layer_table
 from core.presets import list_presets, load_preset
 from core.registry import ACTIVATIONS, AUGMENTS, DATASETS, LAYER_TYPES
-from core.spec import MAX_IMAGE_SIZE, MAX_UNITS, LayerSpec, apply_overrides, from_json, to_json
+from core.spec import MAX_IMAGE_SIZE, MAX_UNITS, LayerSpec, Spec, apply_overrides, from_json, to_json
 from ui.controls import controls_ui, select_ui, spec_from_widgets, training_ui
 from ui.frame import require_router
 from ui.live import apply_action, attach_job, live_view, status_message
@@ -103,9 +103,12 @@ def remove_layer(pos: int) -> None:
 def layer_row_ui(pos: int, layer: dict, count: int) -> None:
     """One row of the layer editor: its settings, then move up / down and remove."""
     k = f"{P}.layer.{layer['uid']}"
-    c = st.columns([1.3, 1, 1, 1, 1, 0.35, 0.35, 0.35], vertical_alignment="bottom")
+    edit = EDIT.get(layer["type"], [])
+    widths = [1.6 if kind in ("pool", "act") else 1.0 for _, _, kind, _, _ in edit]
+    spacer = [4.6 - sum(widths)] if sum(widths) < 4.6 else []
+    c = st.columns([1.5, *widths, *spacer, 0.4, 0.4, 0.4], vertical_alignment="bottom")
     c[0].markdown(f"**{pos + 1}. {LAYER_TYPES[layer['type']].label}**")
-    for col, (f, label, kind, lo, hi) in zip(c[1:5], EDIT.get(layer["type"], [])):
+    for col, (f, label, kind, lo, hi) in zip(c[1:], edit):
         key = f"{k}.{f}"
         st.session_state.setdefault(key, layer[f])
         if kind == "int":
@@ -117,18 +120,15 @@ def layer_row_ui(pos: int, layer: dict, count: int) -> None:
         else:
             col.selectbox(label, list(ACTIVATIONS), format_func=lambda a: ACTIVATIONS[a].label, key=key)
         layer[f] = st.session_state[key]
-    c[5].button(
-        ":material/arrow_upward:", key=f"{k}.up", on_click=move_layer, args=(pos, -1), disabled=pos == 0, help="move up"
-    )
-    c[6].button(
-        ":material/arrow_downward:",
-        key=f"{k}.down",
-        on_click=move_layer,
-        args=(pos, 1),
-        disabled=pos == count - 1,
-        help="move down",
-    )
-    c[7].button(":material/close:", key=f"{k}.remove", on_click=remove_layer, args=(pos,), help="remove this layer")
+    for col, (icon, name, on_click, args, off) in zip(
+        c[-3:],
+        (
+            (":material/arrow_upward:", "up", move_layer, (pos, -1), pos == 0),
+            (":material/arrow_downward:", "down", move_layer, (pos, 1), pos == count - 1),
+            (":material/close:", "remove", remove_layer, (pos,), False),
+        ),
+    ):
+        col.button(icon, key=f"{k}.{name}", on_click=on_click, args=args, disabled=off, type="tertiary", help=name)
 
 
 # ---------------------------------------------------------------------------- settings
@@ -192,7 +192,7 @@ with st.sidebar:
 
 layers = st.session_state[f"{P}._layers"]
 with st.expander("Network", expanded=True):
-    left, right = st.columns([1, 1])
+    left, right = st.columns([3, 2])
     with left:
         for pos, layer in enumerate(layers):
             layer_row_ui(pos, layer, len(layers))
@@ -210,7 +210,15 @@ with st.expander("Network", expanded=True):
                 {"#": str(r["index"]), "layer": r["layer"], "output": r["output"], "parameters": r["params"]}
                 for r in table
             ]
-            st.dataframe(rows, hide_index=True, column_config={"#": st.column_config.TextColumn(width=30)})
+            st.dataframe(
+                rows,
+                hide_index=True,
+                height=36 * (len(rows) + 1),
+                column_config={
+                    "#": st.column_config.TextColumn(width=30),
+                    "layer": st.column_config.TextColumn(width="medium"),
+                },
+            )
             st.caption(
                 f"**{sum(r['params'] for r in table):,}** trainable parameters; output shapes are channels x height x width."
             )
@@ -220,12 +228,13 @@ st.session_state[f"{P}._spec"] = spec
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def preview(spec_json: str):
-    return augment_preview(from_json(spec_json), 8)
+def preview(data_json: str):
+    """The augmentation preview depends on the data settings and the seed only."""
+    return augment_preview(from_json(data_json), 8)
 
 
 if spec.data.augment:
-    preview_slot.plotly_chart(augmentation_figure(preview(to_json(spec))))
+    preview_slot.plotly_chart(augmentation_figure(preview(to_json(Spec(data=spec.data, seed=spec.seed)))))
 
 preset = st.session_state.get(f"{P}._preset")
 if preset:
@@ -298,21 +307,26 @@ def curves(hist: list[dict], who: str = "") -> None:
 def draw(snap: dict) -> None:
     run = snap["runs"][-1]
     hist, views = run["history"], run["views"]
-    last = hist[-1] if hist else {}
     m = st.columns(5)
     m[0].metric("Epoch", run["epoch"])
-    m[1].metric("Train accuracy", f"{100 * last['train_accuracy']:.1f} %" if "train_accuracy" in last else "-")
-    m[2].metric(
-        f"{val_label.capitalize()} accuracy", f"{100 * last['val_accuracy']:.1f} %" if "val_accuracy" in last else "-"
-    )
-    m[3].metric("Test accuracy", f"{100 * views['test_accuracy']:.1f} %", help="on the held-out test images, now")
-    m[4].metric("Learning rate", f"{trainer.lr:.3g}")
+    m[1].metric("Learning rate", f"{trainer.lr:.3g}")
+    for i, (r, who) in enumerate(
+        zip(snap["runs"], ("A, no augmentation: ", "B, with augmentation: ") if compare else ("",))
+    ):
+        last = r["history"][-1] if r["history"] else {}
+        acc = [("train", last.get("train_accuracy")), ("test", r["views"]["test_accuracy"])]
+        if not data.extra["val_is_test"]:
+            acc.insert(1, ("validation", last.get("val_accuracy")))
+        for col, (name, value) in zip(m[2:] if not compare else st.columns(3), acc):
+            col.metric(
+                f"{who}{name} accuracy" if who else f"{name.capitalize()} accuracy",
+                "-" if value is None else f"{100 * value:.1f} %",
+            )
     status_message(snap)
     if compare:
         a, b = st.columns(2)
         for col, r, who in ((a, snap["runs"][0], "A, no augmentation: "), (b, run, "B, with augmentation: ")):
             with col:
-                st.metric(f"{who}test accuracy", f"{100 * r['views']['test_accuracy']:.1f} %")
                 curves(r["history"], who)
     else:
         curves(hist)
