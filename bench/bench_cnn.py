@@ -155,7 +155,7 @@ def main() -> None:
         wall, summary = runner_seconds()
         lines.append("")
         lines.append(
-            f"`python -m core run cnn-digits --device cpu` (the runner keeps PyTorch's default threads): "
+            f"`python -m core run cnn-digits --device cpu`: "
             f"{wall:.1f} s wall including start-up, {summary['seconds']:.1f} s training, "
             f"validation accuracy {100 * summary['val_accuracy']:.1f} %."
         )
