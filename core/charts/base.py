@@ -5,9 +5,13 @@ Charts take plain numbers and arrays, never models or tensors.
 
 from __future__ import annotations
 
+import base64
+import io
+
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
+from PIL import Image
 
 TEMPLATE = "playground"
 FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=15, color="#1f2430")
@@ -169,15 +173,18 @@ def image_grid(images: np.ndarray, cols: int = 8, pad: int = 1, scale: int = 4) 
 
 
 def image_figure(mosaic: np.ndarray, title: str, height: int | None = None) -> go.Figure:
-    """A uint8 grey or RGB mosaic as one image trace (one small payload), axes hidden."""
-    rgb = np.repeat(mosaic[..., None], 3, 2) if mosaic.ndim == 2 else mosaic
-    fig = go.Figure(go.Image(z=rgb, hoverinfo="skip"))
+    """A uint8 grey or RGB mosaic as one PNG image (a few KB per redraw), square pixels, axes hidden."""
+    h, w = mosaic.shape[:2]
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(mosaic)).save(buf, "PNG")
+    source = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    fig = go.Figure(go.Image(source=source, hoverinfo="skip"))
     fig.update_layout(
         template=TEMPLATE,
         title=title,
-        height=height or min(600, 80 + rgb.shape[0]),
+        height=height or min(600, 80 + h),
         margin=dict(l=10, r=10, t=50, b=10),
     )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
+    fig.update_xaxes(visible=False, range=[-0.5, w - 0.5], constrain="domain")
+    fig.update_yaxes(visible=False, range=[h - 0.5, -0.5], scaleanchor="x", constrain="domain")
     return fig

@@ -6,12 +6,8 @@ sent to the browser as one PNG each: a grid as a number array would be megabytes
 
 from __future__ import annotations
 
-import base64
-import io
-
 import numpy as np
 import plotly.graph_objects as go
-from PIL import Image
 
 from core.charts.base import PALETTE, figure, heatmap_figure, image_figure, image_grid
 
@@ -22,19 +18,10 @@ def _scale(h: int) -> int:
     return max(1, TILE_PX // h)
 
 
-def png_figure(mosaic: np.ndarray, title: str, height: int | None = None) -> go.Figure:
-    """base.image_figure's layout, with the uint8 mosaic sent as one PNG instead of a pixel array."""
-    buf = io.BytesIO()
-    Image.fromarray(mosaic).save(buf, "PNG")
-    fig = image_figure(mosaic[:1, :1], title, height or min(600, 80 + mosaic.shape[0]))
-    fig.update_traces(z=None, source="data:image/png;base64," + base64.b64encode(buf.getvalue()).decode())
-    return fig
-
-
 def input_figure(image: np.ndarray, title: str = "Input image") -> go.Figure:
     """One (H, W) image, enlarged."""
     mosaic = image_grid(image[None], cols=1, pad=0, scale=max(1, 160 // image.shape[0]))
-    return png_figure(mosaic, title, height=mosaic.shape[0] + 60)
+    return image_figure(mosaic, title, height=mosaic.shape[0] + 60)
 
 
 def feature_map_figure(maps: np.ndarray, title: str, cols: int = 8) -> go.Figure:
@@ -42,7 +29,7 @@ def feature_map_figure(maps: np.ndarray, title: str, cols: int = 8) -> go.Figure
     c, h, _ = maps.shape
     scale = _scale(h)
     mosaic = image_grid(maps, cols=min(cols, c), scale=scale)
-    return png_figure(mosaic, f"{title}: {c} maps of {h}x{maps.shape[2]}")
+    return image_figure(mosaic, f"{title}: {c} maps of {h}x{maps.shape[2]}")
 
 
 def filters_figure(filters: np.ndarray | None, title: str = "First-layer filters") -> go.Figure:
@@ -51,7 +38,7 @@ def filters_figure(filters: np.ndarray | None, title: str = "First-layer filters
         return figure(f"{title}: the network has no conv layer", "", "")
     f, k, _ = filters.shape
     mosaic = image_grid(filters, cols=min(8, f), scale=max(4, 48 // k))
-    return png_figure(mosaic, f"{title}: {f} filters of {k}x{k}")
+    return image_figure(mosaic, f"{title}: {f} filters of {k}x{k}")
 
 
 def probability_figure(probs: np.ndarray, names: list[str], true: int | None = None, height: int = 300) -> go.Figure:
@@ -115,7 +102,7 @@ def misclassified_figure(wrong: dict, names: list[str], cols: int = 8) -> go.Fig
         strips.append(mosaic[r * tile_h : (r + 1) * tile_h])
         strips.append(np.full((label_px, mosaic.shape[1]), 255, np.uint8))
     mosaic = np.concatenate(strips + [mosaic[rows * tile_h :]])
-    fig = png_figure(mosaic, f"Misclassified test images ({n} shown): true → predicted")
+    fig = image_figure(mosaic, f"Misclassified test images ({n} shown): true → predicted")
     notes = []
     for i in range(n):
         r, c = divmod(i, cols)
@@ -136,4 +123,4 @@ def augmentation_figure(pair: np.ndarray) -> go.Figure:
     """(2, n, H, W): training images (top row) and one augmented draw of each (bottom row)."""
     _, n, h, _ = pair.shape
     mosaic = image_grid(pair.reshape(2 * n, h, -1), cols=n, scale=max(1, 40 // h))
-    return png_figure(mosaic, "Augmentation: originals (top), augmented (bottom)")
+    return image_figure(mosaic, "Augmentation: originals (top), augmented (bottom)")

@@ -68,3 +68,20 @@ def test_an_exploding_run_stays_visible():
 def test_overflow_is_marked_on_the_gradient_chart():
     fig = grad_norm_figure([{"epoch": 0.2, "grad_norm": {"layer1": np.inf, "output": 3.0}}])
     assert "overflow" in fig.layout.annotations[0].text and "0.2" in fig.layout.annotations[0].text
+
+
+def test_image_grids_travel_as_one_png_with_square_pixels():
+    import base64
+    import io
+
+    from PIL import Image
+
+    from core.charts.base import image_figure, image_grid
+
+    mosaic = image_grid(np.random.default_rng(0).random((6, 8, 8)), cols=3, scale=4)
+    fig = image_figure(mosaic, "maps")
+    src = fig.data[0].source
+    assert src.startswith("data:image/png;base64,") and fig.data[0].z is None
+    back = np.asarray(Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))))
+    assert np.array_equal(back, mosaic)
+    assert fig.layout.yaxis.scaleanchor == "x" and len(src) < 20_000
