@@ -312,19 +312,37 @@ class GanTrainer(Trainer):
 # ---------------------------------------------------------------------------- views
 
 
+def score_midpoint(trainer: GanTrainer) -> float:
+    """The score where D is undecided: 0.5 for the probability and least-squares losses (targets 0 and 1),
+    0 for hinge, and for the Wasserstein critic (whose level is arbitrary: only differences count) the
+    mean of its scores on real and on generated samples."""
+    if trainer.loss_name in SIGMOID_LOSSES or trainer.loss_name == "lsgan":
+        return 0.5
+    if trainer.loss_name == "hinge":
+        return 0.0
+    real = trainer.data.x_train[:VIEW_SAMPLES]
+    fake = trainer.generate(trainer.fixed_z[:VIEW_SAMPLES])
+    return 0.5 * float(trainer.discriminate(real).mean() + trainer.discriminate(fake).mean())
+
+
 def d_grid(trainer: GanTrainer, n: int = GRID_N) -> dict:
-    """D over the plane [-extent, extent]^2 on an n x n grid: xs, ys (n,), value (n, n), range, label."""
+    """D over the plane [-extent, extent]^2 on an n x n grid: xs, ys (n,), value (n, n), range, mid, label.
+
+    The colour range is [0, 1] for probabilities, else centred on `score_midpoint` and wide enough for
+    every value on the plane.
+    """
     extent = trainer.data.extra["extent"]
     xs = np.linspace(-extent, extent, n, dtype=np.float32)
     gx, gy = np.meshgrid(xs, xs)  # row i has y = xs[i]
     pts = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], 1)).to(trainer.device)
     out = d_output(trainer.loss_name, trainer.discriminate(pts))[:, 0].cpu().numpy().reshape(n, n)
+    mid = score_midpoint(trainer)
     if trainer.loss_name in SIGMOID_LOSSES:
         rng, label = (0.0, 1.0), "D(x): P(real)"
     else:
-        top = float(np.abs(out).max()) or 1.0
-        rng, label = (-top, top), "D(x): score"
-    return {"xs": xs, "ys": xs, "value": out.astype(np.float32), "range": rng, "label": label}
+        half = float(np.abs(out - mid).max()) or 1.0
+        rng, label = (mid - half, mid + half), "D(x): critic score" if trainer.loss_name == "wgan_gp" else "D(x): score"
+    return {"xs": xs, "ys": xs, "value": out.astype(np.float32), "range": rng, "mid": mid, "label": label}
 
 
 def g_arrows(trainer: GanTrainer, z: torch.Tensor) -> dict:

@@ -159,20 +159,19 @@ def draw(snap: dict) -> None:
     last = hist[-1] if hist else {}
     # Paused, the page draws the trainer as it is now (slow-motion updates happen outside the job's thread).
     views = run["views"] if snap["running"] else gan_views(trainer)
-    m = st.columns(6)
+    m = st.columns(7)
     m[0].metric("Epoch", run["epoch"])
     m[1].metric("Step", run["step"], help="one step = D steps per G step discriminator updates, then one G update")
     m[2].metric("D loss", f"{last['d_loss']:.4g}" if "d_loss" in last else "-")
     m[3].metric("G loss", f"{last['g_loss']:.4g}" if "g_loss" in last else "-")
     prob = spec.gan.loss in SIGMOID_LOSSES
-    m[4].metric(
-        "D(real) / D(fake)",
-        f"{last['d_real']:.2f} / {last['d_fake']:.2f}" if "d_real" in last else "-",
-        help="mean P(real) that D gives real and generated samples" if prob else "mean D score on real and generated",
-    )
+    what = "the mean probability of 'real' that D gives" if prob else "D's mean score on"
+    for col, key, name in ((m[4], "d_real", "D(real)"), (m[5], "d_fake", "D(fake)")):
+        sample = "real" if key == "d_real" else "generated"
+        col.metric(name, f"{last[key]:.3g}" if key in last else "-", help=f"{what} {sample} samples (epoch mean)")
     if "coverage" in views:
         cov = views["coverage"]
-        m[5].metric(
+        m[6].metric(
             "Modes covered",
             f"{cov['modes_covered']} of {cov['modes_total']}",
             help="components holding at least 1/4 of a fair share of high-quality samples (docs/metrics.md)",

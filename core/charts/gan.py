@@ -11,7 +11,7 @@ from core.charts.training import series
 
 REAL, FAKE, ARROW = "#009E73", "#CC79A7", "#000000"  # green real, purple fake (GAN Lab's colours)
 # D's view of the plane: white where D is unsure, grey-blue where it says "real", orange where "fake";
-# the range is [0, 1] for probabilities and symmetric around 0 for scores, so the middle is "unsure".
+# the range is [0, 1] for probabilities, and centred on the score where D is undecided for the other losses.
 D_SCALE = [[0.0, "#D98200"], [0.5, "#F7F7F7"], [1.0, "#5B7FA6"]]
 ARROW_SHARE = 0.12  # the longest arrow is drawn this share of the plane's width
 
@@ -53,7 +53,7 @@ def plane_figure(view: dict, title: str = "Real and generated samples", arrows: 
             y=grid["ys"],
             zmin=lo,
             zmax=hi,
-            colorscale=D_SCALE,  # the middle (0.5, or a score of 0) is white
+            colorscale=D_SCALE,  # white in the middle: where D is undecided
             hovertemplate="x1 %{x:.2f}<br>x2 %{y:.2f}<br>D %{z:.3f}<extra></extra>",
             colorbar=dict(title=dict(text=grid["label"], side="right"), thickness=14, len=0.8),
         )
@@ -114,7 +114,12 @@ def d_output_figure(history: list[dict], loss: str, title: str = "D(real) and D(
         trace.line.color = color
     if prob:
         fig.update_yaxes(range=[0, 1.02])
-        fig.add_hline(y=0.5, line=dict(color="#888", dash="dot"), annotation_text="0.5: D cannot tell")
+        fig.add_hline(
+            y=0.5,
+            line=dict(color="#888", dash="dot"),
+            annotation_text="0.5: D cannot tell",
+            annotation_position="top left",
+        )
     return fig
 
 
@@ -139,7 +144,16 @@ def coverage_figure(history: list[dict], title: str = "Mode coverage", height: i
     )
     fig.update_yaxes(range=[0, total + 0.5])
     fig.update_layout(
-        yaxis2=dict(title="high-quality samples (%)", overlaying="y", side="right", range=[0, 101], showgrid=False)
+        yaxis2=dict(
+            title="high-quality samples (%)",
+            overlaying="y",
+            side="right",
+            range=[0, 101],
+            tickmode="linear",
+            tick0=0,
+            dtick=25,
+            showgrid=False,
+        )
     )
     return fig
 

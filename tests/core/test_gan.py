@@ -284,12 +284,22 @@ def test_heatmap_is_d_on_the_grid():
     assert np.allclose(grid["value"], direct, atol=1e-6) and grid["range"] == (0.0, 1.0)
 
 
-def test_score_heatmap_for_wgan():
-    """For the Wasserstein critic the heatmap is D's raw score, on a range symmetric about 0."""
-    t = make_trainer(tiny(**{"gan.loss": "wgan_gp"}))
-    grid = d_grid(t, n=8)
-    lo, hi = grid["range"]
-    assert lo == -hi and np.abs(grid["value"]).max() == pytest.approx(hi)
+def test_score_heatmaps_are_centred_where_d_is_undecided():
+    """Scores: lsgan centred on 0.5, hinge on 0, the critic on the mean of its real and fake scores."""
+    for loss, expect in (("lsgan", 0.5), ("hinge", 0.0), ("wgan_gp", None)):
+        t = make_trainer(tiny(**{"gan.loss": loss}))
+        grid = d_grid(t, n=8)
+        lo, hi = grid["range"]
+        if expect is None:
+            t.D.eval()
+            with torch.no_grad():
+                real = t.D(t.data.x_train[:400]).mean()
+                fake = t.D(t.generate(t.fixed_z[:400])).mean()
+            t.D.train()
+            expect = float(real + fake) / 2
+        assert grid["mid"] == pytest.approx(expect, abs=1e-5)
+        assert (lo + hi) / 2 == pytest.approx(expect, abs=1e-5)
+        assert np.abs(grid["value"] - expect).max() == pytest.approx((hi - lo) / 2, rel=1e-5)
 
 
 def test_arrows_are_minus_the_generator_loss_gradient():
