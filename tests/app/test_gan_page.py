@@ -91,3 +91,17 @@ def test_bad_link_is_a_warning_not_a_traceback(app):
     no_exception(app)
     assert any("Ignored a bad setting" in w.value for w in app.warning)
     assert app.selectbox(key="gan.data.name").value == "grid"
+
+
+def test_every_target_and_architecture_draws(app):
+    """Each target distribution (and the MLP digits GAN) builds and draws without an exception."""
+    at = open_gan(app)
+    for name in ("grid", "gan_spiral", "gan_moons", "line", "gaussian", "gan_digits"):
+        at.selectbox(key="gan.data.name").select(name).run()
+        no_exception(at)
+        titles = chart_titles(at)
+        assert ("Generated digits (fixed noise)" if name == "gan_digits" else "Real and generated samples") in titles
+        assert ("Mode coverage" in titles) == (name in ("grid", "gaussian")), (name, titles)
+    at.selectbox(key="gan.gan.arch").select("mlp").run()
+    no_exception(at)
+    assert "Generated digits (fixed noise)" in chart_titles(at)
