@@ -363,7 +363,7 @@ def gan_views(trainer: GanTrainer) -> dict:
         from core.charts.base import image_grid
 
         imgs = trainer.generate(trainer.fixed_z).cpu().numpy()[:, 0]  # (N, S, S) in [-1, 1], +1 = ink
-        return {"mosaic": image_grid(imgs, cols=6, scale=4)}  # high values are drawn dark
+        return {"mosaic": image_grid(imgs, cols=6, scale=6)}  # high values are drawn dark
     real = trainer.data.points_train[:VIEW_SAMPLES]
     fake = trainer.generate(trainer.fixed_z[:VIEW_SAMPLES]).cpu().numpy()
     view = {"real": real, "fake": fake, "grid": d_grid(trainer), "arrows": g_arrows(trainer, trainer.fixed_z[:ARROWS])}
