@@ -286,8 +286,7 @@ class Trainer:
                 rec[f"{split}_loss"] = float(self.loss_fn(out, y))
                 if self.data.task != "regression":
                     rec[f"{split}_accuracy"] = float((self.classify(out) == self.class_of(y)).float().mean())
-        self.model.train()
-        return rec
+        return rec  # the next training step switches back to training mode
 
     # ------------------------------------------------------------------ shared pieces
     @property
@@ -327,10 +326,12 @@ class Trainer:
     def predict(self, x: torch.Tensor, batch: int = 4096) -> torch.Tensor:
         """Model outputs for x in eval mode, in chunks (no grad)."""
         was_training = self.model.training
-        self.model.eval()
+        if was_training:  # module.train()/eval() walk every submodule: only switch when needed
+            self.model.eval()
         with torch.no_grad():
             out = torch.cat([self.model(x[i : i + batch]) for i in range(0, len(x), batch)]) if len(x) else x
-        self.model.train(was_training)
+        if was_training:
+            self.model.train()
         return out
 
     def classify(self, out: torch.Tensor) -> torch.Tensor:

@@ -38,8 +38,8 @@ class GradNormProbe(Probe):
         self.step_norms: list[torch.Tensor] = []
         self.step_ids: list[int] = []
         self._stride = 1
-        self._sum: torch.Tensor | None = None
-        self._steps = 0
+        self._epoch: list[list[torch.Tensor]] = []  # this epoch's per-step norms, one list per step
+        self._last: list[torch.Tensor] | None = None
 
     def on_train_start(self, trainer):
         self.layers = weight_layers(trainer.model)
@@ -47,15 +47,13 @@ class GradNormProbe(Probe):
 
     def after_backward(self, trainer):
         grads = [m.weight.grad for _, m in self.layers]
-        # One stacked tensor per step keeps the hot path free of per-layer host syncs.
+        # One fused call per step and no host sync: the epoch's norms are stacked once, at its end.
         if all(g is not None for g in grads):
-            norms = torch.stack(torch._foreach_norm(grads))  # one fused call: the L2 norm of each tensor
+            norms = torch._foreach_norm(grads)  # the L2 norm of each tensor
         else:
             zero = torch.zeros((), device=trainer.device)
-            norms = torch.stack([torch.linalg.vector_norm(g) if g is not None else zero for g in grads])
-        self._last_t = norms
-        self._sum = norms if self._sum is None else self._sum + norms
-        self._steps += 1
+            norms = [torch.linalg.vector_norm(g) if g is not None else zero for g in grads]
+        self._epoch.append(norms)
         step = trainer.step_count + 1
         if self.keep_steps and step % self._stride == 0:
             self.step_norms.append(norms)
@@ -68,13 +66,15 @@ class GradNormProbe(Probe):
     @property
     def last_values(self) -> dict[str, float]:
         """{layer: norm} of the most recent step."""
-        return dict(zip(self.names, self._last_t.tolist()))
+        last = self._epoch[-1] if self._epoch else self._last
+        return dict(zip(self.names, torch.stack(last).tolist())) if last else {}
 
     def on_epoch_end(self, trainer) -> dict:
-        if self._sum is None:
+        if not self._epoch:
             return {}
-        mean = (self._sum / self._steps).tolist()
-        self._sum, self._steps = None, 0
+        self._last = self._epoch[-1]
+        mean = torch.stack([torch.stack(n) for n in self._epoch]).mean(0).tolist()
+        self._epoch = []
         return {"grad_norm": dict(zip(self.names, mean))}
 
     def steps_view(self) -> dict:
@@ -85,7 +85,7 @@ class GradNormProbe(Probe):
                 "norms": np.zeros((0, len(self.names)), np.float32),
                 "names": self.names,
             }
-        norms = torch.stack(self.step_norms).float().cpu().numpy()
+        norms = torch.stack([torch.stack(n) for n in self.step_norms]).float().cpu().numpy()
         return {"steps": np.asarray(self.step_ids), "norms": norms, "names": self.names}
 
 
