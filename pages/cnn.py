@@ -18,10 +18,10 @@ from core.charts.training import accuracy_figure, grad_norm_figure, loss_figure
 from core.cnn import MAX_UPLOAD_BYTES, cnn_views, frozen_copy, image_to_input, image_view, open_upload
 from core.data.images import SHAPES, augment_preview, split_sizes
 from core.models.cnn import layer_table
-from core.presets import list_presets, load_preset
+from core.presets import load_preset
 from core.registry import ACTIVATIONS, AUGMENTS, DATASETS, LAYER_TYPES
 from core.spec import MAX_IMAGE_SIZE, MAX_UNITS, LayerSpec, Spec, apply_overrides, from_json, to_json
-from ui.controls import controls_ui, select_ui, spec_from_widgets, training_ui
+from ui.controls import controls_ui, preset_select, select_ui, spec_from_widgets, training_ui
 from ui.frame import require_router
 from ui.live import apply_action, attach_job, live_view, status_message
 from ui.state import initial_spec, load_into_widgets, sync_url
@@ -142,14 +142,7 @@ elif f"{P}.data.name" not in st.session_state:  # back from another page: widget
     load_into_widgets(P, st.session_state.get(f"{P}._spec", base))
 
 with st.sidebar:
-    presets = {p.name: p.title for p in list_presets("cnn")}
-    st.selectbox(
-        "Lesson preset",
-        [None, *presets],
-        format_func=lambda k: "choose a lesson..." if k is None else presets[k],
-        key=f"{P}._preset_choice",
-        on_change=on_preset,
-    )
+    preset_select(P, "cnn", on_preset)
     with st.expander("Data", expanded=True):
         select_ui(P, "data.name", "Dataset", IMAGE, on_change=on_dataset)
         if st.session_state[f"{P}.data.name"] == "shapes":

@@ -4,10 +4,10 @@ import streamlit as st
 
 from core.charts.gan import coverage_figure, d_output_figure, gan_loss_figure, plane_figure, samples_figure
 from core.gan import SIGMOID_LOSSES, gan_views
-from core.presets import list_presets, load_preset
+from core.presets import load_preset
 from core.registry import ACTIVATIONS, DATASETS, GAN_LOSSES, NOISE_TYPES, OPTIMIZERS
 from core.spec import MAX_EPOCHS, MAX_POINTS, MAX_UNITS
-from ui.controls import controls_ui, select_ui, spec_from_widgets
+from ui.controls import controls_ui, preset_select, select_ui, spec_from_widgets
 from ui.frame import require_router
 from ui.live import apply_action, attach_job, live_view, status_message
 from ui.state import initial_spec, load_into_widgets, sync_url
@@ -71,14 +71,7 @@ if f"{P}.gen_layers" not in st.session_state:
     load(base)
 
 with st.sidebar:
-    presets = {p.name: p.title for p in list_presets("gan")}
-    st.selectbox(
-        "Lesson preset",
-        [None, *presets],
-        format_func=lambda k: "choose a lesson..." if k is None else presets[k],
-        key=f"{P}._preset_choice",
-        on_change=on_preset,
-    )
+    preset_select(P, "gan", on_preset)
     with st.expander("Data and noise", expanded=True):
         select_ui(P, "data.name", "Target distribution", TARGETS, on_change=on_target)
         image = TARGETS[st.session_state[f"{P}.data.name"]].kind == "gan_image"

@@ -19,7 +19,7 @@ from core.gradlab import gradlab_probes, lab_view
 from core.presets import list_presets, load_preset
 from core.registry import ACTIVATIONS, DATASETS, INITS, OPTIMIZERS
 from core.spec import MAX_HIDDEN_LAYERS, MAX_UNITS, Spec, from_query, to_query
-from ui.controls import controls_ui, select_ui, spec_from_widgets
+from ui.controls import controls_ui, preset_select, select_ui, spec_from_widgets
 from ui.frame import require_router
 from ui.live import apply_action, attach_job, live_view, status_message
 from ui.state import load_into_widgets
@@ -127,14 +127,7 @@ with st.expander("Why gradients vanish or explode, and what each fix changes", e
     st.markdown(EXPLAIN)
 
 with st.sidebar:
-    presets = {p.name: p.title for p in list_presets("gradients")}
-    st.selectbox(
-        "Lesson preset",
-        [None, *presets],
-        key=f"{P}._preset_choice",
-        on_change=on_preset,
-        format_func=lambda k: "choose a lesson..." if k is None else presets[k],
-    )
+    preset_select(P, "gradients", on_preset)
     with st.expander("Data (shared by A and B)", expanded=False):
         select_ui(P, "data.name", "Dataset", DATA)
         st.slider("Noise (%)", 0.0, 50.0, step=1.0, key=f"{P}.data.noise")

@@ -6,11 +6,11 @@ import streamlit as st
 
 from core.charts.plane import decision_figure
 from core.charts.training import accuracy_figure, grad_norm_figure, loss_figure, lr_figure
-from core.presets import list_presets, load_preset
+from core.presets import load_preset
 from core.probes import decision_grid
 from core.registry import ACTIVATIONS, DATASETS, FEATURES, INITS, LOSSES
 from core.spec import MAX_POINTS, to_json
-from ui.controls import controls_ui, schedule_points, select_ui, spec_from_widgets, training_ui
+from ui.controls import controls_ui, preset_select, schedule_points, select_ui, spec_from_widgets, training_ui
 from ui.frame import require_router
 from ui.live import apply_action, attach_job, live_view, status_message
 from ui.state import initial_spec, load_into_widgets, sync_url
@@ -62,14 +62,7 @@ if f"{P}.n_layers" not in st.session_state:
     load_network_widgets(base)
 
 with st.sidebar:
-    presets = {p.name: p.title for p in list_presets("playground")}
-    st.selectbox(
-        "Lesson preset",
-        [None, *presets],
-        format_func=lambda k: "choose a lesson..." if k is None else presets[k],
-        key=f"{P}._preset_choice",
-        on_change=on_preset,
-    )
+    preset_select(P, "playground", on_preset)
     with st.expander("Data", expanded=True):
         select_ui(P, "data.name", "Dataset", TOY, on_change=on_dataset)
         info = TOY[st.session_state[f"{P}.data.name"]]

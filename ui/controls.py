@@ -17,6 +17,20 @@ from core.spec import MAX_EPOCHS, SECTIONS, Spec, SpecError, apply_overrides, va
 LR_HELP = "Step size of the optimiser. Too small: slow. Too large: the loss jumps around or explodes."
 
 
+def preset_select(prefix: str, page: str, on_change) -> None:
+    """The sidebar's "Lesson preset" box: the page's presets; choosing one calls `on_change`."""
+    from core.presets import list_presets
+
+    presets = {p.name: p.title for p in list_presets(page)}
+    st.selectbox(
+        "Lesson preset",
+        [None, *presets],
+        format_func=lambda k: "choose a lesson..." if k is None else presets[k],
+        key=f"{prefix}._preset_choice",
+        on_change=on_change,
+    )
+
+
 def select_ui(prefix: str, dotted: str, label: str, registry: dict, help: str | None = None, **kw):
     """A select box over a registry's names, showing their labels."""
     return st.selectbox(

@@ -2,18 +2,9 @@
 
 import pytest
 
-from tests.e2e.conftest import IDLE, assert_no_exception, open_page
+from tests.e2e.conftest import IDLE, POINTS_OF, assert_no_exception, open_page
 
 pytestmark = pytest.mark.e2e
-
-POINTS_OF = """(title) => {
-  for (const el of document.querySelectorAll('.js-plotly-plot')) {
-    const t = el.layout && el.layout.title && el.layout.title.text;
-    if (t && t.replace(/<[^>]+>/g, '') === title && el.closest('[data-stale="true"]') === null)
-      return (el.data && el.data.length && el.data[0].x) ? el.data[0].x.length : 0;
-  }
-  return -1;
-}"""
 
 # The generated samples (trace "generated") of the plane chart, as one string that changes when they move.
 FAKES = """() => {
