@@ -31,7 +31,8 @@ def test_play_moves_samples_and_grows_loss_chart(server, page):
     page.get_by_role("button", name="Pause").click()
     page.wait_for_selector(IDLE, timeout=30000)
     assert page.evaluate(FAKES) != before
-    assert page.evaluate(POINTS_OF, "Mode coverage") >= 5
+    # the page redraws once more after Pause: wait for the chart rather than read it mid-redraw
+    page.wait_for_function(f"({POINTS_OF})('Mode coverage') >= 5", timeout=30000)
     assert_no_exception(page)
 
 

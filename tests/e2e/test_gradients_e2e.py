@@ -17,7 +17,10 @@ def test_ab_play_updates_both_sides(server, page):
         page.wait_for_function(f"({POINTS_OF})('{side}: gradient norm per layer') >= 5", timeout=90000)
     page.get_by_role("button", name="Pause").click()
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=30000)
-    assert page.evaluate(POINTS_OF, "A: gradient norm per layer") == page.evaluate(
-        POINTS_OF, "B: gradient norm per layer"
-    )  # lockstep: both sides have trained the same epochs
+    # lockstep: both sides have trained the same epochs (waits out the redraw that follows Pause)
+    page.wait_for_function(
+        f"(({POINTS_OF})('A: gradient norm per layer') >= 5) && "
+        f"(({POINTS_OF})('A: gradient norm per layer') === ({POINTS_OF})('B: gradient norm per layer'))",
+        timeout=30000,
+    )
     assert_no_exception(page)

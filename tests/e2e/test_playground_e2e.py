@@ -16,7 +16,7 @@ def test_play_grows_loss_chart(server, page):
     page.wait_for_function(f"({POINTS_OF})('Loss') >= 10", timeout=60000)
     page.get_by_role("button", name="Pause").click()
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=30000)
-    assert page.evaluate(POINTS_OF, "Gradient norm per layer") >= 10
+    page.wait_for_function(f"({POINTS_OF})('Gradient norm per layer') >= 10", timeout=30000)
     assert_no_exception(page)
 
 
