@@ -130,6 +130,46 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    """Write the spec, weights, a standalone script and/or metrics of a preset, spec file or stored run."""
+    from core import export
+    from core.engine import make_trainer, share_cpu
+    from core.probes import probes_for
+    from core.spec import from_dict, validate
+    from core.store import Store
+
+    run = Store().get_run(args.spec) if not args.spec.endswith(".json") else None
+    if run is not None:
+        spec, history, trainer = validate(from_dict(run["spec"])), Store().metrics(args.spec), None
+        if args.weights:
+            raise SpecError("--weights", args.spec, "a preset or spec file; stored runs keep no weights to export")
+    else:
+        spec, _, page = load_spec(args.spec)
+        share_cpu()
+        trainer = make_trainer(spec, probes_for(page))
+        while trainer.step_count < (args.steps or 0) and not trainer.done:
+            trainer.step()
+        history = trainer.history
+    outputs = {
+        args.spec_out: lambda: export.spec_json(spec),
+        args.script: lambda: export.script_text(spec),
+        args.metrics: lambda: export.metrics_csv(history),
+        args.weights: lambda: export.weights_bytes(trainer.model, spec),
+    }
+    written = []
+    for path, make in outputs.items():
+        if not path:
+            continue
+        content = make()
+        try:
+            Path(path).write_bytes(content if isinstance(content, bytes) else content.encode())
+        except OSError as e:
+            raise SpecError("output", path, f"a writable path ({e.strerror})") from None
+        written.append(path)
+    print(json.dumps({"spec": args.spec, "steps": trainer.step_count if trainer else None, "written": written}))
+    return 0
+
+
 def main(argv=None) -> int:
     parser = _Parser(prog="python -m core", description="Deep-learning playground: headless runner")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -152,10 +192,22 @@ def main(argv=None) -> int:
     run.add_argument("--out", help="write one JSON record per epoch to this file")
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
     run.__class__ = _Parser
+    exp = sub.add_parser("export", help="write a spec, weights, a standalone PyTorch script or metrics")
+    exp.add_argument("spec", help="preset name, spec .json file or stored run id")
+    exp.add_argument("--steps", type=int, default=0, help="train N optimiser steps first (0 = untrained)")
+    exp.add_argument("--script", help="write a standalone PyTorch training script here")
+    exp.add_argument("--weights", help="write the weights here (safetensors, spec in the metadata)")
+    exp.add_argument("--spec", dest="spec_out", help="write the spec JSON here")
+    exp.add_argument("--metrics", help="write the epoch records here as CSV")
+    exp.__class__ = _Parser
     args = parser.parse_args(argv)
     try:
         if args.cmd == "presets":
             return cmd_presets()
+        if args.cmd == "export":
+            if args.steps < 0:
+                raise SpecError("--steps", args.steps, "0 or more")
+            return cmd_export(args)
         if args.steps is not None and args.steps < 1:
             raise SpecError("--steps", args.steps, "at least 1")
         return cmd_run(args)
