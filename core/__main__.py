@@ -170,6 +170,20 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_lr_find(args) -> int:
+    """LR range test on a fresh network of the spec; one JSON line with the curve and suggested_lr."""
+    from core.engine import make_trainer, share_cpu
+    from core.lr_find import lr_range_test
+    from core.spec import apply_overrides, validate
+
+    spec, _, _ = load_spec(args.spec)
+    spec = validate(apply_overrides(spec, _parse_set(args.set or [])))
+    share_cpu()
+    result = lr_range_test(make_trainer(spec), steps=args.steps, lr_min=args.min_lr, lr_max=args.max_lr)
+    print(json.dumps(result))
+    return 0
+
+
 def main(argv=None) -> int:
     parser = _Parser(prog="python -m core", description="Deep-learning playground: headless runner")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -200,10 +214,23 @@ def main(argv=None) -> int:
     exp.add_argument("--spec", dest="spec_out", help="write the spec JSON here")
     exp.add_argument("--metrics", help="write the epoch records here as CSV")
     exp.__class__ = _Parser
+    lrf = sub.add_parser("lr-find", help="LR range test: loss vs an exponentially growing LR, suggested LR")
+    lrf.add_argument("spec", help="preset name or spec .json file")
+    lrf.add_argument("--steps", type=int, default=200, help="steps of the test (10 to 2000)")
+    lrf.add_argument("--min-lr", type=float, default=1e-5)
+    lrf.add_argument("--max-lr", type=float, default=10.0)
+    lrf.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a spec field")
+    lrf.__class__ = _Parser
     args = parser.parse_args(argv)
     try:
         if args.cmd == "presets":
             return cmd_presets()
+        if args.cmd == "lr-find":
+            if not 10 <= args.steps <= 2000:
+                raise SpecError("--steps", args.steps, "between 10 and 2000")
+            if not 0 < args.min_lr < args.max_lr <= 100:
+                raise SpecError("--min-lr/--max-lr", (args.min_lr, args.max_lr), "0 < min < max <= 100")
+            return cmd_lr_find(args)
         if args.cmd == "export":
             if args.steps < 0:
                 raise SpecError("--steps", args.steps, "0 or more")
