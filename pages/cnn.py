@@ -15,12 +15,13 @@ from core.charts.cnn import (
     probability_figure,
 )
 from core.charts.training import accuracy_figure, grad_norm_figure, loss_figure
-from core.cnn import MAX_UPLOAD_BYTES, cnn_views, frozen_copy, image_to_input, image_view, open_upload
 from core.data.images import SHAPES, augment_preview, split_sizes
+from core.data.upload import MAX_UPLOAD_BYTES, image_to_input, open_upload
 from core.models.cnn import layer_table
 from core.presets import load_preset
 from core.registry import ACTIVATIONS, AUGMENTS, DATASETS, LAYER_TYPES
 from core.spec import MAX_IMAGE_SIZE, MAX_UNITS, LayerSpec, Spec, apply_overrides, from_json, to_json
+from core.views.cnn import cnn_views, frozen_copy, image_view
 from ui.controls import controls_ui, preset_select, select_ui, spec_from_widgets, training_ui
 from ui.frame import require_router
 from ui.live import apply_action, attach_job, live_view, status_message

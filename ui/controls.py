@@ -75,14 +75,14 @@ def training_ui(
     if batch_size:
         st.number_input("Batch size", 1, 512, key=f"{prefix}.data.batch_size")
     select_ui(prefix, "train.schedule", "LR schedule", SCHEDULES, help="Schedules are torch.optim.lr_scheduler ones.")
-    schedule = st.session_state.get(f"{k}.schedule")
-    if schedule == "step":
+    uses = SCHEDULES[st.session_state[f"{k}.schedule"]].uses if f"{k}.schedule" in st.session_state else ()
+    if "step_size" in uses:
         c1, c2 = st.columns(2)
         c1.number_input("Every (epochs)", 1, MAX_EPOCHS, key=f"{k}.step_size")
         c2.number_input("Multiply by", 0.01, 1.0, step=0.05, key=f"{k}.gamma")
-    elif schedule == "exponential":
+    elif "gamma" in uses:
         st.number_input("Multiply per epoch", 0.5, 1.0, step=0.001, format="%g", key=f"{k}.gamma")
-    elif schedule in ("warmup_cosine", "onecycle"):
+    if "warmup" in uses:
         st.number_input("Warm-up (epochs)", 0, MAX_EPOCHS, key=f"{k}.warmup")
     st.number_input("Epochs", 1, MAX_EPOCHS, key=f"{k}.epochs", help="Training stops after this many epochs.")
     if regularisation:

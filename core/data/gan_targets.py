@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core.data import Dataset
+from core.data.base import Dataset
 from core.spec import Spec
 
 EXTENT = 3.0  # the plane the 2-D charts show: [-3, 3]^2 holds every target

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw
 
-from core.data import Dataset, targets_for
+from core.data.base import Dataset, targets_for
 from core.registry import DATASETS
 from core.spec import Spec, SpecError, n_classes, task_of
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from core.models import output_size
+from core.models.base import output_size
 from core.registry import ACTIVATIONS, DATASETS
 from core.spec import MAX_CONV_LAYERS, LayerSpec, Spec, SpecError
 
