@@ -126,7 +126,7 @@ def _onecycle(opt, t, spe):
 
 
 SCHEDULES = {
-    "constant": Schedule("Constant", lambda opt, t, spe: None),
+    "constant": Schedule("Constant", lambda opt, t, spe: None, "the LR stays at lr"),
     "step": Schedule(
         "Step decay",
         lambda opt, t, spe: S.StepLR(opt, step_size=t.step_size * spe, gamma=t.gamma),

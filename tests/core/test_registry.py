@@ -1,5 +1,7 @@
 """Adding a schedule, a loss or a dataset is one registry entry: validation, the engine and the widgets read it."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -7,6 +9,7 @@ import torch
 from core.data.dataset import make_dataset
 from core.engine import Trainer, schedule_preview
 from core.registry import DATASETS, LOSSES, SCHEDULES, DatasetInfo, Loss, Schedule, labels, losses_for
+from core.registry_doc import registry_markdown
 from core.spec import Spec, SpecError, validate
 
 SMALL = Spec().with_(**{"data.n": 40, "data.batch_size": 10, "model.hidden": (3,), "train.epochs": 3})
@@ -101,3 +104,13 @@ def test_a_new_toy_dataset_is_one_entry(stripes):
     x1 = torch.as_tensor(data.points_train[:, 0])
     assert torch.equal(data.y_train[:, 0], (torch.sin(x1) > 0).float())  # BCE's 0/1 targets
     assert Trainer(spec).run_epoch()["loss"] > 0
+
+
+def test_docs_table_is_generated_from_the_registries():
+    """docs/registries.md is `python -m core.registry_doc` output: regenerate it after adding an entry."""
+    path = Path(__file__).resolve().parents[2] / "docs" / "registries.md"
+    assert path.read_text() == registry_markdown()
+
+
+def test_docs_table_shows_a_new_schedule(halving):
+    assert "| `halve` | Halve every epoch | `StepLR` |" in registry_markdown()
