@@ -64,27 +64,31 @@ INITS = {
     "orthogonal": Choice("Orthogonal", lambda w, s: nn.init.orthogonal_(w), "orthogonal matrix, gain 1"),
 }
 
-# name -> f(params, spec.train) -> torch.optim.Optimizer
+
+@dataclass(frozen=True)
+class Optimizer:
+    label: str
+    make: Callable  # f(params, spec.train) -> torch.optim.Optimizer
+    help: str = ""
+    uses: tuple[str, ...] = ("lr", "weight_decay")  # the train fields it reads (the widgets show those)
+
+
 OPTIMIZERS = {
-    "sgd": Choice("SGD", lambda p, t: torch.optim.SGD(p, lr=t.lr, weight_decay=t.weight_decay)),
-    "momentum": Choice(
+    "sgd": Optimizer("SGD", lambda p, t: torch.optim.SGD(p, lr=t.lr, weight_decay=t.weight_decay)),
+    "momentum": Optimizer(
         "SGD + momentum",
         lambda p, t: torch.optim.SGD(p, lr=t.lr, momentum=t.momentum, weight_decay=t.weight_decay),
+        uses=("lr", "momentum", "weight_decay"),
     ),
-    "nesterov": Choice(
+    "nesterov": Optimizer(
         "Nesterov",
         lambda p, t: torch.optim.SGD(p, lr=t.lr, momentum=t.momentum, nesterov=True, weight_decay=t.weight_decay),
+        uses=("lr", "momentum", "weight_decay"),
     ),
-    "adam": Choice("Adam", lambda p, t: torch.optim.Adam(p, lr=t.lr, weight_decay=t.weight_decay)),
-    "adamw": Choice("AdamW", lambda p, t: torch.optim.AdamW(p, lr=t.lr, weight_decay=t.weight_decay)),
-    "rmsprop": Choice(
-        "RMSprop",
-        lambda p, t: torch.optim.RMSprop(p, lr=t.lr, weight_decay=t.weight_decay),
-    ),
-    "adagrad": Choice(
-        "Adagrad",
-        lambda p, t: torch.optim.Adagrad(p, lr=t.lr, weight_decay=t.weight_decay),
-    ),
+    "adam": Optimizer("Adam", lambda p, t: torch.optim.Adam(p, lr=t.lr, weight_decay=t.weight_decay)),
+    "adamw": Optimizer("AdamW", lambda p, t: torch.optim.AdamW(p, lr=t.lr, weight_decay=t.weight_decay)),
+    "rmsprop": Optimizer("RMSprop", lambda p, t: torch.optim.RMSprop(p, lr=t.lr, weight_decay=t.weight_decay)),
+    "adagrad": Optimizer("Adagrad", lambda p, t: torch.optim.Adagrad(p, lr=t.lr, weight_decay=t.weight_decay)),
 }
 
 

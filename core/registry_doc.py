@@ -45,8 +45,8 @@ def registry_markdown() -> str:
         "page all read the same entries, so adding one is one entry there.",
         "## Optimizers (`train.optimizer`, `gan.g_optimizer`, `gan.d_optimizer`)",
         _table(
-            ["name", "label", "builds"],
-            [[f"`{k}`", v.label, _built(v.make, param, train)] for k, v in OPTIMIZERS.items()],
+            ["name", "label", "builds", "reads"],
+            [[f"`{k}`", v.label, _built(v.make, param, train), ", ".join(v.uses)] for k, v in OPTIMIZERS.items()],
         ),
         "## LR schedules (`train.schedule`)",
         "Stepped once per optimiser step.",

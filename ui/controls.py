@@ -9,18 +9,18 @@ from __future__ import annotations
 import dataclasses
 
 import streamlit as st
+import torch
 
 from core.engine import schedule_preview
+from core.presets import list_presets
 from core.registry import DEVICES, OPTIMIZERS, SCHEDULES
-from core.spec import MAX_EPOCHS, SECTIONS, Spec, SpecError, apply_overrides, validate
+from core.spec import MAX_EPOCHS, SECTIONS, Spec, SpecError, apply_overrides, from_json, validate
 
 LR_HELP = "Step size of the optimiser. Too small: slow. Too large: the loss jumps around or explodes."
 
 
 def preset_select(prefix: str, page: str, on_change) -> None:
     """The sidebar's "Lesson preset" box: the page's presets; choosing one calls `on_change`."""
-    from core.presets import list_presets
-
     presets = {p.name: p.title for p in list_presets(page)}
     st.selectbox(
         "Lesson preset",
@@ -70,7 +70,7 @@ def training_ui(
     st.number_input(
         "Learning rate", min_value=1e-6, max_value=10.0, step=0.001, format="%g", key=f"{k}.lr", help=LR_HELP
     )
-    if st.session_state.get(f"{k}.optimizer") in ("momentum", "nesterov"):
+    if "momentum" in OPTIMIZERS[st.session_state.get(f"{k}.optimizer", "sgd")].uses:
         st.slider("Momentum", 0.0, 0.99, step=0.01, key=f"{k}.momentum")
     if batch_size:
         st.number_input("Batch size", 1, 512, key=f"{prefix}.data.batch_size")
@@ -118,16 +118,12 @@ def training_ui(
 
 
 def _cuda() -> bool:
-    import torch
-
     return torch.cuda.is_available()
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def schedule_points(train_json: str, steps_per_epoch: int) -> tuple[list[float], list[float]]:
     """The LR over the run from the real torch scheduler (cached per setting)."""
-    from core.spec import from_json
-
     train = from_json(train_json).train
     # Previewing a very long run step by step would be slow; the shape is the same at a coarser step.
     spe = min(steps_per_epoch, max(1, 20000 // train.epochs))
