@@ -8,9 +8,21 @@ import torch
 
 from core.data.dataset import make_dataset
 from core.engine import Trainer, schedule_preview
-from core.registry import DATASETS, LOSSES, SCHEDULES, DatasetInfo, Loss, Schedule, labels, losses_for
+from core.registry import (
+    DATASETS,
+    GAN_LOSSES,
+    LOSSES,
+    SCHEDULES,
+    DatasetInfo,
+    GanLoss,
+    Loss,
+    Schedule,
+    labels,
+    losses_for,
+)
 from core.registry_doc import registry_markdown
 from core.spec import Spec, SpecError, validate
+from core.trainers import make_trainer
 
 SMALL = Spec().with_(**{"data.n": 40, "data.batch_size": 10, "model.hidden": (3,), "train.epochs": 3})
 
@@ -114,3 +126,22 @@ def test_docs_table_is_generated_from_the_registries():
 
 def test_docs_table_shows_a_new_schedule(halving):
     assert "| `halve` | Halve every epoch | `StepLR` |" in registry_markdown()
+
+
+@pytest.fixture
+def doubled_lsgan():
+    """A GAN loss registered for one test: least squares with both losses doubled."""
+    ls = GAN_LOSSES["lsgan"]
+    GAN_LOSSES["lsgan2"] = GanLoss("Least squares x2", lambda r, f: 2 * ls.d(r, f), lambda f: 2 * ls.g(f), midpoint=0.5)
+    yield "lsgan2"
+    del GAN_LOSSES["lsgan2"]
+
+
+def test_a_new_gan_loss_is_validated_trained_with_and_offered(doubled_lsgan):
+    base = {"data.name": "ring", "data.gan_samples": 32, "data.batch_size": 16, "gan.gen_hidden": (4,), "seed": 1}
+    base |= {"gan.disc_hidden": (4,), "gan.g_optimizer": "sgd", "gan.d_optimizer": "sgd"}
+    plain = make_trainer(validate(Spec().with_(**base | {"gan.loss": "lsgan"})), [])
+    doubled = make_trainer(validate(Spec().with_(**base | {"gan.loss": doubled_lsgan})), [])
+    a, b = plain.d_step(), doubled.d_step()  # the same batch and weights: the loss doubles
+    assert b["d_loss"] == pytest.approx(2 * a["d_loss"], rel=1e-6)
+    assert labels(GAN_LOSSES)[doubled_lsgan] == "Least squares x2"
