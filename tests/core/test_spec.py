@@ -1,12 +1,18 @@
 """The Spec: validation names the field; JSON and URL codecs round-trip."""
 
 import json
+from dataclasses import fields
 
 import pytest
 
 from core.presets import list_presets
 from core.spec import (
+    BOOL,
+    CHOICES,
+    LENGTHS,
+    LIMITS,
     MAX_HIDDEN_LAYERS,
+    SECTIONS,
     LayerSpec,
     Spec,
     SpecError,
@@ -18,6 +24,7 @@ from core.spec import (
     to_json,
     to_query,
     validate,
+    validate_field,
 )
 
 RICH = Spec().with_(
@@ -107,3 +114,53 @@ def test_overrides_reach_every_section():
     assert (spec.data.noise, spec.model.batchnorm, spec.gan.d_steps, spec.seed) == (10.0, True, 3, 7)
     with pytest.raises(SpecError):
         apply_overrides(Spec(), {"model.nonsense": 1})
+
+
+def _table_keys():
+    keys = ["seed"]
+    for section, cls in SECTIONS.items():
+        keys += [f"{section}.{f.name}" for f in fields(cls) if f.name != "layers"]
+    return keys + [f"model.layers.{f.name}" for f in fields(LayerSpec)]
+
+
+def test_limits_table_covers_every_field():
+    missing = [k for k in _table_keys() if k not in LIMITS and k not in CHOICES]
+    assert missing == []
+    for key in LENGTHS:
+        assert str({f.name: f.type for f in fields(SECTIONS[key.split(".")[0]])}[key.split(".")[1]]).startswith("tuple")
+
+
+@pytest.mark.parametrize("key", [k for k in LIMITS if not k.startswith("model.layers.")])
+def test_validate_reads_the_limits_table(key):
+    """The table's ends are accepted and a value past either end is refused, naming the field."""
+    lim = LIMITS[key]
+    tuple_field = key in LENGTHS
+    base = Spec().with_(**{"data.name": "digits"}) if key == "data.n" else Spec()  # 2-D sets need 10 points
+    for ok in (lim.lo, lim.hi):
+        validate_field(apply_overrides(base, {key: (ok,) if tuple_field else ok}), key)
+    for bad in (lim.lo - lim.step, lim.hi + lim.step):
+        with pytest.raises(SpecError) as e:
+            validate_field(apply_overrides(base, {key: (bad,) if tuple_field else bad}), key)
+        assert e.value.field.startswith(key)
+
+
+@pytest.mark.parametrize("key", list(LENGTHS))
+def test_validate_reads_the_lengths_table(key):
+    lim = LENGTHS[key]
+    element = LIMITS[key].lo if key in LIMITS else next(iter(CHOICES.get(key, {"conv": 0})))
+    if key == "model.layers":
+        element = LayerSpec("dropout")
+    too_long = (element,) * (lim.hi + 1)
+    with pytest.raises(SpecError) as e:
+        validate_field(apply_overrides(Spec(), {key: too_long}), key)
+    assert e.value.field == key and str(lim.hi) in e.value.allowed
+
+
+def test_choices_fields_refuse_unknown_names():
+    for key in CHOICES:
+        if key.startswith("model.layers.") or CHOICES[key] is BOOL:
+            continue
+        value = ("nonsense",) if key in LENGTHS else "nonsense"
+        with pytest.raises(SpecError) as e:
+            validate_field(apply_overrides(Spec(), {key: value}), key)
+        assert e.value.field.startswith(key)
