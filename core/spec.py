@@ -11,6 +11,8 @@ import json
 import math
 from dataclasses import dataclass, field, fields, replace
 
+from core import budget
+from core.errors import SpecError
 from core.registry import (
     ACTIVATIONS,
     AUGMENTS,
@@ -30,33 +32,11 @@ from core.registry import (
 # Caps keep one student from taking down a shared class server.
 MAX_HIDDEN_LAYERS = 64
 MAX_UNITS = 256
-MAX_PARAMS = 2_000_000
 MAX_EPOCHS = 100_000
 MAX_POINTS = 5_000
 MAX_BATCH = 512
 MAX_CONV_LAYERS = 24
 MAX_IMAGE_SIZE = 64
-
-
-class SpecError(ValueError):
-    """A bad spec value: names the field, the value and what is allowed."""
-
-    def __init__(self, field_name: str, value, allowed: str):
-        self.field = field_name
-        self.value = value
-        self.allowed = allowed
-        super().__init__(f"{field_name}: {_show(value)} is not allowed ({allowed})")
-
-
-def _show(value) -> str:
-    """A short repr of a value for a message (huge numbers and deep lists stay readable)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
-        return f"a number of about {int(value.bit_length() * math.log10(2)) + 1} digits"
-    try:
-        text = repr(value)
-    except (ValueError, RecursionError):
-        text = f"a {type(value).__name__}"
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 @dataclass(frozen=True)
@@ -550,17 +530,12 @@ def validate(spec: Spec, check_params: bool = True) -> Spec:
         if layer.type in LAYER_NAMES:
             _in(LAYER_NAMES[layer.type], f"model.layers[{i}].name", layer.name)
 
+    convs = sum(1 for layer in m.layers if layer.type == "conv")
+    _check(convs <= MAX_CONV_LAYERS, "model.layers", f"{convs} conv layers", f"at most {MAX_CONV_LAYERS}")
+
     _check_loss(spec)
     if check_params:
-        from core.models import count_params  # late: building a model needs torch
-
-        n = count_params(spec)
-        _check(
-            n <= MAX_PARAMS,
-            "model (parameters)",
-            n,
-            f"at most {MAX_PARAMS:,} parameters",
-        )
+        budget.check(spec, output_size(spec))  # parameters, memory and compute, by arithmetic
     return spec
 
 
@@ -611,3 +586,8 @@ def resolved_loss(spec: Spec) -> str:
     if spec.train.loss != "auto":
         return spec.train.loss
     return {"binary": "bce", "multiclass": "ce", "regression": "mse", "gan": "gan"}[task_of(spec)]
+
+
+def output_size(spec: Spec) -> int:
+    """Units of the model's output layer: K logits for cross-entropy, else one."""
+    return n_classes(spec) if resolved_loss(spec) == "ce" else 1
