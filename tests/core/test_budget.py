@@ -93,7 +93,15 @@ def big_cnn(filters=256, size=64, n=5000, batch=512) -> Spec:
             "data.n": n,
             "data.batch_size": batch,
             "model.family": "cnn",
-            "model.layers": (convs[0], C("act"), convs[1], C("act"), convs[2], C("act"), C("pool", kernel=8, stride=8, name="max")),
+            "model.layers": (
+                convs[0],
+                C("act"),
+                convs[1],
+                C("act"),
+                convs[2],
+                C("act"),
+                C("pool", kernel=8, stride=8, name="max"),
+            ),
         }
     )
 
@@ -113,7 +121,10 @@ def test_refusing_a_2m_parameter_cnn_builds_no_module(monkeypatch):
             "data.name": "digits",
             "data.image_size": 32,
             "model.family": "cnn",
-            "model.layers": (C("conv", 256, 3, 1, 1), C("dense", 256)),  # conv 2,560 + dense 262,144 x 256 + 256 + output 2,570
+            "model.layers": (
+                C("conv", 256, 3, 1, 1),
+                C("dense", 256),
+            ),  # conv 2,560 + dense 262,144 x 256 + 256 + output 2,570
         }
     )
 
