@@ -26,4 +26,4 @@ def show(value) -> str:
         text = repr(value)
     except (ValueError, RecursionError):
         text = f"a {type(value).__name__}"
-    return text if len(text) <= 80 else text[:77] + "..."
+    return text if len(text) <= 80 else f"{text[:60]}... ({len(text):,} characters)"

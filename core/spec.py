@@ -253,48 +253,119 @@ def to_dict(spec: Spec) -> dict:
     return json.loads(json.dumps(dataclasses.asdict(spec)))
 
 
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+MAX_TEXT = 10_000  # characters of one JSON value or spec text; a longer one is refused unread
+
+
+def _bool(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):  # --set model.batchnorm=1 parses as the number 1
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in TRUE + FALSE:
+        return value.strip().lower() in TRUE
+    raise ValueError
+
+
+def _int(value) -> int:
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)  # 4.0 is 4; 4.7 is refused, never rounded
+    if isinstance(value, str) and len(value.strip()) <= 30:
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            return _int(float(text))
+    raise ValueError
+
+
+def _float(value) -> float:
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, (int, float)) or (isinstance(value, str) and len(value) <= 40):
+        out = float(value)
+        if math.isfinite(out):
+            return out
+    raise ValueError
+
+
+def _items(value, single) -> list:
+    """A list value, or a comma-separated string, or one `single` value as a list of one."""
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, single) and not isinstance(value, bool):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    raise ValueError
+
+
 def _coerce(cls, name: str, value, where: str):
-    """Coerce a JSON value to the declared type of cls.name."""
-    f = {f.name: f for f in fields(cls)}[name]
-    t = str(f.type)
+    """Coerce a JSON (or URL / --set string) value to the declared type of cls.name, or raise SpecError."""
+    t = str({f.name: f for f in fields(cls)}[name].type)
+    what = {"bool": "true or false", "int": "a whole number", "float": "a finite number", "str": "a name"}
     try:
         if t == "bool":
-            if isinstance(value, str):
-                if value.lower() in ("1", "true", "yes", "on"):
-                    return True
-                if value.lower() in ("0", "false", "no", "off"):
-                    return False
-                raise ValueError
-            return bool(value)
+            return _bool(value)
         if t == "int":
-            if isinstance(value, float) and not value.is_integer():
-                raise ValueError
-            return int(value)
+            return _int(value)
         if t == "float":
-            return float(value)
+            return _float(value)
         if t == "str":
             if not isinstance(value, str):
                 raise ValueError
             return value
         if t == "tuple[int, ...]":
-            if isinstance(value, str):
-                value = [v for v in value.split(",") if v.strip()]
-            elif isinstance(value, int):
-                value = [value]
-            return tuple(int(v) for v in value)
+            return tuple(_int(v) for v in _items(value, (int, float)))
         if t == "tuple[str, ...]":
-            if isinstance(value, str):
-                value = [v.strip() for v in value.split(",") if v.strip()]
-            return tuple(str(v) for v in value)
+            items = _items(value, str)
+            if not all(isinstance(v, str) for v in items):
+                raise ValueError
+            return tuple(items)
         if t == "tuple[LayerSpec, ...]":
             if isinstance(value, str):
-                value = json.loads(value)
+                value = _load_json(value, where)
+            if not isinstance(value, (list, tuple)):
+                raise ValueError
             return tuple(_layer_from(v, f"{where}[{i}]") for i, v in enumerate(value))
     except SpecError:
         raise
-    except (TypeError, ValueError, json.JSONDecodeError):
-        raise SpecError(where, value, f"expected {t}") from None
+    except (TypeError, ValueError, OverflowError, RecursionError):
+        allowed = what.get(t, "a list of " + what.get(t[6:-6], "layer objects"))
+        raise SpecError(where, value, allowed) from None
     raise SpecError(where, value, f"unsupported type {t}")
+
+
+def _load_json(text: str, where: str):
+    """Parse JSON text, or raise SpecError (too long, too deep, too many digits or not JSON)."""
+    if len(text) > MAX_TEXT:
+        raise SpecError(where, text, f"at most {MAX_TEXT:,} characters")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SpecError(where, text, f"invalid JSON: {e.msg} at line {e.lineno}") from None
+    except (ValueError, RecursionError) as e:  # a 5,000-digit number; nesting deeper than Python's stack
+        reason = "nested too deeply" if isinstance(e, RecursionError) else str(e).split(";")[0]
+        raise SpecError(where, text, f"valid JSON ({reason})") from None
+
+
+def parse_overrides(items: list[str]) -> dict:
+    """`dotted.key=value` strings -> {key: value}, values parsed as JSON where they parse, else kept as strings."""
+    out = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise SpecError("--set", item, "expected dotted.key=value")
+        try:
+            value = _load_json(raw, key.strip())
+        except SpecError:
+            value = raw
+        out[key.strip()] = value
+    return out
 
 
 def _layer_from(value, where: str) -> LayerSpec:
@@ -346,10 +417,15 @@ def to_json(spec: Spec) -> str:
 
 def from_json(text: str) -> Spec:
     """JSON text -> Spec (strict)."""
+    if len(text) > 100 * MAX_TEXT:
+        raise SpecError("spec", text[:40], f"at most {100 * MAX_TEXT:,} characters")
     try:
         d = json.loads(text)
     except json.JSONDecodeError as e:
         raise SpecError("spec", text[:40], f"invalid JSON: {e.msg} at line {e.lineno}") from None
+    except (ValueError, RecursionError) as e:
+        reason = "nested too deeply" if isinstance(e, RecursionError) else str(e).split(";")[0]
+        raise SpecError("spec", text[:40], f"valid JSON ({reason})") from None
     return from_dict(d)
 
 
@@ -361,7 +437,7 @@ def apply_overrides(spec: Spec, dotted: dict) -> Spec:
         if key == "seed":
             seed = _coerce(Spec, "seed", value, "seed")
             continue
-        section, _, name = key.partition(".")
+        section, _, name = key.partition(".") if isinstance(key, str) else (key, "", "")
         if section not in SECTIONS or not name:
             raise SpecError(
                 key,
@@ -409,20 +485,32 @@ def to_query(spec: Spec) -> dict[str, str]:
 
 
 def from_query(query: dict) -> tuple[Spec, list[str]]:
-    """Lenient URL query -> (Spec, problems): bad or unknown keys are skipped and reported."""
-    spec, problems = Spec(), []
+    """Lenient URL query -> (Spec, problems). The spec is valid; every value is either restored exactly or
+    left at its default with a problem saying why (bad value, unknown key, or over a limit with the rest)."""
+    given, problems = {}, []
     for key, value in query.items():
-        if key != "seed" and key.partition(".")[0] not in SECTIONS:
+        if not isinstance(key, str) or (key != "seed" and key.partition(".")[0] not in SECTIONS):
             continue  # not a spec key (e.g. ?run=, ?preset=)
         if isinstance(value, list):
-            value = value[-1]
+            value = value[-1] if value else ""
         try:
-            candidate = apply_overrides(spec, {key: value})
-            validate_field(candidate, key)
-            spec = candidate
+            apply_overrides(Spec(), {key: value})  # the value parses for this field
+            given[key] = value
         except SpecError as e:
-            problems.append(str(e))
-    return spec, problems
+            problems.append(f"{e} (kept the default)")
+    # Drop values the whole spec refuses (a field's limit, a rule tying fields, a budget), latest first.
+    while True:
+        spec = apply_overrides(Spec(), given)
+        try:
+            return validate(spec), problems
+        except SpecError as e:
+            key = next((k for k in given if e.field == k or e.field.startswith((k + "[", k + "."))), None)
+            if not given:
+                raise  # the defaults themselves are over this server's budgets
+            if key is None:
+                key = next(reversed(given))  # a rule across fields or a budget: undo the last value given
+            problems.append(f"{e} (kept the default for {key})")
+            del given[key]
 
 
 # ---------------------------------------------------------------------------- validation
