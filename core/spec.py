@@ -406,7 +406,8 @@ def from_dict(d: dict) -> Spec:
                 sub[k] = _coerce(cls, k, v, f"{key}.{k}")
             kw[key] = cls(**sub)
         else:
-            raise SpecError(key, value, "unknown key; known: data, model, train, gan, seed")
+            where = key if isinstance(key, str) and key.strip() else f"spec key {key!r}"
+            raise SpecError(where, value, "unknown key; known: data, model, train, gan, seed")
     return Spec(**kw)
 
 
@@ -440,7 +441,7 @@ def apply_overrides(spec: Spec, dotted: dict) -> Spec:
         section, _, name = key.partition(".") if isinstance(key, str) else (key, "", "")
         if section not in SECTIONS or not name:
             raise SpecError(
-                key,
+                key if isinstance(key, str) and key.strip() else f"key {key!r}",
                 value,
                 "unknown key; use section.field with section in data, model, train, gan",
             )
