@@ -17,7 +17,7 @@ from pathlib import Path
 
 from core.engine import resolve_device, share_cpu
 from core.presets import list_presets, load_preset
-from core.spec import SpecError, apply_overrides, from_json, to_dict, validate
+from core.spec import SpecError, apply_overrides, from_json, parse_overrides, to_dict, validate
 from core.store import Store
 from core.trainers import make_trainer, probes_for
 
@@ -26,20 +26,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2, as for a bad spec
         print(f"error: {message}", file=sys.stderr)
         raise SystemExit(2)
-
-
-def _parse_set(items: list[str]) -> dict:
-    out = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise SpecError("--set", item, "expected dotted.key=value")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        out[key.strip()] = value
-    return out
 
 
 def load_spec(ref: str):
@@ -68,7 +54,7 @@ def cmd_presets() -> int:
 
 def cmd_run(args) -> int:
     spec, title, page = load_spec(args.spec)
-    overrides = _parse_set(args.set or [])
+    overrides = parse_overrides(args.set or [])
     if args.seed is not None:
         overrides["seed"] = args.seed
     if args.device is not None:

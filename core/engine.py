@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from core.budget import eval_chunk
 from core.data.dataset import make_dataset
 from core.data.images import make_augmenter
 from core.models import build_model
 from core.registry import DATASETS, LOSSES, OPTIMIZERS, SCHEDULES
-from core.spec import Spec, SpecError, resolved_loss, to_query, validate
+from core.spec import Spec, SpecError, output_size, resolved_loss, to_query, validate
 
 # Model initialisation uses torch's global generator; jobs in other threads must not interleave.
 SEED_LOCK = threading.Lock()
@@ -285,8 +286,9 @@ class Trainer:
                 total = total + t.l2 * 0.5 * (p * p).sum()
         return total
 
-    def predict(self, x: torch.Tensor, batch: int = 4096) -> torch.Tensor:
-        """Model outputs for x in eval mode, in chunks (no grad)."""
+    def predict(self, x: torch.Tensor, batch: int | None = None) -> torch.Tensor:
+        """Model outputs for x in eval mode, in chunks (no grad) that fit the server's memory budget."""
+        batch = batch or eval_chunk(self.spec, output_size(self.spec))
         was_training = self.model.training
         if was_training:  # module.train()/eval() walk every submodule: only switch when needed
             self.model.eval()

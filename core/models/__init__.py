@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from torch import nn
 
-from core.models.base import init_weights, input_size, output_size, tanh_output
+from core import budget
+from core.budget import input_size
+from core.models.base import init_weights, tanh_output
 from core.models.cnn import build_cnn
-from core.models.gan import build_gan
 from core.models.mlp import MLP
-from core.registry import DATASETS
-from core.spec import Spec
+from core.spec import Spec, output_size
 
 __all__ = ["build_model", "count_params", "init_weights", "input_size", "output_size"]
 
@@ -36,9 +36,5 @@ def build_model(spec: Spec) -> nn.Module:
 
 
 def count_params(spec: Spec) -> int:
-    """Trainable parameter count of the spec's model (GAN: generator + discriminator)."""
-    if DATASETS[spec.data.name].kind in ("gan", "gan_image"):
-        g, d = build_gan(spec)
-        return sum(p.numel() for p in g.parameters()) + sum(p.numel() for p in d.parameters())
-    model = build_model(spec)
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+    """Trainable parameter count of the spec's model (GAN: generator + discriminator), by arithmetic."""
+    return budget.costs(spec, output_size(spec)).params

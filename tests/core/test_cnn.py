@@ -251,7 +251,7 @@ def test_cnn_presets_validate():
         preset = load_preset(name)
         assert preset.page == "cnn"
         validate(preset.spec)
-    assert load_preset("cnn-augmentation").extra["compare"] == {"data.augment": []}
+    assert load_preset("cnn-augmentation").compare_spec().data.augment == ()
 
 
 def test_named_layers_for_gradient_norms():
