@@ -5,8 +5,8 @@ from __future__ import annotations
 from torch import nn
 
 from core import budget
-from core.budget import input_size
 from core.registry import INITS
+from core.shapes import input_size
 from core.spec import Spec, output_size, resolved_loss, task_of
 
 
