@@ -21,9 +21,11 @@ import torch
 from safetensors.torch import load, save
 from torch import nn
 
+from core import losses as project_losses
 from core.data import images as image_data
-from core.data import toy
-from core.registry import DATASETS
+from core.engine import make_optimizer
+from core.models import build_model
+from core.registry import DATASETS, LOSSES
 from core.spec import Spec, SpecError, from_json, resolved_loss, to_dict, to_json, validate
 
 # Code text per registry name. A test checks every registry entry has one, so a new entry cannot be
@@ -36,12 +38,6 @@ INIT_CODE = {
     "xavier": "nn.init.xavier_uniform_(w)",
     "he": "nn.init.kaiming_normal_(w, nonlinearity='relu')",
     "orthogonal": "nn.init.orthogonal_(w)",
-}
-LOSS_CODE = {
-    "ce": "F.cross_entropy(out, y)",
-    "bce": "F.binary_cross_entropy_with_logits(out, y)",
-    "half_mse": "0.5 * F.mse_loss(out, y)",
-    "mse": "F.mse_loss(out, y)",
 }
 FEATURE_CODE = {
     "x1": "a",
@@ -162,21 +158,20 @@ def script_text(spec: Spec) -> str:
         HEADER.format(title=spec.data.name, spec=json.dumps(d, indent=1)),
         _data_code(spec),
         _model_code(spec, loss),
+        _loss_sources(loss),
         TRAIN.format(
-            loss_code=LOSS_CODE[loss],
+            loss_code=_loss_call(loss),
             schedule_code=SCHEDULE_CODE[spec.train.schedule],
             optimizer_code=_optimizer_code(spec),
             classify=_classify_code(loss),
-            threshold=0.5 if loss == "bce" else 0.0,
+            threshold=0.5 if LOSSES[loss].target == "01" else 0.0,
         ),
     ]
-    return "\n\n".join(p.strip("\n") for p in parts) + "\n"
+    return "\n\n\n".join(p.strip("\n") for p in parts if p) + "\n"
 
 
 def _optimizer_code(spec: Spec) -> str:
     """The optimiser's constructor call, read from a real one built by the registry (no second table)."""
-    from core.engine import make_optimizer
-
     opt = make_optimizer([torch.zeros(1, requires_grad=True)], spec.train.optimizer, spec.train)
     params = inspect.signature(type(opt).__init__).parameters
     kwargs = {k: v for k, v in opt.defaults.items() if k in params and v is not None and k != "lr"}
@@ -184,19 +179,33 @@ def _optimizer_code(spec: Spec) -> str:
     return f"torch.optim.{type(opt).__name__}(params, lr=T['lr']{args})"
 
 
+def _loss_call(loss: str) -> str:
+    """The registry's loss function as a call: torch's functional by name, a project loss by its source."""
+    fn = LOSSES[loss].fn
+    prefix = "F." if fn.__module__ == "torch.nn.functional" else ""
+    return f"{prefix}{fn.__name__}(out, y)"
+
+
+def _loss_sources(loss: str) -> str:
+    fn = LOSSES[loss].fn
+    if fn.__module__ == "torch.nn.functional":
+        return ""
+    return "# ---- the loss\n\n" + "\n\n".join(_sources(fn, project_losses))
+
+
 def _classify_code(loss: str) -> str:
-    if loss == "ce":
+    if LOSSES[loss].target == "index":
         return "out.argmax(1)"
     return "(out[:, 0] >= 0).long()"
 
 
 def _target_code(spec: Spec, loss: str) -> str:
-    task = DATASETS[spec.data.name].task
-    if task == "regression":
+    if DATASETS[spec.data.name].task == "regression":
         return "torch.as_tensor(labels, dtype=torch.float32).unsqueeze(1)"
-    if loss == "ce":
+    target = LOSSES[loss].target
+    if target == "index":
         return "torch.as_tensor(labels, dtype=torch.long)"
-    if loss == "bce":
+    if target == "01":
         return "torch.as_tensor(labels, dtype=torch.float32).unsqueeze(1)"
     return "torch.as_tensor(labels * 2.0 - 1.0, dtype=torch.float32).unsqueeze(1)"
 
@@ -235,10 +244,10 @@ def _data_code(spec: Spec) -> str:
     d, loss = spec.data, resolved_loss(spec)
     kind = DATASETS[d.name].kind
     if kind == "toy":
-        fn = toy.GENERATORS[d.name] if hasattr(toy, "GENERATORS") else getattr(toy, d.name)
+        fn = DATASETS[d.name].make
         feats = ", ".join(FEATURE_CODE[f] for f in d.features)
         return TOY_DATA.format(
-            sources="\n\n".join(_sources(fn, toy)),
+            sources="\n\n".join(_sources(fn, inspect.getmodule(fn))),
             gen=fn.__name__,
             n=d.n,
             noise=d.noise / 100.0,
@@ -270,8 +279,6 @@ def _data_code(spec: Spec) -> str:
 
 
 def _model_code(spec: Spec, loss: str) -> str:
-    from core.models import build_model
-
     model = build_model(spec)  # the real model: its modules are written out in construction order
     lines = []
     if spec.model.family == "cnn":

@@ -1,1 +1,1 @@
-"""What each page's look-inside views show, per family: arrays measured from the live model."""
+"""What each page's "look inside" shows: `core/views/<family>.py` defines `<family>_views(trainer)`."""

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from core.engine import make_trainer
 from core.lr_find import lr_range_test, suggest
 from core.presets import load_preset
+from core.trainers import make_trainer
 
 
 def _state(trainer):

@@ -5,10 +5,10 @@ import pytest
 import torch
 
 from core.charts.network import network_figure, tile_rgb
-from core.data import expand_features
-from core.engine import make_trainer
+from core.data.base import expand_features
 from core.presets import load_preset
-from core.views.network import ZERO_TOL, network_view, set_weight
+from core.trainers import make_trainer
+from core.views.mlp import ZERO_TOL, network_view, set_weight
 
 
 def _trainer(**overrides):
@@ -61,7 +61,7 @@ def test_editing_a_weight_changes_the_surface_and_bad_edits_are_refused():
     t = _trainer()
     before = network_view(t)["outputs"]
     assert set_weight(t.model, 2, 0, 1, 3.5) == ""
-    assert float(t.model.output.weight[0, 1]) == 3.5
+    assert float(t.model.output.weight[0, 1].detach()) == 3.5
     assert not np.allclose(before, network_view(t)["outputs"])
     assert "no layer" in set_weight(t.model, 7, 0, 0, 1.0)
     assert "2 x 4" in set_weight(t.model, 1, 5, 0, 1.0)
