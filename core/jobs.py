@@ -8,6 +8,7 @@ lockstep (one epoch each, in turn), which is how A/B comparisons see the same nu
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import threading
 import time
 import traceback
@@ -48,6 +49,7 @@ class Job:
         self.last_seen = time.time()
         self.owner = ""  # the browser session that drives this job (set by the UI)
         self._lock = threading.Lock()
+        self._train_lock = threading.Lock()  # held while a trainer's weights change (thread or act)
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._running = False
@@ -57,6 +59,7 @@ class Job:
         self.error = ""
         self._views = [self._compute_views(t) for t in self.trainers]
         self._version = 0
+        self._action: dict = {}  # the last act(): its name and what the action returned
         self._unsaved: list[list[dict]] = [[] for _ in self.trainers]
         self.run_ids = [store.create_run(to_dict(s), source, title) if store else "" for s in specs]
 
@@ -100,6 +103,43 @@ class Job:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(wait)
         self._flush(final=True)
+
+    def act(self, name: str, *args) -> str:
+        """Run a trainer's public action (e.g. the GAN's `d_step`) on every trainer while paused.
+
+        Only names in the trainer class's `ACTIONS` are allowed. The new views are published and
+        any epoch records the action closed go to the store; the action's return value is in
+        `snapshot()["action"]`. Returns an error message, or '' when it ran.
+        """
+        allowed = set.intersection(*(set(getattr(type(t), "ACTIONS", ())) for t in self.trainers))
+        if name not in allowed:
+            return f"{name!r} is not an action of this run; allowed: {', '.join(sorted(allowed)) or 'none'}"
+        with self._lock:
+            if self._stopped:
+                return "this run was stopped; press Reset to start a new one"
+            if self._running or self._pending > 0:
+                return "pause training first"
+        results = []
+        with self._train_lock:  # waits for a batch the thread is still finishing
+            for i, t in enumerate(self.trainers):
+                if t.done:
+                    continue
+                before = len(t.history)
+                try:
+                    results.append(getattr(t, name)(*args))
+                except (TypeError, ValueError) as e:
+                    return f"{name} failed: {e}"
+                self._unsaved[i].extend(t.history[before:])
+            views = [self._compute_views(t) for t in self.trainers]
+        with self._lock:
+            self._action = {"name": name, "results": [_plain(r) for r in results]}
+        if not results:
+            return self._done_message()
+        with self._lock:
+            self._views = views
+            self._version += 1
+        self._flush()
+        return ""
 
     def set_speed(self, epochs_per_redraw: int) -> None:
         self.speed = max(1, int(epochs_per_redraw))
@@ -156,6 +196,7 @@ class Job:
                 "error": self.error,
                 "version": self._version,
                 "runs": runs,
+                "action": dict(self._action),
             }
 
     # ------------------------------------------------------------------ thread
@@ -185,10 +226,11 @@ class Job:
                     active = [i for i, t in enumerate(self.trainers) if not t.done]
                 if not active:
                     break
-                for i in active:
-                    rec = self.trainers[i].run_epoch()
-                    if rec:
-                        self._unsaved[i].append(rec)
+                with self._train_lock:
+                    for i in active:
+                        rec = self.trainers[i].run_epoch()
+                        if rec:
+                            self._unsaved[i].append(rec)
                 since_publish += 1
                 finished = all(t.done for t in self.trainers)
                 with self._lock:
@@ -215,7 +257,8 @@ class Job:
         return self.views_fn(trainer) if self.views_fn else {}
 
     def _publish(self) -> None:
-        views = [self._compute_views(t) for t in self.trainers]
+        with self._train_lock:  # views run the models; an action must not change weights meanwhile
+            views = [self._compute_views(t) for t in self.trainers]
         with self._lock:
             self._views = views
             self._version += 1
@@ -234,6 +277,13 @@ class Job:
                 self.store.finish_run(self.run_ids[i], status, summary | {"message": t.message})
             except Exception:  # a busy or broken store must not stop training
                 traceback.print_exc()
+
+
+def _plain(result) -> dict:
+    """An action's return value as plain numbers (a StepResult or a dict of floats)."""
+    if dataclasses.is_dataclass(result):
+        result = dataclasses.asdict(result)
+    return dict(result) if isinstance(result, dict) else {}
 
 
 class JobManager:
