@@ -1,12 +1,15 @@
 """Job.act: a family's public actions (the GAN's slow-motion D and G steps) run through the job."""
 
+import random
+import threading
 import time
 
 import pytest
 import torch
 
 from core.gan import gan_views
-from core.jobs import JobManager
+from core.jobs import BUSY, STOPPED, JobManager
+from core.presets import load_preset
 from core.spec import Spec
 
 GAN = Spec().with_(
@@ -97,3 +100,138 @@ def test_act_while_a_paused_batch_finishes_never_interleaves(manager):
         assert msg in ("", "pause training first")
     assert wait_until(lambda: not job.running)
     assert job.act("g_step") == "" and job.snapshot()["error"] == ""
+
+
+# ---------------------------------------------------------------------------- the running-jobs cap
+MLP = Spec().with_(**{"data.n": 100, "train.epochs": 10_000})
+# A CNN whose epoch takes many seconds (~66 batches of ~0.1 s): a stop must not wait for its end.
+SLOW_CNN = load_preset("cnn-shapes").spec.with_(**{"data.n": 1500, "data.batch_size": 16, "train.epochs": 100})
+
+
+def job_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("job-") and t.name != "job-reaper"]
+
+
+def timed_steps(job, n: int) -> float:
+    """Seconds per batch, measured while the job trains."""
+    start = job.snapshot()["runs"][0]["step"]
+    t0 = time.perf_counter()
+    assert wait_until(lambda: job.snapshot()["runs"][0]["step"] >= start + n, timeout=60)
+    return (time.perf_counter() - t0) / n
+
+
+@pytest.mark.parametrize("event", ["stop", "pause"])
+def test_stop_and_pause_reach_a_running_epoch_within_a_batch(manager, event):
+    job = manager.create(SLOW_CNN)
+    t = job.trainers[0]
+    assert t.steps_per_epoch >= 50
+    assert job.play() == ""
+    batch = timed_steps(job, 3)
+    t0 = time.perf_counter()
+    if event == "stop":
+        assert job.stop(wait=30)
+    else:
+        job.pause()
+        assert wait_until(lambda: not job.running, timeout=30)
+    took = time.perf_counter() - t0
+    assert took < 3 * batch + 0.5, (took, batch)  # one batch in flight, not the rest of the epoch
+    assert t.epoch == 0 and 0 < t.step_count < t.steps_per_epoch
+    assert wait_until(lambda: not job_threads(), timeout=5)
+    if event == "pause":  # paused mid-epoch, Play carries on from the same batch
+        steps = t.step_count
+        assert job.play() == ""
+        assert wait_until(lambda: t.step_count > steps)
+
+
+def test_step_obeys_the_cap(tmp_store):
+    jm = JobManager(max_running=1, idle_timeout=60, store=tmp_store)
+    try:
+        first, second = jm.create(MLP), jm.create(MLP)
+        assert first.play() == ""
+        assert second.step(1) == BUSY
+        assert second.trainers[0].step_count == 0
+        first.pause()
+        assert wait_until(lambda: jm.running_count() == 0)
+        assert second.step(2) == ""
+        assert wait_until(lambda: not second.running)
+        assert second.trainers[0].epoch == 2
+    finally:
+        assert jm.stop_all()
+
+
+def test_a_thread_that_does_not_end_keeps_its_slot(tmp_store):
+    """Stop and discard give up waiting on a stuck thread, but its slot stays taken until it is gone."""
+    release = threading.Event()
+
+    def views(trainer):
+        if threading.current_thread().name.startswith("job-"):
+            release.wait(30)  # the thread's publish hangs, as a very slow evaluation would
+        return {}
+
+    jm = JobManager(max_running=1, idle_timeout=60, store=tmp_store)
+    try:
+        stuck = jm.create(MLP, views=views)
+        assert stuck.step(1) == ""
+        assert wait_until(lambda: stuck.trainers[0].epoch == 1)
+        assert not stuck.stop(wait=0.2)  # the thread is still there
+        jm.discard(stuck.id, wait=0.2)
+        other = jm.create(MLP)
+        assert other.play() == BUSY and jm.running_count() == 1
+        release.set()
+        assert wait_until(lambda: jm.running_count() == 0)
+        assert other.play() == ""
+    finally:
+        release.set()
+        assert jm.stop_all()
+
+
+def test_a_storm_of_events_never_trains_past_the_cap(tmp_store):
+    """10 threads press play/step/pause/reset/stop at random; at most `cap` training threads ever exist."""
+    cap = 2
+    jm = JobManager(max_running=cap, idle_timeout=60, store=tmp_store)
+    jobs = [jm.create(MLP) for _ in range(10)]
+    most, done = [0], threading.Event()
+    errors = []
+
+    def watch():
+        while not done.is_set():
+            most[0] = max(most[0], len(job_threads()))
+            time.sleep(0.0005)
+
+    def press(k: int):
+        rng = random.Random(k)
+        try:
+            for _ in range(60):
+                job = jobs[rng.randrange(len(jobs))]
+                action = rng.choice(["play", "play", "step", "pause", "reset", "stop"])
+                if action == "play":
+                    job.play()
+                elif action == "step":
+                    job.step(rng.randint(1, 3))
+                elif action == "pause":
+                    job.pause()
+                elif action == "reset":
+                    jm.discard(job.id)
+                    jobs[jobs.index(job) if job in jobs else 0] = jm.create(MLP)
+                else:
+                    job.stop(wait=0.01)
+                time.sleep(rng.random() * 0.005)
+        except Exception as e:  # noqa: BLE001 - any error fails the test below
+            errors.append(e)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    pressers = [threading.Thread(target=press, args=(k,)) for k in range(10)]
+    for p in pressers:
+        p.start()
+    for p in pressers:
+        p.join()
+    assert jm.running_count() <= cap
+    assert jm.stop_all()  # joins every training thread and the reaper
+    done.set()
+    watcher.join()
+    assert not errors
+    assert 1 <= most[0] <= cap
+    assert not job_threads() and jm.running_count() == 0
+    assert not any(t.name == "job-reaper" for t in threading.enumerate() if t is jm._reaper)
+    assert all(j.play() in (BUSY, STOPPED) or j.error for j in jobs)  # a closed manager starts nothing
