@@ -31,18 +31,40 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _short(raw: str) -> str:
+    """A value as it may appear in a one-line message (a 5,000-digit number is cut)."""
+    return raw if len(raw) <= 40 else f"{raw[:20]}...{raw[-10:]} ({len(raw)} characters)"
+
+
 def _parse_set(items: list[str]) -> dict:
+    """--set items -> {dotted key: value}; values are JSON where they parse, else strings."""
     out = {}
     for item in items:
         key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise SpecError("--set", item, "expected dotted.key=value")
+        if not sep or not key.strip():
+            raise SpecError("--set", _short(item), "expected dotted.key=value")
         try:
             value = json.loads(raw)
         except json.JSONDecodeError:
             value = raw
+        except (ValueError, RecursionError) as e:  # a 5,000-digit number, [[[[...]]]] nested too deep
+            raise SpecError(key.strip(), _short(raw), f"a plain value ({type(e).__name__}: {e})") from None
         out[key.strip()] = value
     return out
+
+
+def apply_each(spec, overrides: dict):
+    """apply_overrides one key at a time, so any refusal names the key it came from."""
+    from core.spec import apply_overrides
+
+    for key, value in overrides.items():
+        try:
+            spec = apply_overrides(spec, {key: value})
+        except SpecError:
+            raise
+        except (ValueError, TypeError, OverflowError, RecursionError) as e:
+            raise SpecError(key, _short(json.dumps(value, default=str)), f"{type(e).__name__}: {e}") from None
+    return spec
 
 
 def load_spec(ref: str):
@@ -62,16 +84,16 @@ def load_spec(ref: str):
             raise SpecError("SPEC", ref, f"a readable file ({e.strerror})") from None
         try:
             return from_json(text), path.stem, None
-        except SpecError:
-            raise
+        except SpecError as e:
+            raise SpecError(f"{ref}: {e.field}", e.value, e.allowed) from None
         except (ValueError, TypeError, KeyError, RecursionError) as e:
             raise SpecError("SPEC", ref, f"a spec JSON file ({type(e).__name__}: {e})") from None
     if ref not in preset_names():
         raise SpecError("SPEC", ref, "a preset name (see 'python -m core presets') or a spec .json file")
     try:
         p = load_preset(ref)
-    except SpecError:
-        raise
+    except SpecError as e:
+        raise SpecError(f"preset {ref}: {e.field}", e.value, e.allowed) from None
     except (ValueError, TypeError, KeyError, RecursionError) as e:  # a hand-edited preset file
         raise SpecError("preset", ref, f"a well-formed preset file ({type(e).__name__}: {e})") from None
     return p.spec, p.name, p.page
@@ -116,7 +138,7 @@ def cmd_runs(args) -> int:
 def prepare(args):
     """Everything that can refuse the input, before a run row exists: (spec, title, page, device, out)."""
     from core.engine import resolve_device
-    from core.spec import apply_overrides, validate
+    from core.spec import validate
 
     if args.steps is not None and args.steps < 1:
         raise SpecError("--steps", args.steps, "at least 1")
@@ -126,7 +148,7 @@ def prepare(args):
         overrides["seed"] = args.seed
     if args.device is not None:
         overrides["train.device"] = args.device
-    spec = validate(apply_overrides(spec, overrides))
+    spec = validate(apply_each(spec, overrides))
     return spec, title, page, resolve_device(spec), open_out(args.out)
 
 
