@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from core.jobs import Job, JobManager
+from core.engine import Probe
+from core.jobs import FLUSH_S, Job, JobManager
 from core.spec import Spec, to_dict
 
 SPEC = Spec().with_(**{"data.n": 100, "train.epochs": 10_000})
@@ -109,3 +110,88 @@ def test_lockstep_job_advances_both_runs_together(manager):
         assert [r["epoch"] for r in job.snapshot()["runs"]] == [4, 4]
     finally:
         job.stop()
+
+
+# ---------------------------------------------------------------------------- true statuses in the store
+class Boom(Probe):
+    """Raises inside a training step once two epochs are done, as a broken layer or probe would."""
+
+    def after_step(self, trainer):
+        if trainer.epoch >= 2:
+            raise RuntimeError("boom")
+
+
+def test_an_untouched_job_leaves_no_run_row(manager, tmp_store):
+    job = manager.create(SPEC)
+    busy = manager.create(SPEC)
+    job.play()
+    assert wait_until(lambda: job.running)
+    assert "busy" in busy.play()  # refused by the cap: it never trained
+    manager.discard(busy.id)
+    manager.discard(manager.create(SPEC).id)  # a page load that never pressed anything
+    job.stop()
+    assert [r["id"] for r in tmp_store.list_runs()] == job.run_ids
+
+
+def test_a_run_that_raises_is_stored_as_error_with_its_epochs(manager, tmp_store):
+    job = manager.create(SPEC, probes=lambda: [Boom()])
+    job.play()
+    assert wait_until(lambda: not job.running)
+    assert job.snapshot()["status"] == "error" and "boom" in job.error
+    run = tmp_store.get_run(job.run_ids[0])
+    assert run["status"] == "error" and "boom" in run["summary"]["message"]
+    assert [m["epoch"] for m in tmp_store.metrics(job.run_ids[0])] == [1, 2]
+
+
+def test_a_stop_during_the_last_batch_stays_stopped(manager, tmp_store):
+    """Stop pressed while the final batch runs: that batch closes the last epoch, the run is still 'stopped'."""
+    jobs = []
+
+    class StopAtLastBatch(Probe):
+        def after_step(self, trainer):
+            if (
+                trainer.epoch == trainer.spec.train.epochs - 1
+                and trainer._batch_in_epoch == trainer.steps_per_epoch - 1
+            ):
+                jobs[0].stop(wait=0)
+
+    job = manager.create(SPEC.with_(**{"train.epochs": 3}), probes=lambda: [StopAtLastBatch()])
+    jobs.append(job)
+    job.play()
+    assert wait_until(lambda: not job.running)
+    assert job.trainers[0].done and job.trainers[0].epoch == 3  # the epoch did close
+    assert job.snapshot()["status"] == "stopped"
+    assert tmp_store.get_run(job.run_ids[0])["status"] == "stopped"
+    assert [m["epoch"] for m in tmp_store.metrics(job.run_ids[0])] == [1, 2, 3]
+
+
+def test_finished_diverged_and_reaped_runs_keep_true_statuses(manager, tmp_store):
+    done = manager.create(SPEC.with_(**{"train.epochs": 2}))
+    done.play()
+    assert wait_until(lambda: not done.running)
+    done.stop()  # stopping a finished run (Reset) leaves it done
+    diverged = manager.create(
+        Spec().with_(**{"data.name": "plane", "model.hidden": (), "train.lr": 0.5, "data.n": 300})
+    )
+    diverged.play()
+    assert wait_until(lambda: not diverged.running)
+    reaped = manager.create(SPEC)
+    reaped.play()
+    assert wait_until(lambda: reaped.trainers[0].epoch >= 1)
+    assert reaped.id in manager.reap(now=time.time() + 3600)  # and the two idle ones with it
+    status = {r["id"]: r["status"] for r in tmp_store.list_runs()}
+    assert status == {done.run_ids[0]: "done", diverged.run_ids[0]: "diverged", reaped.run_ids[0]: "stopped"}
+    assert tmp_store.metrics(diverged.run_ids[0])  # the history before the divergence is kept
+
+
+def test_records_reach_the_store_every_few_seconds_while_training(manager, tmp_store):
+    job = manager.create(SPEC)
+    job.play()
+    assert wait_until(lambda: job.run_ids[0] and tmp_store.metrics(job.run_ids[0]), timeout=FLUSH_S * 10)
+    assert job.running and tmp_store.get_run(job.run_ids[0])["status"] == "running"
+    n = len(tmp_store.metrics(job.run_ids[0]))
+    assert wait_until(lambda: len(tmp_store.metrics(job.run_ids[0])) > n, timeout=FLUSH_S * 10)
+    job.pause()
+    assert wait_until(lambda: tmp_store.get_run(job.run_ids[0])["status"] == "paused")
+    epochs = [m["epoch"] for m in tmp_store.metrics(job.run_ids[0])]
+    assert epochs == list(range(1, job.trainers[0].epoch + 1))  # paused: everything trained is stored
