@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -175,6 +177,7 @@ def cmd_run(args) -> int:
     run_id = store.create_run(to_dict(spec), "runner", title)
     t0 = time.perf_counter()
     unsaved, last_flush, status = [], time.monotonic(), "running"
+    on_term = _stop_on_sigterm()
     try:
         while not trainer.done and (args.steps is None or trainer.step_count < args.steps):
             r = trainer.step()
@@ -199,6 +202,8 @@ def cmd_run(args) -> int:
         status = "error"
         raise
     finally:
+        if on_term is not None:
+            signal.signal(signal.SIGTERM, on_term)
         if out:
             out.close()
         store.add_metrics(run_id, unsaved)
@@ -223,6 +228,20 @@ def cmd_run(args) -> int:
         print(trainer.message, file=sys.stderr)
         return 3
     return 130 if status == "stopped" else 0
+
+
+def _stop_on_sigterm():
+    """Let SIGTERM (a scheduler's or `kill`'s stop) end the run as Ctrl-C does: stored as stopped.
+
+    Returns the handler it replaced (None off the main thread, where signals cannot be set).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)
 
 
 def _one_line(e: BaseException) -> str:
