@@ -283,7 +283,8 @@ class Store:
         return _run_row(rows[0]) if rows else None
 
     def list_runs(self, limit: int = 50, status: str | None = None) -> list[dict]:
-        """Newest runs first (only those with `status` when given)."""
+        """Newest runs first (only those with `status` when given); runs of dead processes show as interrupted."""
+        self.mark_interrupted()  # a runner killed while this server runs is seen without a restart
         where, args = ("WHERE status = ?", (status,)) if status else ("", ())
         rows = self._read(
             f"SELECT {', '.join(COLUMNS)} FROM runs {where} ORDER BY created DESC, rowid DESC LIMIT ?", (*args, limit)
