@@ -20,11 +20,12 @@ from datetime import datetime
 from pathlib import Path
 
 from core.spec import SpecError
+from core.store import StoreError
 
 FLUSH_S = 2.0  # records reach the store at least this often: a killed runner loses seconds, not its run
 # Bad input can surface as any of these (a 5,000-digit number, 1e400, nested JSON, a binary file):
 # before training starts each one is a refusal of the input, reported in one line.
-BAD_INPUT = (SpecError, ValueError, TypeError, OverflowError, RecursionError, KeyError, OSError)
+BAD_INPUT = (SpecError, StoreError, ValueError, TypeError, OverflowError, RecursionError, KeyError, OSError)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -245,7 +246,7 @@ def _stop_on_sigterm():
 
 
 def _one_line(e: BaseException) -> str:
-    text = str(e) if isinstance(e, SpecError) else f"{type(e).__name__}: {e}"
+    text = str(e) if isinstance(e, (SpecError, StoreError)) else f"{type(e).__name__}: {e}"
     return " ".join(text.split())[:500]
 
 

@@ -101,8 +101,11 @@ class Store:
         self.path = Path(path) if path else default_path()
         self.max_records, self.keep_last = max_records, min(keep_last, max_records // 2)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        _retry(self._set_wal)
-        self._write(self._migrate)
+        try:
+            _retry(self._set_wal)
+            self._write(self._migrate)
+        except sqlite3.DatabaseError as e:  # not a database, unreadable, a full disk
+            raise StoreError(f"cannot use the run store {self.path}: {e}") from None
         self.mark_interrupted()
 
     # ------------------------------------------------------------------ plumbing

@@ -256,3 +256,12 @@ def test_sigterm_stops_the_run_and_stores_it_as_stopped(tmp_path):
     assert summary["status"] == run["status"] == "stopped"
     epochs = [m["epoch"] for m in store.metrics(run["id"])]
     assert epochs == list(range(1, summary["epochs"] + 1))  # every epoch trained is in the store
+
+
+@pytest.mark.parametrize("argv", [["runs"], ["run", "tfp-default", "--steps", "5"]])
+def test_a_broken_store_file_exits_2_with_one_line(capsys, tmp_path, monkeypatch, argv):
+    monkeypatch.setenv("PLAYGROUND_DATA", str(tmp_path))
+    (tmp_path / "runs.sqlite").write_bytes(b"this is not a database" * 100)
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "runs.sqlite" in err and "Traceback" not in err
