@@ -1,13 +1,20 @@
 """Background jobs: play, pause, step, stop, the manager's caps and reaping; the SQLite store."""
 
+import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from core.engine import Probe
 from core.jobs import FLUSH_S, Job, JobManager
 from core.spec import Spec, to_dict
+from core.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SPEC = Spec().with_(**{"data.n": 100, "train.epochs": 10_000})
 
@@ -195,3 +202,44 @@ def test_records_reach_the_store_every_few_seconds_while_training(manager, tmp_s
     assert wait_until(lambda: tmp_store.get_run(job.run_ids[0])["status"] == "paused")
     epochs = [m["epoch"] for m in tmp_store.metrics(job.run_ids[0])]
     assert epochs == list(range(1, job.trainers[0].epoch + 1))  # paused: everything trained is stored
+
+
+SERVER = """
+import sys, time
+from core.jobs import JobManager
+from core.spec import Spec
+from core.store import Store
+jm = JobManager(store=Store(sys.argv[1]))
+spec = Spec().with_(**{"data.n": 100, "train.epochs": 3})
+done = jm.create(spec)
+done.play()
+while done.running:
+    time.sleep(0.05)
+jm.create(spec.with_(**{"train.epochs": 100_000})).play()
+time.sleep(600)
+"""
+
+
+def test_kill_9_of_a_server_keeps_finished_runs_and_marks_the_training_one(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(path)], cwd=ROOT)
+    try:
+        store, deadline, live = Store(path), time.time() + 120, []
+        while time.time() < deadline:  # wait for a few flushes of the training run
+            live = store.list_runs(status="running")
+            if live and store.metrics(live[0]["id"]) and live[0]["updated"] > live[0]["created"] + 3:
+                break
+            time.sleep(0.2)
+        assert live, "the server's job never flushed"
+        seen = len(store.metrics(live[0]["id"]))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    runs = {r["status"]: r for r in Store(path).list_runs()}
+    assert set(runs) == {"done", "interrupted"}
+    assert [m["epoch"] for m in store.metrics(runs["done"]["id"])] == [1, 2, 3]
+    epochs = [m["epoch"] for m in store.metrics(runs["interrupted"]["id"])]
+    assert len(epochs) >= seen and epochs == list(range(1, len(epochs) + 1))
