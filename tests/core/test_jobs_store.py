@@ -132,7 +132,7 @@ def test_an_untouched_job_leaves_no_run_row(manager, tmp_store):
     job = manager.create(SPEC)
     busy = manager.create(SPEC)
     job.play()
-    assert wait_until(lambda: job.running)
+    assert wait_until(lambda: job.trainers[0].step_count > 0)
     assert "busy" in busy.play()  # refused by the cap: it never trained
     manager.discard(busy.id)
     manager.discard(manager.create(SPEC).id)  # a page load that never pressed anything
