@@ -172,6 +172,7 @@ class Store:
     # ------------------------------------------------------------------ writes
     def create_run(self, spec: dict, source: str, title: str = "", status: str = "running") -> str:
         """Record a new run (with this process's pid and host); returns its id."""
+        _check(status)
         run_id = uuid.uuid4().hex[:12]
         now = time.time()
         self._write(
@@ -219,8 +220,7 @@ class Store:
 
     def finish_run(self, run_id: str, status: str, summary: dict) -> None:
         """Set a run's final (or current) status and summary."""
-        if status not in STATUSES:
-            raise ValueError(f"unknown run status {status!r}; one of {', '.join(STATUSES)}")
+        _check(status)
         self._write(
             lambda db: db.execute(
                 "UPDATE runs SET status = ?, summary = ?, updated = ? WHERE id = ?",
@@ -298,6 +298,11 @@ class Store:
         """A run's records in step order."""
         rows = self._read("SELECT data FROM metrics WHERE run_id = ? ORDER BY step", (run_id,))
         return [json.loads(r[0]) for r in rows]
+
+
+def _check(status: str) -> None:
+    if status not in STATUSES:
+        raise ValueError(f"unknown run status {status!r}; one of {', '.join(STATUSES)}")
 
 
 def _retry(fn):
