@@ -232,9 +232,10 @@ class Store:
         """Mark `interrupted` every running or paused run of this host whose process is gone; returns their ids."""
         host = socket.gethostname()
         rows = self._read(
-            f"SELECT id, pid FROM runs WHERE status IN ({', '.join('?' * len(LIVE))}) AND host = ?", (*LIVE, host)
+            f"SELECT id, pid, created FROM runs WHERE status IN ({', '.join('?' * len(LIVE))}) AND host = ?",
+            (*LIVE, host),
         )
-        dead = [run_id for run_id, pid in rows if not _process_alive(pid)]
+        dead = [run_id for run_id, pid, created in rows if not _process_alive(pid, created)]
         if dead:
             self._write(
                 lambda db: db.executemany(
@@ -319,8 +320,12 @@ def _retry(fn):
         delay = min(delay * 2, 0.5)
 
 
-def _process_alive(pid: int | None) -> bool:
-    """True while a process with this id exists on this machine and is not a zombie."""
+def _process_alive(pid: int | None, since: float) -> bool:
+    """True while the process that created a run at `since` still exists on this machine (not a zombie).
+
+    A process with the same id that started later is another one: containers restart their server
+    with the same small pid every time.
+    """
     if not pid:
         return False
     try:
@@ -328,12 +333,16 @@ def _process_alive(pid: int | None) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True  # someone else's process
+        pass  # someone else's process: look at /proc
     try:
         with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
+            fields = f.read().rsplit(")", 1)[1].split()  # fields[0] is the state, fields[19] the start time
+        with open("/proc/stat") as f:
+            boot = next(float(line.split()[1]) for line in f if line.startswith("btime "))
+    except (OSError, StopIteration, IndexError):
         return True  # no /proc (macOS): the signal said it exists
+    started = boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    return fields[0] != "Z" and started <= since + 2  # boot time is in whole seconds
 
 
 def _run_row(row) -> dict:
