@@ -19,8 +19,11 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from core.spec import SpecError
-from core.store import StoreError
+from core.engine import make_trainer, resolve_device, share_cpu
+from core.presets import list_presets, load_preset, preset_names
+from core.probes import probes_for
+from core.spec import SpecError, apply_overrides, from_json, to_dict, validate
+from core.store import Store, StoreError
 
 FLUSH_S = 2.0  # records reach the store at least this often: a killed runner loses seconds, not its run
 # Bad input can surface as any of these (a 5,000-digit number, 1e400, nested JSON, a binary file):
@@ -58,8 +61,6 @@ def _parse_set(items: list[str]) -> dict:
 
 def apply_each(spec, overrides: dict):
     """apply_overrides one key at a time, so any refusal names the key it came from."""
-    from core.spec import apply_overrides
-
     for key, value in overrides.items():
         try:
             spec = apply_overrides(spec, {key: value})
@@ -72,9 +73,6 @@ def apply_each(spec, overrides: dict):
 
 def load_spec(ref: str):
     """A preset name or a spec JSON file -> (Spec, title, page or None)."""
-    from core.presets import load_preset, preset_names
-    from core.spec import from_json
-
     path = Path(ref)
     if path.suffix == ".json" or path.is_file():
         if not path.is_file():
@@ -113,16 +111,12 @@ def open_out(path: str | None):
 
 
 def cmd_presets() -> int:
-    from core.presets import list_presets
-
     for p in list_presets():
         print(f"{p.name:22s} {p.page:11s} {p.title}")
     return 0
 
 
 def cmd_runs(args) -> int:
-    from core.store import Store
-
     for r in Store().list_runs(limit=args.limit):
         row = {
             "id": r["id"],
@@ -140,9 +134,6 @@ def cmd_runs(args) -> int:
 
 def prepare(args):
     """Everything that can refuse the input, before a run row exists: (spec, title, page, device, out)."""
-    from core.engine import resolve_device
-    from core.spec import validate
-
     if args.steps is not None and args.steps < 1:
         raise SpecError("--steps", args.steps, "at least 1")
     spec, title, page = load_spec(args.spec)
@@ -156,11 +147,6 @@ def prepare(args):
 
 
 def cmd_run(args) -> int:
-    from core.engine import make_trainer, share_cpu
-    from core.probes import probes_for
-    from core.spec import to_dict
-    from core.store import Store
-
     try:
         spec, title, page, device, out = prepare(args)
     except BAD_INPUT as e:
