@@ -6,6 +6,8 @@ control, then `live_view` with a draw function that reads only the job's snapsho
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import Callable
 
@@ -17,6 +19,7 @@ from core.spec import Spec, SpecError
 from ui.state import manager
 
 POLL_S = 0.4
+TRACE = os.environ.get("PLAYGROUND_TRACE_REDRAW") == "1"  # bench/bench_live.py reads the redraw times on stderr
 
 
 def attach_job(prefix: str, specs: list[Spec], *, views=None, probes=None, title: str = "") -> Job | None:
@@ -132,12 +135,15 @@ def live_view(prefix: str, job: Job, draw: Callable[[dict], None]) -> None:
 
     @st.fragment(run_every=POLL_S if running else None)
     def _view():
+        t0 = time.perf_counter()
         job.touch()
         snap = job.snapshot()
         draw(snap)
         flag = f"{prefix}._was_running"
         was = st.session_state.get(flag, False)
         st.session_state[flag] = snap["running"]
+        if TRACE:
+            print(f"live redraw {1000 * (time.perf_counter() - t0):.1f} ms", file=sys.stderr, flush=True)
         if was and not snap["running"]:
             st.rerun()  # stop polling and refresh the controls (Play instead of Pause)
 
