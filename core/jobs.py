@@ -19,7 +19,11 @@ from core.probes import default_probes
 from core.spec import Spec, to_dict
 
 ViewFn = Callable[[Trainer], dict]  # trainer -> arrays for the charts (decision grid, samples, ...)
-MIN_PUBLISH_S = 0.05  # at most ~20 redraw snapshots a second, whatever the speed
+# speed 0 (full speed): a redraw snapshot every PUBLISH_S of wall time, training never waits; the page polls
+# every ~0.2 s, so faster snapshots would be computed and never drawn.
+PUBLISH_S = 0.1
+SLOW_MOTION_S = 0.2  # speed 1 (slow motion): every epoch is published and stays up at least this long
+EVAL_S = 0.25  # while the page is live, full-set evaluation at most this often (every epoch in slow motion)
 
 
 class Job:
@@ -34,7 +38,7 @@ class Job:
         store=None,
         source: str = "app",
         title: str = "",
-        speed: int = 1,
+        speed: int = 0,
         can_run: Callable[[], bool] | None = None,
     ):
         specs = specs if isinstance(specs, list) else [specs]
@@ -42,7 +46,8 @@ class Job:
         self.trainers = [make_trainer(s, probes()) for s in specs]
         self.views_fn = views
         self.store = store
-        self.speed = max(1, int(speed))
+        self.speed = 0
+        self.set_speed(speed)
         self.can_run = can_run or (lambda: True)
         self.created = time.time()
         self.last_seen = time.time()
@@ -102,7 +107,15 @@ class Job:
         self._flush(final=True)
 
     def set_speed(self, epochs_per_redraw: int) -> None:
-        self.speed = max(1, int(epochs_per_redraw))
+        """0: full speed (a snapshot every PUBLISH_S); N >= 1: a snapshot every N epochs (1 = slow motion)."""
+        self.speed = max(0, int(epochs_per_redraw))
+        for t in self.trainers:
+            t.eval_interval_s = 0.0 if self.speed == 1 else EVAL_S
+
+    def _publish_due(self, epochs_since: int, last_publish: float) -> bool:
+        if self.speed == 0:
+            return time.perf_counter() - last_publish >= PUBLISH_S
+        return epochs_since >= self.speed
 
     def apply_live(self, specs: Spec | list[Spec]) -> None:
         """Give paused trainers new live fields (LR, regularisation, ...); weights are kept."""
@@ -193,10 +206,10 @@ class Job:
                 finished = all(t.done for t in self.trainers)
                 with self._lock:
                     idle = not (self._running or self._pending > 0)
-                if since_publish >= self.speed or finished or idle:
-                    wait = MIN_PUBLISH_S - (time.perf_counter() - last_publish)
-                    if wait > 0 and not (finished or idle):
-                        self._wake.wait(wait)  # slow motion: never more than ~20 redraws a second
+                if self._publish_due(since_publish, last_publish) or finished or idle:
+                    wait = SLOW_MOTION_S - (time.perf_counter() - last_publish)
+                    if self.speed == 1 and wait > 0 and not (finished or idle):
+                        self._wake.wait(wait)  # slow motion: each epoch stays on screen for a redraw
                         self._wake.clear()
                     self._publish()
                     since_publish, last_publish = 0, time.perf_counter()

@@ -18,7 +18,7 @@ from core.jobs import Job
 from core.spec import Spec, SpecError
 from ui.state import manager
 
-POLL_S = 0.4
+POLL_S = 0.2  # 5 redraws a second while a job trains
 TRACE = os.environ.get("PLAYGROUND_TRACE_REDRAW") == "1"  # bench/bench_live.py reads the redraw times on stderr
 
 
@@ -57,7 +57,7 @@ def attach_job(prefix: str, specs: list[Spec], *, views=None, probes=None, title
         job.owner = _session_id()
         st.session_state[key] = job.id
         st.session_state.setdefault("_job_pages", {})[job.id] = st.session_state.get("_current_page")
-        job.set_speed(st.session_state.get(f"{prefix}.speed", 1))
+        job.set_speed(st.session_state.get(f"{prefix}.speed", 0))
     return job
 
 
