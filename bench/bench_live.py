@@ -141,6 +141,8 @@ def measure_frames(server: Server, browser, page_name: str, preset: str, seconds
         f"  redraws {res['redraws'] / res['seconds']:.2f}/s, epochs {(e1 - e0) / (t1 - t0):.1f}/s,"
         f" frame gap p50 {res['frame_p50_ms']:.1f} ms p95 {res['frame_p95_ms']:.1f} ms"
     )
+    if res["why"]:
+        print("  frames not clean, by chart: " + ", ".join(f"{k} {v}" for k, v in sorted(res["why"].items())))
     srv = sorted(server_ms) or [0.0]
     print(
         f"  per redraw: {(b1 - b0) / red / 1024:.1f} KiB sent, server {srv[len(srv) // 2]:.1f} ms (p50 of {len(server_ms)}),"

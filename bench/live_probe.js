@@ -24,7 +24,7 @@
       const s = {
         frames: 0, clean: 0, blank: 0, dup: 0, nodes: new WeakSet(), newNodes: 0, redraws: 0,
         gaps: [], last: performance.now(), lastData: null, lastNode: null, running: true,
-        expected: new Set(charts().filter(drawn).map(title)), t0: performance.now(),
+        expected: new Set(charts().filter(drawn).map(title)), t0: performance.now(), why: {},
       };
       charts().forEach((el) => s.nodes.add(el));
       const tick = (now) => {
@@ -41,7 +41,13 @@
         }
         const fresh = els.filter(shown);
         const freshTitles = new Set(fresh.map(title));
-        const missing = [...s.expected].some((t) => !freshTitles.has(t));
+        const gone = [...s.expected].filter((t) => !freshTitles.has(t));
+        const missing = gone.length > 0;
+        for (const t of gone) {
+          const el = els.find((e) => title(e) === t);
+          const why = !el ? "absent" : !drawn(el) ? "undrawn" : "faded";
+          s.why[`${t}: ${why}`] = (s.why[`${t}: ${why}`] || 0) + 1;
+        }
         const twice = [...seen.values()].some((n) => n > 1);
         if (missing) s.blank += 1;
         if (twice) s.dup += 1;
@@ -66,7 +72,7 @@
         seconds: (performance.now() - s.t0) / 1000, frames: s.frames, clean: s.clean, blank: s.blank,
         dup: s.dup, new_nodes: s.newNodes, redraws: s.redraws, expected: [...s.expected],
         frame_p50_ms: q(0.5), frame_p95_ms: q(0.95),
-        chart_ms: (window.__liveChartMs || []).slice(),
+        chart_ms: (window.__liveChartMs || []).slice(), why: s.why,
       };
     },
   };

@@ -19,6 +19,11 @@ from core.spec import Spec, SpecError
 from ui.state import manager
 
 POLL_S = 0.2  # 5 redraws a second while a job trains
+# Streamlit fades an element while its rerun is on the way ("stale"). A live view reruns every POLL_S and
+# its charts update in place, so the fade would only make every chart blink: it is switched off here.
+LIVE_CSS = """<style>
+[class*="st-key-"][class*="-live"] [data-stale="true"] { opacity: 1 !important; transition: none !important; }
+</style>"""
 TRACE = os.environ.get("PLAYGROUND_TRACE_REDRAW") == "1"  # bench/bench_live.py reads the redraw times on stderr
 
 
@@ -138,7 +143,9 @@ def live_view(prefix: str, job: Job, draw: Callable[[dict], None]) -> None:
         t0 = time.perf_counter()
         job.touch()
         snap = job.snapshot()
-        draw(snap)
+        st.html(LIVE_CSS)
+        with st.container(key=f"{prefix}-live"):
+            draw(snap)
         flag = f"{prefix}._was_running"
         was = st.session_state.get(flag, False)
         st.session_state[flag] = snap["running"]
