@@ -1,4 +1,4 @@
-// Samples the live view on every animation frame (used by bench/bench_live.py and tests/e2e).
+// Samples the live view on every animation frame (tests/e2e/test_live_e2e.py and bench/bench_live.py).
 // start(loss_title): begins sampling; stop(): returns the figures. A frame is "clean" when every chart
 // the page showed at start is drawn exactly once (no blank chart, no stale copy beside a new one).
 (() => {
