@@ -86,9 +86,10 @@ class Server:
         for line in self.proc.stderr:
             self.lines.append(line)
 
-    def redraw_ms(self, since: int) -> list[float]:
-        """Server milliseconds of the fragment runs traced after line `since`."""
-        return [float(m.group(1)) for ln in self.lines[since:] if (m := re.search(r"live redraw ([\d.]+) ms", ln))]
+    def redraw_ms(self, since: int) -> list[tuple[float, float]]:
+        """(wall, CPU) milliseconds of the fragment runs traced after line `since`."""
+        pat = r"live redraw ([\d.]+) ms, cpu ([\d.]+) ms"
+        return [(float(m[1]), float(m[2])) for ln in self.lines[since:] if (m := re.search(pat, ln))]
 
     def rss_mb(self) -> float:
         with open(f"/proc/{self.proc.pid}/status") as f:
@@ -143,9 +144,11 @@ def measure_frames(server: Server, browser, page_name: str, preset: str, seconds
     )
     if res["why"]:
         print("  frames not clean, by chart: " + ", ".join(f"{k} {v}" for k, v in sorted(res["why"].items())))
-    srv = sorted(server_ms) or [0.0]
+    wall = sorted(w for w, _ in server_ms) or [0.0]
+    cpu = sorted(c for _, c in server_ms) or [0.0]
     print(
-        f"  per redraw: {(b1 - b0) / red / 1024:.1f} KiB sent, server {srv[len(srv) // 2]:.1f} ms (p50 of {len(server_ms)}),"
+        f"  per redraw: {(b1 - b0) / red / 1024:.1f} KiB sent; fragment runs {len(server_ms) / res['seconds']:.1f}/s,"
+        f" server {wall[len(wall) // 2]:.0f} ms wall, {cpu[len(cpu) // 2]:.0f} ms CPU (p50);"
         f" browser chart update {chart_ms[len(chart_ms) // 2]:.1f} ms p50 (sum over the page's charts)"
     )
     return res

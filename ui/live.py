@@ -140,7 +140,7 @@ def live_view(prefix: str, job: Job, draw: Callable[[dict], None]) -> None:
 
     @st.fragment(run_every=POLL_S if running else None)
     def _view():
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         job.touch()
         snap = job.snapshot()
         st.html(LIVE_CSS)
@@ -150,7 +150,8 @@ def live_view(prefix: str, job: Job, draw: Callable[[dict], None]) -> None:
         was = st.session_state.get(flag, False)
         st.session_state[flag] = snap["running"]
         if TRACE:
-            print(f"live redraw {1000 * (time.perf_counter() - t0):.1f} ms", file=sys.stderr, flush=True)
+            wall, cpu = 1000 * (time.perf_counter() - t0), 1000 * (time.thread_time() - c0)
+            print(f"live redraw {wall:.1f} ms, cpu {cpu:.1f} ms", file=sys.stderr, flush=True)
         if was and not snap["running"]:
             st.rerun()  # stop polling and refresh the controls (Play instead of Pause)
 
