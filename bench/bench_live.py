@@ -1,6 +1,6 @@
 """The live view in real Chromium: flicker, redraw rate, training speed, page switches, a class at once.
 
-    python -m bench.bench_live frames [--page playground] [--preset tfp-default] [--seconds 6] [--speed 0]
+    python -m bench.bench_live frames [--page playground] [--preset tfp-default] [--seconds 6] [--root DIR]
     python -m bench.bench_live switch
     python -m bench.bench_live class [--sessions 1,5,10,20] [--seconds 20]
 
@@ -54,11 +54,12 @@ def load() -> str:
 class Server:
     """A `streamlit run app.py` on 127.0.0.1 whose stderr is kept (redraw traces, errors)."""
 
-    def __init__(self, root: Path = ROOT, trace: bool = True):
+    def __init__(self, root: Path = ROOT, trace: bool = True, max_runs: int = 8):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         env = os.environ | {"PLAYGROUND_DATA": tempfile.mkdtemp(prefix="playground-bench-")}
+        env["PLAYGROUND_MAX_RUNS"] = str(max_runs)  # a class server allows one run per student
         if trace:
             env["PLAYGROUND_TRACE_REDRAW"] = "1"
         self.lines: list[str] = []
@@ -103,20 +104,20 @@ class Server:
             os.killpg(self.proc.pid, signal.SIGKILL)
 
 
-def open_page(page, url: str) -> None:
-    page.goto(url)
-    page.wait_for_selector('[data-testid="stApp"]', timeout=60000)
-    page.wait_for_selector(IDLE, timeout=60000)
-    page.wait_for_function(CHARTS_DRAWN, timeout=60000)
+def open_page(page, url: str, timeout_ms: int = 180000) -> None:
+    """Go to url; wait until the script is idle and every chart is drawn (generous: the machine may be busy)."""
+    page.goto(url, timeout=timeout_ms)
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
+    page.wait_for_selector(IDLE, timeout=timeout_ms)
+    page.wait_for_function(CHARTS_DRAWN, timeout=timeout_ms)
 
 
-def measure_frames(server: Server, browser, page_name: str, preset: str, seconds: float, speed: str | None):
+def measure_frames(server: Server, browser, page_name: str, preset: str, seconds: float):
     ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
     page = ctx.new_page()
     received = [0]
     page.on("websocket", lambda ws: ws.on("framereceived", lambda p: received.__setitem__(0, received[0] + len(p))))
-    query = f"?preset={preset}" + (f"&speed={speed}" if speed is not None else "")
-    open_page(page, f"{server.url}/{page_name}{query}")
+    open_page(page, f"{server.url}/{page_name}?preset={preset}")
     page.add_script_tag(content=PROBE_JS)
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(f"({EPOCH})() >= 3", timeout=60000)
@@ -133,7 +134,7 @@ def measure_frames(server: Server, browser, page_name: str, preset: str, seconds
     f = max(1, res["frames"])
     red = max(1, res["redraws"])
     chart_ms = sorted(res["chart_ms"]) or [0.0]
-    print(f"frames {page_name} ({preset}, speed {speed or 'default'}): {load()}")
+    print(f"frames {page_name} ({preset}, the page's default speed): {load()}")
     print(
         f"  {res['frames']} frames in {res['seconds']:.1f} s, {n_expected} charts: clean {100 * res['clean'] / f:.1f} %,"
         f" blank {100 * res['blank'] / f:.1f} %, duplicated {100 * res['dup'] / f:.1f} %, new chart nodes {res['new_nodes']}"
@@ -234,7 +235,6 @@ def main() -> None:
     ap.add_argument("--page", default="playground", choices=list(PAGES))
     ap.add_argument("--preset", default=None)
     ap.add_argument("--seconds", type=float, default=6.0)
-    ap.add_argument("--speed", default=None, help="the page's speed setting in the URL (?speed=)")
     ap.add_argument("--sessions", default="1,5,10,20")
     ap.add_argument("--root", type=Path, default=ROOT, help="the checkout whose app.py is served (e.g. a baseline)")
     args = ap.parse_args()
@@ -244,16 +244,17 @@ def main() -> None:
         args.preset
         or {"playground": "tfp-default", "gan": "gan-ring", "gradients": "fix-relu-he", "cnn": "cnn-digits"}[args.page]
     )
-    server = Server(args.root)
+    sessions = [int(x) for x in args.sessions.split(",")]
+    server = Server(args.root, max_runs=max(8, *sessions))
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             if args.what == "frames":
-                measure_frames(server, browser, args.page, preset, args.seconds, args.speed)
+                measure_frames(server, browser, args.page, preset, args.seconds)
             elif args.what == "switch":
                 measure_switch(server, browser)
             else:
-                for n in (int(x) for x in args.sessions.split(",")):
+                for n in sessions:
                     measure_class(server, browser, n, args.seconds)
             browser.close()
     finally:

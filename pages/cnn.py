@@ -23,7 +23,7 @@ from core.registry import ACTIVATIONS, AUGMENTS, DATASETS, LAYER_TYPES
 from core.spec import MAX_IMAGE_SIZE, MAX_UNITS, LayerSpec, Spec, apply_overrides, from_json, to_json
 from ui.controls import controls_ui, preset_select, select_ui, spec_from_widgets, training_ui
 from ui.frame import require_router
-from ui.live import apply_action, attach_job, live_view, status_message
+from ui.live import apply_action, attach_job, last_evaluated, live_view, status_message
 from ui.state import initial_spec, load_into_widgets, sync_url
 
 require_router()
@@ -306,7 +306,7 @@ def draw(snap: dict) -> None:
     for i, (r, who) in enumerate(
         zip(snap["runs"], ("A, no augmentation: ", "B, with augmentation: ") if compare else ("",))
     ):
-        last = r["history"][-1] if r["history"] else {}
+        last = last_evaluated(r["history"])
         acc = [("train", last.get("train_accuracy")), ("test", r["views"]["test_accuracy"])]
         if not data.extra["val_is_test"]:
             acc.insert(1, ("validation", last.get("val_accuracy")))

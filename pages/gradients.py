@@ -21,7 +21,7 @@ from core.registry import ACTIVATIONS, DATASETS, INITS, OPTIMIZERS
 from core.spec import MAX_HIDDEN_LAYERS, MAX_UNITS, Spec, from_query, to_query
 from ui.controls import controls_ui, preset_select, select_ui, spec_from_widgets
 from ui.frame import require_router
-from ui.live import apply_action, attach_job, live_view, status_message
+from ui.live import apply_action, attach_job, last_evaluated, live_view, status_message
 from ui.plotly_live import live_chart
 from ui.state import load_into_widgets
 
@@ -196,7 +196,8 @@ def draw_side(col, name: str, run: dict, spec: Spec, zrange) -> None:
         xs, ratios = ratio_series(hist)
         m = st.columns(3)
         m[0].metric("Epoch", f"{run['epoch']}")
-        m[1].metric("Train loss", f"{last['train_loss']:.4g}" if "train_loss" in last else "-")
+        evaluated = last_evaluated(hist)
+        m[1].metric("Train loss", f"{evaluated['train_loss']:.4g}" if "train_loss" in evaluated else "-")
         delta = None
         finite = len(ratios) > 10 and all(math.isfinite(r) and r > 0 for r in (ratios[-1], ratios[-11]))
         if finite:

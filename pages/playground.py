@@ -12,7 +12,7 @@ from core.registry import ACTIVATIONS, DATASETS, FEATURES, INITS, LOSSES
 from core.spec import MAX_POINTS, to_json
 from ui.controls import controls_ui, preset_select, schedule_points, select_ui, spec_from_widgets, training_ui
 from ui.frame import require_router
-from ui.live import apply_action, attach_job, live_view, status_message
+from ui.live import apply_action, attach_job, last_evaluated, live_view, status_message
 from ui.plotly_live import live_chart
 from ui.state import initial_spec, load_into_widgets, sync_url
 
@@ -178,7 +178,7 @@ lr_x, lr_y = schedule_points(to_json(spec), trainer.steps_per_epoch)
 def draw(snap: dict) -> None:
     run = snap["runs"][0]
     hist = run["history"]
-    last = hist[-1] if hist else {}
+    last = last_evaluated(hist)
     m = st.columns(6)
     m[0].metric("Epoch", run["epoch"])
     m[1].metric("Train loss", f"{last['train_loss']:.4g}" if "train_loss" in last else "-")
