@@ -58,15 +58,17 @@ def trainer_steps_per_s(spec, probes, seconds: float, eval_s: float = EVAL_S) ->
     return steps / (time.thread_time() - c0)
 
 
-def job_epochs_per_s(spec, speed: int, seconds: float) -> float:
+def job_epochs_per_s(spec, speed: int, seconds: float) -> tuple[float, float]:
+    """(epochs per wall second, epochs per CPU second of the job's thread) of a running Job."""
     job = Job(spec, views=lambda tr: {"grid": decision_grid(tr)}, speed=speed)
     job.play()
     time.sleep(1.0)  # warm-up
-    e0, t0 = job.trainers[0].epoch, time.perf_counter()
+    clock = time.pthread_getcpuclockid(job._thread.ident)
+    e0, t0, c0 = job.trainers[0].epoch, time.perf_counter(), time.clock_gettime(clock)
     time.sleep(seconds)
-    e1, t1 = job.trainers[0].epoch, time.perf_counter()
+    e1, t1, c1 = job.trainers[0].epoch, time.perf_counter(), time.clock_gettime(clock)
     job.stop()
-    return (e1 - e0) / (t1 - t0)
+    return (e1 - e0) / (t1 - t0), (e1 - e0) / max(1e-9, c1 - c0)
 
 
 def main() -> None:

@@ -246,6 +246,7 @@ def main() -> None:
     )
     sessions = [int(x) for x in args.sessions.split(",")]
     server = Server(args.root, max_runs=max(8, *sessions))
+    print(f"server pid {server.proc.pid} on port {server.port}", flush=True)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
