@@ -24,11 +24,12 @@ from core.spec import MAX_IMAGE_SIZE, MAX_UNITS, LayerSpec, Spec, apply_override
 from ui.controls import controls_ui, preset_select, select_ui, spec_from_widgets, training_ui
 from ui.frame import require_router
 from ui.live import apply_action, attach_job, live_view, status_message
-from ui.state import initial_spec, load_into_widgets, sync_url
+from ui.state import initial_spec, load_into_widgets, restore_page, sync_url
 
 require_router()
 
 P = "cnn"
+restore_page(P)
 IMAGE = {k: v for k, v in DATASETS.items() if v.kind == "image"}
 FIELDS = [f.name for f in dataclasses.fields(LayerSpec)]
 NEW_LAYER = {

@@ -10,11 +10,12 @@ from core.spec import MAX_EPOCHS, MAX_POINTS, MAX_UNITS
 from ui.controls import controls_ui, preset_select, select_ui, spec_from_widgets
 from ui.frame import require_router
 from ui.live import apply_action, attach_job, live_view, status_message
-from ui.state import initial_spec, load_into_widgets, sync_url
+from ui.state import initial_spec, load_into_widgets, restore_page, sync_url
 
 require_router()
 
 P = "gan"
+restore_page(P)
 TARGETS = {k: v for k, v in DATASETS.items() if v.kind in ("gan", "gan_image")}
 ARCHS = {"mlp": "MLP (fully connected)", "dcgan": "DCGAN (convolutions)"}
 NETS = {"gen": ("Generator (G)", "gen_hidden"), "disc": ("Discriminator (D)", "disc_hidden")}
@@ -143,7 +144,8 @@ if slow and not job.running:
     else:
         trainer.g_step()
         st.toast(f"G updated: step {trainer.step_count}")
-arrows = st.toggle("Show G's gradient on some fake samples", value=True, key=f"{P}.arrows") if not image else False
+st.session_state.setdefault(f"{P}.arrows", True)
+arrows = st.toggle("Show G's gradient on some fake samples", key=f"{P}.arrows") if not image else False
 
 
 def draw(snap: dict) -> None:

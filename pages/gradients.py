@@ -22,11 +22,12 @@ from core.spec import MAX_HIDDEN_LAYERS, MAX_UNITS, Spec, from_query, to_query
 from ui.controls import controls_ui, preset_select, select_ui, spec_from_widgets
 from ui.frame import require_router
 from ui.live import apply_action, attach_job, live_view, status_message
-from ui.state import load_into_widgets
+from ui.state import load_into_widgets, restore_page
 
 require_router()
 
 P = "gl"
+restore_page(P)
 SIDES = ("a", "b")
 DATA = {k: v for k, v in DATASETS.items() if v.kind == "toy" and v.task != "regression"}
 if importlib.util.find_spec("core.data.images"):
@@ -169,7 +170,8 @@ if compare:
     url |= {f"b.{k}": v for k, v in to_query(specs[1]).items()}
 if st.query_params.to_dict() != url:
     st.query_params.from_dict(url)
-view = st.segmented_control("Show", VIEWS, key=f"{P}.view", default="Gradients")
+st.session_state.setdefault(f"{P}.view", "Gradients")
+view = st.segmented_control("Show", VIEWS, key=f"{P}.view")
 
 
 def describe(spec: Spec) -> str:

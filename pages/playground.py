@@ -13,11 +13,12 @@ from core.spec import MAX_POINTS, to_json
 from ui.controls import controls_ui, preset_select, schedule_points, select_ui, spec_from_widgets, training_ui
 from ui.frame import require_router
 from ui.live import apply_action, attach_job, live_view, status_message
-from ui.state import initial_spec, load_into_widgets, sync_url
+from ui.state import initial_spec, load_into_widgets, restore_page, sync_url
 
 require_router()
 
 P = "pg"
+restore_page(P)
 MAX_LAYERS_UI, MAX_UNITS_UI = 10, 64
 TOY = {k: v for k, v in DATASETS.items() if v.kind == "toy"}
 LOSS_BY_TASK = {"binary": ["bce", "half_mse", "mse", "ce"], "multiclass": ["ce"], "regression": ["mse", "half_mse"]}

@@ -5,15 +5,17 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from ui.state import manager
+from ui import st_internals
+from ui.state import CURRENT_PAGE, JOB_PAGES, manager, save_shown_page
 
 
 def sidebar_frame(current_page: str) -> None:
     """Device and server load in the sidebar, the heartbeat that keeps jobs alive, and pausing of
     jobs that belong to pages the user has left (a page switch leaves no thread training)."""
+    save_shown_page()
     jm = manager()
-    st.session_state["_current_page"] = current_page
-    for job_id, page in st.session_state.get("_job_pages", {}).items():
+    st.session_state[CURRENT_PAGE] = current_page
+    for job_id, page in st.session_state.get(JOB_PAGES, {}).items():
         job = jm.get(job_id)
         if job is not None and page != current_page and job.running:
             job.pause()
@@ -42,8 +44,6 @@ def require_router() -> None:
     some run calls st.navigation; a student opening a shared /playground link first would get a page
     without the app's navigation. Turning the legacy mode off and rerunning sends the run through app.py.
     """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
+    if st_internals.legacy_pages_mode():
+        st_internals.leave_legacy_pages_mode()
         st.rerun()

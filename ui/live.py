@@ -14,7 +14,8 @@ import streamlit as st
 from core.engine import needs_rebuild
 from core.jobs import Job
 from core.spec import Spec, SpecError
-from ui.state import manager
+from ui.st_internals import session_alive, session_id
+from ui.state import CURRENT_PAGE, JOB_PAGES, manager
 
 POLL_S = 0.4
 
@@ -32,7 +33,7 @@ def attach_job(prefix: str, specs: list[Spec], *, views=None, probes=None, title
         # A refresh re-attaches to its run (?run=); a link shared while its owner still has the page
         # open gets its own run with the same settings, so one student's Pause never stops another's.
         job = jm.get(st.query_params.get("run"))
-        if job is not None and job.owner != _session_id() and _session_alive(job.owner):
+        if job is not None and job.owner != session_id() and session_alive(job.owner):
             job = None
     if job is not None and len(job.trainers) != len(specs):
         job = None
@@ -51,27 +52,11 @@ def attach_job(prefix: str, specs: list[Spec], *, views=None, probes=None, title
     if job is None:
         job = _create(prefix, specs, views, probes, title)
     if job is not None:
-        job.owner = _session_id()
+        job.owner = session_id()
         st.session_state[key] = job.id
-        st.session_state.setdefault("_job_pages", {})[job.id] = st.session_state.get("_current_page")
+        st.session_state.setdefault(JOB_PAGES, {})[job.id] = st.session_state.get(CURRENT_PAGE)
         job.set_speed(st.session_state.get(f"{prefix}.speed", 1))
     return job
-
-
-def _session_id() -> str:
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    return ctx.session_id if ctx else ""
-
-
-def _session_alive(session_id: str) -> bool:
-    from streamlit.runtime import Runtime
-
-    try:
-        return bool(session_id) and Runtime.instance().is_active_session(session_id)
-    except (RuntimeError, AttributeError):  # no runtime (AppTest, bare mode)
-        return False
 
 
 def _create(prefix, specs, views, probes, title) -> Job | None:
@@ -122,7 +107,7 @@ def apply_action(prefix: str, job: Job | None, action: str | None, specs: list[S
         job = _create(prefix, specs, kw.get("views"), kw.get("probes"), kw.get("title", ""))
         if job is not None:
             st.session_state[f"{prefix}._job"] = job.id
-            st.session_state.setdefault("_job_pages", {})[job.id] = st.session_state.get("_current_page")
+            st.session_state.setdefault(JOB_PAGES, {})[job.id] = st.session_state.get(CURRENT_PAGE)
     return job
 
 

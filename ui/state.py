@@ -1,4 +1,14 @@
-"""Per-server singletons and the spec <-> widget-state <-> URL plumbing every page shares."""
+"""Per-server singletons, the app's private session-state keys, and the spec <-> widget <-> URL plumbing.
+
+Every private (non-widget) session-state key is named here. Widget keys are `<prefix>.<name>`, with
+`<prefix>.<section>.<field>` for widgets bound to a spec field; private per-page keys are `<prefix>._<name>`.
+
+A page's settings survive page switches: Streamlit drops the widget keys of a page that is not shown,
+so at the start of every run `save_shown_page()` copies the widget values of the page shown last into
+`KEPT` (plain session state, which Streamlit keeps), and `restore_page(prefix)` puts them back when the
+page is shown again. A refresh starts a new session; the URL (spec, `run=` and a page's UI values)
+restores it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +20,43 @@ from core.jobs import JobManager
 from core.presets import load_preset
 from core.spec import SECTIONS, Spec, from_query, to_query
 from core.store import Store
+from ui.st_internals import widget_values
+
+CURRENT_PAGE = "_current_page"  # url path of the page being shown
+SHOWN_PREFIX = "_shown_prefix"  # widget prefix of the page this run shows (set by restore_page)
+LAST_PREFIX = "_last_prefix"  # widget prefix of the page the last full run showed (None: home)
+KEPT = "_kept"  # prefix -> {widget key: value}: each page's settings while it is not shown
+JOB_PAGES = "_job_pages"  # job id -> url path of the page that owns it
+
+
+def job_key(prefix: str) -> str:
+    """The page's job id."""
+    return f"{prefix}._job"
+
+
+def preset_key(prefix: str) -> str:
+    """The lesson preset the page's settings came from (its note is shown)."""
+    return f"{prefix}._preset"
+
+
+def save_shown_page() -> None:
+    """Copy the widget values of the page shown by the last run into KEPT (call first in every full run)."""
+    prefix = st.session_state.pop(SHOWN_PREFIX, None)
+    st.session_state[LAST_PREFIX] = prefix
+    if prefix:
+        st.session_state.setdefault(KEPT, {})[prefix] = widget_values(f"{prefix}.")
+
+
+def restore_page(prefix: str) -> None:
+    """On entering a page, put back every widget value it had when it was left; mark the page as shown.
+
+    All kept values are written, not only the missing ones: a key first set from session state
+    (before its widget existed) can outlive its widget with a stale value.
+    """
+    if st.session_state.get(LAST_PREFIX) != prefix:
+        for key, value in st.session_state.get(KEPT, {}).get(prefix, {}).items():
+            st.session_state[key] = value
+    st.session_state[SHOWN_PREFIX] = prefix
 
 
 @st.cache_resource
