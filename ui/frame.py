@@ -6,13 +6,12 @@ import streamlit as st
 import torch
 
 from ui import st_internals
-from ui.state import CURRENT_PAGE, JOB_PAGES, manager, save_shown_page
+from ui.state import CURRENT_PAGE, JOB_PAGES, manager
 
 
 def sidebar_frame(current_page: str) -> None:
     """Device and server load in the sidebar, the heartbeat that keeps jobs alive, and pausing of
     jobs that belong to pages the user has left (a page switch leaves no thread training)."""
-    save_shown_page()
     jm = manager()
     st.session_state[CURRENT_PAGE] = current_page
     for job_id, page in st.session_state.get(JOB_PAGES, {}).items():

@@ -3,10 +3,10 @@
 Every private (non-widget) session-state key is named here. Widget keys are `<prefix>.<name>`, with
 `<prefix>.<section>.<field>` for widgets bound to a spec field; private per-page keys are `<prefix>._<name>`.
 
-A page's settings survive page switches: Streamlit drops the widget keys of a page that is not shown,
-so at the start of every run `save_shown_page()` copies the widget values of the page shown last into
-`KEPT` (plain session state, which Streamlit keeps), and `restore_page(prefix)` puts them back when the
-page is shown again. A refresh starts a new session; the URL (spec, `run=` and a page's UI values)
+A page's settings survive page switches: Streamlit drops the widget keys of a page that is not shown
+(before the next page's run starts), so at the end of every run and live redraw `save_page()` copies
+the shown page's widget values into `KEPT` (plain session state, which Streamlit keeps), and
+`restore_page(prefix)` puts them back when the page is shown again. A refresh starts a new session; the URL (spec, `run=` and a page's UI values)
 restores it.
 """
 
@@ -39,12 +39,9 @@ def preset_key(prefix: str) -> str:
     return f"{prefix}._preset"
 
 
-def save_shown_page() -> None:
-    """Copy the widget values of the page shown by the last run into KEPT (call first in every full run)."""
-    prefix = st.session_state.pop(SHOWN_PREFIX, None)
-    st.session_state[LAST_PREFIX] = prefix
-    if prefix:
-        st.session_state.setdefault(KEPT, {})[prefix] = widget_values(f"{prefix}.")
+def start_run() -> None:
+    """Note which page the last full run showed (call first in every full run, before the page)."""
+    st.session_state[LAST_PREFIX] = st.session_state.pop(SHOWN_PREFIX, None)
 
 
 def restore_page(prefix: str) -> None:
@@ -57,6 +54,17 @@ def restore_page(prefix: str) -> None:
         for key, value in st.session_state.get(KEPT, {}).get(prefix, {}).items():
             st.session_state[key] = value
     st.session_state[SHOWN_PREFIX] = prefix
+
+
+def save_page() -> None:
+    """Copy the shown page's widget values into KEPT (at the end of every run and live redraw).
+
+    It must run while the page's widgets still exist: on a page switch Streamlit has dropped them
+    before the next run begins.
+    """
+    prefix = st.session_state.get(SHOWN_PREFIX)
+    if prefix:
+        st.session_state.setdefault(KEPT, {})[prefix] = widget_values(f"{prefix}.")
 
 
 @st.cache_resource
