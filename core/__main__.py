@@ -24,20 +24,6 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _parse_set(items: list[str]) -> dict:
-    out = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise SpecError("--set", item, "expected dotted.key=value")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        out[key.strip()] = value
-    return out
-
-
 def load_spec(ref: str):
     """A preset name or a spec JSON file -> (Spec, title, page or None)."""
     from core.presets import load_preset
@@ -70,10 +56,10 @@ def cmd_presets() -> int:
 def cmd_run(args) -> int:
     from core.engine import make_trainer, resolve_device, share_cpu
     from core.probes import probes_for
-    from core.spec import apply_overrides, to_dict, validate
+    from core.spec import apply_overrides, parse_overrides, to_dict, validate
 
     spec, title, page = load_spec(args.spec)
-    overrides = _parse_set(args.set or [])
+    overrides = parse_overrides(args.set or [])
     if args.seed is not None:
         overrides["seed"] = args.seed
     if args.device is not None:

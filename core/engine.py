@@ -22,8 +22,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.budget import eval_chunk
 from core.registry import DATASETS, OPTIMIZERS
-from core.spec import Spec, SpecError, resolved_loss, validate
+from core.spec import Spec, SpecError, output_size, resolved_loss, validate
 
 # Model initialisation uses torch's global generator; jobs in other threads must not interleave.
 SEED_LOCK = threading.Lock()
@@ -323,8 +324,9 @@ class Trainer:
                 total = total + t.l2 * 0.5 * (p * p).sum()
         return total
 
-    def predict(self, x: torch.Tensor, batch: int = 4096) -> torch.Tensor:
-        """Model outputs for x in eval mode, in chunks (no grad)."""
+    def predict(self, x: torch.Tensor, batch: int | None = None) -> torch.Tensor:
+        """Model outputs for x in eval mode, in chunks (no grad) that fit the server's memory budget."""
+        batch = batch or eval_chunk(self.spec, output_size(self.spec))
         was_training = self.model.training
         if was_training:  # module.train()/eval() walk every submodule: only switch when needed
             self.model.eval()

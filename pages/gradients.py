@@ -61,11 +61,11 @@ def load_side(side: str, spec: Spec) -> None:
 def load_lesson(name: str) -> None:
     """A fix preset opens with the broken setting as A and the fix as B; others fill both sides."""
     preset = load_preset(name)
-    a = load_preset(preset.extra["compare"]).spec if "compare" in preset.extra else preset.spec
+    a = preset.compare_spec() or preset.spec
     load_into_widgets(P, preset.spec)
     load_side("a", a)
     load_side("b", preset.spec)
-    st.session_state[f"{P}.compare"] = "compare" in preset.extra  # a fix lesson opens as broken A vs fixed B
+    st.session_state[f"{P}.compare"] = preset.compare is not None  # a fix lesson opens as broken A vs fixed B
     st.session_state[f"{P}._preset"] = name
 
 

@@ -4,23 +4,10 @@ from __future__ import annotations
 
 from torch import nn
 
+from core import budget
+from core.budget import input_size
 from core.registry import INITS
-from core.spec import Spec, n_classes, resolved_loss, task_of
-
-
-def output_size(spec: Spec) -> int:
-    """Units of the output layer: K logits for cross-entropy, else one."""
-    return n_classes(spec) if resolved_loss(spec) == "ce" else 1
-
-
-def input_size(spec: Spec) -> int:
-    """Number of input features of an MLP on the spec's data."""
-    from core.registry import DATASETS
-
-    info = DATASETS[spec.data.name]
-    if info.kind == "toy":
-        return len(spec.data.features)
-    return spec.data.image_size**2
+from core.spec import Spec, output_size, resolved_loss, task_of
 
 
 def build_model(spec: Spec) -> nn.Module:
@@ -61,13 +48,5 @@ def init_weights(model: nn.Module, init: str, scale: float, bias: float) -> None
 
 
 def count_params(spec: Spec) -> int:
-    """Trainable parameter count of the spec's model (GAN: generator + discriminator)."""
-    from core.registry import DATASETS
-
-    if DATASETS[spec.data.name].kind in ("gan", "gan_image"):
-        from core.models.gan import build_gan
-
-        g, d = build_gan(spec)
-        return sum(p.numel() for p in g.parameters()) + sum(p.numel() for p in d.parameters())
-    model = build_model(spec)
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+    """Trainable parameter count of the spec's model (GAN: generator + discriminator), by arithmetic."""
+    return budget.costs(spec, output_size(spec)).params
