@@ -3,6 +3,7 @@
     python -m core presets
     python -m core run SPEC [--steps N] [--set dotted.key=value ...] [--seed S]
                             [--device auto|cpu|cuda] [--out metrics.jsonl] [--quiet]
+    python -m core runs [--json] [--limit N]
 
 Exit codes: 0 done, 2 bad spec or arguments (one line on stderr), 3 diverged.
 """
@@ -13,9 +14,15 @@ import argparse
 import json
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
-from core.spec import SpecError
+from core.spec import SpecError, parse_overrides
+
+FLUSH_S = 2.0  # records reach the store at least this often: a killed runner loses seconds, not its run
+# Bad input can surface as any of these (a 5,000-digit number, 1e400, nested JSON, a binary file):
+# before training starts each one is a refusal of the input, reported in one line.
+BAD_INPUT = (SpecError, ValueError, TypeError, OverflowError, RecursionError, KeyError, OSError)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,25 +31,65 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _short(raw: str) -> str:
+    """A value as it may appear in a one-line message (a 5,000-digit number is cut)."""
+    return raw if len(raw) <= 40 else f"{raw[:20]}...{raw[-10:]} ({len(raw)} characters)"
+
+
+def apply_each(spec, overrides: dict):
+    """apply_overrides one key at a time, so any refusal names the key it came from."""
+    from core.spec import apply_overrides
+
+    for key, value in overrides.items():
+        try:
+            spec = apply_overrides(spec, {key: value})
+        except SpecError:
+            raise
+        except (ValueError, TypeError, OverflowError, RecursionError) as e:
+            raise SpecError(key, _short(json.dumps(value, default=str)), f"{type(e).__name__}: {e}") from None
+    return spec
+
+
 def load_spec(ref: str):
     """A preset name or a spec JSON file -> (Spec, title, page or None)."""
-    from core.presets import load_preset
+    from core.presets import load_preset, preset_names
     from core.spec import from_json
 
     path = Path(ref)
     if path.suffix == ".json" or path.is_file():
         if not path.is_file():
             raise SpecError("SPEC", ref, "no such file")
-        return from_json(path.read_text()), path.stem, None
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise SpecError("SPEC", ref, "a UTF-8 JSON spec file (this file is not text)") from None
+        except OSError as e:
+            raise SpecError("SPEC", ref, f"a readable file ({e.strerror})") from None
+        try:
+            return from_json(text), path.stem, None
+        except SpecError as e:
+            raise SpecError(f"{ref}: {e.field}", e.value, e.allowed) from None
+        except (ValueError, TypeError, KeyError, RecursionError) as e:
+            raise SpecError("SPEC", ref, f"a spec JSON file ({type(e).__name__}: {e})") from None
+    if ref not in preset_names():
+        raise SpecError("SPEC", ref, "a preset name (see 'python -m core presets') or a spec .json file")
     try:
         p = load_preset(ref)
-    except KeyError:
-        raise SpecError(
-            "SPEC",
-            ref,
-            "a preset name (see 'python -m core presets') or a spec .json file",
-        ) from None
+    except SpecError as e:
+        raise SpecError(f"preset {ref}: {e.field}", e.value, e.allowed) from None
+    except (ValueError, TypeError, KeyError, RecursionError) as e:  # a hand-edited preset file
+        raise SpecError("preset", ref, f"a well-formed preset file ({type(e).__name__}: {e})") from None
     return p.spec, p.name, p.page
+
+
+def open_out(path: str | None):
+    """The --out file opened for writing (None without --out); SpecError when it cannot be."""
+    if not path:
+        return None
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as e:
+        raise SpecError("--out", path, f"a writable file path ({e.strerror})") from None
 
 
 def cmd_presets() -> int:
@@ -53,37 +100,71 @@ def cmd_presets() -> int:
     return 0
 
 
-def cmd_run(args) -> int:
-    from core.engine import make_trainer, resolve_device, share_cpu
-    from core.probes import probes_for
-    from core.spec import apply_overrides, parse_overrides, to_dict, validate
+def cmd_runs(args) -> int:
+    from core.store import Store
 
+    for r in Store().list_runs(limit=args.limit):
+        row = {
+            "id": r["id"],
+            "status": r["status"],
+            "epochs": int(r["epochs"]) if float(r["epochs"]).is_integer() else r["epochs"],
+            "name": r["title"] or r["source"],
+            "created": datetime.fromtimestamp(r["created"]).isoformat(timespec="seconds"),
+        }
+        if args.json:
+            print(json.dumps(row))
+        else:
+            print(f"{row['id']}  {row['status']:13s} {row['epochs']:>8}  {row['name']:24s} {row['created']}")
+    return 0
+
+
+def prepare(args):
+    """Everything that can refuse the input, before a run row exists: (spec, title, page, device, out)."""
+    from core.engine import resolve_device
+    from core.spec import validate
+
+    if args.steps is not None and args.steps < 1:
+        raise SpecError("--steps", args.steps, "at least 1")
     spec, title, page = load_spec(args.spec)
     overrides = parse_overrides(args.set or [])
     if args.seed is not None:
         overrides["seed"] = args.seed
     if args.device is not None:
         overrides["train.device"] = args.device
-    spec = validate(apply_overrides(spec, overrides))
-    device = resolve_device(spec)
-    share_cpu()
+    spec = validate(apply_each(spec, overrides))
+    return spec, title, page, resolve_device(spec), open_out(args.out)
 
+
+def cmd_run(args) -> int:
+    from core.engine import make_trainer, share_cpu
+    from core.probes import probes_for
+    from core.spec import to_dict
     from core.store import Store
 
-    store = Store()
+    try:
+        spec, title, page, device, out = prepare(args)
+    except BAD_INPUT as e:
+        print(f"error: {_one_line(e)}", file=sys.stderr)
+        return 2
+    share_cpu()
+    try:
+        store = Store()
+        trainer = make_trainer(spec, probes_for(page), device)
+    except BAD_INPUT as e:
+        if out:
+            out.close()
+        print(f"error: {_one_line(e)}", file=sys.stderr)
+        return 2
     run_id = store.create_run(to_dict(spec), "runner", title)
-    out = open(args.out, "w") if args.out else None
-    trainer = make_trainer(spec, probes_for(page), device)
     t0 = time.perf_counter()
-    written = 0
+    unsaved, last_flush, status = [], time.monotonic(), "running"
     try:
         while not trainer.done and (args.steps is None or trainer.step_count < args.steps):
             r = trainer.step()
             if r.metrics:
                 if out:
                     out.write(json.dumps(r.metrics) + "\n")
-                store.add_metrics(run_id, [r.metrics])
-                written += 1
+                unsaved.append(r.metrics)
                 if not args.quiet:
                     val = r.metrics.get("val_loss")
                     val_s = f" val_loss {val:.4g}" if val is not None else ""
@@ -91,29 +172,45 @@ def cmd_run(args) -> int:
                         f"epoch {r.metrics['epoch']:>7.6g}  step {r.step:7d}  loss {r.metrics['loss']:.4g}{val_s}",
                         file=sys.stderr,
                     )
+            if unsaved and time.monotonic() - last_flush >= FLUSH_S:
+                store.add_metrics(run_id, unsaved)
+                unsaved, last_flush = [], time.monotonic()
+        status = trainer.status if trainer.done else "done"
+    except KeyboardInterrupt:
+        status = "stopped"
+    except Exception:
+        status = "error"
+        raise
     finally:
         if out:
             out.close()
-    status = trainer.status if trainer.done else "done"
-    last = trainer.history[-1] if trainer.history else {}
-    summary = {
-        "run_id": run_id,
-        "status": status,
-        "message": trainer.message or f"stopped after {trainer.step_count} steps",
-        "steps": trainer.step_count,
-        "epochs": trainer.epoch,
-        "seconds": round(time.perf_counter() - t0, 3),
-        "device": str(device),
-    }
-    summary |= {
-        k: v for k, v in last.items() if k in ("loss", "train_loss", "val_loss", "train_accuracy", "val_accuracy")
-    }
-    store.finish_run(run_id, status, summary)
+        store.add_metrics(run_id, unsaved)
+        if status == "running":  # left by an exception that is not ours
+            status = "error"
+        last = trainer.history[-1] if trainer.history else {}
+        summary = {
+            "run_id": run_id,
+            "status": status,
+            "message": trainer.message or f"stopped after {trainer.step_count} steps",
+            "steps": trainer.step_count,
+            "epochs": trainer.epoch,
+            "seconds": round(time.perf_counter() - t0, 3),
+            "device": str(device),
+        }
+        summary |= {
+            k: v for k, v in last.items() if k in ("loss", "train_loss", "val_loss", "train_accuracy", "val_accuracy")
+        }
+        store.finish_run(run_id, status, summary)
     print(json.dumps(summary))
     if status == "diverged":
         print(trainer.message, file=sys.stderr)
         return 3
-    return 0
+    return 130 if status == "stopped" else 0
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e) if isinstance(e, SpecError) else f"{type(e).__name__}: {e}"
+    return " ".join(text.split())[:500]
 
 
 def main(argv=None) -> int:
@@ -137,16 +234,22 @@ def main(argv=None) -> int:
     run.add_argument("--device", choices=["auto", "cpu", "cuda"])
     run.add_argument("--out", help="write one JSON record per epoch to this file")
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    run.__class__ = _Parser
+    runs = sub.add_parser("runs", help="list the stored runs, newest first")
+    runs.add_argument("--json", action="store_true", help="one JSON object per line")
+    runs.add_argument("--limit", type=int, default=1000, help="at most N runs (default 1000)")
+    for p in (run, runs):
+        p.__class__ = _Parser
     args = parser.parse_args(argv)
     try:
         if args.cmd == "presets":
             return cmd_presets()
-        if args.steps is not None and args.steps < 1:
-            raise SpecError("--steps", args.steps, "at least 1")
+        if args.cmd == "runs":
+            return cmd_runs(args)
         return cmd_run(args)
-    except SpecError as e:
-        print(f"error: {e}", file=sys.stderr)
+    except BAD_INPUT as e:
+        if args.cmd == "run" and not isinstance(e, SpecError):
+            raise  # a failure while training is a bug to see, not bad input
+        print(f"error: {_one_line(e)}", file=sys.stderr)
         return 2
 
 
