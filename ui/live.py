@@ -15,7 +15,7 @@ from core.engine import needs_rebuild
 from core.jobs import Job
 from core.spec import Spec, SpecError
 from ui.st_internals import session_alive, session_id
-from ui.state import CURRENT_PAGE, JOB_PAGES, manager, save_page
+from ui.state import CURRENT_PAGE, JOB_PAGES, manager
 
 POLL_S = 0.4
 
@@ -120,7 +120,6 @@ def live_view(prefix: str, job: Job, draw: Callable[[dict], None]) -> None:
         job.touch()
         snap = job.snapshot()
         draw(snap)
-        save_page()  # a widget inside the live view may have changed without a full run
         flag = f"{prefix}._was_running"
         was = st.session_state.get(flag, False)
         st.session_state[flag] = snap["running"]

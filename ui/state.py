@@ -17,8 +17,7 @@ import dataclasses
 import streamlit as st
 
 from core.jobs import JobManager
-from core.presets import load_preset
-from core.spec import SECTIONS, Spec, from_query, to_query
+from core.spec import SECTIONS, Spec
 from core.store import Store
 from ui.st_internals import widget_values
 
@@ -27,6 +26,8 @@ SHOWN_PREFIX = "_shown_prefix"  # widget prefix of the page this run shows (set 
 LAST_PREFIX = "_last_prefix"  # widget prefix of the page the last full run showed (None: home)
 KEPT = "_kept"  # prefix -> {widget key: value}: each page's settings while it is not shown
 JOB_PAGES = "_job_pages"  # job id -> url path of the page that owns it
+PRESENT = "_present"  # presentation mode (the sidebar toggle's key; ?present=1)
+HIDE = "_hide"  # control groups a locked-lesson link hides (?hide=data,network)
 
 
 def job_key(prefix: str) -> str:
@@ -90,28 +91,6 @@ def _flat(spec: Spec) -> dict[str, object]:
     return out
 
 
-def initial_spec(prefix: str, default: Spec) -> Spec:
-    """The spec a page starts from: ?preset=, else the URL's spec keys, else `default`. Once per session."""
-    key = f"{prefix}._initial"
-    if key not in st.session_state:
-        q = st.query_params.to_dict()
-        spec, problems = default, []
-        if "preset" in q:
-            try:
-                spec = load_preset(q["preset"]).spec
-                st.session_state[f"{prefix}._preset"] = q["preset"]
-            except KeyError:
-                problems.append(f"preset {q['preset']!r} does not exist; the default settings are shown")
-        elif any(k == "seed" or "." in k for k in q):
-            spec, problems = from_query(q)
-        st.session_state[key] = spec
-        st.session_state[f"{prefix}._problems"] = problems
-        load_into_widgets(prefix, spec)
-    for p in st.session_state.pop(f"{prefix}._problems", []):
-        st.warning(f"Ignored a bad setting in the link: {p}")
-    return st.session_state[key]
-
-
 def load_into_widgets(prefix: str, spec: Spec) -> None:
     """Set every widget key `prefix.section.field` from the spec (tuples become lists)."""
     for k, v in _flat(spec).items():
@@ -121,11 +100,3 @@ def load_into_widgets(prefix: str, spec: Spec) -> None:
 def widget_value(prefix: str, dotted: str):
     """Current value of the widget bound to a spec field."""
     return st.session_state.get(f"{prefix}.{dotted}")
-
-
-def sync_url(spec: Spec, **extra: str) -> None:
-    """Write the spec (and extras such as run=) to the URL, so the address bar is a share link."""
-    # The dataset is always written, so a link is never mistaken for "no settings" (the page's own default).
-    want = {"data.name": spec.data.name} | to_query(spec) | {k: v for k, v in extra.items() if v}
-    if st.query_params.to_dict() != want:
-        st.query_params.from_dict(want)

@@ -19,7 +19,7 @@ def test_playground_settings_and_run_survive_a_tour(app):
     at = app.run()
     at.switch_page("pages/playground.py").run()
     at.slider(key="pg.data.noise").set_value(35.0).run()
-    at.slider(key="pg.data.batch_size").set_value(50).run()
+    at.number_input(key="pg.data.batch_size").set_value(100).run()
     at.number_input(key="pg.n_layers").set_value(3).run()
     at.number_input(key="pg.units.2").set_value(7).run()
     at.selectbox(key="pg.train.optimizer").set_value("adam").run()
@@ -27,7 +27,7 @@ def test_playground_settings_and_run_survive_a_tour(app):
     job = at.session_state["pg._job"]
     visit_all(at, "pages/playground.py")
     assert at.session_state["pg.data.noise"] == 35.0
-    assert at.session_state["pg.data.batch_size"] == 50
+    assert at.session_state["pg.data.batch_size"] == 100
     assert at.session_state["pg.n_layers"] == 3 and at.session_state["pg.units.2"] == 7
     assert at.session_state["pg.train.optimizer"] == "adam"
     assert at.session_state["pg._job"] == job  # the same run, not a new network
