@@ -31,10 +31,10 @@ HIDE_CSS = "<style>{}</style>"
 
 
 def read_teacher_flags() -> None:
-    """Read `present=` and `hide=` from the link once per session (call before set_page_config's sidebar)."""
+    """Read `present=` (once per session: the toggle owns it afterwards) and `hide=` (whenever a link has it)."""
     if PRESENT not in st.session_state:
         st.session_state[PRESENT] = st.query_params.get("present") == "1"
-    if HIDE not in st.session_state:
+    if HIDE not in st.session_state or "hide" in st.query_params:
         raw = st.query_params.get("hide", "")
         st.session_state[HIDE] = tuple(s for s in (x.strip() for x in raw.split(",")) if s in SECTIONS)
 
