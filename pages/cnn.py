@@ -107,7 +107,10 @@ def settings(page: Page) -> list[Spec]:
                 rows,
                 hide_index=True,
                 height=36 * (len(rows) + 1),
-                column_config={"#": st.column_config.TextColumn(width=30), "layer": st.column_config.TextColumn()},
+                column_config={
+                    "#": st.column_config.TextColumn(width=30),
+                    "layer": st.column_config.TextColumn(width="medium"),
+                },
             )
             st.caption(
                 f"**{sum(r['params'] for r in table):,}** trainable parameters; outputs are channels x height x width."

@@ -62,6 +62,7 @@ def number_ui(
     where=st,
     length: bool = False,
     step=None,
+    show_unit: bool = True,
     **kw,
 ):
     """A number input (or slider) for a spec field, with the range, step and unit of `LIMITS[dotted]`
@@ -82,7 +83,7 @@ def number_ui(
         st.session_state[key] = fixed
     elif value is not None and cast is int and not isinstance(value, int):
         st.session_state[key] = int(value)
-    unit = f"In {limit.unit}. " if limit.unit and limit.unit != "%" else ""
+    unit = f"In {limit.unit}. " if show_unit and limit.unit and limit.unit != "%" else ""
     help = (unit + (help or "")).strip() or None
     step = cast(limit.step if step is None else step)
     if slider:

@@ -75,7 +75,7 @@ def layer_row_ui(prefix: str, pos: int, layer: dict, count: int) -> None:
         key = f"{k}.{f}"
         st.session_state.setdefault(key, layer[f])
         if kind == "num":
-            number_ui(prefix, f"model.layers.{f}", label, key=key, where=col)
+            number_ui(prefix, f"model.layers.{f}", label, key=key, where=col, show_unit=False)  # narrow columns
         elif kind == "pool":
             col.selectbox(label, list(POOLS), format_func=POOLS.get, key=key)
         else:
