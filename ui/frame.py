@@ -1,8 +1,8 @@
 """The frame shared by every page: teacher controls, device and server load, heartbeat, router check.
 
 Teacher controls travel in the link, so a teacher can hand out one address:
-- `?present=1` (or the sidebar's "Presentation mode" toggle): larger fonts and charts for a projector,
-  the sidebar's controls collapsed.
+- `?present=1` (or the sidebar's "Presentation mode" toggle): larger fonts and numbers for a projector,
+  the sidebar (with its controls) collapsed so the charts take the whole width.
 - `?hide=data,network,training`: a locked lesson; those groups of controls are not shown (like
   TensorFlow Playground's hide-controls link). The names are the pages' sections (`Page.section`).
 """
@@ -21,9 +21,8 @@ SECTIONS = ("data", "features", "network", "training", "augmentation", "generato
 PRESENT_CSS = """
 <style>
 html, .stApp { font-size: 21px; }
-.stApp [data-testid="stMetricValue"] { font-size: 2.4rem; }
+.stApp [data-testid="stMetricValue"], .stApp [data-testid="stMetricValue"] * { font-size: 2.6rem !important; }
 .stApp [data-testid="stMarkdownContainer"] p, .stApp [data-testid="stCaptionContainer"] { font-size: 1.1rem; }
-.stApp [data-testid="stPlotlyChart"] { zoom: 1.2; }
 .stApp h1 { font-size: 2.6rem; }
 </style>
 """
