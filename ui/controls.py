@@ -17,6 +17,7 @@ from core.engine import schedule_preview
 from core.presets import list_presets
 from core.registry import DEVICES
 from core.spec import CHOICES, LENGTHS, LIMITS, SECTIONS, Spec, SpecError, apply_overrides, validate
+from ui.state import private
 
 LR_HELP = "Step size of the optimiser. Too small: slow. Too large: the loss jumps around or explodes."
 
@@ -28,21 +29,21 @@ def preset_select(prefix: str, page: str, on_change) -> None:
         "Lesson preset",
         [None, *presets],
         format_func=lambda k: "choose a lesson..." if k is None else presets[k],
-        key=f"{prefix}._preset_choice",
+        key=private(prefix, "preset_choice"),
         on_change=on_change,
     )
 
 
 def note_change(prefix: str, message: str) -> None:
     """Record that a setting was changed to fit a widget; the page shows it (see `changes`)."""
-    notes = st.session_state.setdefault(f"{prefix}._changed", [])
+    notes = st.session_state.setdefault(private(prefix, "changed"), [])
     if message not in notes:
         notes.append(message)
 
 
 def changes(prefix: str) -> list[str]:
     """The settings changed to fit the page's widgets since the last call (then forgotten)."""
-    return st.session_state.pop(f"{prefix}._changed", [])
+    return st.session_state.pop(private(prefix, "changed"), [])
 
 
 def _is_int(limit) -> bool:

@@ -14,6 +14,7 @@ import streamlit as st
 from core.registry import ACTIVATIONS, LAYER_TYPES
 from core.spec import LayerSpec
 from ui.controls import number_ui
+from ui.state import private
 
 FIELDS = [f.name for f in dataclasses.fields(LayerSpec)]
 NEW_LAYER = {
@@ -42,25 +43,27 @@ def load_layers(prefix: str, layers) -> None:
     """Replace the edited layer list (fresh ids, so no old row's widget value is reused)."""
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(f"{prefix}.layer.")]:
         del st.session_state[key]
-    start = st.session_state.get(f"{prefix}._next_uid", 0)
-    st.session_state[f"{prefix}._layers"] = [{"uid": start + i} | dataclasses.asdict(x) for i, x in enumerate(layers)]
-    st.session_state[f"{prefix}._next_uid"] = start + len(layers)
+    start = st.session_state.get(private(prefix, "next_uid"), 0)
+    st.session_state[private(prefix, "layers")] = [
+        {"uid": start + i} | dataclasses.asdict(x) for i, x in enumerate(layers)
+    ]
+    st.session_state[private(prefix, "next_uid")] = start + len(layers)
 
 
 def _add(prefix: str) -> None:
-    uid = st.session_state[f"{prefix}._next_uid"]
-    st.session_state[f"{prefix}._next_uid"] = uid + 1
-    new = NEW_LAYER[st.session_state[f"{prefix}._new_type"]]
-    st.session_state[f"{prefix}._layers"].append({"uid": uid} | dataclasses.asdict(new))
+    uid = st.session_state[private(prefix, "next_uid")]
+    st.session_state[private(prefix, "next_uid")] = uid + 1
+    new = NEW_LAYER[st.session_state[private(prefix, "new_type")]]
+    st.session_state[private(prefix, "layers")].append({"uid": uid} | dataclasses.asdict(new))
 
 
 def _move(prefix: str, pos: int, delta: int) -> None:
-    layers = st.session_state[f"{prefix}._layers"]
+    layers = st.session_state[private(prefix, "layers")]
     layers[pos], layers[pos + delta] = layers[pos + delta], layers[pos]
 
 
 def _remove(prefix: str, pos: int) -> None:
-    st.session_state[f"{prefix}._layers"].pop(pos)
+    st.session_state[private(prefix, "layers")].pop(pos)
 
 
 def layer_row_ui(prefix: str, pos: int, layer: dict, count: int) -> None:
@@ -94,10 +97,12 @@ def layer_row_ui(prefix: str, pos: int, layer: dict, count: int) -> None:
 
 def layer_editor_ui(prefix: str) -> tuple[LayerSpec, ...]:
     """Every layer row, then the new-layer picker; returns the edited stack."""
-    layers = st.session_state[f"{prefix}._layers"]
+    layers = st.session_state[private(prefix, "layers")]
     for pos, layer in enumerate(layers):
         layer_row_ui(prefix, pos, layer, len(layers))
     c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
-    c1.selectbox("New layer", list(NEW_LAYER), format_func=lambda t: LAYER_TYPES[t].label, key=f"{prefix}._new_type")
+    c1.selectbox(
+        "New layer", list(NEW_LAYER), format_func=lambda t: LAYER_TYPES[t].label, key=private(prefix, "new_type")
+    )
     c2.button("Add layer", icon=":material/add:", on_click=_add, args=(prefix,), width="stretch")
     return tuple(LayerSpec(**{f: x[f] for f in FIELDS}) for x in layers)

@@ -12,10 +12,10 @@ from collections.abc import Callable
 import streamlit as st
 
 from core.engine import needs_rebuild
-from core.jobs import Job
+from core.jobs import BUSY, Job
 from core.spec import Spec, SpecError
 from ui.st_internals import session_alive, session_id
-from ui.state import CURRENT_PAGE, JOB_PAGES, manager
+from ui.state import CURRENT_PAGE, JOB_PAGES, job_key, manager, private
 
 POLL_S = 0.4
 
@@ -27,7 +27,7 @@ def attach_job(prefix: str, specs: list[Spec], *, views=None, probes=None, title
     network; any other change builds a new network and says so.
     """
     jm = manager()
-    key = f"{prefix}._job"
+    key = job_key(prefix)
     job = jm.get(st.session_state.get(key))
     if job is None:
         # A refresh re-attaches to its run (?run=); a link shared while its owner still has the page
@@ -95,20 +95,39 @@ def apply_action(prefix: str, job: Job | None, action: str | None, specs: list[S
     if action == "play":
         msg = job.play()
         if msg:
-            st.info(msg)
+            _refused(prefix, msg)
     elif action == "pause":
         job.pause()
     elif action == "step":
         msg = job.step(1)
         if msg:
-            st.info(msg)
+            _refused(prefix, msg)
     elif action == "reset":
         manager().discard(job.id)
         job = _create(prefix, specs, kw.get("views"), kw.get("probes"), kw.get("title", ""))
         if job is not None:
-            st.session_state[f"{prefix}._job"] = job.id
+            st.session_state[job_key(prefix)] = job.id
             st.session_state.setdefault(JOB_PAGES, {})[job.id] = st.session_state.get(CURRENT_PAGE)
     return job
+
+
+def _refused(prefix: str, msg: str) -> None:
+    """Keep why Play/Step did not start for `refusal_ui` (the page reruns after every control)."""
+    st.session_state[private(prefix, "refused")] = msg
+
+
+def refusal_ui(prefix: str) -> None:
+    """Why the last Play/Step did not start, and what the student can do about it."""
+    msg = st.session_state.pop(private(prefix, "refused"), "")
+    if msg == BUSY:
+        st.warning(
+            f"All {manager().max_running} training slots of this server are in use (the class's running cap). "
+            "Pause a run you are not watching, or wait a moment and press Play again; the Server box in the "
+            "sidebar shows how many are training.",
+            icon=":material/hourglass_top:",
+        )
+    elif msg:
+        st.info(msg)
 
 
 def live_view(prefix: str, job: Job, draw: Callable[[dict], None]) -> None:

@@ -50,8 +50,8 @@ from core.presets import PresetError, load_preset
 from core.spec import Spec, from_query, to_query
 from ui.controls import changes, controls_ui, preset_select, spec_from_widgets
 from ui.frame import hidden_sections, require_router, teacher_query
-from ui.live import apply_action, attach_job, live_view, status_message
-from ui.state import job_key, load_into_widgets, preset_key, restore_page, save_page
+from ui.live import apply_action, attach_job, live_view, refusal_ui, status_message
+from ui.state import job_key, load_into_widgets, preset_key, private, restore_page, save_page
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ def _ui_value(raw: str):
 
 
 def _on_preset(page: Page) -> None:
-    name = st.session_state[f"{page.prefix}._preset_choice"]
+    name = st.session_state[private(page.prefix, "preset_choice")]
     if name:
         preset = load_preset(name)
         st.session_state[preset_key(page.prefix)] = name
@@ -231,8 +231,8 @@ def _run(page: Page, settings: Callable[[Page], Iterable[Spec]], draw: Callable[
     restore_page(d.prefix)
     st.title(d.title)
     st.caption(d.caption)
-    if f"{d.prefix}._initial" not in st.session_state:
-        st.session_state[f"{d.prefix}._initial"] = True
+    if private(d.prefix, "initial") not in st.session_state:
+        st.session_state[private(d.prefix, "initial")] = True
         for p in _from_link(page):
             st.warning(f"Ignored a bad setting in the link: {p}", icon=":material/link_off:")
     notes = st.empty()
@@ -252,6 +252,7 @@ def _run(page: Page, settings: Callable[[Page], Iterable[Spec]], draw: Callable[
     job = apply_action(d.prefix, job, action, page.specs, **kw)
     if action:
         st.rerun()  # redraw the controls for the new state (Pause instead of Play)
+    refusal_ui(d.prefix)
     page.job = job
     _actions_ui(page, job)
     sync_url(page, job)

@@ -30,14 +30,26 @@ PRESENT = "_present"  # presentation mode (the sidebar toggle's key; ?present=1)
 HIDE = "_hide"  # control groups a locked-lesson link hides (?hide=data,network)
 
 
+# A page's private keys, `<prefix>._<name>` (see `private`):
+#   job          the page's job id                  preset      the lesson its settings came from
+#   preset_choice the lesson box (a widget)         initial     the link has been read this session
+#   changed      settings a widget had to change    layers, next_uid, new_type   the CNN layer editor
+#   was_running  the live view's last state
+
+
+def private(prefix: str, name: str) -> str:
+    """A page's private session-state key (not a spec field): `<prefix>._<name>`."""
+    return f"{prefix}._{name}"
+
+
 def job_key(prefix: str) -> str:
     """The page's job id."""
-    return f"{prefix}._job"
+    return private(prefix, "job")
 
 
 def preset_key(prefix: str) -> str:
     """The lesson preset the page's settings came from (its note is shown)."""
-    return f"{prefix}._preset"
+    return private(prefix, "preset")
 
 
 def start_run() -> None:

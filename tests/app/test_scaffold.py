@@ -79,3 +79,25 @@ def test_server_box_shows_budgets_and_slots(app):
     at = open_with(app, "pages/playground.py", {})
     text = " ".join(m.value for m in at.sidebar.markdown) + " ".join(c.value for c in at.sidebar.caption)
     assert "Runs training now: 0 of" in text and "parameters" in text and "GFLOP" in text
+
+
+def test_a_full_server_says_which_cap_and_what_to_do(app, monkeypatch):
+    """With every training slot taken, Play explains the running cap instead of failing silently."""
+    from ui.state import manager
+
+    manager.clear()
+    monkeypatch.setenv("PLAYGROUND_MAX_RUNS", "0")
+    at = open_with(app, "pages/playground.py", {})
+    at.button(key="pg.play").click().run()
+    no_exception(at)
+    assert any("training slots" in w.value and "Pause a run" in w.value for w in at.warning)
+
+
+def test_a_spec_over_a_budget_names_it_and_what_to_shrink(app):
+    """A CNN over the server's parameter budget is refused with the budget and what to shrink."""
+    at = open_with(app, "pages/cnn.py", {})
+    at.number_input(key="cnn.data.image_size").set_value(64).run()
+    conv = [x["uid"] for x in at.session_state["cnn._layers"] if x["type"] == "conv"][-1]
+    at.number_input(key=f"cnn.layer.{conv}.size").set_value(256).run()
+    no_exception(at)
+    assert any("budget" in e.value and "fewer filters" in e.value for e in at.error), [e.value for e in at.error]
