@@ -17,7 +17,11 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from core.spec import SpecError, parse_overrides
+from core.engine import resolve_device, share_cpu
+from core.presets import list_presets, load_preset, preset_names
+from core.spec import SpecError, apply_overrides, from_json, parse_overrides, to_dict, validate
+from core.store import Store
+from core.trainers import make_trainer, probes_for
 
 FLUSH_S = 2.0  # records reach the store at least this often: a killed runner loses seconds, not its run
 # Bad input can surface as any of these (a 5,000-digit number, 1e400, nested JSON, a binary file):
@@ -38,8 +42,6 @@ def _short(raw: str) -> str:
 
 def apply_each(spec, overrides: dict):
     """apply_overrides one key at a time, so any refusal names the key it came from."""
-    from core.spec import apply_overrides
-
     for key, value in overrides.items():
         try:
             spec = apply_overrides(spec, {key: value})
@@ -52,9 +54,6 @@ def apply_each(spec, overrides: dict):
 
 def load_spec(ref: str):
     """A preset name or a spec JSON file -> (Spec, title, page or None)."""
-    from core.presets import load_preset, preset_names
-    from core.spec import from_json
-
     path = Path(ref)
     if path.suffix == ".json" or path.is_file():
         if not path.is_file():
@@ -93,16 +92,12 @@ def open_out(path: str | None):
 
 
 def cmd_presets() -> int:
-    from core.presets import list_presets
-
     for p in list_presets():
         print(f"{p.name:22s} {p.page:11s} {p.title}")
     return 0
 
 
 def cmd_runs(args) -> int:
-    from core.store import Store
-
     for r in Store().list_runs(limit=args.limit):
         row = {
             "id": r["id"],
@@ -120,9 +115,6 @@ def cmd_runs(args) -> int:
 
 def prepare(args):
     """Everything that can refuse the input, before a run row exists: (spec, title, page, device, out)."""
-    from core.engine import resolve_device
-    from core.spec import validate
-
     if args.steps is not None and args.steps < 1:
         raise SpecError("--steps", args.steps, "at least 1")
     spec, title, page = load_spec(args.spec)
@@ -136,11 +128,6 @@ def prepare(args):
 
 
 def cmd_run(args) -> int:
-    from core.engine import make_trainer, share_cpu
-    from core.probes import probes_for
-    from core.spec import to_dict
-    from core.store import Store
-
     try:
         spec, title, page, device, out = prepare(args)
     except BAD_INPUT as e:
@@ -149,7 +136,7 @@ def cmd_run(args) -> int:
     share_cpu()
     try:
         store = Store()
-        trainer = make_trainer(spec, probes_for(page), device)
+        trainer = make_trainer(spec, probes_for(spec, page), device)
     except BAD_INPUT as e:
         if out:
             out.close()

@@ -17,9 +17,9 @@ import traceback
 import uuid
 from collections.abc import Callable
 
-from core.engine import Probe, Trainer, make_trainer, share_cpu
-from core.probes import default_probes
+from core.engine import Probe, Trainer, share_cpu
 from core.spec import Spec, to_dict
+from core.trainers import make_trainer
 
 ViewFn = Callable[[Trainer], dict]  # trainer -> arrays for the charts (decision grid, samples, ...)
 StartFn = Callable[[Callable[[], None], str], "threading.Thread | None"]  # (target, name) -> started thread
@@ -44,7 +44,7 @@ class Job:
         specs: Spec | list[Spec],
         *,
         views: ViewFn | None = None,
-        probes: Callable[[], list[Probe]] = default_probes,
+        probes: Callable[[], list[Probe]] | None = None,  # None: each family's own probes (core.trainers)
         store=None,
         source: str = "app",
         title: str = "",
@@ -53,7 +53,7 @@ class Job:
     ):
         specs = specs if isinstance(specs, list) else [specs]
         self.id = uuid.uuid4().hex[:10]
-        self.trainers = [make_trainer(s, probes()) for s in specs]
+        self.trainers = [make_trainer(s, probes() if probes else None) for s in specs]
         self.views_fn = views
         self.store, self.source, self.title = store, source, title
         self.speed = max(1, int(speed))

@@ -629,25 +629,12 @@ def validate(spec: Spec, check_params: bool = True) -> Spec:
 
 
 def _check_loss(spec: Spec) -> None:
-    kind = DATASETS[spec.data.name].kind
+    """The loss must allow the dataset's task (LOSSES[name].tasks); GANs use gan.loss instead."""
     task = task_of(spec)
-    loss = spec.train.loss
-    if kind == "gan":
+    if task == "gan":
         return
-    if task == "regression":
-        _check(
-            loss in ("auto", "mse", "half_mse"),
-            "train.loss",
-            loss,
-            "mse or half_mse for regression",
-        )
-    elif task == "multiclass":
-        _check(
-            loss in ("auto", "ce"),
-            "train.loss",
-            loss,
-            "ce (cross-entropy) for more than two classes",
-        )
+    allowed = [k for k, v in LOSSES.items() if task in v.tasks]
+    _check(spec.train.loss in allowed, "train.loss", spec.train.loss, f"one of {', '.join(allowed)} for {task} data")
 
 
 def task_of(spec: Spec) -> str:
@@ -671,12 +658,16 @@ def n_classes(spec: Spec) -> int:
 
 
 def resolved_loss(spec: Spec) -> str:
-    """The loss actually used: 'auto' becomes bce, ce or mse by task."""
+    """The loss actually used: 'auto' becomes the loss whose `default_for` holds the task."""
     if spec.train.loss != "auto":
         return spec.train.loss
-    return {"binary": "bce", "multiclass": "ce", "regression": "mse", "gan": "gan"}[task_of(spec)]
+    task = task_of(spec)
+    if task == "gan":
+        return "gan"
+    return next(k for k, v in LOSSES.items() if task in v.default_for)
 
 
 def output_size(spec: Spec) -> int:
-    """Units of the model's output layer: K logits for cross-entropy, else one."""
-    return n_classes(spec) if resolved_loss(spec) == "ce" else 1
+    """Units of the model's output layer: one logit per class for class-index losses (cross-entropy), else one."""
+    loss = resolved_loss(spec)
+    return n_classes(spec) if loss in LOSSES and LOSSES[loss].target == "index" else 1

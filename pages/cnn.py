@@ -14,11 +14,12 @@ from core.charts.cnn import (
     probability_figure,
 )
 from core.charts.training import accuracy_figure, grad_norm_figure, loss_figure
-from core.cnn import MAX_UPLOAD_BYTES, cnn_views, frozen_copy, image_to_input, image_view, open_upload
 from core.data.images import SHAPES, augment_preview, split_sizes
+from core.data.upload import MAX_UPLOAD_BYTES, image_to_input, open_upload
 from core.models.cnn import layer_table
 from core.registry import AUGMENTS, DATASETS
 from core.spec import Spec, from_json, to_json
+from core.views.cnn import cnn_views, frozen_copy, image_view
 from ui.controls import number_ui, select_ui, training_ui
 from ui.layer_editor import layer_editor_ui, load_layers
 from ui.scaffold import Page, PageDef

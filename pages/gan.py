@@ -4,8 +4,8 @@ import streamlit as st
 
 from core.budget import gan_shapes
 from core.charts.gan import coverage_figure, d_output_figure, gan_loss_figure, plane_figure, samples_figure
-from core.gan import SIGMOID_LOSSES, gan_views
-from core.registry import DATASETS
+from core.registry import DATASETS, GAN_LOSSES
+from core.views.gan import gan_views
 from ui.controls import number_ui, select_ui
 from ui.scaffold import Action, Page, PageDef
 
@@ -103,7 +103,7 @@ def settings(page: Page) -> list:
             net_ui(net, dcgan)
     with page.section("training", "Training"):
         select_ui(P, "gan.loss", "Loss")
-        if st.session_state[f"{P}.gan.loss"] == "wgan_gp":
+        if GAN_LOSSES[st.session_state[f"{P}.gan.loss"]].gradient_penalty:
             number_ui(P, "gan.gp_weight", "Gradient penalty weight")
         number_ui(P, "gan.d_steps", "D steps per G step")
         number_ui(P, "train.epochs", "Epochs")
@@ -133,7 +133,7 @@ def draw(snap: dict) -> None:
     m[1].metric("Step", run["step"], help="one step = D steps per G step discriminator updates, then one G update")
     m[2].metric("D loss", f"{last['d_loss']:.4g}" if "d_loss" in last else "-")
     m[3].metric("G loss", f"{last['g_loss']:.4g}" if "g_loss" in last else "-")
-    prob = spec.gan.loss in SIGMOID_LOSSES
+    prob = GAN_LOSSES[spec.gan.loss].sigmoid
     what = "the mean probability of 'real' that D gives" if prob else "D's mean score on"
     for col, key, name in ((m[4], "d_real", "D(real)"), (m[5], "d_fake", "D(fake)")):
         sample = "real" if key == "d_real" else "generated"

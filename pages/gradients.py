@@ -15,9 +15,10 @@ from core.charts.gradients import (
     update_ratio_figure,
 )
 from core.charts.training import accuracy_figure, grad_norm_figure, loss_figure
-from core.gradlab import gradlab_probes, lab_view
 from core.registry import ACTIVATIONS, DATASETS, INITS
 from core.spec import LENGTHS, LIMITS, Spec
+from core.trainers import PROBE_SETS
+from core.views.gradients import gradients_views
 from ui.controls import number_ui, select_ui
 from ui.scaffold import Page, PageDef
 from ui.state import load_into_widgets
@@ -63,8 +64,8 @@ PAGE = PageDef(
     "A and B train in lockstep on the same data, batches and seed.",
     default="fix-relu-he",
     load=load,
-    views=lab_view,
-    probes=gradlab_probes,
+    views=gradients_views,
+    probes=PROBE_SETS["gradients"],
     ui_keys=("view",),
 )
 

@@ -7,16 +7,15 @@ import streamlit as st
 from core.budget import costs
 from core.charts.plane import decision_figure
 from core.charts.training import accuracy_figure, grad_norm_figure, loss_figure, lr_figure
-from core.probes import decision_grid
-from core.registry import DATASETS, FEATURES, LOSSES
+from core.registry import DATASETS, FEATURES, losses_for
 from core.spec import LENGTHS, Spec, output_size, to_json
+from core.views.mlp import mlp_views
 from ui.controls import number_ui, schedule_points, select_ui, training_ui
 from ui.scaffold import Page, PageDef
 
 P = "pg"
 MAX_LAYERS_UI = 10  # the sidebar shows one row per layer; deeper networks belong to the Gradient lab
 TOY = {k: v for k, v in DATASETS.items() if v.kind == "toy"}
-LOSS_BY_TASK = {"binary": ["bce", "half_mse", "mse", "ce"], "multiclass": ["ce"], "regression": ["mse", "half_mse"]}
 PLANE_HELP = {
     "binary": "Background: the network's prediction at every point of the plane (orange class 0, blue class 1). "
     "Dots: training points; diamonds: test points.",
@@ -37,10 +36,6 @@ def load(sides: list[Spec]) -> None:
         st.session_state[f"{P}.act.{i}"] = acts[i] if len(acts) > 1 and i < len(acts) else acts[0]
 
 
-def views(trainer):
-    return {"grid": decision_grid(trainer)}
-
-
 PAGE = PageDef(
     prefix=P,
     name="playground",
@@ -48,7 +43,7 @@ PAGE = PageDef(
     caption="Build a network on a 2-D dataset, press Play, and watch PyTorch train it.",
     default="tfp-default",
     load=load,
-    views=views,
+    views=mlp_views,
     ui_keys=("show_test",),
 )
 
@@ -122,10 +117,10 @@ def settings(page: Page) -> list[Spec]:
         number_ui(P, "model.dropout", "Dropout", slider=True)
         params = st.empty()
     with page.section("training", "Training"):
-        losses = LOSS_BY_TASK[task_of(info)]
+        losses = losses_for(task_of(info))
         if st.session_state.get(f"{P}.train.loss") not in losses:
-            st.session_state[f"{P}.train.loss"] = losses[0]
-        select_ui(P, "train.loss", "Loss", {k: LOSSES[k] for k in losses})
+            st.session_state[f"{P}.train.loss"] = next(iter(losses))
+        select_ui(P, "train.loss", "Loss", losses)
         training_ui(P)
     spec = page.spec({"model.hidden": hidden, "model.activation": acts})
     params.markdown(f"**{costs(spec, output_size(spec)).params:,}** trainable parameters")

@@ -12,11 +12,12 @@ from __future__ import annotations
 import dataclasses
 
 import streamlit as st
+import torch
 
 from core.engine import schedule_preview
 from core.presets import list_presets
-from core.registry import DEVICES
-from core.spec import CHOICES, LENGTHS, LIMITS, SECTIONS, Spec, SpecError, apply_overrides, validate
+from core.registry import DEVICES, OPTIMIZERS, SCHEDULES
+from core.spec import CHOICES, LENGTHS, LIMITS, SECTIONS, Spec, SpecError, apply_overrides, from_json, validate
 from ui.state import private
 
 LR_HELP = "Step size of the optimiser. Too small: slow. Too large: the loss jumps around or explodes."
@@ -149,19 +150,19 @@ def training_ui(
     k = f"{prefix}.train"
     select_ui(prefix, "train.optimizer", "Optimizer")
     number_ui(prefix, "train.lr", "Learning rate", help=LR_HELP)
-    if st.session_state.get(f"{k}.optimizer") in ("momentum", "nesterov"):
+    if "momentum" in OPTIMIZERS[st.session_state.get(f"{k}.optimizer", "sgd")].uses:
         number_ui(prefix, "train.momentum", "Momentum", slider=True)
     if batch_size:
         number_ui(prefix, "data.batch_size", "Batch size")
     select_ui(prefix, "train.schedule", "LR schedule", help="Schedules are torch.optim.lr_scheduler ones.")
-    schedule = st.session_state.get(f"{k}.schedule")
-    if schedule == "step":
+    uses = SCHEDULES[st.session_state[f"{k}.schedule"]].uses if f"{k}.schedule" in st.session_state else ()
+    if "step_size" in uses:
         c1, c2 = st.columns(2)
         number_ui(prefix, "train.step_size", "Every (epochs)", where=c1)
         number_ui(prefix, "train.gamma", "Multiply by", where=c2)
-    elif schedule == "exponential":
+    elif "gamma" in uses:
         number_ui(prefix, "train.gamma", "Multiply per epoch", lo=0.5)
-    elif schedule in ("warmup_cosine", "onecycle"):
+    if "warmup" in uses:
         number_ui(prefix, "train.warmup", "Warm-up (epochs)")
     number_ui(prefix, "train.epochs", "Epochs", help="Training stops after this many epochs.")
     if regularisation:
@@ -191,16 +192,12 @@ def training_ui(
 
 
 def _cuda() -> bool:
-    import torch
-
     return torch.cuda.is_available()
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def schedule_points(train_json: str, steps_per_epoch: int) -> tuple[list[float], list[float]]:
     """The LR over the run from the real torch scheduler (cached per setting)."""
-    from core.spec import from_json
-
     train = from_json(train_json).train
     # Previewing a very long run step by step would be slow; the shape is the same at a coarser step.
     spe = min(steps_per_epoch, max(1, 20000 // train.epochs))

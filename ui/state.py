@@ -13,6 +13,7 @@ restores it.
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import streamlit as st
 
@@ -89,8 +90,6 @@ def store() -> Store:
 @st.cache_resource
 def manager() -> JobManager:
     """The JobManager (one per server): caps running jobs, reaps abandoned ones, stops all at exit."""
-    import os
-
     # A class server can allow more simultaneous runs than the default; each takes one CPU thread.
     return JobManager(max_running=int(os.environ.get("PLAYGROUND_MAX_RUNS", "8")), store=store())
 

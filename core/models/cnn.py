@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from core.budget import Shape, cnn_shapes
-from core.models import output_size
+from core.models.base import output_size
 from core.registry import ACTIVATIONS
 from core.spec import MAX_CONV_LAYERS, LayerSpec, Spec, SpecError
 

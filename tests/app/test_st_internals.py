@@ -9,7 +9,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.state.session_state import SessionState
 from streamlit.testing.v1 import AppTest
 
-from core.cnn import MAX_UPLOAD_BYTES
+from core.data.upload import MAX_UPLOAD_BYTES
 from ui import st_internals
 
 ROOT = Path(__file__).resolve().parents[2]

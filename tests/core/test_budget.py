@@ -13,8 +13,8 @@ from core.gan import EVAL_SAMPLES, GRID_N
 from core.models import build_model, count_params
 from core.models.gan import build_gan
 from core.presets import list_presets
-from core.probes import decision_grid
 from core.spec import LayerSpec, Spec, SpecError, output_size, validate
+from core.views.mlp import decision_grid
 
 C = LayerSpec  # short for the layer lists below
 
