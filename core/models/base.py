@@ -5,13 +5,7 @@ from __future__ import annotations
 from torch import nn
 
 from core.registry import DATASETS, INITS, LOSSES
-from core.spec import Spec, n_classes, resolved_loss, task_of
-
-
-def output_size(spec: Spec) -> int:
-    """Units of the output layer: one logit per class for class-index losses (cross-entropy), else one."""
-    loss = resolved_loss(spec)
-    return n_classes(spec) if loss in LOSSES and LOSSES[loss].target == "index" else 1
+from core.spec import Spec, output_size, resolved_loss, task_of  # noqa: F401  (output_size: re-exported)
 
 
 def tanh_output(spec: Spec) -> bool:
