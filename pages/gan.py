@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from core.budget import gan_shapes
 from core.charts.gan import coverage_figure, d_output_figure, gan_loss_figure, plane_figure, samples_figure
 from core.registry import DATASETS, GAN_LOSSES
+from core.shapes import gan_shapes
 from core.views.gan import gan_views
 from ui.controls import number_ui, select_ui
 from ui.scaffold import Action, Page, PageDef

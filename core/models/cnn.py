@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from core.budget import Shape, cnn_shapes
 from core.models.base import output_size
 from core.registry import ACTIVATIONS
+from core.shapes import Shape, cnn_shapes
 from core.spec import MAX_CONV_LAYERS, LayerSpec, Spec, SpecError
 
 

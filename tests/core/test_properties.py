@@ -42,18 +42,22 @@ JUNK = st.one_of(
 )
 
 
-def scalar(key: str, t: str):
-    """Values in the field's range or choices (mostly), plus the edges just outside."""
+def scalar(key: str, t: str, clean: bool = False):
+    """Values in the field's range or choices (mostly), plus the edges just outside unless clean."""
     if t == "bool":
         return st.booleans()
     if key in CHOICES:
         return st.sampled_from(list(CHOICES[key]))
     lim = LIMITS[key]
     if t == "int":
-        return st.integers(int(lim.lo), int(min(lim.hi, max(lim.lo, 1) * 4 + 64))) | st.sampled_from(
-            [lim.lo - 1, lim.hi, lim.hi + 1]
-        )
-    return st.floats(lim.lo, lim.hi) | st.sampled_from([lim.lo, lim.hi, lim.hi * 1.5 + 1, -1.0])
+        inside = st.integers(int(lim.lo), int(min(lim.hi, max(lim.lo, 1) * 4 + 64)))
+        if clean:
+            return inside
+        return st.one_of(inside, inside, inside, st.sampled_from([lim.lo - 1, lim.hi, lim.hi + 1]))
+    inside = st.floats(lim.lo, lim.hi)
+    if clean:
+        return inside
+    return st.one_of(inside, inside, inside, st.sampled_from([lim.lo, lim.hi, lim.hi * 1.5 + 1, -1.0]))
 
 
 LAYER_VALUES = {
@@ -67,17 +71,17 @@ LAYER_VALUES = {
 LAYER = st.fixed_dictionaries({"type": st.sampled_from(list(CHOICES["model.layers.type"]))}, optional=LAYER_VALUES)
 
 
-def value(key: str, t: str):
-    """A JSON value for one field: a plausible one, or junk."""
+def value(key: str, t: str, clean: bool = False):
+    """A JSON value for one field: a plausible one, or (unless clean) an edge or junk."""
     if t == "tuple[LayerSpec, ...]":
         good = st.lists(LAYER, max_size=8)
     elif t.startswith("tuple["):
         inner = t[6:-6]
         hi = min(LENGTHS[key].hi, 6) if key in LENGTHS else 6
-        good = st.lists(scalar(key, inner), max_size=hi)
+        good = st.lists(scalar(key, inner, clean), max_size=hi)
     else:
-        good = scalar(key, t)
-    return st.one_of(good, good, good, JUNK)
+        good = scalar(key, t, clean)
+    return good if clean else st.one_of(good, good, good, good, good, JUNK)
 
 
 FIELDS = {f"{s}.{f.name}": str(f.type) for s, cls in SECTIONS.items() for f in fields(cls)} | {"seed": "int"}
@@ -88,18 +92,18 @@ DATA_NAMES = st.sampled_from(list(CHOICES["data.name"]))
 @st.composite
 def spec_dicts(draw):
     """A spec JSON object: some fields of some sections, now and then an unknown key or a junk section."""
-    d = {}
-    for key in draw(st.lists(KEYS, max_size=10, unique=True)):
+    d, clean = {}, draw(st.booleans())  # clean: every value in range (most such specs are accepted)
+    for key in draw(st.lists(KEYS, max_size=6, unique=True)):
         section, _, name = key.partition(".")
-        v = draw(value(key, FIELDS[key]))
+        v = draw(value(key, FIELDS[key], clean))
         if key == "seed":
             d["seed"] = v
         else:
             d.setdefault(section, {})[name] = v
     d.setdefault("data", {})["name"] = draw(DATA_NAMES)  # every dataset, not only the default
-    if draw(st.integers(0, 20)) == 0:
+    if not clean and draw(st.integers(0, 20)) == 0:
         d[draw(st.text(max_size=6))] = draw(JUNK)
-    if draw(st.integers(0, 20)) == 0:
+    if not clean and draw(st.integers(0, 20)) == 0:
         d[draw(st.sampled_from(sorted(SECTIONS)))] = draw(JUNK)
     return d
 
@@ -120,10 +124,11 @@ def as_text(v) -> str:
 
 @st.composite
 def text_pairs(draw):
-    keys = draw(st.lists(KEYS | st.text(max_size=10), max_size=8, unique=True))
-    pairs = [(k, as_text(draw(value(k, FIELDS[k])) if k in FIELDS else draw(JUNK))) for k in keys]
+    clean = draw(st.booleans())
+    keys = draw(st.lists(KEYS if clean else st.one_of(KEYS, KEYS, KEYS, st.text(max_size=10)), max_size=6, unique=True))
+    pairs = [(k, as_text(draw(value(k, FIELDS[k], clean)) if k in FIELDS else draw(JUNK))) for k in keys]
     pairs.append(("data.name", draw(DATA_NAMES)))
-    return [(k, draw(st.text(max_size=8)) if draw(st.integers(0, 10)) == 0 else v) for k, v in pairs]
+    return [(k, draw(st.text(max_size=8)) if not clean and draw(st.integers(0, 10)) == 0 else v) for k, v in pairs]
 
 
 def assert_within_budgets(spec: Spec) -> None:

@@ -30,6 +30,7 @@ from core.spec import (
     validate,
     validate_field,
 )
+from core.spec_doc import DOC, documented, expected
 
 RICH = Spec().with_(
     **{
@@ -276,3 +277,9 @@ def test_same_spec_same_weights_while_other_threads_build_and_validate():
         for t in threads:
             t.join()
     assert all(torch.equal(weights[0], w) for w in weights[1:])
+
+
+def test_docs_state_every_fields_default_and_limits_as_the_table_does():
+    """docs/spec.md's default and allowed columns equal the table (`python -m core.spec_doc` rewrites them)."""
+    assert documented(DOC.read_text()) == expected()
+    assert "1 .. 512" in expected()["data.batch_size"][1]  # the table itself, spelled out
