@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -20,13 +22,13 @@ from pathlib import Path
 from core.engine import resolve_device, share_cpu
 from core.presets import list_presets, load_preset, preset_names
 from core.spec import SpecError, apply_overrides, from_json, parse_overrides, to_dict, validate
-from core.store import Store
+from core.store import Store, StoreError
 from core.trainers import make_trainer, probes_for
 
 FLUSH_S = 2.0  # records reach the store at least this often: a killed runner loses seconds, not its run
 # Bad input can surface as any of these (a 5,000-digit number, 1e400, nested JSON, a binary file):
 # before training starts each one is a refusal of the input, reported in one line.
-BAD_INPUT = (SpecError, ValueError, TypeError, OverflowError, RecursionError, KeyError, OSError)
+BAD_INPUT = (SpecError, StoreError, ValueError, TypeError, OverflowError, RecursionError, KeyError, OSError)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -145,6 +147,7 @@ def cmd_run(args) -> int:
     run_id = store.create_run(to_dict(spec), "runner", title)
     t0 = time.perf_counter()
     unsaved, last_flush, status = [], time.monotonic(), "running"
+    on_term = _stop_on_sigterm()
     try:
         while not trainer.done and (args.steps is None or trainer.step_count < args.steps):
             r = trainer.step()
@@ -169,6 +172,8 @@ def cmd_run(args) -> int:
         status = "error"
         raise
     finally:
+        if on_term is not None:
+            signal.signal(signal.SIGTERM, on_term)
         if out:
             out.close()
         store.add_metrics(run_id, unsaved)
@@ -195,8 +200,22 @@ def cmd_run(args) -> int:
     return 130 if status == "stopped" else 0
 
 
+def _stop_on_sigterm():
+    """Let SIGTERM (a scheduler's or `kill`'s stop) end the run as Ctrl-C does: stored as stopped.
+
+    Returns the handler it replaced (None off the main thread, where signals cannot be set).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)
+
+
 def _one_line(e: BaseException) -> str:
-    text = str(e) if isinstance(e, SpecError) else f"{type(e).__name__}: {e}"
+    text = str(e) if isinstance(e, (SpecError, StoreError)) else f"{type(e).__name__}: {e}"
     return " ".join(text.split())[:500]
 
 

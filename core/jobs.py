@@ -273,6 +273,8 @@ class Job:
                         continue
                 elif not self._stopped:
                     self._publish()  # paused mid-epoch: show the weights as they are now
+                # The store hears first, so a page that sees the job idle finds the store up to date.
+                self._flush(force=True, leaving=True)
                 # Leave unless an event arrived meanwhile (decided under the lock, so no Play is lost).
                 with self._lock:
                     if not self._wanted() or all(t.done for t in self.trainers):
@@ -281,9 +283,9 @@ class Job:
         except Exception as e:  # keep the history; show the message instead of a dead thread
             self.error = f"{type(e).__name__}: {e}"
             traceback.print_exc()
+            self._flush(force=True, leaving=True)
             with self._lock:
                 self._running, self._pending, self._active = False, 0, False
-        self._flush(force=True)
 
     def _train_round(self) -> bool:
         """One epoch of every unfinished trainer, in turn; False when Pause or Stop cut it short."""
@@ -323,7 +325,7 @@ class Job:
         except Exception:  # a broken store must not stop training
             traceback.print_exc()
 
-    def _run_status(self, i: int) -> str:
+    def _run_status(self, i: int, leaving: bool) -> str:
         t = self.trainers[i]
         if self.error:
             return "error"
@@ -331,10 +333,13 @@ class Job:
             return "stopped"  # even if the batch in flight then closed the last epoch
         if t.done:
             return t.status
-        return "running" if self._active else "paused"
+        return "running" if self._active and not leaving else "paused"
 
-    def _flush(self, force: bool = False) -> None:
-        """Send unsaved epoch records and each run's status to the store (at most every FLUSH_S)."""
+    def _flush(self, force: bool = False, leaving: bool = False) -> None:
+        """Send unsaved epoch records and each run's status to the store (at most every FLUSH_S).
+
+        `leaving`: the thread is about to end, so a run still unfinished is paused, not running.
+        """
         if self.store is None or (not force and time.monotonic() - self._last_flush < FLUSH_S):
             return
         with self._flush_lock:
@@ -348,7 +353,7 @@ class Job:
                     last = t.history[-1] if t.history else {}
                     summary = {k: v for k, v in last.items() if isinstance(v, (int, float))}
                     summary["message"] = self.error or t.message
-                    self.store.finish_run(self.run_ids[i], self._run_status(i), summary)
+                    self.store.finish_run(self.run_ids[i], self._run_status(i, leaving), summary)
                 except Exception:  # a busy or broken store must not stop training
                     traceback.print_exc()
 

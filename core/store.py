@@ -101,8 +101,11 @@ class Store:
         self.path = Path(path) if path else default_path()
         self.max_records, self.keep_last = max_records, min(keep_last, max_records // 2)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        _retry(self._set_wal)
-        self._write(self._migrate)
+        try:
+            _retry(self._set_wal)
+            self._write(self._migrate)
+        except sqlite3.DatabaseError as e:  # not a database, unreadable, a full disk
+            raise StoreError(f"cannot use the run store {self.path}: {e}") from None
         self.mark_interrupted()
 
     # ------------------------------------------------------------------ plumbing
@@ -169,6 +172,7 @@ class Store:
     # ------------------------------------------------------------------ writes
     def create_run(self, spec: dict, source: str, title: str = "", status: str = "running") -> str:
         """Record a new run (with this process's pid and host); returns its id."""
+        _check(status)
         run_id = uuid.uuid4().hex[:12]
         now = time.time()
         self._write(
@@ -216,8 +220,7 @@ class Store:
 
     def finish_run(self, run_id: str, status: str, summary: dict) -> None:
         """Set a run's final (or current) status and summary."""
-        if status not in STATUSES:
-            raise ValueError(f"unknown run status {status!r}; one of {', '.join(STATUSES)}")
+        _check(status)
         self._write(
             lambda db: db.execute(
                 "UPDATE runs SET status = ?, summary = ?, updated = ? WHERE id = ?",
@@ -229,9 +232,10 @@ class Store:
         """Mark `interrupted` every running or paused run of this host whose process is gone; returns their ids."""
         host = socket.gethostname()
         rows = self._read(
-            f"SELECT id, pid FROM runs WHERE status IN ({', '.join('?' * len(LIVE))}) AND host = ?", (*LIVE, host)
+            f"SELECT id, pid, created FROM runs WHERE status IN ({', '.join('?' * len(LIVE))}) AND host = ?",
+            (*LIVE, host),
         )
-        dead = [run_id for run_id, pid in rows if not _process_alive(pid)]
+        dead = [run_id for run_id, pid, created in rows if not _process_alive(pid, created)]
         if dead:
             self._write(
                 lambda db: db.executemany(
@@ -283,7 +287,8 @@ class Store:
         return _run_row(rows[0]) if rows else None
 
     def list_runs(self, limit: int = 50, status: str | None = None) -> list[dict]:
-        """Newest runs first (only those with `status` when given)."""
+        """Newest runs first (only those with `status` when given); runs of dead processes show as interrupted."""
+        self.mark_interrupted()  # a runner killed while this server runs is seen without a restart
         where, args = ("WHERE status = ?", (status,)) if status else ("", ())
         rows = self._read(
             f"SELECT {', '.join(COLUMNS)} FROM runs {where} ORDER BY created DESC, rowid DESC LIMIT ?", (*args, limit)
@@ -294,6 +299,11 @@ class Store:
         """A run's records in step order."""
         rows = self._read("SELECT data FROM metrics WHERE run_id = ? ORDER BY step", (run_id,))
         return [json.loads(r[0]) for r in rows]
+
+
+def _check(status: str) -> None:
+    if status not in STATUSES:
+        raise ValueError(f"unknown run status {status!r}; one of {', '.join(STATUSES)}")
 
 
 def _retry(fn):
@@ -310,8 +320,12 @@ def _retry(fn):
         delay = min(delay * 2, 0.5)
 
 
-def _process_alive(pid: int | None) -> bool:
-    """True while a process with this id exists on this machine and is not a zombie."""
+def _process_alive(pid: int | None, since: float) -> bool:
+    """True while the process that created a run at `since` still exists on this machine (not a zombie).
+
+    A process with the same id that started later is another one: containers restart their server
+    with the same small pid every time.
+    """
     if not pid:
         return False
     try:
@@ -319,12 +333,16 @@ def _process_alive(pid: int | None) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True  # someone else's process
+        pass  # someone else's process: look at /proc
     try:
         with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
+            fields = f.read().rsplit(")", 1)[1].split()  # fields[0] is the state, fields[19] the start time
+        with open("/proc/stat") as f:
+            boot = next(float(line.split()[1]) for line in f if line.startswith("btime "))
+    except (OSError, StopIteration, IndexError):
         return True  # no /proc (macOS): the signal said it exists
+    started = boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    return fields[0] != "Z" and started <= since + 2  # boot time is in whole seconds
 
 
 def _run_row(row) -> dict:

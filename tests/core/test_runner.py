@@ -2,8 +2,10 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -226,3 +228,40 @@ def test_runs_lists_stored_runs_newest_first(capsys, tmp_path, monkeypatch):
     lines = out.splitlines()
     assert code == 0 and len(lines) == 2
     assert lines[0].split()[:4] == [ids[1], "done", "2", "tfp-default"]
+
+
+def test_sigterm_stops_the_run_and_stores_it_as_stopped(tmp_path):
+    env = {**os.environ, "PLAYGROUND_DATA": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "core", "run", "tfp-default", "--steps", "10000000", "--quiet"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        store, deadline = Store(tmp_path / "runs.sqlite"), time.time() + 120
+        while time.time() < deadline and not any(store.metrics(r["id"]) for r in store.list_runs()):
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130 and "Traceback" not in err
+    summary = json.loads(out)
+    run = store.get_run(summary["run_id"])
+    assert summary["status"] == run["status"] == "stopped"
+    epochs = [m["epoch"] for m in store.metrics(run["id"])]
+    assert epochs == list(range(1, summary["epochs"] + 1))  # every epoch trained is in the store
+
+
+@pytest.mark.parametrize("argv", [["runs"], ["run", "tfp-default", "--steps", "5"]])
+def test_a_broken_store_file_exits_2_with_one_line(capsys, tmp_path, monkeypatch, argv):
+    monkeypatch.setenv("PLAYGROUND_DATA", str(tmp_path))
+    (tmp_path / "runs.sqlite").write_bytes(b"this is not a database" * 100)
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "runs.sqlite" in err and "Traceback" not in err

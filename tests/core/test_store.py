@@ -94,11 +94,17 @@ def test_a_run_of_a_dead_process_is_marked_interrupted_when_a_store_opens(tmp_pa
     store.add_metrics(gone, records([1, 2]))
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
+    assert store.list_runs(status="interrupted") == []  # its process was alive until now
     with sqlite3.connect(path) as db:
         db.execute("UPDATE runs SET pid = ? WHERE id = ?", (dead.pid, gone))
+    assert [r["id"] for r in store.list_runs(status="interrupted")] == [gone]  # an open store sees it too
     assert Store(path).get_run(gone)["status"] == "interrupted"
     assert store.get_run(mine)["status"] == "running"  # this process is alive: its run is left alone
     assert [m["epoch"] for m in store.metrics(gone)] == [1, 2]
+    # A server restarted with the same pid (as containers do) is not the process that created a run.
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE runs SET created = ? WHERE id = ?", (time.time() - 30 * 86400, mine))
+    assert {r["id"] for r in store.list_runs(status="interrupted")} == {gone, mine}
 
 
 def test_long_runs_are_thinned_keeping_the_newest_records(tmp_path):
