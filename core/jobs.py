@@ -301,22 +301,28 @@ class Job:
                 self._running, self._pending, self._active = False, 0, False
 
     def _train_round(self) -> bool:
-        """One epoch of every unfinished trainer, in turn; False when Pause or Stop cut it short."""
+        """One epoch of every unfinished trainer, batch by batch in turn (A, B, A, B, ...); False when
+        Pause or Stop cut it short. Flags are read once per turn, so a paused A and B have taken the
+        same number of steps (A's epoch-closing step is the slow one: a check after it would leave B
+        one epoch behind)."""
         active = [t for t in self.trainers if not t.done]
         if not active:
             return False
         target = min(t.epoch for t in active) + 1
-        for i, t in enumerate(self.trainers):
-            while not t.done and t.epoch < target:
-                with self._lock:
-                    if self._stopped or not (self._running or self._in_round):
-                        return False
+        while True:
+            turn = [i for i, t in enumerate(self.trainers) if not t.done and t.epoch < target]
+            if not turn:
+                return True
+            with self._lock:
+                if self._stopped or not (self._running or self._in_round):
+                    return False
+            for i in turn:
+                t = self.trainers[i]
                 with self._train_lock:
                     self._ensure_run(i)
                     result = t.step()
                 if result.metrics:
                     self._unsaved[i].append(result.metrics)
-        return True
 
     def _compute_views(self, trainer: Trainer) -> dict:
         return self.views_fn(trainer) if self.views_fn else {}
