@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from core.registry import (
     ACTIVATIONS,
     AUGMENTS,
+    CELLS,
     DATASETS,
     DEVICES,
     FEATURES,
@@ -34,6 +35,11 @@ MAX_POINTS = 5_000
 MAX_BATCH = 512
 MAX_CONV_LAYERS = 24
 MAX_IMAGE_SIZE = 64
+MAX_SEQ_LENGTH = 500
+MAX_SEQ_LAYERS = 4
+# Multiply-adds of one recurrent forward pass over a batch (batch x length x layers x gate matmuls): at
+# ~1e9 a second on one CPU thread, forward plus backward of the largest allowed step takes a few seconds.
+MAX_SEQ_STEP_MACS = 2_000_000_000
 
 
 class SpecError(ValueError):
@@ -130,11 +136,26 @@ class GanSpec:
 
 
 @dataclass(frozen=True)
+class SeqSpec:
+    """Recurrent networks on sequence tasks (data.name: adding, sines, copy, text)."""
+
+    cell: str = "lstm"  # a CELLS name: rnn_tanh, rnn_relu, lstm, gru
+    hidden: int = 32  # units per layer (torch's recurrent modules use one size for every layer)
+    layers: int = 1
+    dropout: float = 0.0  # between stacked layers, as torch applies it (no effect with one layer)
+    length: int = 50  # time steps per sequence
+    tokens: int = 8  # copy: how many different symbols
+    recall: int = 5  # copy: how many symbols to remember and reproduce
+    temperature: float = 0.8  # text: sampling temperature of the generated samples (a live field)
+
+
+@dataclass(frozen=True)
 class Spec:
     data: DataSpec = field(default_factory=DataSpec)
     model: ModelSpec = field(default_factory=ModelSpec)
     train: TrainSpec = field(default_factory=TrainSpec)
     gan: GanSpec = field(default_factory=GanSpec)
+    seq: SeqSpec = field(default_factory=SeqSpec)
     seed: int = 0
 
     def with_(self, **dotted) -> Spec:
@@ -142,7 +163,7 @@ class Spec:
         return apply_overrides(self, dotted)
 
 
-SECTIONS = {"data": DataSpec, "model": ModelSpec, "train": TrainSpec, "gan": GanSpec}
+SECTIONS = {"data": DataSpec, "model": ModelSpec, "train": TrainSpec, "gan": GanSpec, "seq": SeqSpec}
 
 
 # ---------------------------------------------------------------------------- codecs
@@ -235,7 +256,7 @@ def from_dict(d: dict) -> Spec:
                 sub[k] = _coerce(cls, k, v, f"{key}.{k}")
             kw[key] = cls(**sub)
         else:
-            raise SpecError(key, value, "unknown key; known: data, model, train, gan, seed")
+            raise SpecError(key, value, "unknown key; known: " + ", ".join([*SECTIONS, "seed"]))
     return Spec(**kw)
 
 
@@ -266,7 +287,7 @@ def apply_overrides(spec: Spec, dotted: dict) -> Spec:
             raise SpecError(
                 key,
                 value,
-                "unknown key; use section.field with section in data, model, train, gan",
+                "unknown key; use section.field with section in " + ", ".join(SECTIONS),
             )
         known = {f.name for f in fields(SECTIONS[section])}
         if name not in known:
@@ -450,6 +471,7 @@ def validate(spec: Spec, check_params: bool = True) -> Spec:
     _in(OPTIMIZERS, "gan.d_optimizer", g.d_optimizer)
     _range("gan.gp_weight", g.gp_weight, 0.0, 100.0)
 
+    _validate_seq(spec)
     _check_loss(spec)
     if check_params:
         from core.models import count_params  # late: building a model needs torch
@@ -464,11 +486,45 @@ def validate(spec: Spec, check_params: bool = True) -> Spec:
     return spec
 
 
+def _validate_seq(spec: Spec) -> None:
+    """The seq section, and what a sequence task needs of the rest of the spec."""
+    q = spec.seq
+    _in(CELLS, "seq.cell", q.cell)
+    _range("seq.hidden", q.hidden, 1, MAX_UNITS)
+    _range("seq.layers", q.layers, 1, MAX_SEQ_LAYERS)
+    _range("seq.dropout", q.dropout, 0.0, 0.9)
+    _range("seq.length", q.length, 2, MAX_SEQ_LENGTH)
+    _range("seq.tokens", q.tokens, 2, 20)
+    _range("seq.recall", q.recall, 1, 20)
+    _check(0.05 <= q.temperature <= 5.0, "seq.temperature", q.temperature, "between 0.05 and 5")
+    if DATASETS[spec.data.name].kind != "seq":
+        return
+    task = spec.data.name
+    if task == "copy":
+        _check(
+            q.length >= 2 * q.recall + 1,
+            "seq.length",
+            q.length,
+            f"at least 2 x recall + 1 = {2 * q.recall + 1} for the copy task (symbols, a go mark, their replay)",
+        )
+    regression = DATASETS[task].task == "regression"
+    allowed = ("auto", "mse") if regression else ("auto", "ce")
+    _check(spec.train.loss in allowed, "train.loss", spec.train.loss, " or ".join(allowed) + f" for the {task} task")
+    gates = {"lstm": 4, "gru": 3}.get(q.cell, 1)
+    macs = spec.data.batch_size * q.length * q.layers * gates * q.hidden * (2 * q.hidden + 64)
+    _check(
+        macs <= MAX_SEQ_STEP_MACS,
+        "seq (compute per step)",
+        f"{macs:.2g} multiply-adds",
+        f"at most {MAX_SEQ_STEP_MACS:.0e}: lower the batch size, length, hidden size or layers",
+    )
+
+
 def _check_loss(spec: Spec) -> None:
     kind = DATASETS[spec.data.name].kind
     task = task_of(spec)
     loss = spec.train.loss
-    if kind == "gan":
+    if kind in ("gan", "seq"):
         return
     if task == "regression":
         _check(

@@ -66,6 +66,10 @@ def make_dataset(spec: Spec) -> Dataset:
         from core.data.images import make_image_dataset
 
         return make_image_dataset(spec)
+    if kind == "seq":
+        from core.data.sequences import make_sequences
+
+        return make_sequences(spec)
     from core.data.gan_targets import make_gan_dataset
 
     return make_gan_dataset(spec)

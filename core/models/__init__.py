@@ -64,6 +64,10 @@ def count_params(spec: Spec) -> int:
     """Trainable parameter count of the spec's model (GAN: generator + discriminator)."""
     from core.registry import DATASETS
 
+    if DATASETS[spec.data.name].kind == "seq":
+        from core.models.rnn import rnn_param_count
+
+        return rnn_param_count(spec)
     if DATASETS[spec.data.name].kind in ("gan", "gan_image"):
         from core.models.gan import build_gan
 
