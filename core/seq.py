@@ -1,9 +1,9 @@
 """Recurrent networks on the shared engine: the SeqTrainer, the gradient through time, LSTM gates, text samples.
 
 The gradient through time is the real autograd gradient of the loss with respect to each step's hidden
-state. torch's recurrent modules run all steps in one fused call, whose per-step states autograd cannot
-reach, so `unroll` runs the same module one step at a time (same weights, same numbers) and keeps
-every step's state in the graph.
+state. torch's recurrent modules run all steps and layers in one fused call, whose inner states autograd
+cannot reach, so `unroll` runs torch's single-step cells on the same weight tensors (same numbers) and
+keeps every step's state in the graph.
 """
 
 from __future__ import annotations
@@ -19,35 +19,66 @@ PROBE_BATCH = 64  # fixed validation sequences whose gradient through time is me
 EVAL_CHUNK = 256  # sequences per evaluation forward pass (memory grows with batch x length x hidden)
 
 
-def unroll(model, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """The model's output for x computed step by step, and the hidden state h_t (layers, B, H) of every step.
+def layer_cells(rnn: nn.RNNBase) -> list[nn.Module]:
+    """One single-step torch cell per layer of a fused recurrent module, sharing its weight tensors."""
+    if isinstance(rnn, nn.LSTM):
+        cls, kw = nn.LSTMCell, {}
+    elif isinstance(rnn, nn.GRU):
+        cls, kw = nn.GRUCell, {}
+    else:
+        cls, kw = nn.RNNCell, {"nonlinearity": rnn.nonlinearity}
+    cells = []
+    for k in range(rnn.num_layers):
+        cell = cls(rnn.input_size if k == 0 else rnn.hidden_size, rnn.hidden_size, **kw)
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            setattr(cell, name, getattr(rnn, f"{name}_l{k}"))  # the same Parameter objects, not copies
+        cells.append(cell)
+    return cells
 
-    The head reads the top layer of these same tensors, so dL/dh_t holds every path from h_t to the loss.
+
+def unroll(model, x: torch.Tensor) -> tuple[torch.Tensor, list[list[torch.Tensor]]]:
+    """The model's output for x computed step by step and layer by layer (evaluation: no dropout between
+    layers), and every step's hidden states: hs[t][k] is layer k's h_t, (B, H).
+
+    Each h_t feeds the next step of its layer, the layer above at the same step, and (top layer) the
+    head, so dL/dh_t holds every path from h_t to the loss.
     """
     e = model.encode(x)  # (B, T, I)
-    state, hs = None, []
+    cells = layer_cells(model.rnn)
+    lstm = isinstance(model.rnn, nn.LSTM)
+    h = [e.new_zeros(e.shape[0], model.rnn.hidden_size) for _ in cells]
+    c = list(h)
+    hs = []
     for t in range(e.shape[1]):
-        _, state = model.rnn(e[:, t : t + 1], state)
-        hs.append(state[0] if isinstance(state, tuple) else state)  # LSTM: (h, c); the others: h
-    top = torch.stack([h[-1] for h in hs], 1)  # (B, T, H)
+        inp = e[:, t]
+        for k, cell in enumerate(cells):
+            if lstm:
+                h[k], c[k] = cell(inp, (h[k], c[k]))
+            else:
+                h[k] = cell(inp, h[k])
+            inp = h[k]
+        hs.append(list(h))
+    top = torch.stack([layers[-1] for layers in hs], 1)  # (B, T, H)
     return model.read(top), hs
 
 
 def grad_through_time(model, x: torch.Tensor, y: torch.Tensor, loss_fn) -> np.ndarray:
     """||dL/dh_t||_2 for t = 1..T (first step first), in evaluation mode; the weights' .grad are untouched.
 
-    L is the batch's mean loss and h_t every layer's hidden state after step t (for the LSTM h_t, not the
-    cell state c_t). Dropout is off, so the value depends only on the weights and the batch.
+    L is the batch's mean loss and h_t every layer's hidden state after step t, stacked (for the LSTM
+    h_t, not the cell state c_t). Dropout is off, so the value depends only on the weights and the batch.
     """
     was_training = model.training
     model.eval()
     try:
         with torch.enable_grad():
             out, hs = unroll(model, x)
-            grads = torch.autograd.grad(loss_fn(out, y), hs)
+            flat = [h for layers in hs for h in layers]
+            grads = torch.autograd.grad(loss_fn(out, y), flat)
     finally:
         model.train(was_training)
-    return torch.stack([torch.linalg.vector_norm(g) for g in grads]).double().cpu().numpy()
+    sq = torch.stack([g.pow(2).sum() for g in grads]).view(len(hs), -1).sum(1)  # (T,): summed over layers
+    return sq.sqrt().double().cpu().numpy()
 
 
 def lstm_states(lstm: nn.LSTM, e: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -89,7 +120,7 @@ def hidden_states(model, x: torch.Tensor) -> torch.Tensor:
             _, hs = unroll(model, x)
     finally:
         model.train(was_training)
-    return torch.stack(hs, 2)  # (layers, B, T, H)
+    return torch.stack([torch.stack(layers) for layers in hs], 2)  # (layers, B, T, H)
 
 
 def sample_text(model, vocab: list[str], prompt: str, n: int, temperature: float, seed: int) -> str:
@@ -159,13 +190,15 @@ class SeqTrainer(Trainer):
         return super().predict(x, batch)
 
     def _evaluate(self) -> dict:
-        """Train and validation loss (and symbol accuracy), the baseline, and the gradient through time."""
-        rec = {}
-        for split, x, y in (("train", self.data.x_train, self.data.y_train), ("val", self.data.x_val, self.data.y_val)):
-            out = self.predict(x)
-            rec[f"{split}_loss"] = float(self.loss_fn(out, y))
-            if self.classes is not None:
-                rec[f"{split}_accuracy"] = float((out.argmax(-1) == y).float().mean())
+        """Validation loss (and symbol accuracy), the baseline, and the gradient through time.
+
+        The training set is not evaluated again: `loss`, the epoch's batch mean, already tracks it, and a
+        second pass over every training sequence would cost about a third of an epoch.
+        """
+        out = self.predict(self.data.x_val)
+        rec = {"val_loss": float(self.loss_fn(out, self.data.y_val))}
+        if self.classes is not None:
+            rec["val_accuracy"] = float((out.argmax(-1) == self.data.y_val).float().mean())
         rec["baseline_loss"] = self.data.extra["baseline"]
         rec["grad_through_time"] = grad_through_time(self.model, self.probe_x, self.probe_y, self.loss_fn).tolist()
         return rec
