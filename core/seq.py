@@ -15,7 +15,7 @@ from torch import nn
 
 from core.engine import SEED_LOCK, Trainer, make_optimizer, make_scheduler
 
-PROBE_BATCH = 64  # fixed validation sequences whose gradient through time is measured each epoch
+PROBE_BATCH = 32  # fixed validation sequences whose gradient through time is measured each epoch
 EVAL_CHUNK = 256  # sequences per evaluation forward pass (memory grows with batch x length x hidden)
 
 

@@ -27,6 +27,7 @@ from ui.state import initial_spec, load_into_widgets, sync_url
 require_router()
 
 P = "seq"
+DEFAULT = "rnn-vs-lstm-adding"
 TASKS = {k: v for k, v in DATASETS.items() if v.kind == "seq"}
 SHOW = ["Gradient through time", "Inside the network", "Predictions", "Weight gradients"]
 EXPLAIN = """
@@ -99,9 +100,11 @@ st.caption(
     "A recurrent network reads a sequence one step at a time. Train a plain RNN, an LSTM and a GRU side by side "
     "and watch how far back the gradient reaches."
 )
-base = initial_spec(P, load_preset("rnn-vs-lstm-adding").spec)
+base = initial_spec(P, load_preset(DEFAULT).spec)
 if f"{P}.cells" not in st.session_state:
     q = st.query_params.to_dict()
+    if "preset" not in q and not any(k == "seed" or "." in k for k in q):
+        st.session_state.setdefault(f"{P}._preset", DEFAULT)  # a plain visit opens on the page's lesson
     kept = st.session_state.get(f"{P}._kept")  # the settings before a visit to another page dropped the widgets
     preset = st.session_state.get(f"{P}._preset")
     cells = [c for c in q.get("cells", "").split(",") if c in CELLS] or (
@@ -203,7 +206,7 @@ def draw(snap: dict) -> None:
         for col, (name, hist) in zip(cols, runs.items()):
             col.plotly_chart(gtt_heatmap_figure(hist, f"{name}: gradient through time", zrange))
         st.caption(
-            "‖∂L/∂hₜ‖: the gradient of the loss on 64 fixed validation sequences with respect to the hidden state "
+            "‖∂L/∂hₜ‖: the gradient of the loss on 32 fixed validation sequences with respect to the hidden state "
             "after step t, by autograd, at each epoch's end. Dark on the left: nothing reaches the early steps."
         )
     elif show == SHOW[1]:

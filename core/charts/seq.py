@@ -54,9 +54,7 @@ def _last_gtt(hist: list[dict]) -> tuple[float | None, list[float]]:
     return (rec["epoch"], rec["grad_through_time"]) if rec else (None, [])
 
 
-def gtt_line_figure(
-    runs: dict[str, list[dict]], title: str = "Gradient through time", height: int = 340
-) -> go.Figure:
+def gtt_line_figure(runs: dict[str, list[dict]], title: str = "Gradient through time", height: int = 340) -> go.Figure:
     """||dL/dh_t|| over the time step t for each run's latest epoch, log scale."""
     fig = figure(title, "time step t", "‖∂L/∂hₜ‖ (log scale)", height, log_y=True)
     colors = run_colors(list(runs))
