@@ -13,6 +13,8 @@ from core.charts.base import DIVERGING, PALETTE, TEMPLATE, decade_ticks, downsam
 from core.charts.training import series
 
 GATE_SCALE = "Viridis"  # gates are in (0, 1): dark = closed, yellow = open
+# A gradient that underflowed to exactly 0 is drawn at float32's smallest positive value, not left out.
+FLOOR = 1.4e-45
 
 
 def run_colors(names: list[str]) -> dict[str, str]:
@@ -62,7 +64,7 @@ def gtt_line_figure(runs: dict[str, list[dict]], title: str = "Gradient through 
         epoch, values = _last_gtt(hist)
         if not values:
             continue
-        ys = [v if v > 0 and math.isfinite(v) else None for v in values]
+        ys = [max(v, FLOOR) if math.isfinite(v) else None for v in values]
         fig.add_trace(
             go.Scatter(
                 x=list(range(1, len(ys) + 1)),
@@ -85,7 +87,7 @@ def gtt_matrix(hist: list[dict], max_rows: int = 200) -> tuple[np.ndarray, list,
         return np.zeros((0, 0), np.float32), [], np.zeros(0, np.int64)
     values = np.asarray([r["grad_through_time"] for r in recs], np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where((values > 0) & np.isfinite(values), np.log10(values), np.nan)
+        z = np.where(np.isfinite(values), np.log10(np.maximum(values, FLOOR)), np.nan)
     return z.astype(np.float32), [r["epoch"] for r in recs], np.arange(1, values.shape[1] + 1)
 
 

@@ -340,3 +340,56 @@ def test_runner_writes_sequence_records(capsys, tmp_path):
     assert {"loss", "val_loss", "baseline_loss", "grad_through_time"} <= set(rec)
     assert len(rec["grad_through_time"]) == 20
     capsys.readouterr()
+
+
+# ---------------------------------------------------------------------------- charts
+
+
+def seq_history(first: float, epochs: int = 4) -> list[dict]:
+    return [
+        {
+            "epoch": e,
+            "loss": 0.2 / e,
+            "val_loss": 0.17 / e,
+            "baseline_loss": 1 / 6,
+            "grad_through_time": [first * e, 0.0, 0.1],
+        }
+        for e in range(1, epochs + 1)
+    ]
+
+
+def test_every_sequence_chart_labels_both_axes():
+    """Loss, gradient line and heatmap, hidden state, gates, predictions: every axis has a title."""
+    from core.charts import seq as charts
+
+    runs = {"A": seq_history(1e-20), "B": seq_history(1e-3)}
+    h = np.random.default_rng(0).uniform(-1, 1, (6, 12))
+    figs = [
+        charts.seq_loss_figure(runs),
+        charts.gtt_line_figure(runs),
+        charts.gtt_heatmap_figure(runs["A"]),
+        charts.hidden_figure(h, [str(i) for i in range(12)]),
+        charts.adding_figure({"A": {"target": np.ones(3), "pred": np.ones(3)}}),
+        charts.forecast_figure(np.zeros(12), np.zeros(12), {"A": np.zeros(12)}),
+        charts.recall_figure(np.arange(3), {"A": np.arange(3)}),
+    ]
+    for fig in figs:
+        assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
+    gates = charts.gates_figure({g: np.full((6, 12), 0.5) for g in ("input", "forget", "output")})
+    assert gates.layout.xaxis3.title.text and all(gates.layout[f"yaxis{i}"].title.text for i in ("", 2, 3))
+
+
+def test_gradient_heatmap_draws_log10_of_the_records_with_one_range():
+    """Row per epoch, column per step; an exact 0 is drawn at float32's smallest value; A and B share a range."""
+    from core.charts.seq import gtt_heatmap_figure, gtt_matrix, gtt_range, seq_loss_figure
+
+    a, b = seq_history(1e-20), seq_history(1e-3)
+    z, epochs, ts = gtt_matrix(a)
+    assert z.shape == (4, 3) and epochs == [1, 2, 3, 4] and list(ts) == [1, 2, 3]
+    assert np.allclose(z[:, 0], np.log10([1e-20, 2e-20, 3e-20, 4e-20]), atol=1e-5)
+    assert np.allclose(z[:, 1], np.log10(1.4e-45), atol=1e-3) and np.allclose(z[:, 2], -1)
+    lo, hi = gtt_range(z, gtt_matrix(b)[0])
+    fig = gtt_heatmap_figure(a, zrange=(lo, hi))
+    assert fig.data[0].zmin == lo and fig.data[0].zmax == hi and hi == pytest.approx(-1)
+    loss = seq_loss_figure({"A": a})
+    assert any(s.y0 == pytest.approx(1 / 6) for s in loss.layout.shapes)  # the baseline line
