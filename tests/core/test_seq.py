@@ -393,3 +393,16 @@ def test_gradient_heatmap_draws_log10_of_the_records_with_one_range():
     assert fig.data[0].zmin == lo and fig.data[0].zmax == hi and hi == pytest.approx(-1)
     loss = seq_loss_figure({"A": a})
     assert any(s.y0 == pytest.approx(1 / 6) for s in loss.layout.shapes)  # the baseline line
+
+
+def test_temperature_changes_without_retraining():
+    """The sample temperature is a live field: the trained network is kept and the next sample uses it."""
+    from core.engine import needs_rebuild
+
+    spec = tiny("text")
+    hotter = spec.with_(**{"seq.temperature": 2.0})
+    assert not needs_rebuild(spec, hotter) and needs_rebuild(spec, spec.with_(**{"seq.hidden": 7}))
+    trainer = SeqTrainer(spec)
+    cold = seq_views(trainer)["sample"]
+    trainer.apply_live(hotter)
+    assert seq_views(trainer)["sample"] != cold
