@@ -17,9 +17,9 @@ import time
 
 import torch
 
-from core.engine import make_trainer
 from core.presets import load_preset
 from core.probes import default_probes
+from core.trainers import make_trainer
 from core.views.seq import seq_views
 
 CELLS = ("rnn_tanh", "rnn_relu", "lstm", "gru")

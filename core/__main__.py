@@ -15,7 +15,11 @@ import sys
 import time
 from pathlib import Path
 
-from core.spec import SpecError
+from core.engine import resolve_device, share_cpu
+from core.presets import list_presets, load_preset
+from core.spec import SpecError, apply_overrides, from_json, parse_overrides, to_dict, validate
+from core.store import Store
+from core.trainers import make_trainer, probes_for
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,25 +28,8 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _parse_set(items: list[str]) -> dict:
-    out = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise SpecError("--set", item, "expected dotted.key=value")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        out[key.strip()] = value
-    return out
-
-
 def load_spec(ref: str):
     """A preset name or a spec JSON file -> (Spec, title, page or None)."""
-    from core.presets import load_preset
-    from core.spec import from_json
-
     path = Path(ref)
     if path.suffix == ".json" or path.is_file():
         if not path.is_file():
@@ -60,20 +47,14 @@ def load_spec(ref: str):
 
 
 def cmd_presets() -> int:
-    from core.presets import list_presets
-
     for p in list_presets():
         print(f"{p.name:22s} {p.page:11s} {p.title}")
     return 0
 
 
 def cmd_run(args) -> int:
-    from core.engine import make_trainer, resolve_device, share_cpu
-    from core.probes import probes_for
-    from core.spec import apply_overrides, to_dict, validate
-
     spec, title, page = load_spec(args.spec)
-    overrides = _parse_set(args.set or [])
+    overrides = parse_overrides(args.set or [])
     if args.seed is not None:
         overrides["seed"] = args.seed
     if args.device is not None:
@@ -82,12 +63,10 @@ def cmd_run(args) -> int:
     device = resolve_device(spec)
     share_cpu()
 
-    from core.store import Store
-
     store = Store()
     run_id = store.create_run(to_dict(spec), "runner", title)
     out = open(args.out, "w") if args.out else None
-    trainer = make_trainer(spec, probes_for(page), device)
+    trainer = make_trainer(spec, probes_for(spec, page), device)
     t0 = time.perf_counter()
     written = 0
     try:

@@ -13,7 +13,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.data.dataset import make_dataset
 from core.engine import SEED_LOCK, Trainer, make_optimizer, make_scheduler
+from core.models.rnn import build_rnn
 
 PROBE_BATCH = 32  # fixed validation sequences whose gradient through time is measured each epoch
 EVAL_CHUNK = 256  # sequences per evaluation forward pass (memory grows with batch x length x hidden)
@@ -154,9 +156,6 @@ class SeqTrainer(Trainer):
     """Trains a recurrent network on a sequence task; epoch records add baseline_loss and grad_through_time."""
 
     def _build(self) -> None:
-        from core.data import make_dataset
-        from core.models.rnn import build_rnn
-
         spec = self.spec
         with SEED_LOCK:
             torch.manual_seed(spec.seed)

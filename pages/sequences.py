@@ -50,9 +50,10 @@ def load(spec: Spec, cells: list[str]) -> None:
 
 
 def preset_cells(name: str) -> list[str]:
-    """The cells a preset trains: its own, then its comparison sides ("compare": [{"seq.cell": ...}, ...])."""
+    """The cells a preset trains: its comparison side's (A), then its own (B)."""
     p = load_preset(name)
-    return [p.spec.seq.cell] + [side["seq.cell"] for side in p.extra.get("compare", [])]
+    other = p.compare_spec()
+    return ([other.seq.cell] if other is not None else []) + [p.spec.seq.cell]
 
 
 def on_preset() -> None:

@@ -9,15 +9,15 @@ frequencies for symbols).
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from core.data import Dataset
-from core.spec import Spec, SpecError
+from core.budget import seq_sizes
+from core.data.base import Dataset
+from core.data.corpus import load_text, text_vocab
+from core.spec import Spec
 
-TEXT = Path(__file__).parent / "text" / "lighthouse.txt"
 SINE_PERIODS = (6.0, 30.0)  # each sequence's two periods, in time steps, drawn uniformly from this range
 
 
@@ -69,16 +69,6 @@ def copy_task(n: int, length: int, tokens: int, recall: int, gen: torch.Generato
     return x, message.clone()
 
 
-def load_text() -> str:
-    """The project's own short text for the character-level task."""
-    return TEXT.read_text(encoding="utf-8")
-
-
-def text_vocab(text: str) -> list[str]:
-    """The text's characters, sorted: symbol i is vocab[i]."""
-    return sorted(set(text))
-
-
 def encode(text: str, vocab: list[str]) -> torch.Tensor:
     """Characters -> symbol indices (characters outside the vocabulary are an error)."""
     index = {c: i for i, c in enumerate(vocab)}
@@ -108,17 +98,8 @@ def baseline_loss(y_train: torch.Tensor, y_val: torch.Tensor, classes: int | Non
 
 def task_shape(spec: Spec) -> dict:
     """input_size, output_size, classes (None for numbers) and readout ("last", "all", "tail") of a task."""
-    q, task = spec.seq, spec.data.name
-    if task == "adding":
-        return {"input_size": 2, "output_size": 1, "classes": None, "readout": "last"}
-    if task == "sines":
-        return {"input_size": 1, "output_size": 1, "classes": None, "readout": "all"}
-    if task == "copy":
-        return {"input_size": q.tokens + 2, "output_size": q.tokens, "classes": q.tokens, "readout": "tail"}
-    if task == "text":
-        v = len(text_vocab(load_text()))
-        return {"input_size": v, "output_size": v, "classes": v, "readout": "all"}
-    raise SpecError("data.name", task, "adding, sines, copy or text")
+    n_in, n_out, classes, readout = seq_sizes(spec)
+    return {"input_size": n_in, "output_size": n_out, "classes": classes, "readout": readout}
 
 
 def _split(x: torch.Tensor, y: torch.Tensor, frac: float):
@@ -147,11 +128,7 @@ def make_sequences(spec: Spec) -> Dataset:
         vocab = text_vocab(text)
         codes = encode(text, vocab)
         cut = int(len(codes) * d.train_frac)
-        shortest = min(cut, len(codes) - cut)
-        if q.length >= shortest:
-            raise SpecError(
-                "seq.length", q.length, f"below {shortest}: the shorter part of the {len(codes)}-character text"
-            )
+        # validate() keeps seq.length below both parts of the text
         n_train = max(1, int(n * d.train_frac))
         x_tr, y_tr = text_windows(codes[:cut], n_train, q.length, gen)
         x_va, y_va = text_windows(codes[cut:], max(1, n - n_train), q.length, gen)

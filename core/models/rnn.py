@@ -12,10 +12,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.data.sequences import task_shape
 from core.registry import CELLS
 from core.spec import Spec
-
-GATES = {"rnn_tanh": 1, "rnn_relu": 1, "gru": 3, "lstm": 4}  # weight blocks per layer, as torch stacks them
 
 
 class SeqNet(nn.Module):
@@ -57,20 +56,5 @@ class SeqNet(nn.Module):
 
 def build_rnn(spec: Spec) -> SeqNet:
     """The spec's recurrent network with torch's default initialisation (seeded by the caller)."""
-    from core.data.sequences import task_shape
-
     q = spec.seq
     return SeqNet(q.cell, task_shape(spec), q.hidden, q.layers, q.dropout, tail=q.recall)
-
-
-def rnn_param_count(spec: Spec) -> int:
-    """Trainable parameters by arithmetic: per layer g (W_ih, W_hh, b_ih, b_hh) blocks, plus the head."""
-    from core.data.sequences import task_shape
-
-    q, sizes = spec.seq, task_shape(spec)
-    g, h = GATES[q.cell], q.hidden
-    total = 0
-    for k in range(q.layers):
-        fan_in = sizes["input_size"] if k == 0 else h
-        total += g * h * (fan_in + h) + 2 * g * h
-    return total + h * sizes["output_size"] + sizes["output_size"]

@@ -17,12 +17,13 @@ from core.data.sequences import (
     noisy_sines,
     text_vocab,
 )
-from core.engine import make_trainer
-from core.models.rnn import build_rnn, rnn_param_count
+from core.models import count_params
+from core.models.rnn import build_rnn
 from core.presets import list_presets
 from core.probes import default_probes
 from core.seq import SeqTrainer, grad_through_time, lstm_states, unroll
 from core.spec import Spec, SpecError, apply_overrides, validate
+from core.trainers import make_trainer
 from core.views.seq import EXAMPLES, seq_views
 
 TASKS = ("adding", "sines", "copy", "text")
@@ -127,11 +128,11 @@ def test_generators_are_deterministic_by_seed(task):
 @pytest.mark.parametrize("cell", CELL_NAMES)
 @pytest.mark.parametrize("task", TASKS)
 def test_param_count_by_arithmetic_matches_torch(cell, task):
-    """rnn_param_count (no model built) equals the built model's parameter count, for 1 and 2 layers."""
+    """count_params (the budget's arithmetic, no model built) equals the built model's count, 1 and 2 layers."""
     for layers in (1, 2):
         spec = tiny(task, **{"seq.cell": cell, "seq.layers": layers})
         model = build_rnn(spec)
-        assert rnn_param_count(spec) == sum(p.numel() for p in model.parameters())
+        assert count_params(spec) == sum(p.numel() for p in model.parameters())
 
 
 @pytest.mark.parametrize(("task", "shape"), [("adding", (4, 1)), ("sines", (4, 12, 1)), ("copy", (4, 3, 8))])
@@ -311,8 +312,13 @@ def test_validation_refuses_bad_sequence_settings():
         with pytest.raises(SpecError) as e:
             validate(apply_overrides(tiny("copy"), {dotted: value}))
         assert e.value.field == field
-    with pytest.raises(SpecError, match="compute per step"):
+    with pytest.raises(SpecError, match="over the .* budget; use fewer hidden units or layers, shorter sequences"):
         validate(tiny(**{"data.batch_size": 512, "seq.length": 500, "seq.hidden": 256, "seq.layers": 4}))
+    with pytest.raises(SpecError) as e:
+        validate(
+            tiny("text", **{"seq.length": 490, "data.train_frac": 0.9})
+        )  # the validation part of the text is shorter
+    assert e.value.field == "seq.length"
 
 
 def test_presets_validate_both_sides():
@@ -323,10 +329,11 @@ def test_presets_validate_both_sides():
     )
     for p in presets.values():
         validate(p.spec)
-        for side in p.extra.get("compare", []):
-            validate(apply_overrides(p.spec, side))
-    side = presets["rnn-vs-lstm-adding"]
-    assert side.spec.seq.cell == "rnn_tanh" and side.extra["compare"] == [{"seq.cell": "lstm"}]
+        if p.compare is not None:
+            validate(p.compare_spec())
+    lesson = presets["rnn-vs-lstm-adding"]
+    assert lesson.compare_spec().seq.cell == "rnn_tanh" and lesson.spec.seq.cell == "lstm"  # A: RNN, B: LSTM
+    assert lesson.compare_spec().with_(**{"seq.cell": "lstm"}) == lesson.spec  # nothing else differs
 
 
 def test_runner_writes_sequence_records(capsys, tmp_path):
