@@ -37,6 +37,9 @@ PLANE_GRID = 80 * 80  # the decision / discriminator heat map over the plane
 GAN_EVAL_SAMPLES = 1000  # fixed-noise samples for mode coverage
 DIGITS = 1797  # scikit-learn's digits
 SEQ_GATES = {"rnn_tanh": 1, "rnn_relu": 1, "gru": 3, "lstm": 4}  # weight blocks per layer, as torch stacks them
+# Floats per unit, step and layer that autograd keeps for backward through torch's fused cells (measured with
+# saved-tensor hooks on CPU: RNN 2.0, GRU 8.0, LSTM 16.3-19.0; tests/core/test_seq.py checks the estimate).
+SEQ_KEPT = {"rnn_tanh": 2.5, "rnn_relu": 2.5, "gru": 8.5, "lstm": 19}
 SEQ_PROBE = 32  # validation sequences whose gradient through time is measured each epoch (core/seq.py)
 
 
@@ -404,16 +407,27 @@ def seq_params(spec) -> int:
     return layers + h * n_out + n_out
 
 
+def _seq_reads(spec) -> int:
+    """Steps the head reads: the last, every step, or the last `recall`."""
+    return {"last": 1, "all": spec.seq.length, "tail": spec.seq.recall}[seq_sizes(spec)[3]]
+
+
+def seq_kept(spec) -> int:
+    """Floats per sequence a training forward keeps for backward: the inputs, every step's gates and states of
+    every layer, and the head's outputs."""
+    q = spec.seq
+    n_in, n_out, _, _ = seq_sizes(spec)
+    states = math.ceil(q.length * q.layers * SEQ_KEPT[q.cell] * q.hidden)
+    return q.length * n_in + states + _seq_reads(spec) * n_out
+
+
 def _seq_costs(spec, b: int) -> Costs:
     q, d = spec.seq, spec.data
-    n_in, n_out, _, readout = seq_sizes(spec)
+    n_in, n_out, _, _ = seq_sizes(spec)
     g, h, t = SEQ_GATES[q.cell], q.hidden, q.length
     params = seq_params(spec)
-    reads = {"last": 1, "all": t, "tail": q.recall}[readout]
-    fwd = t * sum(2 * g * h * ((n_in if k == 0 else h) + h) for k in range(q.layers)) + reads * 2 * h * n_out
-    # Autograd keeps every step's gates and states (h, c) of every layer, the inputs and the head's outputs.
-    kept = t * n_in + t * q.layers * (g + 2) * h + reads * n_out
-    train = b * BYTES * (kept + 2 * t * g * h) + _state(params, spec.train.optimizer)
+    fwd = t * sum(2 * g * h * ((n_in if k == 0 else h) + h) for k in range(q.layers)) + _seq_reads(spec) * 2 * h * n_out
+    train = b * BYTES * (seq_kept(spec) + 2 * t * g * h) + _state(params, spec.train.optimizer)
     n = d.n or DATASETS[d.name].default_n
     n_val = n - max(1, int(n * d.train_frac))
     # One evaluation: the validation set forward, and the gradient through time (forward + backward) on a probe.

@@ -135,6 +135,29 @@ def test_param_count_by_arithmetic_matches_torch(cell, task):
         assert count_params(spec) == sum(p.numel() for p in model.parameters())
 
 
+@pytest.mark.parametrize("cell", CELL_NAMES)
+@pytest.mark.parametrize("task", ["adding", "text"])
+def test_budget_memory_and_compute_match_pytorch(cell, task):
+    """Kept activations within 1.0-1.6x of what autograd saves (hooks); forward FLOPs equal torch's count where
+    it can see them (the RNN and GRU; its counter skips the fused LSTM)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from core import budget
+    from tests.core.test_budget import saved_activation_bytes
+
+    spec = tiny(task, **{"seq.cell": cell, "seq.layers": 2, "seq.hidden": 32, "seq.length": 40})
+    torch.manual_seed(0)
+    model = build_rnn(spec).train()
+    x = make_sequences(spec).x_train[:16]
+    estimate = 16 * budget.BYTES * budget.seq_kept(spec)
+    assert 1.0 <= estimate / saved_activation_bytes(model, x) <= 1.6
+    with FlopCounterMode(display=False) as fwd:
+        model(x)
+    if cell != "lstm":
+        c = budget.costs(spec, 1)
+        assert c.step_flops / 3 / 16 == pytest.approx(fwd.get_total_flops() / 16, rel=1e-6)
+
+
 @pytest.mark.parametrize(("task", "shape"), [("adding", (4, 1)), ("sines", (4, 12, 1)), ("copy", (4, 3, 8))])
 def test_output_shapes_per_task(task, shape):
     """The head reads the last step, every step, or the last `recall` steps."""
