@@ -362,7 +362,12 @@ def _coerce(cls, name: str, value, where: str):
     except SpecError:
         raise
     except (TypeError, ValueError, OverflowError, RecursionError):
-        allowed = what.get(t, "a list of " + what.get(t[6:-6], "layer objects"))
+        lists = {
+            "tuple[int, ...]": "whole numbers",
+            "tuple[str, ...]": "names",
+            "tuple[LayerSpec, ...]": "layer objects",
+        }
+        allowed = what.get(t) or f"a list of {lists[t]}"
         raise SpecError(where, value, allowed) from None
     raise SpecError(where, value, f"unsupported type {t}")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from torch import nn
 
 from core import budget
-from core.budget import input_size
 from core.models.base import init_weights, tanh_output
 from core.models.cnn import build_cnn
 from core.models.mlp import MLP
+from core.shapes import input_size
 from core.spec import Spec, output_size
 
 __all__ = ["build_model", "count_params", "init_weights", "input_size", "output_size"]

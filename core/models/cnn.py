@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from core.budget import Shape, cnn_shapes
 from core.registry import ACTIVATIONS
+from core.shapes import Shape, cnn_shapes
 from core.spec import MAX_CONV_LAYERS, LayerSpec, Spec, SpecError, output_size
 
 

@@ -13,8 +13,8 @@ import math
 import torch
 from torch import nn
 
-from core.budget import dcgan_channels, sample_shape
 from core.registry import ACTIVATIONS
+from core.shapes import dcgan_channels, sample_shape
 from core.spec import Spec, SpecError
 
 

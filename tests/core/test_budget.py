@@ -7,7 +7,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from core import budget
+from core import budget, shapes
 from core.engine import Trainer
 from core.gan import EVAL_SAMPLES, GRID_N
 from core.models import build_model, count_params
@@ -193,9 +193,9 @@ def test_activation_estimate_is_within_a_factor_of_two_of_measured_saved_tensors
     torch.manual_seed(0)
     model = build_model(spec).train()
     net = (
-        budget.cnn_shapes(spec, output_size(spec))
+        shapes.cnn_shapes(spec, output_size(spec))
         if spec.model.family == "cnn"
-        else budget.mlp_shapes(spec, output_size(spec))
+        else shapes.mlp_shapes(spec, output_size(spec))
     )
     b = spec.data.batch_size
     x = torch.randn(b, *net[0].in_shape, requires_grad=False)

@@ -167,7 +167,7 @@ def test_invalid_stacks_name_the_layer(layers, field):
         layer_table(spec)
     assert e.value.field == field
     with pytest.raises(SpecError) as e:
-        validate(spec)  # validation builds the model, so the app and the runner refuse it the same way
+        validate(spec)  # validation walks the same shape arithmetic, so the app and the runner refuse it the same way
     assert e.value.field == field
 
 
