@@ -24,7 +24,8 @@ from core.spec import MAX_IMAGE_SIZE, MAX_UNITS, LayerSpec, Spec, from_json, to_
 from core.views.cnn import cnn_views, frozen_copy, image_view
 from ui.controls import controls_ui, preset_select, select_ui, spec_from_widgets, training_ui
 from ui.frame import require_router
-from ui.live import apply_action, attach_job, live_view, status_message
+from ui.live import apply_action, attach_job, last_evaluated, live_view, status_message
+from ui.plotly_live import live_chart
 from ui.state import initial_spec, load_into_widgets, sync_url
 
 require_router()
@@ -295,8 +296,13 @@ def input_ui():
 
 def curves(hist: list[dict], who: str = "") -> None:
     c1, c2 = st.columns(2)
-    c1.plotly_chart(loss_figure(hist, title=f"{who}Loss", val_label=val_label, height=300))
-    c2.plotly_chart(accuracy_figure(hist, title=f"{who}Accuracy", val_label=val_label, height=300))
+    with c1:
+        live_chart(loss_figure(hist, title=f"{who}Loss", val_label=val_label, height=300), key=f"{P}.chart.{who}loss")
+    with c2:
+        live_chart(
+            accuracy_figure(hist, title=f"{who}Accuracy", val_label=val_label, height=300),
+            key=f"{P}.chart.{who}accuracy",
+        )
 
 
 def draw(snap: dict) -> None:
@@ -308,7 +314,7 @@ def draw(snap: dict) -> None:
     for i, (r, who) in enumerate(
         zip(snap["runs"], ("A, no augmentation: ", "B, with augmentation: ") if compare else ("",))
     ):
-        last = r["history"][-1] if r["history"] else {}
+        last = last_evaluated(r["history"])
         acc = [("train", last.get("train_accuracy")), ("test", r["views"]["test_accuracy"])]
         if not data.extra["val_is_test"]:
             acc.insert(1, ("validation", last.get("val_accuracy")))
@@ -329,22 +335,28 @@ def draw(snap: dict) -> None:
     if x is not None:
         view = image_view(frozen_copy(trainer.model), x)
         c1, c2 = st.columns([1, 2])
-        c1.plotly_chart(input_figure(shown, "Input" + (f" (true class: {names[true]})" if true is not None else "")))
-        c2.plotly_chart(probability_figure(view["probs"], names, true))
+        with c1:
+            title = "Input" + (f" (true class: {names[true]})" if true is not None else "")
+            live_chart(input_figure(shown, title), key=f"{P}.chart.input")
+        with c2:
+            live_chart(probability_figure(view["probs"], names, true), key=f"{P}.chart.probs")
         cols = st.columns(2)
         for i, fm in enumerate(view["maps"]):
-            cols[i % 2].plotly_chart(feature_map_figure(fm["maps"], f"Feature maps, {fm['title']}"))
+            with cols[i % 2]:
+                live_chart(feature_map_figure(fm["maps"], f"Feature maps, {fm['title']}"), key=f"{P}.chart.maps.{i}")
         if not view["maps"]:
             st.info("The network has no conv layer, so there are no feature maps to show.")
         st.caption(
             "Each map is scaled on its own: dark = strongest response. Maps come from forward hooks on the network."
         )
     c1, c2 = st.columns(2)
-    c1.plotly_chart(filters_figure(views["filters"]))
-    c1.caption("First-layer weights, each filter scaled on its own: dark = most positive.")
-    c2.plotly_chart(confusion_figure(views["confusion"], names))
-    st.plotly_chart(misclassified_figure(views["wrong"], names))
-    st.plotly_chart(grad_norm_figure(hist, height=300))
+    with c1:
+        live_chart(filters_figure(views["filters"]), key=f"{P}.chart.filters")
+        st.caption("First-layer weights, each filter scaled on its own: dark = most positive.")
+    with c2:
+        live_chart(confusion_figure(views["confusion"], names), key=f"{P}.chart.confusion")
+    live_chart(misclassified_figure(views["wrong"], names), key=f"{P}.chart.misclassified")
+    live_chart(grad_norm_figure(hist, height=300), key=f"{P}.chart.grad_norm")
 
 
 live_view(P, job, draw)

@@ -10,6 +10,7 @@ from core.views.gan import gan_views
 from ui.controls import controls_ui, preset_select, select_ui, spec_from_widgets
 from ui.frame import require_router
 from ui.live import apply_action, attach_job, live_view, status_message
+from ui.plotly_live import live_chart
 from ui.state import initial_spec, load_into_widgets, sync_url
 
 require_router()
@@ -171,19 +172,21 @@ def draw(snap: dict) -> None:
         )
     status_message(snap)
     left, right = st.columns([1.1, 1])
-    if image:
-        left.plotly_chart(samples_figure(views["mosaic"]))
-        left.caption("Samples of G from the same fixed noise at every redraw: watch digits form.")
-    else:
-        left.plotly_chart(plane_figure(views, arrows=arrows))
-        left.caption(
-            "Background: D's output over the plane (blue: D says real, orange: D says fake). Green: real samples; "
-            "purple: G's samples from fixed noise; arrows: the direction G's loss pushes each sample (−∂L_G/∂x)."
-        )
-    right.plotly_chart(gan_loss_figure(hist))
-    right.plotly_chart(d_output_figure(hist, spec.gan.loss))
+    with left:
+        if image:
+            live_chart(samples_figure(views["mosaic"]), key=f"{P}.chart.samples")
+            st.caption("Samples of G from the same fixed noise at every redraw: watch digits form.")
+        else:
+            live_chart(plane_figure(views, arrows=arrows), key=f"{P}.chart.plane")
+            st.caption(
+                "Background: D's output over the plane (blue: D says real, orange: D says fake). Green: real samples; "
+                "purple: G's samples from fixed noise; arrows: the direction G's loss pushes each sample (−∂L_G/∂x)."
+            )
+    with right:
+        live_chart(gan_loss_figure(hist), key=f"{P}.chart.loss")
+        live_chart(d_output_figure(hist, spec.gan.loss), key=f"{P}.chart.d_output")
     if "coverage" in views:
-        st.plotly_chart(coverage_figure(hist))
+        live_chart(coverage_figure(hist), key=f"{P}.chart.coverage")
         st.caption(
             "Mode coverage of 1,000 samples from fixed noise: a sample is high quality within 3 std of its nearest "
             "component; a mode is covered when it holds at least a quarter of a fair share of the samples."

@@ -22,7 +22,8 @@ from core.trainers import PROBE_SETS
 from core.views.gradients import gradients_views
 from ui.controls import controls_ui, preset_select, select_ui, spec_from_widgets
 from ui.frame import require_router
-from ui.live import apply_action, attach_job, live_view, status_message
+from ui.live import apply_action, attach_job, last_evaluated, live_view, status_message
+from ui.plotly_live import live_chart
 from ui.state import load_into_widgets
 
 require_router()
@@ -198,7 +199,8 @@ def draw_side(col, name: str, run: dict, spec: Spec, zrange) -> None:
         xs, ratios = ratio_series(hist)
         m = st.columns(3)
         m[0].metric("Epoch", f"{run['epoch']}")
-        m[1].metric("Train loss", f"{last['train_loss']:.4g}" if "train_loss" in last else "-")
+        evaluated = last_evaluated(hist)
+        m[1].metric("Train loss", f"{evaluated['train_loss']:.4g}" if "train_loss" in evaluated else "-")
         delta = None
         finite = len(ratios) > 10 and all(math.isfinite(r) and r > 0 for r in (ratios[-1], ratios[-11]))
         if finite:
@@ -212,25 +214,40 @@ def draw_side(col, name: str, run: dict, spec: Spec, zrange) -> None:
             "The arrow: its change over the last 10 epochs, in powers of ten.",
         )
         if view == "Gradients":
-            st.plotly_chart(grad_norm_figure(hist, title=f"{name}: gradient norm per layer", height=320))
-            st.plotly_chart(
+            live_chart(
+                grad_norm_figure(hist, title=f"{name}: gradient norm per layer", height=320),
+                key=f"{P}.chart.{name}.grad_norm",
+            )
+            live_chart(
                 grad_heatmap_figure(
                     views.get("steps"), title=f"{name}: log10 gradient norm, layer × step", zrange=zrange
-                )
+                ),
+                key=f"{P}.chart.{name}.grad_heatmap",
             )
         elif view == "Activations":
-            st.plotly_chart(activation_band_figure(last.get("activation"), title=f"{name}: activations per layer"))
-            st.plotly_chart(saturation_figure(last.get("activation"), title=f"{name}: saturated and dead units"))
-            st.plotly_chart(histogram_figure(views.get("hist"), title=f"{name}: activation histograms"))
+            live_chart(
+                activation_band_figure(last.get("activation"), title=f"{name}: activations per layer"),
+                key=f"{P}.chart.{name}.activation",
+            )
+            live_chart(
+                saturation_figure(last.get("activation"), title=f"{name}: saturated and dead units"),
+                key=f"{P}.chart.{name}.saturation",
+            )
+            live_chart(
+                histogram_figure(views.get("hist"), title=f"{name}: activation histograms"),
+                key=f"{P}.chart.{name}.histogram",
+            )
         elif view == "Updates":
-            st.plotly_chart(update_ratio_figure(hist, title=f"{name}: update size ‖ΔW‖ / ‖W‖"))
+            live_chart(
+                update_ratio_figure(hist, title=f"{name}: update size ‖ΔW‖ / ‖W‖"), key=f"{P}.chart.{name}.update_ratio"
+            )
             st.caption(
                 "How far one step moves each layer's weights, relative to their size. "
                 "Around 1e-3 is healthy; far below, the layer is not learning; near 1, it is thrown around."
             )
         else:
-            st.plotly_chart(loss_figure(hist, title=f"{name}: loss", height=300))
-            st.plotly_chart(accuracy_figure(hist, title=f"{name}: accuracy", height=280))
+            live_chart(loss_figure(hist, title=f"{name}: loss", height=300), key=f"{P}.chart.{name}.loss")
+            live_chart(accuracy_figure(hist, title=f"{name}: accuracy", height=280), key=f"{P}.chart.{name}.accuracy")
 
 
 def draw(snap: dict) -> None:

@@ -12,7 +12,8 @@ from core.spec import MAX_POINTS, to_json
 from core.views.mlp import mlp_views
 from ui.controls import controls_ui, preset_select, schedule_points, select_ui, spec_from_widgets, training_ui
 from ui.frame import require_router
-from ui.live import apply_action, attach_job, live_view, status_message
+from ui.live import apply_action, attach_job, last_evaluated, live_view, status_message
+from ui.plotly_live import live_chart
 from ui.state import initial_spec, load_into_widgets, sync_url
 
 require_router()
@@ -172,7 +173,7 @@ lr_x, lr_y = schedule_points(to_json(spec), trainer.steps_per_epoch)
 def draw(snap: dict) -> None:
     run = snap["runs"][0]
     hist = run["history"]
-    last = hist[-1] if hist else {}
+    last = last_evaluated(hist)
     m = st.columns(6)
     m[0].metric("Epoch", run["epoch"])
     m[1].metric("Train loss", f"{last['train_loss']:.4g}" if "train_loss" in last else "-")
@@ -187,17 +188,21 @@ def draw(snap: dict) -> None:
     train = (data.points_train, data.extra["labels_train"])
     test = (data.points_test, data.extra["labels_test"]) if show_test else None
     title = "Regression surface" if data.task == "regression" else "Decision surface"
-    left.plotly_chart(decision_figure(grid, train, test, data.task, data.n_classes, title=title))
-    left.caption(PLANE_HELP[data.task])
-    right.plotly_chart(loss_figure(hist, height=300))
-    right.plotly_chart(grad_norm_figure(hist, height=300))
-    right.caption(
-        "Gradient norm: ‖∂L/∂W‖₂ of each layer's weights, averaged over the epoch's batches (input layer darkest)."
-    )
+    with left:
+        live_chart(decision_figure(grid, train, test, data.task, data.n_classes, title=title), key=f"{P}.chart.plane")
+        st.caption(PLANE_HELP[data.task])
+    with right:
+        live_chart(loss_figure(hist, height=300), key=f"{P}.chart.loss")
+        live_chart(grad_norm_figure(hist, height=300), key=f"{P}.chart.grad_norm")
+        st.caption(
+            "Gradient norm: ‖∂L/∂W‖₂ of each layer's weights, averaged over the epoch's batches (input layer darkest)."
+        )
     c1, c2 = st.columns(2)
     if data.task != "regression":
-        c1.plotly_chart(accuracy_figure(hist, height=280))
-    c2.plotly_chart(lr_figure(lr_x, lr_y, current=run["epoch"]))
+        with c1:
+            live_chart(accuracy_figure(hist, height=280), key=f"{P}.chart.accuracy")
+    with c2:
+        live_chart(lr_figure(lr_x, lr_y, current=run["epoch"]), key=f"{P}.chart.lr")
 
 
 live_view(P, job, draw)

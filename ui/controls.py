@@ -156,6 +156,13 @@ def controls_ui(prefix: str, running: bool, can_step: bool = True) -> str | None
         help="new network with fresh initial weights",
     ):
         action = "reset"
-    st.session_state.setdefault(f"{prefix}.speed", 1)
-    c[3].select_slider("Epochs per redraw", [1, 2, 5, 10, 20, 50], key=f"{prefix}.speed", help="1 = slow motion")
+    st.session_state.setdefault(f"{prefix}.speed", 0)
+    c[3].select_slider(
+        "Epochs per redraw",
+        [1, 2, 5, 10, 20, 50, 0],
+        format_func=lambda n: {0: "full speed", 1: "1 (slow motion)"}.get(n, str(n)),
+        key=f"{prefix}.speed",
+        help="full speed: train as fast as the computer can, redrawing ~5 times a second (the test loss is "
+        "measured ~4 times a second); 1: slow motion, every epoch drawn",
+    )
     return action

@@ -2,7 +2,7 @@
 
 import time
 
-from tests.app.conftest import no_exception
+from tests.app.conftest import chart_figures, no_exception
 
 
 def open_gan(at, preset: str | None = None):
@@ -17,11 +17,8 @@ def open_gan(at, preset: str | None = None):
 
 def chart_titles(at) -> list[str]:
     """Titles of the Plotly charts on the page."""
-    import json
-
     titles = []
-    for el in at.get("plotly_chart"):
-        fig = json.loads(el.proto.spec)
+    for fig in chart_figures(at):
         title = fig.get("layout", {}).get("title", {})
         titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
     return titles
