@@ -22,6 +22,7 @@ from core.views.seq import EXAMPLES, seq_views
 from ui.controls import controls_ui, preset_select, select_ui, spec_from_widgets, training_ui
 from ui.frame import require_router
 from ui.live import apply_action, attach_job, live_view, status_message
+from ui.plotly_live import live_chart
 from ui.state import initial_spec, load_into_widgets, sync_url
 
 require_router()
@@ -175,14 +176,14 @@ def draw_predictions(snap: dict) -> None:
     views = [run["views"] for run in snap["runs"]]
     task = specs[0].data.name
     if task == "adding":
-        st.plotly_chart(adding_figure({n: v["pred"] for n, v in zip(names, views)}))
+        live_chart(adding_figure({n: v["pred"] for n, v in zip(names, views)}), key=f"{P}.c.pred")
     elif task == "sines":
         p = views[0]["pred"]
         preds = {n: v["pred"]["pred"][example] for n, v in zip(names, views)}
-        st.plotly_chart(forecast_figure(p["input"][example], p["target"][example], preds))
+        live_chart(forecast_figure(p["input"][example], p["target"][example], preds), key=f"{P}.c.pred")
     elif task == "copy":
         preds = {n: v["pred"]["pred"][example] for n, v in zip(names, views)}
-        st.plotly_chart(recall_figure(views[0]["pred"]["target"][example], preds))
+        live_chart(recall_figure(views[0]["pred"]["target"][example], preds), key=f"{P}.c.pred")
     else:
         st.markdown("**The next characters** of a validation window, and each network's most likely guess per step:")
         st.code(views[0]["pred"]["target_text"][example], language=None, wrap_lines=True)
@@ -199,30 +200,38 @@ def draw(snap: dict) -> None:
     metrics_row(snap)
     runs = {n: run["history"] for n, run in zip(names, snap["runs"])}
     left, right = st.columns(2)
-    left.plotly_chart(seq_loss_figure(runs))
-    right.plotly_chart(gtt_line_figure(runs))
+    with left:
+        live_chart(seq_loss_figure(runs), key=f"{P}.c.loss")
+    with right:
+        live_chart(gtt_line_figure(runs), key=f"{P}.c.gtt")
     cols = st.columns(len(snap["runs"]))
     if show == SHOW[0]:
         zrange = gtt_range(*(gtt_matrix(h)[0] for h in runs.values()))  # one colour scale for every run
-        for col, (name, hist) in zip(cols, runs.items()):
-            col.plotly_chart(gtt_heatmap_figure(hist, f"{name}: gradient through time", zrange))
+        for i, (col, (name, hist)) in enumerate(zip(cols, runs.items())):
+            with col:
+                live_chart(gtt_heatmap_figure(hist, f"{name}: gradient through time", zrange), key=f"{P}.c.heat{i}")
         st.caption(
             "‖∂L/∂hₜ‖: the gradient of the loss on 32 fixed validation sequences with respect to the hidden state "
             "after step t, by autograd, at each epoch's end. Dark on the left: nothing reaches the early steps "
             "(an exact 0, float32 underflow, is drawn as 10⁻⁴⁵)."
         )
     elif show == SHOW[1]:
-        for col, name, run in zip(cols, names, snap["runs"]):
+        for i, (col, name, run) in enumerate(zip(cols, names, snap["runs"])):
             v, labels = run["views"], run["views"]["inputs"][example]
-            col.plotly_chart(hidden_figure(v["hidden"][example][layer], labels, f"{name}: hidden state"))
-            if "gates" in v:
-                gates = {g: a[example][layer] for g, a in v["gates"].items()}
-                col.plotly_chart(gates_figure(gates, labels, f"{name}: gates, recomputed from the weights"))
+            with col:
+                live_chart(
+                    hidden_figure(v["hidden"][example][layer], labels, f"{name}: hidden state"), key=f"{P}.c.h{i}"
+                )
+                if "gates" in v:
+                    gates = {g: a[example][layer] for g, a in v["gates"].items()}
+                    title = f"{name}: gates, recomputed from the weights"
+                    live_chart(gates_figure(gates, labels, title), key=f"{P}.c.g{i}")
     elif show == SHOW[2]:
         draw_predictions(snap)
     else:
-        for col, (name, hist) in zip(cols, runs.items()):
-            col.plotly_chart(grad_norm_figure(hist, title=f"{name}: ‖∂L/∂W‖ per weight matrix"))
+        for i, (col, (name, hist)) in enumerate(zip(cols, runs.items())):
+            with col:
+                live_chart(grad_norm_figure(hist, title=f"{name}: ‖∂L/∂W‖ per weight matrix"), key=f"{P}.c.w{i}")
 
 
 live_view(P, job, draw)

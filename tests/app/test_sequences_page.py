@@ -1,9 +1,8 @@
 """AppTest: the Sequences page through the app's router (side by side, presets, controls, bad settings)."""
 
-import json
 import time
 
-from tests.app.conftest import no_exception
+from tests.app.conftest import chart_figures, no_exception
 
 
 def open_seq(at, **query):
@@ -19,8 +18,8 @@ def open_seq(at, **query):
 def chart_titles(at) -> list[str]:
     """Titles of the Plotly charts on the page."""
     titles = []
-    for el in at.get("plotly_chart"):
-        title = json.loads(el.proto.spec).get("layout", {}).get("title", {})
+    for fig in chart_figures(at):
+        title = fig.get("layout", {}).get("title", {})
         titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
     return titles
 
