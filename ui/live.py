@@ -14,9 +14,10 @@ from collections.abc import Callable
 import streamlit as st
 
 from core.engine import needs_rebuild
-from core.jobs import Job
+from core.jobs import BUSY, Job
 from core.spec import Spec, SpecError
-from ui.state import manager
+from ui.st_internals import session_alive, session_id
+from ui.state import CURRENT_PAGE, JOB_PAGES, job_key, manager, private
 
 POLL_S = 0.2  # 5 redraws a second while a job trains
 JOBS_AT_FULL_RATE = 4  # up to this many running jobs, each page redraws every POLL_S
@@ -36,13 +37,13 @@ def attach_job(prefix: str, specs: list[Spec], *, views=None, probes=None, title
     network; any other change builds a new network and says so.
     """
     jm = manager()
-    key = f"{prefix}._job"
+    key = job_key(prefix)
     job = jm.get(st.session_state.get(key))
     if job is None:
         # A refresh re-attaches to its run (?run=); a link shared while its owner still has the page
         # open gets its own run with the same settings, so one student's Pause never stops another's.
         job = jm.get(st.query_params.get("run"))
-        if job is not None and job.owner != _session_id() and _session_alive(job.owner):
+        if job is not None and job.owner != session_id() and session_alive(job.owner):
             job = None
     if job is not None and len(job.trainers) != len(specs):
         job = None
@@ -61,27 +62,11 @@ def attach_job(prefix: str, specs: list[Spec], *, views=None, probes=None, title
     if job is None:
         job = _create(prefix, specs, views, probes, title)
     if job is not None:
-        job.owner = _session_id()
+        job.owner = session_id()
         st.session_state[key] = job.id
-        st.session_state.setdefault("_job_pages", {})[job.id] = st.session_state.get("_current_page")
+        st.session_state.setdefault(JOB_PAGES, {})[job.id] = st.session_state.get(CURRENT_PAGE)
         job.set_speed(st.session_state.get(f"{prefix}.speed", 0))
     return job
-
-
-def _session_id() -> str:
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    return ctx.session_id if ctx else ""
-
-
-def _session_alive(session_id: str) -> bool:
-    from streamlit.runtime import Runtime
-
-    try:
-        return bool(session_id) and Runtime.instance().is_active_session(session_id)
-    except (RuntimeError, AttributeError):  # no runtime (AppTest, bare mode)
-        return False
 
 
 def _create(prefix, specs, views, probes, title) -> Job | None:
@@ -120,19 +105,19 @@ def apply_action(prefix: str, job: Job | None, action: str | None, specs: list[S
     if action == "play":
         msg = job.play()
         if msg:
-            st.info(msg)
+            _refused(prefix, msg)
     elif action == "pause":
         job.pause()
     elif action == "step":
         msg = job.step(1)
         if msg:
-            st.info(msg)
+            _refused(prefix, msg)
     elif action == "reset":
         manager().discard(job.id)
         job = _create(prefix, specs, kw.get("views"), kw.get("probes"), kw.get("title", ""))
         if job is not None:
-            st.session_state[f"{prefix}._job"] = job.id
-            st.session_state.setdefault("_job_pages", {})[job.id] = st.session_state.get("_current_page")
+            st.session_state[job_key(prefix)] = job.id
+            st.session_state.setdefault(JOB_PAGES, {})[job.id] = st.session_state.get(CURRENT_PAGE)
     return job
 
 
@@ -143,6 +128,25 @@ def poll_interval(running_jobs: int) -> float:
     second each would need more CPU than there is, and every session would lag behind.
     """
     return min(MAX_POLL_S, POLL_S * max(1.0, running_jobs / JOBS_AT_FULL_RATE))
+
+
+def _refused(prefix: str, msg: str) -> None:
+    """Keep why Play/Step did not start for `refusal_ui` (the page reruns after every control)."""
+    st.session_state[private(prefix, "refused")] = msg
+
+
+def refusal_ui(prefix: str) -> None:
+    """Why the last Play/Step did not start, and what the student can do about it."""
+    msg = st.session_state.pop(private(prefix, "refused"), "")
+    if msg == BUSY:
+        st.warning(
+            f"All {manager().max_running} training slots of this server are in use (the class's running cap). "
+            "Pause a run you are not watching, or wait a moment and press Play again; the Server box in the "
+            "sidebar shows how many are training.",
+            icon=":material/hourglass_top:",
+        )
+    elif msg:
+        st.info(msg)
 
 
 def live_view(prefix: str, job: Job, draw: Callable[[dict], None]) -> None:

@@ -157,8 +157,14 @@ def live_payload(fig: go.Figure, key: str, sent: dict, diff: bool) -> dict:
     }
 
 
-def live_chart(fig: go.Figure, key: str) -> None:
-    """Draw `fig` as a chart that updates in place across reruns (a drop-in for st.plotly_chart in a live view)."""
+def live_chart(fig: go.Figure, key: str, where=None) -> None:
+    """Draw `fig` as a chart that updates in place across reruns (a drop-in for st.plotly_chart in a live view).
+
+    `where` is a container (a column) to draw in, as `col.plotly_chart(fig)` would.
+    """
+    if where is not None:
+        with where:
+            return live_chart(fig, key)
     _ensure_loader()
     sent = st.session_state.setdefault(STATE, {})
     wanted = (st.session_state.get(key) or {}).get("resync")

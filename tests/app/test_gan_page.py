@@ -76,7 +76,7 @@ def test_every_preset_opens(app):
     for p in list_presets("gan"):
         at.selectbox(key="gan._preset_choice").select(p.name).run()
         no_exception(at)
-        assert any(p.title in e.label for e in at.expander), p.name
+        assert any(p.title in i.value for i in at.info), p.name
 
 
 def test_bad_link_is_a_warning_not_a_traceback(app):
