@@ -32,7 +32,9 @@ A, B = "A: RNN (tanh): gradient through time", "B: LSTM: gradient through time"
 def test_side_by_side_trains_in_lockstep(server, page):
     """RNN vs LSTM on a short adding problem: Play grows both runs' curves and heatmaps equally, no exception."""
     open_page(
-        page, f"{server}/sequences?data.name=adding&seq.length=20&data.n=400&seq.cell=rnn_tanh&cells=rnn_tanh,lstm"
+        page,
+        f"{server}/sequences?data.name=adding&seq.length=20&data.n=400&seq.cell=rnn_tanh"
+        "&b.data.name=adding&b.seq.length=20&b.data.n=400&b.seq.cell=lstm",
     )
     page.wait_for_function(f"({POINTS_OF})('Validation loss') >= 0", timeout=30000)
     assert page.evaluate(ROWS_OF, A) == 0 and page.evaluate(ROWS_OF, B) == 0  # nothing trained yet
@@ -50,7 +52,7 @@ def test_side_by_side_trains_in_lockstep(server, page):
 
 def test_inside_view_draws_gates(server, page):
     """Inside the network: after one Step the LSTM's gate chart is drawn, no exception."""
-    open_page(page, f"{server}/sequences?data.name=adding&seq.length=20&data.n=400&cells=lstm")
+    open_page(page, f"{server}/sequences?data.name=adding&seq.length=20&data.n=400&seq.cell=lstm")
     page.get_by_role("button", name="Step", exact=True).click()
     page.wait_for_function(f"({POINTS_OF})('Validation loss') >= 1", timeout=60000)
     page.get_by_text("Inside the network").click()
