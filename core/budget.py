@@ -21,6 +21,7 @@ import math
 import os
 from dataclasses import dataclass
 
+from core.data.corpus import load_text, text_vocab
 from core.errors import SpecError
 from core.registry import DATASETS
 from core.shapes import Shape, cnn_shapes, gan_shapes, mlp_shapes, numel, sample_shape
@@ -36,6 +37,11 @@ POOL_FACTOR = 3  # max pooling keeps an int64 index (two floats' worth) beside e
 PLANE_GRID = 80 * 80  # the decision / discriminator heat map over the plane
 GAN_EVAL_SAMPLES = 1000  # fixed-noise samples for mode coverage
 DIGITS = 1797  # scikit-learn's digits
+SEQ_GATES = {"rnn_tanh": 1, "rnn_relu": 1, "gru": 3, "lstm": 4}  # weight blocks per layer, as torch stacks them
+# Floats per unit, step and layer that autograd keeps for backward through torch's fused cells (measured with
+# saved-tensor hooks on CPU: RNN 2.0, GRU 8.0, LSTM 16.3-19.0; tests/core/test_seq.py checks the estimate).
+SEQ_KEPT = {"rnn_tanh": 2.5, "rnn_relu": 2.5, "gru": 8.5, "lstm": 19}
+SEQ_PROBE = 32  # validation sequences whose gradient through time is measured each epoch (core/seq.py)
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,8 @@ def costs(spec, n_out: int) -> Costs:
     b = spec.data.batch_size
     if DATASETS[spec.data.name].kind in ("gan", "gan_image"):
         return _gan_costs(spec, b)
+    if DATASETS[spec.data.name].kind == "seq":
+        return _seq_costs(spec, b)
     net = cnn_shapes(spec, n_out) if spec.model.family == "cnn" else mlp_shapes(spec, n_out)
     params = _params(net)
     # Backward holds the incoming and the outgoing gradient of one module at a time: two largest outputs.
@@ -169,6 +177,60 @@ def _gan_costs(spec, b: int) -> Costs:
     return Costs(params_g + params_d, train, BYTES * max(_peak(gen), _peak(disc)), step, evaluate, items)
 
 
+def seq_sizes(spec) -> tuple[int, int, int | None, str]:
+    """(input size, output size, classes or None for numbers, readout) of a sequence task.
+
+    Symbols enter one-hot; the head reads the last step (adding), every step (sines, text) or the last
+    `recall` steps (copy).
+    """
+    q, task = spec.seq, spec.data.name
+    if task == "adding":
+        return 2, 1, None, "last"
+    if task == "sines":
+        return 1, 1, None, "all"
+    if task == "copy":
+        return q.tokens + 2, q.tokens, q.tokens, "tail"
+    v = len(text_vocab(load_text()))
+    return v, v, v, "all"
+
+
+def seq_params(spec) -> int:
+    """Parameters of the recurrent network: per layer W_ih, W_hh, b_ih, b_hh for each gate, then the head."""
+    q = spec.seq
+    n_in, n_out, _, _ = seq_sizes(spec)
+    g, h = SEQ_GATES[q.cell], q.hidden
+    layers = sum(g * h * ((n_in if k == 0 else h) + h) + 2 * g * h for k in range(q.layers))
+    return layers + h * n_out + n_out
+
+
+def _seq_reads(spec) -> int:
+    """Steps the head reads: the last, every step, or the last `recall`."""
+    return {"last": 1, "all": spec.seq.length, "tail": spec.seq.recall}[seq_sizes(spec)[3]]
+
+
+def seq_kept(spec) -> int:
+    """Floats per sequence a training forward keeps for backward: the inputs, every step's gates and states of
+    every layer, and the head's outputs."""
+    q = spec.seq
+    n_in, n_out, _, _ = seq_sizes(spec)
+    states = math.ceil(q.length * q.layers * SEQ_KEPT[q.cell] * q.hidden)
+    return q.length * n_in + states + _seq_reads(spec) * n_out
+
+
+def _seq_costs(spec, b: int) -> Costs:
+    q, d = spec.seq, spec.data
+    n_in, n_out, _, _ = seq_sizes(spec)
+    g, h, t = SEQ_GATES[q.cell], q.hidden, q.length
+    params = seq_params(spec)
+    fwd = t * sum(2 * g * h * ((n_in if k == 0 else h) + h) for k in range(q.layers)) + _seq_reads(spec) * 2 * h * n_out
+    train = b * BYTES * (seq_kept(spec) + 2 * t * g * h) + _state(params, spec.train.optimizer)
+    n = d.n or DATASETS[d.name].default_n
+    n_val = n - max(1, int(n * d.train_frac))
+    # One evaluation: the validation set forward, and the gradient through time (forward + backward) on a probe.
+    items = n_val + SEQ_PROBE
+    return Costs(params, train, BYTES * t * (n_in + (g + 2) * h), 3 * b * fwd, (n_val + 3 * SEQ_PROBE) * fwd, items)
+
+
 def eval_chunk(spec, n_out: int) -> int:
     """Items per evaluation chunk that fit the memory budget (at least 1, at most MAX_EVAL_CHUNK)."""
     per_item = costs(spec, n_out).eval_item_bytes
@@ -193,6 +255,9 @@ def check(spec, n_out: int) -> Costs:
     smaller = "fewer or narrower layers" if not gan else "narrower generator and discriminator layers"
     if spec.model.family == "cnn" and not gan:
         smaller = "fewer filters or units, more pooling"
+    images = "smaller images"
+    if DATASETS[spec.data.name].kind == "seq":
+        smaller, images = "fewer hidden units or layers", "shorter sequences"
     if c.params > cap.params:
         raise OverBudget("parameters", f"{c.params:,} parameters", f"{cap.params:,}", f"use {smaller}")
     if c.train_bytes > cap.memory_mb * MB:
@@ -200,27 +265,27 @@ def check(spec, n_out: int) -> Costs:
             "activation memory",
             f"{c.train_bytes / MB:,.0f} MB per training step",
             f"{cap.memory_mb:,.0f} MB",
-            f"use {smaller}, smaller images or a smaller batch",
+            f"use {smaller}, {images} or a smaller batch",
         )
     if c.eval_item_bytes > cap.memory_mb * MB:
         raise OverBudget(
             "evaluation memory",
             f"{c.eval_item_bytes / MB:,.0f} MB per image",
             f"{cap.memory_mb:,.0f} MB",
-            f"use {smaller} or smaller images",
+            f"use {smaller} or {images}",
         )
     if c.step_flops > cap.step_gflop * GFLOP:
         raise OverBudget(
             "compute per step",
             f"{c.step_flops / GFLOP:,.2f} GFLOP per training step",
             f"{cap.step_gflop:g} GFLOP",
-            f"use {smaller}, smaller images or a smaller batch",
+            f"use {smaller}, {images} or a smaller batch",
         )
     if c.eval_flops > cap.eval_gflop * GFLOP:
         raise OverBudget(
             "compute per evaluation",
             f"{c.eval_flops / GFLOP:,.2f} GFLOP per evaluation ({c.eval_items:,} items)",
             f"{cap.eval_gflop:g} GFLOP",
-            f"use fewer images (data.n), {smaller} or smaller images",
+            f"use fewer items (data.n), {smaller} or {images}",
         )
     return c

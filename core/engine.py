@@ -40,6 +40,7 @@ LIVE_FIELDS = (
     "train.clip",
     "train.early_stop",
     "train.epochs",
+    "seq.temperature",
 )
 
 
@@ -84,7 +85,7 @@ class Probe:
 
 
 def resolve_device(spec: Spec) -> torch.device:
-    """'auto' picks CUDA for convolutional and image models when present, else the CPU.
+    """'auto' picks CUDA for convolutional, image and recurrent models when present, else the CPU.
 
     Small MLPs step faster on a CPU than on a GPU (kernel launches dominate), see DESIGN.md.
     """
@@ -98,8 +99,8 @@ def resolve_device(spec: Spec) -> torch.device:
             )
         return torch.device("cuda")
     if want == "auto" and torch.cuda.is_available():
-        image = spec.model.family == "cnn" or DATASETS[spec.data.name].kind == "gan_image"
-        if image:
+        kind = DATASETS[spec.data.name].kind
+        if spec.model.family == "cnn" or kind in ("gan_image", "seq"):
             return torch.device("cuda")
     return torch.device("cpu")
 

@@ -247,6 +247,10 @@ DATASETS = {
     "line": DatasetInfo("A line", "gan", "gan"),
     "gaussian": DatasetInfo("One Gaussian", "gan", "gan"),
     "gan_digits": DatasetInfo("Digits (image GAN)", "gan_image", "gan", classes=10, default_n=0),
+    "adding": DatasetInfo("Adding problem", "seq", "regression", default_n=2500),
+    "sines": DatasetInfo("Noisy sines (forecast)", "seq", "regression", default_n=1000),
+    "copy": DatasetInfo("Copy / recall", "seq", "classes", default_n=2500),
+    "text": DatasetInfo("Character-level text", "seq", "classes", default_n=2000),
 }
 
 AUGMENTS = {
@@ -290,6 +294,30 @@ GAN_LOSSES = {
 NOISE_TYPES = {
     "normal": Choice("Normal N(0, 1)"),
     "uniform": Choice("Uniform U(-1, 1)"),
+}
+
+# Recurrent cells: name -> f(input_size, hidden, layers, dropout) -> a batch-first torch.nn module
+CELLS = {
+    "rnn_tanh": Choice(
+        "RNN (tanh)",
+        lambda i, h, n, d: nn.RNN(i, h, n, nonlinearity="tanh", dropout=d, batch_first=True),
+        "h_t = tanh(W x_t + U h_t-1 + b): every step multiplies the gradient by U and tanh'",
+    ),
+    "rnn_relu": Choice(
+        "RNN (ReLU)",
+        lambda i, h, n, d: nn.RNN(i, h, n, nonlinearity="relu", dropout=d, batch_first=True),
+        "h_t = relu(W x_t + U h_t-1 + b): no saturation, but U is still multiplied in at every step",
+    ),
+    "lstm": Choice(
+        "LSTM",
+        lambda i, h, n, d: nn.LSTM(i, h, n, dropout=d, batch_first=True),
+        "a cell state c_t = f * c_t-1 + i * g, guarded by input, forget and output gates",
+    ),
+    "gru": Choice(
+        "GRU",
+        lambda i, h, n, d: nn.GRU(i, h, n, dropout=d, batch_first=True),
+        "h_t = (1 - z) * n + z * h_t-1: an update gate z mixes the new candidate with the old state",
+    ),
 }
 
 DEVICES = {"auto": Choice("Auto"), "cpu": Choice("CPU"), "cuda": Choice("CUDA (GPU)")}

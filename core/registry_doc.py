@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from core.registry import ACTIVATIONS, DATASETS, GAN_LOSSES, INITS, LOSSES, OPTIMIZERS, SCHEDULES
+from core.registry import ACTIVATIONS, CELLS, DATASETS, GAN_LOSSES, INITS, LOSSES, OPTIMIZERS, SCHEDULES
 from core.spec import TrainSpec
 
 
@@ -28,7 +28,7 @@ def _built(make, *args) -> str:
 
 
 def _default_n(info) -> str:
-    if info.kind not in ("toy", "image"):
+    if info.kind not in ("toy", "image", "seq"):
         return ""  # GANs draw data.gan_samples real samples
     return str(info.default_n or "all")
 
@@ -97,6 +97,11 @@ def registry_markdown() -> str:
         ),
         "## Initialisers (`model.init`)",
         _table(["name", "label", "what it does"], [[f"`{k}`", v.label, v.help] for k, v in INITS.items()]),
+        "## Recurrent cells (`seq.cell`)",
+        _table(
+            ["name", "label", "builds", "what it does"],
+            [[f"`{k}`", v.label, _built(v.make, 2, 4, 1, 0.0), v.help] for k, v in CELLS.items()],
+        ),
     ]
     return "\n\n".join(parts) + "\n"
 

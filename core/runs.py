@@ -8,7 +8,7 @@ import time
 
 from core.registry import DATASETS
 
-PAGE_OF_KIND = {"toy": "playground", "image": "cnn", "gan": "gan", "gan_image": "gan"}
+PAGE_OF_KIND = {"toy": "playground", "image": "cnn", "gan": "gan", "gan_image": "gan", "seq": "sequences"}
 
 
 def flat_settings(spec: dict, prefix: str = "") -> dict:

@@ -12,10 +12,12 @@ import math
 from dataclasses import dataclass, field, fields, replace
 
 from core import budget
+from core.data.corpus import load_text
 from core.errors import SpecError
 from core.registry import (
     ACTIVATIONS,
     AUGMENTS,
+    CELLS,
     DATASETS,
     DEVICES,
     FEATURES,
@@ -37,6 +39,8 @@ MAX_POINTS = 5_000
 MAX_BATCH = 512
 MAX_CONV_LAYERS = 24
 MAX_IMAGE_SIZE = 64
+MAX_SEQ_LENGTH = 500
+MAX_SEQ_LAYERS = 4
 
 
 @dataclass(frozen=True)
@@ -123,11 +127,26 @@ class GanSpec:
 
 
 @dataclass(frozen=True)
+class SeqSpec:
+    """Recurrent networks on sequence tasks (data.name: adding, sines, copy, text)."""
+
+    cell: str = "lstm"  # a CELLS name: rnn_tanh, rnn_relu, lstm, gru
+    hidden: int = 32  # units per layer (torch's recurrent modules use one size for every layer)
+    layers: int = 1
+    dropout: float = 0.0  # between stacked layers, as torch applies it (no effect with one layer)
+    length: int = 50  # time steps per sequence
+    tokens: int = 8  # copy: how many different symbols
+    recall: int = 5  # copy: how many symbols to remember and reproduce
+    temperature: float = 0.8  # text: sampling temperature of the generated samples (a live field)
+
+
+@dataclass(frozen=True)
 class Spec:
     data: DataSpec = field(default_factory=DataSpec)
     model: ModelSpec = field(default_factory=ModelSpec)
     train: TrainSpec = field(default_factory=TrainSpec)
     gan: GanSpec = field(default_factory=GanSpec)
+    seq: SeqSpec = field(default_factory=SeqSpec)
     seed: int = 0
 
     def with_(self, **dotted) -> Spec:
@@ -135,7 +154,7 @@ class Spec:
         return apply_overrides(self, dotted)
 
 
-SECTIONS = {"data": DataSpec, "model": ModelSpec, "train": TrainSpec, "gan": GanSpec}
+SECTIONS = {"data": DataSpec, "model": ModelSpec, "train": TrainSpec, "gan": GanSpec, "seq": SeqSpec}
 
 
 # ---------------------------------------------------------------------------- limits
@@ -204,6 +223,13 @@ LIMITS: dict[str, Limit] = {
     "gan.g_lr": Limit(1e-6, 1.0, 0.0001),
     "gan.d_lr": Limit(1e-6, 1.0, 0.0001),
     "gan.gp_weight": Limit(0.0, 100.0, 0.1),
+    "seq.hidden": _UNITS,
+    "seq.layers": Limit(1, MAX_SEQ_LAYERS, 1, "layers"),
+    "seq.dropout": Limit(0.0, 0.9, 0.05),
+    "seq.length": Limit(2, MAX_SEQ_LENGTH, 1, "steps"),
+    "seq.tokens": Limit(2, 20, 1, "symbols"),
+    "seq.recall": Limit(1, 20, 1, "symbols"),
+    "seq.temperature": Limit(0.05, 5.0, 0.05),
 }
 
 # Tuple fields -> the range of their length.
@@ -242,6 +268,7 @@ CHOICES: dict[str, dict] = {
     "gan.loss": GAN_LOSSES,
     "gan.g_optimizer": OPTIMIZERS,
     "gan.d_optimizer": OPTIMIZERS,
+    "seq.cell": CELLS,
 }
 
 
@@ -412,7 +439,7 @@ def from_dict(d: dict) -> Spec:
             kw[key] = cls(**sub)
         else:
             where = key if isinstance(key, str) and key.strip() else f"spec key {key!r}"
-            raise SpecError(where, value, "unknown key; known: data, model, train, gan, seed")
+            raise SpecError(where, value, "unknown key; known: " + ", ".join([*SECTIONS, "seed"]))
     return Spec(**kw)
 
 
@@ -448,7 +475,7 @@ def apply_overrides(spec: Spec, dotted: dict) -> Spec:
             raise SpecError(
                 key if isinstance(key, str) and key.strip() else f"key {key!r}",
                 value,
-                "unknown key; use section.field with section in data, model, train, gan",
+                "unknown key; use section.field with section in " + ", ".join(SECTIONS),
             )
         known = {f.name for f in fields(SECTIONS[section])}
         if name not in known:
@@ -624,6 +651,9 @@ def validate(spec: Spec, check_params: bool = True) -> Spec:
         if layer.type in LAYER_NAMES:
             _in(LAYER_NAMES[layer.type], f"model.layers[{i}].name", layer.name)
 
+    if DATASETS[d.name].kind == "seq":
+        _seq_rules(spec)
+
     convs = sum(1 for layer in m.layers if layer.type == "conv")
     _check(convs <= MAX_CONV_LAYERS, "model.layers", f"{convs} conv layers", f"at most {MAX_CONV_LAYERS}")
 
@@ -633,10 +663,35 @@ def validate(spec: Spec, check_params: bool = True) -> Spec:
     return spec
 
 
+def _seq_rules(spec: Spec) -> None:
+    """What a sequence task needs beyond each field's own limits."""
+    d, q = spec.data, spec.seq
+    _check(d.n >= MIN_TOY_POINTS, "data.n", d.n, f"at least {MIN_TOY_POINTS} sequences")
+    if d.name == "copy":
+        _check(
+            q.length >= 2 * q.recall + 1,
+            "seq.length",
+            q.length,
+            f"at least 2 x recall + 1 = {2 * q.recall + 1} for the copy task (symbols, a go mark, their replay)",
+        )
+    if d.name == "text":
+        chars = len(load_text())
+        shortest = min(int(chars * d.train_frac), chars - int(chars * d.train_frac))
+        _check(
+            q.length < shortest,
+            "seq.length",
+            q.length,
+            f"below {shortest}: the shorter part of the {chars}-character text",
+        )
+    numbers = DATASETS[d.name].task == "regression"
+    allowed = ("auto", "mse") if numbers else ("auto", "ce")
+    _check(spec.train.loss in allowed, "train.loss", spec.train.loss, " or ".join(allowed) + f" for the {d.name} task")
+
+
 def _check_loss(spec: Spec) -> None:
-    """The loss must allow the dataset's task (LOSSES[name].tasks); GANs use gan.loss instead."""
+    """The loss must allow the dataset's task (LOSSES[name].tasks); GANs use gan.loss, sequences `_seq_rules`."""
     task = task_of(spec)
-    if task == "gan":
+    if task == "gan" or DATASETS[spec.data.name].kind == "seq":
         return
     allowed = [k for k, v in LOSSES.items() if task in v.tasks]
     _check(spec.train.loss in allowed, "train.loss", spec.train.loss, f"one of {', '.join(allowed)} for {task} data")

@@ -14,10 +14,12 @@ from core.gan import GanTrainer
 from core.gradlab import gradlab_probes
 from core.probes import default_probes
 from core.registry import DATASETS
+from core.seq import SeqTrainer
 from core.spec import Spec
 from core.views.cnn import cnn_views
 from core.views.gan import gan_views
 from core.views.mlp import mlp_views
+from core.views.seq import seq_views
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ FAMILIES: dict[str, Family] = {
     "mlp": Family("mlp", Trainer, default_probes, mlp_views),
     "cnn": Family("cnn", Trainer, default_probes, cnn_views),
     "gan": Family("gan", GanTrainer, default_probes, gan_views),
+    "seq": Family("seq", SeqTrainer, default_probes, seq_views),
 }
 
 # Probe sets a page asks for by name (a preset's `page`); any other page gets its family's probes.
@@ -42,9 +45,12 @@ PROBE_SETS: dict[str, Callable[[], list[Probe]]] = {
 
 
 def family_of(spec: Spec) -> str:
-    """The spec's family: "gan" for GAN targets, else its model family ("mlp" or "cnn")."""
-    if DATASETS[spec.data.name].kind in ("gan", "gan_image"):
+    """The spec's family: "gan" for GAN targets, "seq" for sequence tasks, else its model family ("mlp", "cnn")."""
+    kind = DATASETS[spec.data.name].kind
+    if kind in ("gan", "gan_image"):
         return "gan"
+    if kind == "seq":
+        return "seq"
     return spec.model.family
 
 

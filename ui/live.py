@@ -183,7 +183,7 @@ def status_message(snap: dict) -> None:
     if snap["error"]:
         st.error(f"Training stopped with an error: {snap['error']}. The charts keep what was trained.")
     for i, run in enumerate(snap["runs"]):
-        who = f"{'AB'[i]}: " if len(snap["runs"]) > 1 else ""
+        who = f"{chr(ord('A') + i)}: " if len(snap["runs"]) > 1 else ""
         if run["status"] == "diverged":
             st.error(
                 f"{who}Training {run['message']}. The loss became too large to represent; the charts keep the history. Lower the learning rate and press Reset."

@@ -43,4 +43,11 @@ PAGES = [
         ":material/blur_on:",
         "A generator and a discriminator learning against each other.",
     ),
+    PageInfo(
+        "sequences",
+        "pages/sequences.py",
+        "Sequences",
+        ":material/timeline:",
+        "RNN, LSTM and GRU side by side: how far back does the gradient reach?",
+    ),
 ]

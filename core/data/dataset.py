@@ -7,6 +7,7 @@ import numpy as np
 from core.data.base import Dataset, expand_features, targets_for
 from core.data.gan_targets import make_gan_dataset
 from core.data.images import make_image_dataset
+from core.data.sequences import make_sequences
 from core.registry import DATASETS
 from core.spec import Spec, n_classes, task_of
 
@@ -46,6 +47,7 @@ BUILDERS = {  # DatasetInfo.kind -> f(spec) -> Dataset
     "image": make_image_dataset,
     "gan": make_gan_dataset,
     "gan_image": make_gan_dataset,
+    "seq": make_sequences,
 }
 
 
