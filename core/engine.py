@@ -95,6 +95,7 @@ def resolve_device(spec: Spec) -> torch.device:
         return torch.device("cuda")
     if want == "auto" and torch.cuda.is_available():
         image = spec.model.family == "cnn" or DATASETS[spec.data.name].kind == "gan_image"
+        image = image or (spec.model.family == "ae" and spec.ae.arch == "conv")
         if image:
             return torch.device("cuda")
     return torch.device("cpu")
@@ -483,4 +484,8 @@ def make_trainer(spec: Spec, probes: list[Probe] | None = None, device=None) -> 
         from core.gan import GanTrainer
 
         return GanTrainer(spec, probes, device)
+    if spec.model.family == "ae":
+        from core.autoencoder import AeTrainer
+
+        return AeTrainer(spec, probes, device)
     return Trainer(spec, probes, device)

@@ -173,6 +173,23 @@ NOISE_TYPES = {
     "uniform": Choice("Uniform U(-1, 1)"),
 }
 
+AE_ARCHS = {
+    "dense": Choice("Dense (fully connected)", help="pixels -> hidden layers -> code -> mirrored layers -> pixels"),
+    "conv": Choice("Convolutional", help="stride-2 convolutions down, transposed convolutions back up"),
+}
+
+AE_LOSSES = {
+    "bce": Choice("Binary cross-entropy", help="per pixel, with the pixel's brightness (0-1) as the target"),
+    "mse": Choice("Mean squared error", help="per pixel"),
+}
+
+# What the anomaly detector is shown besides held-out normal images
+ANOMALIES = {
+    "other": Choice("Other classes", help="held-out images of the classes it never trained on"),
+    "noise": Choice("Noise images", help="every pixel uniform random in [0, 1]"),
+    "corrupt": Choice("Corrupted images", help="held-out normal images with a bright square pasted on"),
+}
+
 DEVICES = {"auto": Choice("Auto"), "cpu": Choice("CPU"), "cuda": Choice("CUDA (GPU)")}
 
 

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field, fields, replace
 
 from core.registry import (
     ACTIVATIONS,
+    AE_ARCHS,
+    AE_LOSSES,
+    ANOMALIES,
     AUGMENTS,
     DATASETS,
     DEVICES,
@@ -130,11 +133,29 @@ class GanSpec:
 
 
 @dataclass(frozen=True)
+class AeSpec:
+    """Autoencoders (model.family "ae"): the encoder's layers, the code, the VAE, denoising, anomalies."""
+
+    arch: str = "dense"  # "dense" or "conv"
+    hidden: tuple[int, ...] = (64,)  # dense: encoder hidden units, input side first; the decoder mirrors them
+    channels: tuple[int, ...] = (16, 32)  # conv: channels of each stride-2 convolution; the decoder mirrors them
+    bottleneck: int = 2  # size of the code z; 2 draws the latent map without a projection
+    activation: str = "relu"
+    variational: bool = False  # VAE: the encoder gives a mean and a log-variance, z is sampled
+    kl_weight: float = 1.0  # beta: weight of the KL term (1 = the ELBO with the bce loss)
+    loss: str = "bce"  # per-pixel reconstruction loss
+    noise: float = 0.0  # denoising: std of Gaussian noise on the inputs, in pixel units (0-1)
+    normal_classes: tuple[int, ...] = ()  # train on these classes only (anomaly detection); () = all
+    anomalies: tuple[str, ...] = ("other", "noise", "corrupt")  # what the held-out normal images are scored against
+
+
+@dataclass(frozen=True)
 class Spec:
     data: DataSpec = field(default_factory=DataSpec)
     model: ModelSpec = field(default_factory=ModelSpec)
     train: TrainSpec = field(default_factory=TrainSpec)
     gan: GanSpec = field(default_factory=GanSpec)
+    ae: AeSpec = field(default_factory=AeSpec)
     seed: int = 0
 
     def with_(self, **dotted) -> Spec:
@@ -142,7 +163,7 @@ class Spec:
         return apply_overrides(self, dotted)
 
 
-SECTIONS = {"data": DataSpec, "model": ModelSpec, "train": TrainSpec, "gan": GanSpec}
+SECTIONS = {"data": DataSpec, "model": ModelSpec, "train": TrainSpec, "gan": GanSpec, "ae": AeSpec}
 
 
 # ---------------------------------------------------------------------------- codecs
@@ -235,7 +256,7 @@ def from_dict(d: dict) -> Spec:
                 sub[k] = _coerce(cls, k, v, f"{key}.{k}")
             kw[key] = cls(**sub)
         else:
-            raise SpecError(key, value, "unknown key; known: data, model, train, gan, seed")
+            raise SpecError(key, value, "unknown key; known: " + ", ".join([*SECTIONS, "seed"]))
     return Spec(**kw)
 
 
@@ -266,7 +287,7 @@ def apply_overrides(spec: Spec, dotted: dict) -> Spec:
             raise SpecError(
                 key,
                 value,
-                "unknown key; use section.field with section in data, model, train, gan",
+                "unknown key; use section.field with section in " + ", ".join(SECTIONS),
             )
         known = {f.name for f in fields(SECTIONS[section])}
         if name not in known:
@@ -383,7 +404,7 @@ def validate(spec: Spec, check_params: bool = True) -> Spec:
     _range("data.aug_strength", d.aug_strength, 0.0, 1.0)
     _range("data.gan_samples", d.gan_samples, 16, MAX_POINTS)
 
-    _check(m.family in ("mlp", "cnn"), "model.family", m.family, "mlp or cnn")
+    _check(m.family in ("mlp", "cnn", "ae"), "model.family", m.family, "mlp, cnn or ae")
     _range("model.hidden (number of layers)", len(m.hidden), 0, MAX_HIDDEN_LAYERS)
     for i, h in enumerate(m.hidden):
         _range(f"model.hidden[{i}]", h, 1, MAX_UNITS)
@@ -450,6 +471,7 @@ def validate(spec: Spec, check_params: bool = True) -> Spec:
     _in(OPTIMIZERS, "gan.d_optimizer", g.d_optimizer)
     _range("gan.gp_weight", g.gp_weight, 0.0, 100.0)
 
+    _validate_ae(spec)
     _check_loss(spec)
     if check_params:
         from core.models import count_params  # late: building a model needs torch
@@ -462,6 +484,46 @@ def validate(spec: Spec, check_params: bool = True) -> Spec:
             f"at most {MAX_PARAMS:,} parameters",
         )
     return spec
+
+
+MAX_AE_LAYERS = 4
+MAX_AE_CHANNELS = 64
+MAX_BOTTLENECK = 64
+
+
+def _validate_ae(spec: Spec) -> None:
+    """The autoencoder section; with model.family "ae" also what the family needs of the data."""
+    a = spec.ae
+    _in(AE_ARCHS, "ae.arch", a.arch)
+    _range("ae.hidden (number of layers)", len(a.hidden), 0, MAX_AE_LAYERS)
+    for i, h in enumerate(a.hidden):
+        _range(f"ae.hidden[{i}]", h, 1, MAX_UNITS)
+    _range("ae.channels (number of layers)", len(a.channels), 1, MAX_AE_LAYERS)
+    for i, c in enumerate(a.channels):
+        _range(f"ae.channels[{i}]", c, 1, MAX_AE_CHANNELS)
+    _range("ae.bottleneck", a.bottleneck, 2, MAX_BOTTLENECK)
+    _in(ACTIVATIONS, "ae.activation", a.activation)
+    _range("ae.kl_weight", a.kl_weight, 0.0, 10.0)
+    _in(AE_LOSSES, "ae.loss", a.loss)
+    _range("ae.noise", a.noise, 0.0, 1.0)
+    for k in a.anomalies:
+        _in(ANOMALIES, "ae.anomalies", k)
+    _check(len(set(a.anomalies)) == len(a.anomalies), "ae.anomalies", a.anomalies, "each kind once")
+    _check(
+        len(set(a.normal_classes)) == len(a.normal_classes), "ae.normal_classes", a.normal_classes, "each class once"
+    )
+    if spec.model.family != "ae":
+        return
+    d = spec.data
+    _check(
+        DATASETS[d.name].kind == "image", "data.name", d.name, "an image dataset (digits or shapes) for autoencoders"
+    )
+    _check(
+        d.normalize == "none", "data.normalize", d.normalize, "none for autoencoders: they reconstruct pixels in [0, 1]"
+    )
+    k = n_classes(spec)
+    for i, c in enumerate(a.normal_classes):
+        _range(f"ae.normal_classes[{i}]", c, 0, k - 1)
 
 
 def _check_loss(spec: Spec) -> None:

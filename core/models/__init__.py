@@ -64,6 +64,10 @@ def count_params(spec: Spec) -> int:
     """Trainable parameter count of the spec's model (GAN: generator + discriminator)."""
     from core.registry import DATASETS
 
+    if spec.model.family == "ae":
+        from core.models.autoencoder import param_count
+
+        return param_count(spec)
     if DATASETS[spec.data.name].kind in ("gan", "gan_image"):
         from core.models.gan import build_gan
 
