@@ -88,7 +88,14 @@ class AeTrainer(Trainer):
         self.augment = None
         self._acc: dict[str, list[float]] = {}
         self.anomaly = self._anomaly_set()
+        self._scores: tuple[int, dict] | None = None
         self._to_device()
+        # Evaluation sees the same noise every epoch, so its curve shows learning, not noise draws.
+        eval_gen = torch.Generator().manual_seed(spec.seed + 7)
+        self._eval_noise = {
+            split: torch.randn(x.shape, generator=eval_gen).to(self.device)
+            for split, x in (("train", data.x_train), ("val", data.x_val))
+        }
         self._init_rng()
 
     def _anomaly_set(self) -> dict:
@@ -154,24 +161,31 @@ class AeTrainer(Trainer):
             p.after_step(self)
         return value
 
-    def evaluate_set(self, x: torch.Tensor) -> dict:
-        """Total, recon and KL loss of a whole set in evaluation mode, with z = mu (no sampling)."""
+    def evaluate_set(self, x: torch.Tensor, noise: torch.Tensor | None = None) -> dict:
+        """Total, recon and KL loss of a whole set in evaluation mode, with z = mu (no sampling).
+
+        A denoising autoencoder is evaluated on noisy inputs (x + std * noise, clipped) against the clean
+        x, and the result also carries the mean squared error of the noisy and of the denoised images.
+        """
         if len(x) == 0:
             return {}
-        logits, _, mu, logvar = self.reconstruct(x, logits=True)
+        std = self.spec.ae.noise
+        inp = (x + std * noise).clamp(0.0, 1.0) if std > 0 and noise is not None else x
+        logits, _, mu, logvar = self.reconstruct(inp, logits=True)
         total, recon, kl = self.losses(logits, x, mu, logvar)
-        out = {"loss": float(total), "recon": float(recon)}
-        return out | ({"kl": float(kl)} if kl is not None else {})
+        out = {"loss": float(total), "recon": float(recon)} | ({"kl": float(kl)} if kl is not None else {})
+        if inp is not x:
+            out["noisy_mse"] = float(pixel_errors(inp, x).mean())
+            out["denoised_mse"] = float(pixel_errors(torch.sigmoid(logits), x).mean())
+        return out
 
     def _evaluate(self) -> dict:
         """Epoch means of recon and KL; whole-set losses; the anomaly AUC (all kinds and per kind)."""
         acc, self._acc = self._acc, {}
         rec = {k: math.fsum(v) / len(v) for k, v in acc.items() if v}
         for split, x in (("train", self.data.x_train), ("val", self.data.x_val)):
-            ev = self.evaluate_set(x)
-            if ev:
-                rec[f"{split}_loss"] = ev["loss"]
-                rec[f"{split}_recon"] = ev["recon"]
+            ev = self.evaluate_set(x, self._eval_noise[split])
+            rec |= {f"{split}_{k}": v for k, v in ev.items() if k != "kl"}
         scores = self.anomaly_scores()
         if len(scores["normal"]) and len(scores["anomalous"]):
             rec["auc"] = roc_auc(scores["normal"], scores["anomalous"])
@@ -201,9 +215,12 @@ class AeTrainer(Trainer):
 
     def anomaly_scores(self) -> dict:
         """Reconstruction errors of the held-out normal and anomalous images (NumPy), and each anomaly's kind."""
+        if self._scores is not None and self._scores[0] == self.step_count:
+            return self._scores[1]  # the weights have not changed since they were scored
         out = {"kind": self.anomaly["kind"]}
         for part in ("normal", "anomalous"):
             x = self.anomaly[part]
             errors = pixel_errors(self.reconstruct(x)[0], x) if len(x) else torch.zeros(0)
             out[part] = errors.cpu().numpy().astype(np.float64)
+        self._scores = (self.step_count, out)
         return out

@@ -43,4 +43,11 @@ PAGES = [
         ":material/blur_on:",
         "A generator and a discriminator learning against each other.",
     ),
+    PageInfo(
+        "autoencoders",
+        "pages/autoencoders.py",
+        "Autoencoders",
+        ":material/compress:",
+        "Squeeze images through a tiny code and back; spot the odd ones out by their error.",
+    ),
 ]
