@@ -196,6 +196,7 @@ def draw(snap: dict) -> None:
         )
         if "sweep" in views:
             st.plotly_chart(sweep_figure(views["sweep"]))
+            st.caption("The decoder alone, fed a grid of codes (other units 0): what each region of the plane means.")
     if "roc" in views:
         anomaly_ui(views["scores"], views["roc"])
         st.plotly_chart(auc_figure(hist, list(dict.fromkeys(views["scores"]["kind"]))))

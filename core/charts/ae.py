@@ -76,6 +76,8 @@ def latent_figure(latent: dict, class_names: list[str]) -> go.Figure:
                     marker=dict(size=6, color=PALETTE[c % len(PALETTE)], opacity=0.75),
                 )
             )
+    # Ten classes in a row would run over the title: list them down the right side.
+    fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1.0, yanchor="top", title="class"))
     return fig
 
 
@@ -98,10 +100,8 @@ def sweep_figure(sweep: dict) -> go.Figure:
     """The VAE's decoder over a grid of (z1, z2) values: z1 grows to the right, z2 upwards."""
     imgs, v = sweep["images"], sweep["values"]
     n = len(v)
-    mosaic = image_grid(imgs, cols=n, scale=max(2, 40 // imgs.shape[-1]), vrange=(0, 1))
-    return image_figure(
-        mosaic, f"Decoded latent plane: z1 → right, z2 ↑ up, each from {v[0]:.2f} to {v[-1]:.2f} (other units 0)"
-    )
+    mosaic = image_grid(imgs, cols=n, scale=max(2, 32 // imgs.shape[-1]), vrange=(0, 1))
+    return image_figure(mosaic, f"Decoded latent plane: z1 →, z2 ↑, each {v[0]:.2f} to {v[-1]:.2f}")
 
 
 def error_histogram_figure(scores: dict, threshold: float | None = None) -> go.Figure:
