@@ -120,7 +120,7 @@ def error_histogram_figure(scores: dict, threshold: float | None = None) -> go.F
             fig.add_trace(
                 go.Histogram(x=np.minimum(values, top), xbins=bins, name=name, marker_color=colour, opacity=0.6)
             )
-    fig.update_layout(barmode="overlay")
+    fig.update_layout(barmode="overlay", legend=dict(orientation="v", x=1.02, xanchor="left", y=1.0, yanchor="top"))
     if threshold is not None:
         fig.add_vline(x=threshold, line=dict(color="#000", dash="dash"), annotation_text="threshold")
     return fig

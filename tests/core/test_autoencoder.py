@@ -225,6 +225,54 @@ def test_denoising_feeds_noisy_inputs_and_clean_targets():
     assert (noisy - x).std() > 0.2
 
 
+def test_denoising_is_evaluated_on_fixed_noisy_inputs():
+    """val_noisy_mse is the noisy inputs' error against the clean images, the same draw every epoch."""
+    trainer = make_trainer(tiny(**{"ae.noise": 0.5, "train.epochs": 4}))
+    a, b = trainer.run_epoch(), trainer.run_epoch()
+    x = trainer.data.x_val
+    noisy = (x + 0.5 * trainer._eval_noise["val"]).clamp(0, 1)
+    assert a["val_noisy_mse"] == b["val_noisy_mse"] == pytest.approx(float(((noisy - x) ** 2).mean()), rel=1e-5)
+    assert b["val_denoised_mse"] < b["val_noisy_mse"]
+    clean = make_trainer(tiny()).run_epoch()
+    assert "val_noisy_mse" not in clean
+
+
+def test_every_chart_labels_both_axes():
+    """Every autoencoder chart with axes labels both; image charts carry a title."""
+    from core.charts.ae import (
+        ae_loss_figure,
+        auc_figure,
+        error_histogram_figure,
+        interpolation_figure,
+        kl_figure,
+        latent_figure,
+        reconstruction_figure,
+        roc_figure,
+        sweep_figure,
+    )
+
+    trainer = make_trainer(tiny(**{"ae.variational": True, "ae.bottleneck": 3, "ae.normal_classes": (0, 1)}))
+    trainer.run_epoch()
+    v, hist = ae_views(trainer), trainer.history
+    names = [str(i) for i in range(10)]
+    for fig in (
+        ae_loss_figure(hist, "bce"),
+        kl_figure(hist, 1.0),
+        auc_figure(hist, ["other", "noise", "corrupt"]),
+        latent_figure(v["latent"], names),
+        error_histogram_figure(v["scores"], 0.05),
+        roc_figure(v["roc"], (0.1, 0.5)),
+    ):
+        assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text, fig.layout.title.text
+    assert "PCA projection of the 3-D code" in latent_figure(v["latent"], names).layout.title.text
+    for fig in (
+        reconstruction_figure(v["examples"], False),
+        interpolation_figure(v["interp"], v["examples"][0], 3, 1),
+        sweep_figure(v["sweep"]),
+    ):
+        assert fig.layout.title.text and fig.data[0].source.startswith("data:image/png")
+
+
 def test_divergence_stops_with_a_message_and_keeps_history():
     """A VAE whose log-variance blows up stops with 'diverged at step N'; earlier epochs stay."""
     trainer = make_trainer(tiny(**{"ae.variational": True}), [GradNormProbe()])
