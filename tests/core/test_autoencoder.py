@@ -274,14 +274,24 @@ def test_every_chart_labels_both_axes():
 
 
 def test_divergence_stops_with_a_message_and_keeps_history():
-    """A VAE whose log-variance blows up stops with 'diverged at step N'; earlier epochs stay."""
-    trainer = make_trainer(tiny(**{"ae.variational": True}), [GradNormProbe()])
+    """Momentum SGD at LR 10 on a linear autoencoder blows up: training stops with 'diverged at step N' and
+    the first epoch's record stays."""
+    spec = tiny(**{"train.optimizer": "momentum", "train.lr": 10.0, "ae.activation": "linear", "train.epochs": 20})
+    trainer = make_trainer(spec, [GradNormProbe()])
+    while not trainer.done:
+        trainer.run_epoch()
+    assert trainer.status == "diverged" and trainer.message.startswith("diverged at step")
+    assert trainer.epoch < 20 and trainer.history[0]["epoch"] == 1 and math.isfinite(trainer.history[0]["loss"])
+
+
+def test_an_overflowing_vae_sample_stops_training():
+    """A log-variance so large that the sampled code is inf stops at the next step; earlier epochs stay."""
+    trainer = make_trainer(tiny(**{"ae.variational": True}))
     trainer.run_epoch()
     with torch.no_grad():
-        trainer.model.logvar.bias.fill_(1e4)  # exp(logvar / 2) overflows: the sampled code is inf
+        trainer.model.logvar.bias.fill_(1e4)
     trainer.run_epoch()
-    assert trainer.done and trainer.status == "diverged"
-    assert trainer.message.startswith("diverged at step")
+    assert trainer.done and trainer.status == "diverged" and trainer.message.startswith("diverged at step")
     assert trainer.history[0]["epoch"] == 1 and math.isfinite(trainer.history[0]["loss"])
 
 
