@@ -19,10 +19,12 @@ import math
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from core.anomaly import corrupt_images, noise_images, roc_auc
+from core.data import make_dataset
 from core.engine import SEED_LOCK, Trainer, make_optimizer, make_scheduler
+from core.models.autoencoder import build_autoencoder
+from core.registry import AE_LOSSES
 from core.spec import SpecError
 
 NOISE_IMAGES = 200  # uniform-noise anomalies scored each epoch
@@ -35,10 +37,8 @@ def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 def recon_loss(name: str, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Per-pixel mean of bce (on the logits) or mse (on sigmoid(logits)) against pixels in [0, 1]."""
-    if name == "bce":
-        return F.binary_cross_entropy_with_logits(logits, target)
-    return F.mse_loss(torch.sigmoid(logits), target)
+    """Per-pixel mean of the AE_LOSSES entry `name` (bce on the logits, mse on sigmoid(logits)), pixels in [0, 1]."""
+    return AE_LOSSES[name].make(logits, target)
 
 
 def pixel_errors(recon: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -57,9 +57,7 @@ class AeTrainer(Trainer):
     """Trains an autoencoder (dense or conv, plain or variational) to reconstruct its input."""
 
     def _build(self) -> None:
-        from core.data import make_dataset
-        from core.models.autoencoder import build_autoencoder
-
+        """Images, the autoencoder, its optimiser and schedule, the seeded noise streams and the anomaly set."""
         spec, a = self.spec, self.spec.ae
         with SEED_LOCK:
             torch.manual_seed(spec.seed)

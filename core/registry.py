@@ -178,9 +178,18 @@ AE_ARCHS = {
     "conv": Choice("Convolutional", help="stride-2 convolutions down, transposed convolutions back up"),
 }
 
+# name -> f(logits, pixels in [0, 1]) -> per-pixel mean reconstruction loss
 AE_LOSSES = {
-    "bce": Choice("Binary cross-entropy", help="per pixel, with the pixel's brightness (0-1) as the target"),
-    "mse": Choice("Mean squared error", help="per pixel"),
+    "bce": Choice(
+        "Binary cross-entropy",
+        lambda logits, x: nn.functional.binary_cross_entropy_with_logits(logits, x),
+        "per pixel, with the pixel's brightness (0-1) as the target",
+    ),
+    "mse": Choice(
+        "Mean squared error",
+        lambda logits, x: nn.functional.mse_loss(torch.sigmoid(logits), x),
+        "per pixel, of the reconstruction sigmoid(logits)",
+    ),
 }
 
 # What the anomaly detector is shown besides held-out normal images
