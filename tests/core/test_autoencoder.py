@@ -354,3 +354,18 @@ def test_presets_validate_and_build():
     assert names == {"ae-latent-2d", "denoising-ae", "vae-digits", "ae-anomaly"}
     for p in list_presets("autoencoders"):
         assert isinstance(make_trainer(validate(p.spec)), AeTrainer)
+
+
+def test_runner_records_for_ae_anomaly_carry_auc(capsys, tmp_path):
+    """`python -m core run ae-anomaly`: every record and the summary carry the ROC AUC."""
+    import json
+
+    from core.__main__ import main
+
+    out = tmp_path / "m.jsonl"
+    assert main(["run", "ae-anomaly", "--steps", "16", "--out", str(out), "--quiet"]) == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(records) == 2 and all(0.0 <= r["auc"] <= 1.0 for r in records)
+    assert {"auc_other", "auc_noise", "auc_corrupt"} <= records[-1].keys()
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["auc"] == records[-1]["auc"]
