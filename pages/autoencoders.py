@@ -190,7 +190,10 @@ def draw(snap: dict) -> None:
         b = c2.selectbox(
             "To", range(len(ex)), index=min(1, len(ex) - 1), format_func=lambda i: names[ex[i]], key=f"{P}.to"
         )
-        st.plotly_chart(interpolation_figure(views["interp"], views["examples"][0], a, b))
+        if a == b:
+            st.info("Pick two different images to interpolate between.")
+        else:
+            st.plotly_chart(interpolation_figure(views["interp"], views["examples"][0], a, b))
         st.caption(
             "Decoding points on the straight line between two codes: a good code passes through plausible images."
         )
