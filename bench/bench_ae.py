@@ -18,9 +18,9 @@ import time
 import torch
 from sklearn.neighbors import KNeighborsClassifier
 
-from core.engine import make_trainer
 from core.presets import load_preset
 from core.probes import default_probes
+from core.trainers import make_trainer
 from core.views.ae import ae_views
 
 CLEAN = 0.80

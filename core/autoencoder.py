@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from core.anomaly import corrupt_images, noise_images, roc_auc
-from core.data import make_dataset
+from core.data.dataset import make_dataset
 from core.engine import SEED_LOCK, Trainer, make_optimizer, make_scheduler
 from core.models.autoencoder import build_autoencoder
 from core.registry import AE_LOSSES

@@ -5,8 +5,8 @@ the decoder maps z back to pixel logits (B, 1, S, S) (the reconstruction is thei
 encoder gives a mean and a log-variance per code unit and z = mean + std * eps (the
 reparameterisation trick), so gradients flow through the sampling.
 
-`param_count(spec)` counts the parameters by arithmetic (validation never builds a model); the tests
-check it against PyTorch.
+core/shapes.py's `ae_shapes(spec)` lists the same modules by arithmetic (validation never builds a model);
+the tests check its parameter count against PyTorch.
 """
 
 from __future__ import annotations
@@ -22,37 +22,12 @@ from core.spec import Spec
 KERNEL = 3  # every conv is 3x3, stride 2, padding 1: each one halves the side (rounding up)
 
 
-def _linear(n_in: int, n_out: int) -> int:
-    return n_in * n_out + n_out
-
-
-def _conv(c_in: int, c_out: int) -> int:
-    return c_in * c_out * KERNEL * KERNEL + c_out
-
-
 def conv_sides(size: int, layers: int) -> list[int]:
     """Image side before the first conv and after each one: [S, ceil(S/2), ...]."""
     sides = [size]
     for _ in range(layers):
         sides.append(math.ceil(sides[-1] / 2))
     return sides
-
-
-def param_count(spec: Spec) -> int:
-    """Trainable parameters of the spec's autoencoder, by arithmetic."""
-    a, s = spec.ae, spec.data.image_size
-    heads = 2 if a.variational else 1  # a VAE's encoder ends in a mean head and a log-variance head
-    if a.arch == "conv":
-        chans = [1, *a.channels]
-        down = sum(_conv(chans[i], chans[i + 1]) for i in range(len(a.channels)))
-        up = sum(_conv(chans[i + 1], chans[i]) for i in range(len(a.channels)))  # transposed: same weights, own bias
-        flat = a.channels[-1] * conv_sides(s, len(a.channels))[-1] ** 2
-        return down + heads * _linear(flat, a.bottleneck) + _linear(a.bottleneck, flat) + up
-    widths = [s * s, *a.hidden]
-    body = sum(_linear(widths[i], widths[i + 1]) for i in range(len(a.hidden)))
-    # The decoder mirrors the hidden layers; its biases sit on the other side of each layer.
-    mirror = sum(_linear(widths[i + 1], widths[i]) for i in range(len(a.hidden)))
-    return body + heads * _linear(widths[-1], a.bottleneck) + _linear(a.bottleneck, widths[-1]) + mirror
 
 
 class Autoencoder(nn.Module):

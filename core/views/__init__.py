@@ -1,1 +1,1 @@
-"""What each page's "look inside" shows: `<family>_views(trainer) -> dict` of floats and NumPy arrays."""
+"""What each page's "look inside" shows: `core/views/<family>.py` defines `<family>_views(trainer)`."""

@@ -10,10 +10,11 @@ from sklearn.metrics import precision_score, recall_score, roc_auc_score
 
 from core.anomaly import corrupt_images, noise_images, precision_recall, roc_auc, roc_curve
 from core.autoencoder import AeTrainer, kl_divergence, pixel_errors, recon_loss
-from core.engine import make_trainer
-from core.models.autoencoder import build_autoencoder, param_count
+from core.models import count_params
+from core.models.autoencoder import build_autoencoder
 from core.probes import GradNormProbe
 from core.spec import Spec, SpecError, from_dict, to_dict, validate
+from core.trainers import make_trainer
 from core.views.ae import STEPS, SWEEP, ae_views, pca_2d
 
 
@@ -58,16 +59,16 @@ def test_shapes_and_parameter_counts_match_pytorch(arch, variational, size, hidd
     logits, z, mu, logvar = model(x, torch.randn(3, 5))
     assert logits.shape == x.shape and z.shape == (3, 5) and mu.shape == (3, 5)
     assert (logvar is not None) == variational
-    assert param_count(spec) == sum(p.numel() for p in model.parameters())
+    assert count_params(spec) == sum(p.numel() for p in model.parameters())
     names = [n for n, _ in model.named_layers()]
     assert names[-1] == "output" and "code" in names and ("logvar" in names) == variational
 
 
 def test_dense_parameter_count_by_hand():
     """64 -> 16 -> 2 -> 16 -> 64: (64*16+16) + (16*2+2) + (2*16+16) + (16*64+64) = 2,210."""
-    assert param_count(tiny(**{"ae.hidden": (16,), "ae.bottleneck": 2})) == 2210
+    assert count_params(tiny(**{"ae.hidden": (16,), "ae.bottleneck": 2})) == 2210
     # a VAE adds the log-variance head: 16*2 + 2
-    assert param_count(tiny(**{"ae.hidden": (16,), "ae.bottleneck": 2, "ae.variational": True})) == 2210 + 34
+    assert count_params(tiny(**{"ae.hidden": (16,), "ae.bottleneck": 2, "ae.variational": True})) == 2210 + 34
 
 
 def test_vae_uses_the_reparameterisation():
