@@ -17,36 +17,37 @@ from core.charts.ae import (
     sweep_figure,
 )
 from core.data.images import SHAPES
-from core.presets import load_preset
-from core.registry import ACTIVATIONS, AE_ARCHS, AE_LOSSES, ANOMALIES, DATASETS
-from core.spec import MAX_AE_CHANNELS, MAX_AE_LAYERS, MAX_BOTTLENECK, MAX_IMAGE_SIZE, MAX_UNITS
+from core.registry import ANOMALIES, DATASETS
+from core.shapes import ae_shapes
+from core.spec import MAX_AE_CHANNELS
 from core.views.ae import ae_views
-from ui.controls import controls_ui, preset_select, select_ui, spec_from_widgets, training_ui
-from ui.frame import require_router
-from ui.live import apply_action, attach_job, live_view, status_message
-from ui.state import initial_spec, load_into_widgets, sync_url
-
-require_router()
+from ui.controls import number_ui, select_ui, training_ui
+from ui.plotly_live import live_chart
+from ui.scaffold import Page, PageDef
 
 P = "ae"
 IMAGE = {k: v for k, v in DATASETS.items() if v.kind == "image"}
 
 
-def load(spec) -> None:
-    """Put a spec into the widgets (layer count and first width are widgets of their own)."""
-    load_into_widgets(P, spec)
-    a = spec.ae
+def load(sides) -> None:
+    """Layer counts and first widths are widgets of their own."""
+    a = sides[-1].ae
     st.session_state[f"{P}.dense_layers"] = len(a.hidden)
     st.session_state[f"{P}.dense_units"] = a.hidden[0] if a.hidden else 64
     st.session_state[f"{P}.conv_layers"] = len(a.channels)
     st.session_state[f"{P}.conv_channels"] = a.channels[0]
 
 
-def on_preset() -> None:
-    name = st.session_state[f"{P}._preset_choice"]
-    if name:
-        st.session_state[f"{P}._preset"] = name
-        load(load_preset(name).spec)
+PAGE = PageDef(
+    prefix=P,
+    name="autoencoders",
+    title="Autoencoders",
+    caption="An autoencoder learns to copy an image through a narrow code: the encoder squeezes it into a few "
+    "numbers, the decoder rebuilds the image from them. What fits through the code is what the network has learned.",
+    default="ae-latent-2d",
+    load=load,
+    views=ae_views,
+)
 
 
 def class_names() -> list[str]:
@@ -65,47 +66,36 @@ def layers() -> dict:
     }
 
 
-st.title("Autoencoders")
-st.caption(
-    "An autoencoder learns to copy an image through a narrow code: the encoder squeezes it into a few numbers, "
-    "the decoder rebuilds the image from them. What fits through the code is what the network has learned."
-)
-base = initial_spec(P, load_preset("ae-latent-2d").spec)
-if f"{P}.dense_layers" not in st.session_state:
-    load(base)
-
-with st.sidebar:
-    preset_select(P, "autoencoders", on_preset)
-    with st.expander("Data", expanded=True):
+def settings(page: Page) -> list:
+    with page.section("data", "Data"):
         select_ui(P, "data.name", "Images", IMAGE)
         if st.session_state[f"{P}.data.name"] == "shapes":
             c1, c2 = st.columns(2)
-            c1.number_input("Shape kinds", 2, len(SHAPES), key=f"{P}.data.classes")
-            c2.number_input("Image size", 8, MAX_IMAGE_SIZE, key=f"{P}.data.image_size")
-            st.number_input("Images", 10, 5000, step=100, key=f"{P}.data.n")
-        st.slider("Training share", 0.1, 0.9, step=0.05, key=f"{P}.data.train_frac")
-        st.number_input("Seed", 0, 2**31 - 1, key=f"{P}.seed", help="the same seed gives the same data and curves")
-    with st.expander("Autoencoder", expanded=True):
-        select_ui(P, "ae.arch", "Architecture", AE_ARCHS, help=AE_ARCHS[st.session_state[f"{P}.ae.arch"]].help)
+            number_ui(P, "data.classes", "Shape kinds", hi=len(SHAPES), where=c1)
+            number_ui(P, "data.image_size", "Image size", where=c2)
+            number_ui(P, "data.n", "Images", lo=10)
+        number_ui(P, "data.train_frac", "Training share", slider=True)
+        number_ui(P, "seed", "Seed", help="the same seed gives the same data and curves")
+    with page.section("network", "Autoencoder"):
+        select_ui(P, "ae.arch", "Architecture")
         c1, c2 = st.columns(2)
         if st.session_state[f"{P}.ae.arch"] == "dense":
-            c1.number_input("Hidden layers", 0, MAX_AE_LAYERS, key=f"{P}.dense_layers")
-            c2.number_input("Units (1st)", 1, MAX_UNITS, key=f"{P}.dense_units", help="each next layer has half")
+            number_ui(P, "ae.hidden", "Hidden layers", key=f"{P}.dense_layers", length=True, where=c1)
+            number_ui(P, "ae.hidden", "Units (1st)", key=f"{P}.dense_units", where=c2, help="each next layer has half")
         else:
-            c1.number_input("Conv layers", 1, MAX_AE_LAYERS, key=f"{P}.conv_layers", help="each halves the image side")
-            c2.number_input("Channels (1st)", 1, MAX_AE_CHANNELS, key=f"{P}.conv_channels", help="each next has twice")
-        st.number_input("Bottleneck (code size)", 2, MAX_BOTTLENECK, key=f"{P}.ae.bottleneck")
-        select_ui(P, "ae.activation", "Activation", ACTIVATIONS)
-        select_ui(P, "ae.loss", "Reconstruction loss", AE_LOSSES)
+            number_ui(P, "ae.channels", "Conv layers", key=f"{P}.conv_layers", length=True, where=c1)
+            number_ui(P, "ae.channels", "Channels (1st)", key=f"{P}.conv_channels", where=c2, help="each next: twice")
+        number_ui(P, "ae.bottleneck", "Bottleneck (code size)")
+        select_ui(P, "ae.activation", "Activation")
+        select_ui(P, "ae.loss", "Reconstruction loss")
         st.toggle("Variational (VAE)", key=f"{P}.ae.variational", help="the code is a sampled Gaussian")
         if st.session_state[f"{P}.ae.variational"]:
-            st.number_input("KL weight (β)", 0.0, 10.0, step=0.1, format="%g", key=f"{P}.ae.kl_weight")
-        st.slider("Denoising: input noise", 0.0, 1.0, step=0.05, key=f"{P}.ae.noise", help="std, in pixel units")
-    with st.expander("Anomaly detection", expanded=False):
+            number_ui(P, "ae.kl_weight", "KL weight (β)")
+        number_ui(P, "ae.noise", "Denoising: input noise", slider=True, help="std, in pixel units")
+    with page.section("anomaly", "Anomaly detection", expanded=False):
         names = class_names()
-        st.session_state[f"{P}.ae.normal_classes"] = [
-            c for c in st.session_state[f"{P}.ae.normal_classes"] if c < len(names)
-        ]
+        kept = [c for c in st.session_state.get(f"{P}.ae.normal_classes", []) if c < len(names)]
+        st.session_state[f"{P}.ae.normal_classes"] = kept
         st.multiselect(
             "Normal classes (train on these only; none = all)",
             list(range(len(names))),
@@ -115,29 +105,12 @@ with st.sidebar:
         st.multiselect(
             "Anomalies to score", list(ANOMALIES), format_func=lambda k: ANOMALIES[k].label, key=f"{P}.ae.anomalies"
         )
-    with st.expander("Training", expanded=False):
+    with page.section("training", "Training", expanded=False):
         training_ui(P, early_stop=False, batch_size=True)
-    params_slot = st.empty()
-
-spec, error = spec_from_widgets(P, base, layers() | {"model.family": "ae", "data.normalize": "none"})
-if error:
-    st.error(f"Cannot use these settings: {error}")
-    st.stop()
-
-preset = st.session_state.get(f"{P}._preset")
-if preset:
-    with st.expander(f"Lesson: {load_preset(preset).title}", expanded=True):
-        st.write(load_preset(preset).lesson)
-
-job = attach_job(P, [spec], views=ae_views, title=preset or "autoencoder")
-if job is None:
-    st.stop()
-params_slot.markdown(f"**{sum(p.numel() for p in job.trainers[0].model.parameters()):,}** parameters")
-action = controls_ui(P, job.running)
-job = apply_action(P, job, action, [spec], views=ae_views, title=preset or "autoencoder")
-if action:
-    st.rerun()
-sync_url(spec, run=job.id)
+        params = st.empty()
+    spec = page.spec(layers() | {"model.family": "ae", "data.normalize": "none"})
+    params.markdown(f"**{sum(s.params for s in ae_shapes(spec)):,}** parameters")
+    return [spec]
 
 
 def anomaly_ui(scores: dict, roc: dict) -> None:
@@ -151,21 +124,18 @@ def anomaly_ui(scores: dict, roc: dict) -> None:
     pr = precision_recall(scores["normal"], scores["anomalous"], threshold)
     m = st.columns(4)
     m[0].metric("Threshold (error)", f"{threshold:.4g}")
-    m[1].metric(
-        "Precision",
-        "-" if pr["precision"] != pr["precision"] else f"{pr['precision']:.1%}",
-        help="flagged images that are anomalies",
-    )
+    precision = "-" if pr["precision"] != pr["precision"] else f"{pr['precision']:.1%}"
+    m[1].metric("Precision", precision, help="flagged images that are anomalies")
     m[2].metric("Recall", f"{pr['recall']:.1%}", help="anomalies that are flagged")
     m[3].metric("False alarms", f"{pr['false_alarms']:.1%}", help="normal held-out images flagged")
     left, right = st.columns(2)
-    left.plotly_chart(error_histogram_figure(scores, threshold))
-    right.plotly_chart(roc_figure(roc, (pr["false_alarms"], pr["recall"])))
+    live_chart(error_histogram_figure(scores, threshold), key=f"{P}.chart.hist", where=left)
+    live_chart(roc_figure(roc, (pr["false_alarms"], pr["recall"])), key=f"{P}.chart.roc", where=right)
 
 
 def draw(snap: dict) -> None:
     run = snap["runs"][0]
-    hist, views = run["history"], run["views"]
+    hist, views, spec = run["history"], run["views"], page.specs[0]
     last = hist[-1] if hist else {}
     names = class_names()
     m = st.columns(5)
@@ -174,15 +144,14 @@ def draw(snap: dict) -> None:
     m[2].metric("Validation recon loss", f"{last['val_recon']:.4g}" if "val_recon" in last else "-")
     m[3].metric("KL (nats)", f"{last['kl']:.3g}" if "kl" in last else "-")
     m[4].metric("Anomaly AUC", f"{last['auc']:.3f}" if "auc" in last else "-", help="ROC AUC, normal vs anomalous")
-    status_message(snap)
     left, right = st.columns(2)
-    left.plotly_chart(ae_loss_figure(hist, spec.ae.loss))
+    live_chart(ae_loss_figure(hist, spec.ae.loss), key=f"{P}.chart.loss", where=left)
     if spec.ae.variational:
-        left.plotly_chart(kl_figure(hist, spec.ae.kl_weight))
-    right.plotly_chart(reconstruction_figure(views["examples"], spec.ae.noise > 0))
+        live_chart(kl_figure(hist, spec.ae.kl_weight), key=f"{P}.chart.kl", where=left)
+    live_chart(reconstruction_figure(views["examples"], spec.ae.noise > 0), key=f"{P}.chart.recon", where=right)
     right.caption("The first held-out image of each class, the same ones at every redraw.")
     left, right = st.columns(2)
-    left.plotly_chart(latent_figure(views["latent"], names))
+    live_chart(latent_figure(views["latent"], names), key=f"{P}.chart.latent", where=left)
     with right:
         ex = list(views["example_classes"])
         c1, c2 = st.columns(2)
@@ -193,16 +162,17 @@ def draw(snap: dict) -> None:
         if a == b:
             st.info("Pick two different images to interpolate between.")
         else:
-            st.plotly_chart(interpolation_figure(views["interp"], views["examples"][0], a, b))
+            live_chart(interpolation_figure(views["interp"], views["examples"][0], a, b), key=f"{P}.chart.interp")
         st.caption(
             "Decoding points on the straight line between two codes: a good code passes through plausible images."
         )
         if "sweep" in views:
-            st.plotly_chart(sweep_figure(views["sweep"]))
+            live_chart(sweep_figure(views["sweep"]), key=f"{P}.chart.sweep")
             st.caption("The decoder alone, fed a grid of codes (other units 0): what each region of the plane means.")
     if "roc" in views:
         anomaly_ui(views["scores"], views["roc"])
-        st.plotly_chart(auc_figure(hist, list(dict.fromkeys(views["scores"]["kind"]))))
+        live_chart(auc_figure(hist, list(dict.fromkeys(views["scores"]["kind"]))), key=f"{P}.chart.auc")
 
 
-live_view(P, job, draw)
+page = Page(PAGE)
+page.run(settings, draw)
