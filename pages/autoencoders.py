@@ -27,6 +27,7 @@ from ui.scaffold import Page, PageDef
 
 P = "ae"
 IMAGE = {k: v for k, v in DATASETS.items() if v.kind == "image"}
+LAYER_DEFAULTS = {"dense_layers": 1, "dense_units": 64, "conv_layers": 2, "conv_channels": 16}
 
 
 def load(sides) -> None:
@@ -78,6 +79,8 @@ def settings(page: Page) -> list:
         number_ui(P, "seed", "Seed", help="the same seed gives the same data and curves")
     with page.section("network", "Autoencoder"):
         select_ui(P, "ae.arch", "Architecture")
+        for key, value in LAYER_DEFAULTS.items():  # the hidden architecture's widgets were forgotten
+            st.session_state.setdefault(f"{P}.{key}", value)
         c1, c2 = st.columns(2)
         if st.session_state[f"{P}.ae.arch"] == "dense":
             number_ui(P, "ae.hidden", "Hidden layers", key=f"{P}.dense_layers", length=True, where=c1)

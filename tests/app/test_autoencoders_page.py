@@ -1,9 +1,8 @@
 """AppTest: the Autoencoders page through the app's router (presets, training, VAE, anomaly threshold)."""
 
-import json
 import time
 
-from tests.app.conftest import no_exception
+from tests.app.conftest import chart_figures, no_exception
 
 
 def open_ae(at, preset: str | None = None):
@@ -18,8 +17,8 @@ def open_ae(at, preset: str | None = None):
 
 def chart_titles(at) -> list[str]:
     titles = []
-    for el in at.get("plotly_chart"):
-        title = json.loads(el.proto.spec).get("layout", {}).get("title", {})
+    for fig in chart_figures(at):
+        title = fig.get("layout", {}).get("title", {})
         titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
     return titles
 
@@ -86,7 +85,7 @@ def test_every_preset_opens(app):
     for p in list_presets("autoencoders"):
         at.selectbox(key="ae._preset_choice").select(p.name).run()
         no_exception(at)
-        assert any(p.title in e.label for e in at.expander), p.name
+        assert any(p.title in i.value for i in at.info), p.name
 
 
 def test_conv_on_shapes_draws(app):
