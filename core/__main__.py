@@ -35,6 +35,10 @@ FLUSH_S = 2.0  # records reach the store at least this often: a killed runner lo
 BAD_INPUT = (SpecError, StoreError, ValueError, TypeError, OverflowError, RecursionError, KeyError, OSError)
 
 
+# Keys of the last epoch record the one-line summary carries (auc: the anomaly detector, docs/metrics.md).
+SUMMARY_KEYS = ("loss", "train_loss", "val_loss", "train_accuracy", "val_accuracy", "val_recon", "kl", "auc")
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2, as for a bad spec
         print(f"error: {message}", file=sys.stderr)
@@ -193,9 +197,7 @@ def cmd_run(args) -> int:
             "seconds": round(time.perf_counter() - t0, 3),
             "device": str(device),
         }
-        summary |= {
-            k: v for k, v in last.items() if k in ("loss", "train_loss", "val_loss", "train_accuracy", "val_accuracy")
-        }
+        summary |= {k: v for k, v in last.items() if k in SUMMARY_KEYS}
         store.finish_run(run_id, status, summary)
     print(json.dumps(summary))
     if status == "diverged":

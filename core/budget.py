@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from core.data.corpus import load_text, text_vocab
 from core.errors import SpecError
 from core.registry import DATASETS
-from core.shapes import Shape, cnn_shapes, gan_shapes, mlp_shapes, numel, sample_shape
+from core.shapes import Shape, ae_shapes, cnn_shapes, gan_shapes, mlp_shapes, numel, sample_shape
 
 BYTES = 4  # float32
 MB = 1e6
@@ -42,6 +42,7 @@ SEQ_GATES = {"rnn_tanh": 1, "rnn_relu": 1, "gru": 3, "lstm": 4}  # weight blocks
 # saved-tensor hooks on CPU: RNN 2.0, GRU 8.0, LSTM 16.3-19.0; tests/core/test_seq.py checks the estimate).
 SEQ_KEPT = {"rnn_tanh": 2.5, "rnn_relu": 2.5, "gru": 8.5, "lstm": 19}
 SEQ_PROBE = 32  # validation sequences whose gradient through time is measured each epoch (core/seq.py)
+AE_ANOMALY_ITEMS = 400  # noise and corrupted images an autoencoder also scores (core/autoencoder.py)
 
 
 @dataclass(frozen=True)
@@ -149,12 +150,16 @@ def costs(spec, n_out: int) -> Costs:
         return _gan_costs(spec, b)
     if DATASETS[spec.data.name].kind == "seq":
         return _seq_costs(spec, b)
-    net = cnn_shapes(spec, n_out) if spec.model.family == "cnn" else mlp_shapes(spec, n_out)
+    family = spec.model.family
+    if family == "ae":
+        net = ae_shapes(spec)
+    else:
+        net = cnn_shapes(spec, n_out) if family == "cnn" else mlp_shapes(spec, n_out)
     params = _params(net)
     # Backward holds the incoming and the outgoing gradient of one module at a time: two largest outputs.
     grads = 2 * max(numel(s.out_shape) for s in net)
     train = b * BYTES * (_kept(net) + grads) + _state(params, spec.train.optimizer)
-    items = eval_items(spec)
+    items = eval_items(spec) + (AE_ANOMALY_ITEMS if family == "ae" else 0)
     fwd = _flops(net)
     return Costs(params, train, BYTES * _peak(net), 3 * b * fwd, items * fwd, items)  # backward ~ 2x forward
 

@@ -320,6 +320,32 @@ CELLS = {
     ),
 }
 
+AE_ARCHS = {
+    "dense": Choice("Dense (fully connected)", help="pixels -> hidden layers -> code -> mirrored layers -> pixels"),
+    "conv": Choice("Convolutional", help="stride-2 convolutions down, transposed convolutions back up"),
+}
+
+# name -> f(logits, pixels in [0, 1]) -> per-pixel mean reconstruction loss
+AE_LOSSES = {
+    "bce": Choice(
+        "Binary cross-entropy",
+        lambda logits, x: nn.functional.binary_cross_entropy_with_logits(logits, x),
+        "per pixel, with the pixel's brightness (0-1) as the target",
+    ),
+    "mse": Choice(
+        "Mean squared error",
+        lambda logits, x: nn.functional.mse_loss(torch.sigmoid(logits), x),
+        "per pixel, of the reconstruction sigmoid(logits)",
+    ),
+}
+
+# What the anomaly detector is shown besides held-out normal images
+ANOMALIES = {
+    "other": Choice("Other classes", help="held-out images of the classes it never trained on"),
+    "noise": Choice("Noise images", help="every pixel uniform random in [0, 1]"),
+    "corrupt": Choice("Corrupted images", help="held-out normal images with a bright square pasted on"),
+}
+
 DEVICES = {"auto": Choice("Auto"), "cpu": Choice("CPU"), "cuda": Choice("CUDA (GPU)")}
 
 

@@ -215,3 +215,43 @@ def gan_shapes(spec) -> tuple[list[Shape], list[Shape]]:
             disc.append(_elementwise(i, "dropout", (c_out, s, s)))
     disc.append(_dense(None, "output", chans[-1] * 16, 1))
     return gen, disc
+
+
+def ae_shapes(spec) -> list[Shape]:
+    """The autoencoder's modules as core/models/autoencoder.py builds them: encoder, code (and log-variance
+    head for a VAE), decoder. Convolutions are 3x3, stride 2, padding 1: each halves the side, rounding up."""
+    a, s = spec.ae, spec.data.image_size
+    out: list[Shape] = []
+    if a.arch == "conv":
+        chans, sides = [1, *a.channels], [s]
+        for i in range(len(a.channels)):
+            sides.append(math.ceil(sides[-1] / 2))
+            out += [
+                _conv(i, "conv", chans[i], chans[i + 1], 3, sides[i], sides[i + 1]),
+                _elementwise(i, "act", (chans[i + 1], sides[i + 1], sides[i + 1])),
+            ]
+        flat = a.channels[-1] * sides[-1] ** 2
+        out.append(Shape(None, "flatten", None, out[-1].out_shape, (flat,), 0, 0, view=True))
+    else:
+        flat = s * s
+        out.append(Shape(None, "flatten", None, (1, s, s), (flat,), 0, 0, view=True))
+        for i, h in enumerate(a.hidden):
+            out += [_dense(i, "linear", flat, h), _elementwise(i, "act", (h,))]
+            flat = h
+    out.append(_dense(None, "linear", flat, a.bottleneck))  # the code (a VAE's mean)
+    if a.variational:
+        out += [_dense(None, "linear", flat, a.bottleneck), _elementwise(None, "sample", (a.bottleneck,))]
+    out.append(_dense(None, "linear", a.bottleneck, flat))
+    if a.arch == "conv":
+        out.append(_elementwise(None, "act", (flat,)))
+        out.append(Shape(None, "unflatten", None, (flat,), (a.channels[-1], sides[-1], sides[-1]), 0, 0, view=True))
+        for i in reversed(range(len(a.channels))):
+            out.append(_conv(i, "convT", chans[i + 1], chans[i], 3, sides[i + 1], sides[i]))
+            if i > 0:
+                out.append(_elementwise(i, "act", (chans[i], sides[i], sides[i])))
+    else:
+        widths = [s * s, *a.hidden]
+        for i in reversed(range(len(a.hidden))):
+            out += [_elementwise(i, "act", (widths[i + 1],)), _dense(i, "linear", widths[i + 1], widths[i])]
+        out.append(Shape(None, "unflatten", None, (s * s,), (1, s, s), 0, 0, view=True))
+    return out

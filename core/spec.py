@@ -16,6 +16,9 @@ from core.data.corpus import load_text
 from core.errors import SpecError
 from core.registry import (
     ACTIVATIONS,
+    AE_ARCHS,
+    AE_LOSSES,
+    ANOMALIES,
     AUGMENTS,
     CELLS,
     DATASETS,
@@ -41,6 +44,9 @@ MAX_CONV_LAYERS = 24
 MAX_IMAGE_SIZE = 64
 MAX_SEQ_LENGTH = 500
 MAX_SEQ_LAYERS = 4
+MAX_AE_LAYERS = 4
+MAX_AE_CHANNELS = 64
+MAX_BOTTLENECK = 64
 
 
 @dataclass(frozen=True)
@@ -141,12 +147,30 @@ class SeqSpec:
 
 
 @dataclass(frozen=True)
+class AeSpec:
+    """Autoencoders (model.family "ae"): the encoder's layers, the code, the VAE, denoising, anomalies."""
+
+    arch: str = "dense"  # "dense" or "conv"
+    hidden: tuple[int, ...] = (64,)  # dense: encoder hidden units, input side first; the decoder mirrors them
+    channels: tuple[int, ...] = (16, 32)  # conv: channels of each stride-2 convolution; the decoder mirrors them
+    bottleneck: int = 2  # size of the code z; 2 draws the latent map without a projection
+    activation: str = "relu"
+    variational: bool = False  # VAE: the encoder gives a mean and a log-variance, z is sampled
+    kl_weight: float = 1.0  # beta: weight of the KL term (1 = the ELBO with the bce loss)
+    loss: str = "bce"  # per-pixel reconstruction loss
+    noise: float = 0.0  # denoising: std of Gaussian noise on the inputs, in pixel units (0-1)
+    normal_classes: tuple[int, ...] = ()  # train on these classes only (anomaly detection); () = all
+    anomalies: tuple[str, ...] = ("other", "noise", "corrupt")  # what the held-out normal images are scored against
+
+
+@dataclass(frozen=True)
 class Spec:
     data: DataSpec = field(default_factory=DataSpec)
     model: ModelSpec = field(default_factory=ModelSpec)
     train: TrainSpec = field(default_factory=TrainSpec)
     gan: GanSpec = field(default_factory=GanSpec)
     seq: SeqSpec = field(default_factory=SeqSpec)
+    ae: AeSpec = field(default_factory=AeSpec)
     seed: int = 0
 
     def with_(self, **dotted) -> Spec:
@@ -154,7 +178,7 @@ class Spec:
         return apply_overrides(self, dotted)
 
 
-SECTIONS = {"data": DataSpec, "model": ModelSpec, "train": TrainSpec, "gan": GanSpec, "seq": SeqSpec}
+SECTIONS = {"data": DataSpec, "model": ModelSpec, "train": TrainSpec, "gan": GanSpec, "seq": SeqSpec, "ae": AeSpec}
 
 
 # ---------------------------------------------------------------------------- limits
@@ -171,7 +195,11 @@ class Limit:
 
 
 # Small name tables of their own (the rest live in core.registry).
-MODEL_FAMILIES = {"mlp": Choice("Fully connected (MLP)"), "cnn": Choice("Convolutional (layer list)")}
+MODEL_FAMILIES = {
+    "mlp": Choice("Fully connected (MLP)"),
+    "cnn": Choice("Convolutional (layer list)"),
+    "ae": Choice("Autoencoder (the ae section)"),
+}
 GAN_ARCHS = {"mlp": Choice("MLP"), "dcgan": Choice("DCGAN (convolutional)")}
 NORMALIZATIONS = {"standard": Choice("Mean 0, std 1 (training set)"), "none": Choice("None (pixels 0-1)")}
 POOLS = {"max": Choice("Max pooling"), "avg": Choice("Average pooling")}
@@ -230,6 +258,12 @@ LIMITS: dict[str, Limit] = {
     "seq.tokens": Limit(2, 20, 1, "symbols"),
     "seq.recall": Limit(1, 20, 1, "symbols"),
     "seq.temperature": Limit(0.05, 5.0, 0.05),
+    "ae.hidden": _UNITS,
+    "ae.channels": Limit(1, MAX_AE_CHANNELS, 1, "channels"),
+    "ae.bottleneck": Limit(2, MAX_BOTTLENECK, 1, "numbers"),
+    "ae.kl_weight": Limit(0.0, 10.0, 0.1),
+    "ae.noise": Limit(0.0, 1.0, 0.05),
+    "ae.normal_classes": Limit(0, 9, 1),  # and below the dataset's class count (validate)
 }
 
 # Tuple fields -> the range of their length.
@@ -241,6 +275,10 @@ LENGTHS: dict[str, Limit] = {
     "model.layers": Limit(0, MAX_CONV_LAYERS * 4, 1, "layers"),
     "gan.gen_hidden": Limit(1, 8, 1, "layers"),
     "gan.disc_hidden": Limit(1, 8, 1, "layers"),
+    "ae.hidden": Limit(0, MAX_AE_LAYERS, 1, "layers"),
+    "ae.channels": Limit(1, MAX_AE_LAYERS, 1, "layers"),
+    "ae.normal_classes": Limit(0, 10, 1, "classes"),
+    "ae.anomalies": Limit(0, len(ANOMALIES), 1, "kinds"),
 }
 
 # Registry-named fields -> their registry (tuple fields: the choices of each element).
@@ -269,6 +307,11 @@ CHOICES: dict[str, dict] = {
     "gan.g_optimizer": OPTIMIZERS,
     "gan.d_optimizer": OPTIMIZERS,
     "seq.cell": CELLS,
+    "ae.arch": AE_ARCHS,
+    "ae.activation": ACTIVATIONS,
+    "ae.variational": BOOL,
+    "ae.loss": AE_LOSSES,
+    "ae.anomalies": ANOMALIES,
 }
 
 
@@ -657,6 +700,7 @@ def validate(spec: Spec, check_params: bool = True) -> Spec:
     convs = sum(1 for layer in m.layers if layer.type == "conv")
     _check(convs <= MAX_CONV_LAYERS, "model.layers", f"{convs} conv layers", f"at most {MAX_CONV_LAYERS}")
 
+    _check_ae(spec)
     _check_loss(spec)
     if check_params:
         budget.check(spec, output_size(spec))  # parameters, memory and compute, by arithmetic
@@ -686,6 +730,26 @@ def _seq_rules(spec: Spec) -> None:
     numbers = DATASETS[d.name].task == "regression"
     allowed = ("auto", "mse") if numbers else ("auto", "ce")
     _check(spec.train.loss in allowed, "train.loss", spec.train.loss, " or ".join(allowed) + f" for the {d.name} task")
+
+
+def _check_ae(spec: Spec) -> None:
+    """Autoencoder rules that tie fields together (each field's own limits are in the tables)."""
+    a, d = spec.ae, spec.data
+    _check(len(set(a.anomalies)) == len(a.anomalies), "ae.anomalies", a.anomalies, "each kind once")
+    _check(
+        len(set(a.normal_classes)) == len(a.normal_classes), "ae.normal_classes", a.normal_classes, "each class once"
+    )
+    if spec.model.family != "ae":
+        return
+    _check(
+        DATASETS[d.name].kind == "image", "data.name", d.name, "an image dataset (digits or shapes) for autoencoders"
+    )
+    _check(
+        d.normalize == "none", "data.normalize", d.normalize, "none for autoencoders: they reconstruct pixels in [0, 1]"
+    )
+    k = n_classes(spec)
+    for i, c in enumerate(a.normal_classes):
+        _check(c < k, f"ae.normal_classes[{i}]", c, f"a class of {d.name}: 0 to {k - 1}")
 
 
 def _check_loss(spec: Spec) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from core.autoencoder import AeTrainer
 from core.engine import Probe, Trainer
 from core.gan import GanTrainer
 from core.gradlab import gradlab_probes
@@ -16,6 +17,7 @@ from core.probes import default_probes
 from core.registry import DATASETS
 from core.seq import SeqTrainer
 from core.spec import Spec
+from core.views.ae import ae_views
 from core.views.cnn import cnn_views
 from core.views.gan import gan_views
 from core.views.mlp import mlp_views
@@ -35,6 +37,7 @@ FAMILIES: dict[str, Family] = {
     "cnn": Family("cnn", Trainer, default_probes, cnn_views),
     "gan": Family("gan", GanTrainer, default_probes, gan_views),
     "seq": Family("seq", SeqTrainer, default_probes, seq_views),
+    "ae": Family("ae", AeTrainer, default_probes, ae_views),
 }
 
 # Probe sets a page asks for by name (a preset's `page`); any other page gets its family's probes.
@@ -45,7 +48,7 @@ PROBE_SETS: dict[str, Callable[[], list[Probe]]] = {
 
 
 def family_of(spec: Spec) -> str:
-    """The spec's family: "gan" for GAN targets, "seq" for sequence tasks, else its model family ("mlp", "cnn")."""
+    """The spec's family: "gan" for GAN targets, "seq" for sequence tasks, else its model family ("mlp", "cnn", "ae")."""
     kind = DATASETS[spec.data.name].kind
     if kind in ("gan", "gan_image"):
         return "gan"

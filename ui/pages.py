@@ -50,4 +50,11 @@ PAGES = [
         ":material/timeline:",
         "RNN, LSTM and GRU side by side: how far back does the gradient reach?",
     ),
+    PageInfo(
+        "autoencoders",
+        "pages/autoencoders.py",
+        "Autoencoders",
+        ":material/compress:",
+        "Squeeze images through a tiny code and back; spot the odd ones out by their error.",
+    ),
 ]

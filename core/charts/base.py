@@ -149,15 +149,22 @@ def heatmap_figure(
     return fig
 
 
-def image_grid(images: np.ndarray, cols: int = 8, pad: int = 1, scale: int = 4) -> np.ndarray:
-    """(N, H, W) floats -> one uint8 (rows*H, cols*W) mosaic, each tile min-max scaled, upscaled."""
+def image_grid(
+    images: np.ndarray, cols: int = 8, pad: int = 1, scale: int = 4, vrange: tuple[float, float] | None = None
+) -> np.ndarray:
+    """(N, H, W) floats -> one uint8 (rows*H, cols*W) mosaic, upscaled; high values dark.
+
+    Each tile is min-max scaled, or with `vrange` = (lo, hi) every tile is drawn on that one scale
+    (so a faint image looks faint).
+    """
     images = np.asarray(images, dtype=np.float32)
     n, h, w = images.shape
     cols = max(1, min(cols, n))
     rows = int(np.ceil(n / cols))
     out = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad), 255, np.uint8)
     for i, img in enumerate(images):
-        lo, hi = float(img.min()), float(img.max())
+        lo, hi = vrange if vrange else (float(img.min()), float(img.max()))
+        img = np.clip(img, lo, hi) if vrange else img
         tile = (img - lo) / (hi - lo) if hi > lo else np.zeros_like(img)
         r, c = divmod(i, cols)
         out[
