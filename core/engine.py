@@ -479,6 +479,10 @@ class Trainer:
 def make_trainer(spec: Spec, probes: list[Probe] | None = None, device=None) -> Trainer:
     """The Trainer for the spec's family (GANs get theirs)."""
     kind = DATASETS[spec.data.name].kind
+    if spec.model.family == "transfer":
+        from core.transfer import transfer_trainer
+
+        return transfer_trainer(spec, probes, device)
     if kind in ("gan", "gan_image"):
         from core.gan import GanTrainer
 

@@ -23,6 +23,8 @@ from core.registry import (
     NOISE_TYPES,
     OPTIMIZERS,
     SCHEDULES,
+    TRANSFER_MODES,
+    TRANSFER_SOURCES,
 )
 
 # Caps keep one student from taking down a shared class server.
@@ -34,6 +36,7 @@ MAX_POINTS = 5_000
 MAX_BATCH = 512
 MAX_CONV_LAYERS = 24
 MAX_IMAGE_SIZE = 64
+MAX_LABELS_PER_CLASS = 200  # digits 5-9 have about 180 images per class in all
 
 
 class SpecError(ValueError):
@@ -130,11 +133,24 @@ class GanSpec:
 
 
 @dataclass(frozen=True)
+class TransferSpec:
+    """Transfer learning (model.family "transfer"): pretrain model.layers on a source task, reuse it on digits 5-9."""
+
+    source: str = "digits_0_4"  # the pretraining task (TRANSFER_SOURCES)
+    pretrain_epochs: int = 10
+    mode: str = "compare"  # which run this spec is (TRANSFER_MODES); the page trains three at once
+    labels_per_class: int = 10  # labelled target examples per class; 0 = every training image
+    body_lr_factor: float = 1.0  # fine-tuning: the body's LR is train.lr times this
+    sweep: tuple[int, ...] = (1, 2, 5, 10, 20, 50, 0)  # labels per class of a sweep; 0 = all
+
+
+@dataclass(frozen=True)
 class Spec:
     data: DataSpec = field(default_factory=DataSpec)
     model: ModelSpec = field(default_factory=ModelSpec)
     train: TrainSpec = field(default_factory=TrainSpec)
     gan: GanSpec = field(default_factory=GanSpec)
+    transfer: TransferSpec = field(default_factory=TransferSpec)
     seed: int = 0
 
     def with_(self, **dotted) -> Spec:
@@ -142,7 +158,13 @@ class Spec:
         return apply_overrides(self, dotted)
 
 
-SECTIONS = {"data": DataSpec, "model": ModelSpec, "train": TrainSpec, "gan": GanSpec}
+SECTIONS = {
+    "data": DataSpec,
+    "model": ModelSpec,
+    "train": TrainSpec,
+    "gan": GanSpec,
+    "transfer": TransferSpec,
+}
 
 
 # ---------------------------------------------------------------------------- codecs
@@ -235,7 +257,7 @@ def from_dict(d: dict) -> Spec:
                 sub[k] = _coerce(cls, k, v, f"{key}.{k}")
             kw[key] = cls(**sub)
         else:
-            raise SpecError(key, value, "unknown key; known: data, model, train, gan, seed")
+            raise SpecError(key, value, "unknown key; known: " + ", ".join([*SECTIONS, "seed"]))
     return Spec(**kw)
 
 
@@ -266,7 +288,7 @@ def apply_overrides(spec: Spec, dotted: dict) -> Spec:
             raise SpecError(
                 key,
                 value,
-                "unknown key; use section.field with section in data, model, train, gan",
+                "unknown key; use section.field with section in " + ", ".join(SECTIONS),
             )
         known = {f.name for f in fields(SECTIONS[section])}
         if name not in known:
@@ -383,7 +405,7 @@ def validate(spec: Spec, check_params: bool = True) -> Spec:
     _range("data.aug_strength", d.aug_strength, 0.0, 1.0)
     _range("data.gan_samples", d.gan_samples, 16, MAX_POINTS)
 
-    _check(m.family in ("mlp", "cnn"), "model.family", m.family, "mlp or cnn")
+    _check(m.family in ("mlp", "cnn", "transfer"), "model.family", m.family, "mlp, cnn or transfer")
     _range("model.hidden (number of layers)", len(m.hidden), 0, MAX_HIDDEN_LAYERS)
     for i, h in enumerate(m.hidden):
         _range(f"model.hidden[{i}]", h, 1, MAX_UNITS)
@@ -450,6 +472,7 @@ def validate(spec: Spec, check_params: bool = True) -> Spec:
     _in(OPTIMIZERS, "gan.d_optimizer", g.d_optimizer)
     _range("gan.gp_weight", g.gp_weight, 0.0, 100.0)
 
+    _validate_transfer(spec)
     _check_loss(spec)
     if check_params:
         from core.models import count_params  # late: building a model needs torch
@@ -462,6 +485,22 @@ def validate(spec: Spec, check_params: bool = True) -> Spec:
             f"at most {MAX_PARAMS:,} parameters",
         )
     return spec
+
+
+def _validate_transfer(spec: Spec) -> None:
+    """The transfer section; a transfer network needs the digits (its target task) and a layer list."""
+    t = spec.transfer
+    _in(TRANSFER_SOURCES, "transfer.source", t.source)
+    _range("transfer.pretrain_epochs", t.pretrain_epochs, 1, 200)
+    _in(TRANSFER_MODES, "transfer.mode", t.mode)
+    _range("transfer.labels_per_class", t.labels_per_class, 0, MAX_LABELS_PER_CLASS)
+    _range("transfer.body_lr_factor", t.body_lr_factor, 0.0, 1.0)
+    _range("transfer.sweep (number of points)", len(t.sweep), 1, 12)
+    for i, k in enumerate(t.sweep):
+        _range(f"transfer.sweep[{i}]", k, 0, MAX_LABELS_PER_CLASS)
+    if spec.model.family == "transfer":
+        _check(spec.data.name == "digits", "data.name", spec.data.name, "digits: the target task is digits 5-9")
+        _check(bool(spec.model.layers), "model.layers", (), "at least one layer in the pretrained body")
 
 
 def _check_loss(spec: Spec) -> None:

@@ -26,7 +26,7 @@ def input_size(spec: Spec) -> int:
 def build_model(spec: Spec) -> nn.Module:
     """Build and initialise the spec's model (seeded by the caller)."""
     m = spec.model
-    if m.family == "cnn":
+    if m.family in ("cnn", "transfer"):  # a transfer network is a CNN whose body is pretrained
         from core.models.cnn import build_cnn
 
         model = build_cnn(spec)
