@@ -120,7 +120,9 @@ def cmd_run(args) -> int:
         "device": str(device),
     }
     summary |= {
-        k: v for k, v in last.items() if k in ("loss", "train_loss", "val_loss", "train_accuracy", "val_accuracy")
+        k: v
+        for k, v in last.items()
+        if k in ("loss", "train_loss", "val_loss", "train_accuracy", "val_accuracy") or k.endswith("_test_accuracy")
     }
     store.finish_run(run_id, status, summary)
     print(json.dumps(summary))

@@ -43,4 +43,11 @@ PAGES = [
         ":material/blur_on:",
         "A generator and a discriminator learning against each other.",
     ),
+    PageInfo(
+        "transfer",
+        "pages/transfer.py",
+        "Transfer learning",
+        ":material/swap_horiz:",
+        "Pretrain a CNN on one task and reuse it on another with only a few labels.",
+    ),
 ]
