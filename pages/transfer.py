@@ -88,8 +88,10 @@ with st.sidebar:
     with st.expander("Training (target task)", expanded=True):
         training_ui(P, regularisation=False, weight_decay=True, clipping=False, early_stop=False, batch_size=True)
     with st.expander("Sweep", expanded=False):
+        chosen = st.session_state.get(f"{P}.transfer.sweep", [])
+        options = sorted(set(SWEEP_CHOICES) | set(chosen), key=lambda k: k or 10**6)  # a link may bring others
         st.multiselect(
-            "Labels per class to try", SWEEP_CHOICES, key=f"{P}.transfer.sweep",
+            "Labels per class to try", options, key=f"{P}.transfer.sweep",
             format_func=lambda k: "all" if k == 0 else str(k),
         )  # fmt: skip
 

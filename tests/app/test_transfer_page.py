@@ -91,3 +91,14 @@ def test_bad_link_is_a_warning_not_a_traceback(app):
     no_exception(app)
     assert any("Ignored a bad setting" in w.value for w in app.warning)
     assert app.number_input(key="tl.transfer.labels_per_class").value == 10
+
+
+def test_link_with_an_unlisted_sweep_value_opens(app):
+    """A shared link may carry sweep values the multiselect does not offer by default: they are added."""
+    app.run()
+    app.query_params["transfer.sweep"] = "7,0"
+    app.query_params["data.name"] = "digits"
+    app.query_params["model.family"] = "transfer"
+    app.switch_page("pages/transfer.py").run()
+    no_exception(app)
+    assert app.multiselect(key="tl.transfer.sweep").value == [7, 0]
