@@ -1,13 +1,12 @@
 """Transfer learning: frozen means frozen, the body LR factor, stored weights, the target split, determinism."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
 
+from core.__main__ import main
 from core.charts.transfer import architecture_figure, modes_accuracy_figure, sweep_figure
 from core.data.transfer import target_dataset
 from core.engine import make_trainer
@@ -39,6 +38,15 @@ SPEC = Spec().with_(
         "transfer.labels_per_class": 5,
     }
 )
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """One intra-op thread, as the app gives each run: on a busy 2-core machine two threads wait for each other."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 @pytest.fixture
@@ -182,16 +190,14 @@ def test_charts_label_both_axes():
         assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
 
 
-def test_runner_final_record_carries_the_three_accuracies(tmp_path):
-    out = tmp_path / "m.jsonl"
-    env = {"PLAYGROUND_DATA": str(tmp_path), "PATH": "/usr/bin:/bin"}
+def test_runner_final_record_carries_the_three_accuracies(store_dir, capsys):
+    out = store_dir / "m.jsonl"
     args = ["run", "transfer-10-labels", "--out", str(out), "--quiet"]
-    args += ["--set", "transfer.pretrain_epochs=1", "--set", "train.epochs=2"]
-    p = subprocess.run([sys.executable, "-m", "core", *args], capture_output=True, text=True, env=env, timeout=300)
-    assert p.returncode == 0, p.stderr
+    code = main([*args, "--set", "transfer.pretrain_epochs=1", "--set", "train.epochs=2"])
+    assert code == 0, capsys.readouterr().err
     last = json.loads(out.read_text().splitlines()[-1])
-    summary = json.loads(p.stdout)
+    summary = json.loads(capsys.readouterr().out)
     for mode in MODES:
         assert 0 <= last[f"{mode}_test_accuracy"] <= 1
         assert summary[f"{mode}_test_accuracy"] == last[f"{mode}_test_accuracy"]
-    assert list((tmp_path / "pretrained").glob("*.safetensors"))  # pretrained in the run, then stored
+    assert list((store_dir / "pretrained").glob("*.safetensors"))  # pretrained in the run, then stored
