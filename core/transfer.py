@@ -155,10 +155,19 @@ class TransferTrainer(Trainer):
         else:
             groups = [{"params": body + head}]
         self.optimizer = make_optimizer(groups, spec.train.optimizer, spec.train)
-        self.scheduler = make_scheduler(self.optimizer, spec.train, self.steps_per_epoch)
+        self._schedule()
         self.start_body = [p.detach().clone() for p in body]  # for the drift view
         self._to_device()
         self._init_rng()
+
+    def _schedule(self) -> None:
+        """The spec's LR schedule; one-cycle gives every group one max_lr, so the body's is scaled after."""
+        spec = self.spec
+        self.scheduler = make_scheduler(self.optimizer, spec.train, self.steps_per_epoch)
+        if self.mode == "finetune" and spec.train.schedule == "onecycle":
+            group = self.optimizer.param_groups[0]
+            for k in ("initial_lr", "max_lr", "min_lr", "lr"):
+                group[k] *= spec.transfer.body_lr_factor
 
     @property
     def lr(self) -> float:
@@ -186,10 +195,11 @@ class TransferTrainer(Trainer):
         old_lr = self.spec.train.lr
         super().apply_live(spec)
         if self.mode == "finetune" and spec.train.lr != old_lr:
-            body = self.optimizer.param_groups[0]
+            body, head = self.optimizer.param_groups  # back to the start of the schedule, then forward again
             body["lr"] = body["initial_lr"] = spec.train.lr * spec.transfer.body_lr_factor
+            head["lr"] = head["initial_lr"] = spec.train.lr
             if self.scheduler is not None:
-                self.scheduler = make_scheduler(self.optimizer, spec.train, self.steps_per_epoch)
+                self._schedule()
                 for _ in range(self.step_count):
                     self.scheduler.step()
 

@@ -97,6 +97,15 @@ def test_finetune_body_lr_factor_is_in_the_param_groups(store_dir):
     assert transfer_views(t)["body_drift"] > 0
     t.apply_live(spec.with_(**{"train.lr": 0.05}))  # a live LR change keeps the body's share
     assert [g["lr"] for g in t.optimizer.param_groups] == pytest.approx([0.005, 0.05])
+    for schedule in ("cosine", "onecycle"):  # a schedule scales both groups alike (one-cycle too)
+        s = TransferTrainer(with_mode(spec.with_(**{"train.schedule": schedule}), "finetune"))
+        for _ in range(3):
+            s.step()
+        body, head = s.optimizer.param_groups
+        assert body["lr"] / head["lr"] == pytest.approx(0.1), schedule
+        s.apply_live(s.spec.with_(**{"train.lr": 0.04}))
+        body, head = s.optimizer.param_groups
+        assert body["lr"] / head["lr"] == pytest.approx(0.1), schedule
 
 
 def test_pretrained_weights_round_trip_through_safetensors_with_the_spec(store_dir):
