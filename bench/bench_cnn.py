@@ -22,10 +22,10 @@ from pathlib import Path
 
 import torch
 
-from core.cnn import cnn_views, frozen_copy, image_view
-from core.engine import make_trainer
 from core.presets import load_preset
 from core.probes import default_probes
+from core.trainers import make_trainer
+from core.views.cnn import cnn_views, frozen_copy, image_view
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"

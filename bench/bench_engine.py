@@ -17,13 +17,14 @@ import time
 import torch
 import torch.nn.functional as F
 
-from core.data import make_dataset
+from core.data.dataset import make_dataset
 from core.engine import Trainer
 from core.gradlab import gradlab_probes
 from core.jobs import Job
 from core.models import build_model
 from core.presets import load_preset
-from core.probes import decision_grid, default_probes
+from core.probes import default_probes
+from core.views.mlp import decision_grid
 
 
 def bare_steps_per_s(spec, seconds: float) -> float:

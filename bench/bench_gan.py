@@ -15,10 +15,10 @@ import time
 
 import torch
 
-from core.engine import make_trainer
-from core.gan import gan_views
 from core.presets import load_preset
 from core.probes import default_probes
+from core.trainers import make_trainer
+from core.views.gan import gan_views
 
 CASES = [
     ("gan-ring", {}, "ring, MLP 64-64 G and D, non-saturating, batch 64"),

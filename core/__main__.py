@@ -15,7 +15,13 @@ import sys
 import time
 from pathlib import Path
 
-from core.spec import SpecError
+from core import export
+from core.engine import resolve_device, share_cpu
+from core.lr_find import lr_range_test
+from core.presets import list_presets, load_preset
+from core.spec import SpecError, apply_overrides, from_dict, from_json, parse_overrides, to_dict, validate
+from core.store import Store
+from core.trainers import make_trainer, probes_for
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,25 +30,8 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _parse_set(items: list[str]) -> dict:
-    out = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise SpecError("--set", item, "expected dotted.key=value")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        out[key.strip()] = value
-    return out
-
-
 def load_spec(ref: str):
     """A preset name or a spec JSON file -> (Spec, title, page or None)."""
-    from core.presets import load_preset
-    from core.spec import from_json
-
     path = Path(ref)
     if path.suffix == ".json" or path.is_file():
         if not path.is_file():
@@ -60,20 +49,14 @@ def load_spec(ref: str):
 
 
 def cmd_presets() -> int:
-    from core.presets import list_presets
-
     for p in list_presets():
         print(f"{p.name:22s} {p.page:11s} {p.title}")
     return 0
 
 
 def cmd_run(args) -> int:
-    from core.engine import make_trainer, resolve_device, share_cpu
-    from core.probes import probes_for
-    from core.spec import apply_overrides, to_dict, validate
-
     spec, title, page = load_spec(args.spec)
-    overrides = _parse_set(args.set or [])
+    overrides = parse_overrides(args.set or [])
     if args.seed is not None:
         overrides["seed"] = args.seed
     if args.device is not None:
@@ -82,12 +65,10 @@ def cmd_run(args) -> int:
     device = resolve_device(spec)
     share_cpu()
 
-    from core.store import Store
-
     store = Store()
     run_id = store.create_run(to_dict(spec), "runner", title)
     out = open(args.out, "w") if args.out else None
-    trainer = make_trainer(spec, probes_for(page), device)
+    trainer = make_trainer(spec, probes_for(spec, page), device)
     t0 = time.perf_counter()
     written = 0
     try:
@@ -132,6 +113,50 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    """Write the spec, weights, a standalone script and/or metrics of a preset, spec file or stored run."""
+    run = Store().get_run(args.spec) if not args.spec.endswith(".json") else None
+    if run is not None:
+        spec, history, trainer = validate(from_dict(run["spec"])), Store().metrics(args.spec), None
+        if args.weights:
+            raise SpecError("--weights", args.spec, "a preset or spec file; stored runs keep no weights to export")
+    else:
+        spec, _, page = load_spec(args.spec)
+        share_cpu()
+        trainer = make_trainer(spec, probes_for(spec, page))
+        while trainer.step_count < (args.steps or 0) and not trainer.done:
+            trainer.step()
+        history = trainer.history
+    outputs = {
+        args.spec_out: lambda: export.spec_json(spec),
+        args.script: lambda: export.script_text(spec),
+        args.metrics: lambda: export.metrics_csv(history),
+        args.weights: lambda: export.weights_bytes(trainer.model, spec),
+    }
+    written = []
+    for path, make in outputs.items():
+        if not path:
+            continue
+        content = make()
+        try:
+            Path(path).write_bytes(content if isinstance(content, bytes) else content.encode())
+        except OSError as e:
+            raise SpecError("output", path, f"a writable path ({e.strerror})") from None
+        written.append(path)
+    print(json.dumps({"spec": args.spec, "steps": trainer.step_count if trainer else None, "written": written}))
+    return 0
+
+
+def cmd_lr_find(args) -> int:
+    """LR range test on a fresh network of the spec; one JSON line with the curve and suggested_lr."""
+    spec, _, _ = load_spec(args.spec)
+    spec = validate(apply_overrides(spec, parse_overrides(args.set or [])))
+    share_cpu()
+    result = lr_range_test(make_trainer(spec), steps=args.steps, lr_min=args.min_lr, lr_max=args.max_lr)
+    print(json.dumps(result))
+    return 0
+
+
 def main(argv=None) -> int:
     parser = _Parser(prog="python -m core", description="Deep-learning playground: headless runner")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -154,10 +179,35 @@ def main(argv=None) -> int:
     run.add_argument("--out", help="write one JSON record per epoch to this file")
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
     run.__class__ = _Parser
+    exp = sub.add_parser("export", help="write a spec, weights, a standalone PyTorch script or metrics")
+    exp.add_argument("spec", help="preset name, spec .json file or stored run id")
+    exp.add_argument("--steps", type=int, default=0, help="train N optimiser steps first (0 = untrained)")
+    exp.add_argument("--script", help="write a standalone PyTorch training script here")
+    exp.add_argument("--weights", help="write the weights here (safetensors, spec in the metadata)")
+    exp.add_argument("--spec", dest="spec_out", help="write the spec JSON here")
+    exp.add_argument("--metrics", help="write the epoch records here as CSV")
+    exp.__class__ = _Parser
+    lrf = sub.add_parser("lr-find", help="LR range test: loss vs an exponentially growing LR, suggested LR")
+    lrf.add_argument("spec", help="preset name or spec .json file")
+    lrf.add_argument("--steps", type=int, default=200, help="steps of the test (10 to 2000)")
+    lrf.add_argument("--min-lr", type=float, default=1e-5)
+    lrf.add_argument("--max-lr", type=float, default=10.0)
+    lrf.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a spec field")
+    lrf.__class__ = _Parser
     args = parser.parse_args(argv)
     try:
         if args.cmd == "presets":
             return cmd_presets()
+        if args.cmd == "lr-find":
+            if not 10 <= args.steps <= 2000:
+                raise SpecError("--steps", args.steps, "between 10 and 2000")
+            if not 0 < args.min_lr < args.max_lr <= 100:
+                raise SpecError("--min-lr/--max-lr", (args.min_lr, args.max_lr), "0 < min < max <= 100")
+            return cmd_lr_find(args)
+        if args.cmd == "export":
+            if args.steps < 0:
+                raise SpecError("--steps", args.steps, "0 or more")
+            return cmd_export(args)
         if args.steps is not None and args.steps < 1:
             raise SpecError("--steps", args.steps, "at least 1")
         return cmd_run(args)

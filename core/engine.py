@@ -19,11 +19,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from core.registry import DATASETS, OPTIMIZERS
-from core.spec import Spec, SpecError, resolved_loss, validate
+from core.budget import eval_chunk
+from core.data.dataset import make_dataset
+from core.data.images import make_augmenter
+from core.models import build_model
+from core.registry import DATASETS, LOSSES, OPTIMIZERS, SCHEDULES
+from core.spec import Spec, SpecError, output_size, resolved_loss, to_query, validate
 
 # Model initialisation uses torch's global generator; jobs in other threads must not interleave.
 SEED_LOCK = threading.Lock()
@@ -94,7 +97,7 @@ def resolve_device(spec: Spec) -> torch.device:
             )
         return torch.device("cuda")
     if want == "auto" and torch.cuda.is_available():
-        image = spec.model.family == "cnn" or DATASETS[spec.data.name].kind == "gan_image"
+        image = spec.model.family in ("cnn", "transfer") or DATASETS[spec.data.name].kind == "gan_image"
         if image:
             return torch.device("cuda")
     return torch.device("cpu")
@@ -106,44 +109,18 @@ def make_optimizer(params, name: str, train) -> torch.optim.Optimizer:
 
 
 def make_scheduler(optimizer, train, steps_per_epoch: int):
-    """The spec's LR schedule as a torch.optim.lr_scheduler, stepped once per optimiser step."""
-    name = train.schedule
-    total = max(1, train.epochs * steps_per_epoch)
-    S = torch.optim.lr_scheduler
-    if name == "constant":
-        return None
-    if name == "step":
-        return S.StepLR(optimizer, step_size=train.step_size * steps_per_epoch, gamma=train.gamma)
-    if name == "exponential":
-        # gamma is per epoch; per step that is its steps_per_epoch-th root.
-        return S.ExponentialLR(optimizer, gamma=train.gamma ** (1.0 / steps_per_epoch))
-    if name == "cosine":
-        return S.CosineAnnealingLR(optimizer, T_max=total)
-    if name == "warmup_cosine":
-        warm = min(total - 1, train.warmup * steps_per_epoch)
-        if warm <= 0:
-            return S.CosineAnnealingLR(optimizer, T_max=total)
-        return S.SequentialLR(
-            optimizer,
-            [
-                S.LinearLR(optimizer, start_factor=0.01, end_factor=1.0, total_iters=warm),
-                S.CosineAnnealingLR(optimizer, T_max=total - warm),
-            ],
-            milestones=[warm],
-        )
-    if name == "onecycle":
-        pct = min(0.9, max(0.05, train.warmup / max(1, train.epochs)))
-        return S.OneCycleLR(optimizer, max_lr=train.lr, total_steps=total + 1, pct_start=pct)
-    raise SpecError("train.schedule", name, "unknown schedule")
+    """The spec's LR schedule (SCHEDULES' entry) as a torch.optim.lr_scheduler, or None for a constant LR.
+
+    It is stepped once per optimiser step."""
+    return SCHEDULES[train.schedule].make(optimizer, train, steps_per_epoch)
 
 
 def schedule_preview(train, steps_per_epoch: int, max_points: int = 400) -> tuple[list[float], list[float]]:
     """(epochs, lrs) of the schedule over the whole run, from the real torch scheduler, subsampled."""
     param = torch.zeros(1, requires_grad=True)
-    opt = torch.optim.SGD([param], lr=train.lr)
+    # With momentum, so schedules that also cycle momentum (one-cycle) can; the LR does not depend on it.
+    opt = torch.optim.SGD([param], lr=train.lr, momentum=0.9)
     total = max(1, train.epochs * steps_per_epoch)
-    if train.schedule == "onecycle":
-        opt = torch.optim.SGD([param], lr=train.lr, momentum=0.9)
     sched = make_scheduler(opt, train, steps_per_epoch)
     every = max(1, total // max_points)
     xs, ys = [], []
@@ -159,8 +136,6 @@ def schedule_preview(train, steps_per_epoch: int, max_points: int = 400) -> tupl
 
 def needs_rebuild(old: Spec, new: Spec) -> bool:
     """True when going from old to new changes more than the live training fields."""
-    from core.spec import to_query
-
     a, b = to_query(old), to_query(new)
     changed = {k for k in set(a) | set(b) if a.get(k) != b.get(k)}
     return bool(changed - set(LIVE_FIELDS))
@@ -196,9 +171,6 @@ class Trainer:
     # ------------------------------------------------------------------ family hooks
     def _build(self) -> None:
         """Build data, model, optimiser and scheduler (supervised families)."""
-        from core.data import make_dataset
-        from core.models import build_model
-
         spec = self.spec
         with SEED_LOCK:
             torch.manual_seed(spec.seed)
@@ -211,8 +183,6 @@ class Trainer:
         self.scheduler = make_scheduler(self.optimizer, spec.train, self.steps_per_epoch)
         self.augment = None  # f(batch, generator) -> batch, applied to training batches only
         if spec.data.augment and DATASETS[spec.data.name].kind == "image":
-            from core.data.images import make_augmenter
-
             self.augment = make_augmenter(spec)
             self.aug_gen = torch.Generator().manual_seed(spec.seed + 2)
         self._to_device()
@@ -298,15 +268,8 @@ class Trainer:
         return self.optimizer.param_groups[0]["lr"]
 
     def loss_fn(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """The spec's data loss (mean over the batch)."""
-        name = self.loss_name
-        if name == "ce":
-            return F.cross_entropy(out, y)
-        if name == "bce":
-            return F.binary_cross_entropy_with_logits(out, y)
-        if name == "half_mse":
-            return 0.5 * F.mse_loss(out, y)
-        return F.mse_loss(out, y)
+        """The spec's data loss (LOSSES' entry; mean over the batch)."""
+        return LOSSES[self.loss_name].fn(out, y)
 
     def penalty(self) -> torch.Tensor | float:
         """L1 and L2 penalties on the weights (not biases): l1 * sum|w| + l2 * 0.5 * sum w^2."""
@@ -323,8 +286,9 @@ class Trainer:
                 total = total + t.l2 * 0.5 * (p * p).sum()
         return total
 
-    def predict(self, x: torch.Tensor, batch: int = 4096) -> torch.Tensor:
-        """Model outputs for x in eval mode, in chunks (no grad)."""
+    def predict(self, x: torch.Tensor, batch: int | None = None) -> torch.Tensor:
+        """Model outputs for x in eval mode, in chunks (no grad) that fit the server's memory budget."""
+        batch = batch or eval_chunk(self.spec, output_size(self.spec))
         was_training = self.model.training
         if was_training:  # module.train()/eval() walk every submodule: only switch when needed
             self.model.eval()
@@ -335,17 +299,16 @@ class Trainer:
         return out
 
     def classify(self, out: torch.Tensor) -> torch.Tensor:
-        """Outputs -> predicted class index."""
-        if self.loss_name == "ce":
+        """Outputs -> predicted class index: argmax of per-class logits, else the one output's sign."""
+        if LOSSES[self.loss_name].target == "index":
             return out.argmax(1)
-        threshold = 0.0  # logit 0 for BCE, output 0 for +-1 targets
-        return (out[:, 0] >= threshold).long()
+        return (out[:, 0] >= 0.0).long()  # logit 0 for BCE, output 0 for +-1 targets
 
     def class_of(self, y: torch.Tensor) -> torch.Tensor:
         """Targets -> class index."""
         if y.ndim == 1:
             return y
-        return (y[:, 0] > (0.5 if self.loss_name == "bce" else 0.0)).long()
+        return (y[:, 0] > (0.5 if LOSSES[self.loss_name].target == "01" else 0.0)).long()
 
     def check_finite(self, loss: torch.Tensor) -> float:
         """The loss as a float; raises Diverged when it is NaN or infinite."""
@@ -474,17 +437,3 @@ class Trainer:
             not spec.train.early_stop or spec.train.early_stop > self.epoch - self._best_epoch
         ):
             self.done, self.status, self.message = False, "ready", ""
-
-
-def make_trainer(spec: Spec, probes: list[Probe] | None = None, device=None) -> Trainer:
-    """The Trainer for the spec's family (GANs get theirs)."""
-    kind = DATASETS[spec.data.name].kind
-    if spec.model.family == "transfer":
-        from core.transfer import transfer_trainer
-
-        return transfer_trainer(spec, probes, device)
-    if kind in ("gan", "gan_image"):
-        from core.gan import GanTrainer
-
-        return GanTrainer(spec, probes, device)
-    return Trainer(spec, probes, device)

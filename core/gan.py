@@ -1,7 +1,7 @@
-"""GANs on the shared engine: losses, mode coverage, the GanTrainer and the views the GAN page draws.
+"""GANs on the shared engine: the gradient penalty, mode coverage and the GanTrainer.
 
 One training step = `gan.d_steps` discriminator updates, then one generator update, each with its own
-torch.optim optimiser. The losses are small pure functions of D's raw outputs (logits or scores).
+torch.optim optimiser. The losses are GAN_LOSSES entries: pure functions of D's raw outputs.
 
 Probe points: `after_backward` runs once per step, after the generator's backward. Then the G layers'
 .grad hold this step's generator gradient and the D layers' .grad still hold the gradient of the last
@@ -16,10 +16,11 @@ from dataclasses import replace
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from core.data.dataset import make_dataset
 from core.engine import SEED_LOCK, Diverged, StepResult, Trainer, make_optimizer
-from core.registry import DATASETS
+from core.models.gan import GanPair, build_gan
+from core.registry import DATASETS, GAN_LOSSES
 from core.spec import Spec, validate
 
 EVAL_SAMPLES = 1000  # fixed-noise samples for the epoch's mode coverage
@@ -29,60 +30,10 @@ GRID_N = 80  # the discriminator heatmap is GRID_N x GRID_N
 DIGIT_GRID = 36  # digits drawn from fixed noise (6 x 6)
 FAIR_SHARE = 0.25  # a mode is covered with at least 1/4 of its uniform share of samples, high-quality ones
 HQ_STDS = 3.0  # a sample is high quality within 3 std of its nearest component's centre
-SIGMOID_LOSSES = ("minimax", "nonsaturating")  # D's output is a logit: D(x) = sigmoid(logit)
 
 
 # ---------------------------------------------------------------------------- losses
-# r, f: D's raw outputs (B, 1) on real and fake samples. Each returns a scalar to minimise.
-
-
-def minimax_d(r, f):
-    """-[log D(x) + log(1 - D(G(z)))], with D = sigmoid(logit)."""
-    return F.softplus(-r).mean() + F.softplus(f).mean()
-
-
-def minimax_g(f):
-    """log(1 - D(G(z))): the original minimax generator loss (saturates when D rejects fakes)."""
-    return -F.softplus(f).mean()
-
-
-def nonsaturating_g(f):
-    """-log D(G(z)): the same fixed point, strong gradients while D rejects the fakes."""
-    return F.softplus(-f).mean()
-
-
-def lsgan_d(r, f):
-    """Least squares: 0.5 (D(x) - 1)^2 + 0.5 D(G(z))^2."""
-    return 0.5 * ((r - 1) ** 2).mean() + 0.5 * (f**2).mean()
-
-
-def lsgan_g(f):
-    """Least squares: 0.5 (D(G(z)) - 1)^2."""
-    return 0.5 * ((f - 1) ** 2).mean()
-
-
-def wasserstein_d(r, f):
-    """Critic loss E[D(G(z))] - E[D(x)] (the gradient penalty is added separately)."""
-    return f.mean() - r.mean()
-
-
-def wasserstein_g(f):
-    """-E[D(G(z))]."""
-    return -f.mean()
-
-
-def hinge_d(r, f):
-    """E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]."""
-    return F.relu(1 - r).mean() + F.relu(1 + f).mean()
-
-
-LOSSES = {  # name -> (discriminator loss, generator loss)
-    "minimax": (minimax_d, minimax_g),
-    "nonsaturating": (minimax_d, nonsaturating_g),
-    "lsgan": (lsgan_d, lsgan_g),
-    "wgan_gp": (wasserstein_d, wasserstein_g),
-    "hinge": (hinge_d, wasserstein_g),
-}
+# The D and G losses are GAN_LOSSES entries (core/registry.py).
 
 
 def gradient_penalty(D, real, fake, eps):
@@ -95,7 +46,7 @@ def gradient_penalty(D, real, fake, eps):
 
 def d_output(loss: str, raw: torch.Tensor) -> torch.Tensor:
     """What the charts call D(x): sigmoid(logit) for the cross-entropy losses, the raw score otherwise."""
-    return torch.sigmoid(raw) if loss in SIGMOID_LOSSES else raw
+    return torch.sigmoid(raw) if GAN_LOSSES[loss].sigmoid else raw
 
 
 # ---------------------------------------------------------------------------- mode coverage
@@ -143,9 +94,6 @@ class GanTrainer(Trainer):
     """Trains a generator G and a discriminator D; `trainer.model` is the pair (layers G.* then D.*)."""
 
     def _build(self) -> None:
-        from core.data import make_dataset
-        from core.models.gan import GanPair, build_gan
-
         spec, g = self.spec, self.spec.gan
         with SEED_LOCK:
             torch.manual_seed(spec.seed)
@@ -153,7 +101,8 @@ class GanTrainer(Trainer):
             self.G, self.D = build_gan(spec)
         self.model = GanPair(self.G, self.D).to(self.device)
         self.loss_name = g.loss
-        self.d_loss_fn, self.g_loss_fn = LOSSES[g.loss]
+        self.gan_loss = GAN_LOSSES[g.loss]
+        self.d_loss_fn, self.g_loss_fn = self.gan_loss.d, self.gan_loss.g
         self.image = DATASETS[spec.data.name].kind == "gan_image"
         self.n_train = spec.data.gan_samples  # real samples per epoch
         # Each network has its own optimiser and LR; momentum and weight decay come from spec.train.
@@ -206,7 +155,7 @@ class GanTrainer(Trainer):
         with self.own_rng():  # D's dropout masks come from this trainer's own seeded stream
             r, f = self.D(real), self.D(fake)
             loss = self.d_loss_fn(r, f)
-            if self.loss_name == "wgan_gp":
+            if self.gan_loss.gradient_penalty:
                 eps = torch.rand(len(real), generator=self.noise_gen).to(self.device)
                 gp = gradient_penalty(self.D, real, fake, eps)
                 self._record(gp=gp)
@@ -249,7 +198,7 @@ class GanTrainer(Trainer):
         """Epoch means of the losses and D's outputs, and mode coverage of fixed-noise samples."""
         acc, self._acc = self._acc, {}
         rec = {k: float(torch.stack([torch.as_tensor(x) for x in v]).double().mean()) for k, v in acc.items()}
-        if self.loss_name == "wgan_gp" and "d_real" in rec:
+        if self.gan_loss.gradient_penalty and "d_real" in rec:
             rec["wasserstein"] = rec["d_real"] - rec["d_fake"]  # the critic's estimate of W(real, fake)
         centers = self.data.extra.get("centers")
         if centers is not None:
@@ -307,70 +256,3 @@ class GanTrainer(Trainer):
         self.spec = spec
         if self.done and self.status == "done" and self.epoch < spec.train.epochs:
             self.done, self.status, self.message = False, "ready", ""
-
-
-# ---------------------------------------------------------------------------- views
-
-
-def score_midpoint(trainer: GanTrainer) -> float:
-    """The score where D is undecided: 0.5 for the probability and least-squares losses (targets 0 and 1),
-    0 for hinge, and for the Wasserstein critic (whose level is arbitrary: only differences count) the
-    mean of its scores on real and on generated samples."""
-    if trainer.loss_name in SIGMOID_LOSSES or trainer.loss_name == "lsgan":
-        return 0.5
-    if trainer.loss_name == "hinge":
-        return 0.0
-    real = trainer.data.x_train[:VIEW_SAMPLES]
-    fake = trainer.generate(trainer.fixed_z[:VIEW_SAMPLES])
-    return 0.5 * float(trainer.discriminate(real).mean() + trainer.discriminate(fake).mean())
-
-
-def d_grid(trainer: GanTrainer, n: int = GRID_N) -> dict:
-    """D over the plane [-extent, extent]^2 on an n x n grid: xs, ys (n,), value (n, n), range, mid, label.
-
-    The colour range is [0, 1] for probabilities, else centred on `score_midpoint` and wide enough for
-    every value on the plane.
-    """
-    extent = trainer.data.extra["extent"]
-    xs = np.linspace(-extent, extent, n, dtype=np.float32)
-    gx, gy = np.meshgrid(xs, xs)  # row i has y = xs[i]
-    pts = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], 1)).to(trainer.device)
-    out = d_output(trainer.loss_name, trainer.discriminate(pts))[:, 0].cpu().numpy().reshape(n, n)
-    mid = score_midpoint(trainer)
-    if trainer.loss_name in SIGMOID_LOSSES:
-        rng, label = (0.0, 1.0), "D(x): P(real)"
-    else:
-        half = float(np.abs(out - mid).max()) or 1.0
-        rng, label = (mid - half, mid + half), "D(x): critic score" if trainer.loss_name == "wgan_gp" else "D(x): score"
-    return {"xs": xs, "ys": xs, "value": out.astype(np.float32), "range": rng, "mid": mid, "label": label}
-
-
-def g_arrows(trainer: GanTrainer, z: torch.Tensor) -> dict:
-    """Fakes G(z) and -dL_G/dx at each: the direction the generator's loss pushes each fake sample."""
-    x = trainer.generate(z).requires_grad_(True)
-    trainer.D.eval()
-    try:
-        loss = trainer.g_loss_fn(trainer.D(x)) * len(x)  # per-sample gradients, not divided by the batch
-        (grad,) = torch.autograd.grad(loss, x)
-    finally:
-        trainer.D.train()
-    return {"points": x.detach().cpu().numpy(), "push": (-grad).cpu().numpy()}
-
-
-def gan_views(trainer: GanTrainer) -> dict:
-    """What the GAN page draws: the plane (real, fake, D heatmap, arrows) or a digits sample grid."""
-    if trainer.image:
-        from core.charts.base import image_grid
-
-        imgs = trainer.generate(trainer.fixed_z).cpu().numpy()[:, 0]  # (N, S, S) in [-1, 1], +1 = ink
-        return {"mosaic": image_grid(imgs, cols=6, scale=6)}  # high values are drawn dark
-    real = trainer.data.points_train[:VIEW_SAMPLES]
-    fake = trainer.generate(trainer.fixed_z[:VIEW_SAMPLES]).cpu().numpy()
-    view = {"real": real, "fake": fake, "grid": d_grid(trainer), "arrows": g_arrows(trainer, trainer.fixed_z[:ARROWS])}
-    centers = trainer.data.extra.get("centers")
-    if centers is not None:
-        view["centers"] = centers
-        view["coverage"] = mode_coverage(
-            trainer.generate(trainer.fixed_z[:EVAL_SAMPLES]).cpu().numpy(), centers, trainer.data.extra["std"]
-        )
-    return view

@@ -160,14 +160,3 @@ def first_last_ratio(record: dict) -> float | None:
         return None
     values = list(g.values())
     return values[0] / values[-1] if values[-1] > 0 else math.inf
-
-
-def lab_view(trainer) -> dict:
-    """What the Gradient lab draws beyond the history: per-step gradient norms, latest histograms."""
-    view = {"hist": {}, "steps": None}
-    for p in trainer.probes:
-        if isinstance(p, ActivationStatsProbe):
-            view["hist"] = p.latest_hist
-        if isinstance(p, GradNormProbe) and p.keep_steps:
-            view["steps"] = p.steps_view()
-    return view

@@ -14,9 +14,9 @@ import traceback
 import uuid
 from collections.abc import Callable
 
-from core.engine import Probe, Trainer, make_trainer, share_cpu
-from core.probes import default_probes
+from core.engine import Probe, Trainer, share_cpu
 from core.spec import Spec, to_dict
+from core.trainers import make_trainer
 
 ViewFn = Callable[[Trainer], dict]  # trainer -> arrays for the charts (decision grid, samples, ...)
 MIN_PUBLISH_S = 0.05  # at most ~20 redraw snapshots a second, whatever the speed
@@ -30,7 +30,7 @@ class Job:
         specs: Spec | list[Spec],
         *,
         views: ViewFn | None = None,
-        probes: Callable[[], list[Probe]] = default_probes,
+        probes: Callable[[], list[Probe]] | None = None,  # None: each family's own probes (core.trainers)
         store=None,
         source: str = "app",
         title: str = "",
@@ -39,7 +39,7 @@ class Job:
     ):
         specs = specs if isinstance(specs, list) else [specs]
         self.id = uuid.uuid4().hex[:10]
-        self.trainers = [make_trainer(s, probes()) for s in specs]
+        self.trainers = [make_trainer(s, probes() if probes else None) for s in specs]
         self.views_fn = views
         self.store = store
         self.speed = max(1, int(speed))

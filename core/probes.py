@@ -1,4 +1,4 @@
-"""What we measure from the real model: gradient norms, decision grids.
+"""What we measure from the real model while it trains: gradient norms per layer.
 
 Probes return floats and NumPy arrays, so charts and tests never touch tensors. Probes only read:
 with probes on or off, the same seed gives the same losses.
@@ -92,43 +92,3 @@ class GradNormProbe(Probe):
 def default_probes() -> list[Probe]:
     """The probes every page and the runner attach."""
     return [GradNormProbe()]
-
-
-def probes_for(page: str | None) -> list[Probe]:
-    """The probes a preset's page draws: the Gradient lab adds activation and update statistics."""
-    if page == "gradients":
-        from core.gradlab import gradlab_probes
-
-        return gradlab_probes()
-    return default_probes()
-
-
-def decision_grid(trainer, n: int = 80, extent: float = 6.0) -> dict:
-    """The model's output over the input plane [-extent, extent]^2 on an n x n grid.
-
-    Returns xs, ys (n,), 'label' and either 'value' (n, n) with its 'range' (P(class 1) for
-    cross-entropy losses, the output clamped to [-1, 1] otherwise) or 'probs' (n, n, K) for K > 2.
-    """
-    from core.data import expand_features
-
-    xs = np.linspace(-extent, extent, n, dtype=np.float32)
-    gx, gy = np.meshgrid(xs, xs)  # row i has y = xs[i]
-    pts = np.stack([gx.ravel(), gy.ravel()], 1)
-    x = expand_features(pts, trainer.spec.data.features).to(trainer.device)
-    out = trainer.predict(x)
-    grid = {"xs": xs, "ys": xs}
-    loss = trainer.loss_name
-    if loss == "ce" and out.shape[1] > 2:
-        grid["probs"] = torch.softmax(out, 1).cpu().numpy().astype(np.float32).reshape(n, n, -1)
-        grid["label"] = "P(class)"
-    elif loss in ("ce", "bce"):
-        p = torch.softmax(out, 1)[:, 1] if loss == "ce" else torch.sigmoid(out[:, 0])
-        grid["value"], grid["range"], grid["label"] = (
-            p.cpu().numpy().reshape(n, n),
-            (0.0, 1.0),
-            "P(blue class)",
-        )
-    else:
-        grid["value"] = out[:, 0].clamp(-1, 1).cpu().numpy().reshape(n, n)
-        grid["range"], grid["label"] = (-1.0, 1.0), "network output"
-    return grid

@@ -1,6 +1,8 @@
 """Name registries: every non-primitive choice in a Spec is a key of one of these tables.
 
-The UI reads its choices from here, so adding an option is one line in one table.
+Each entry holds its behaviour (the function or factory that does it) beside its label and help.
+Validation, the engine, the widgets and docs/registries.md all read these tables, so adding an
+optimiser, schedule, loss, GAN loss, dataset, activation or initialiser is one entry here.
 """
 
 from __future__ import annotations
@@ -9,7 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+from core import losses as L
+from core.data import toy
 
 
 @dataclass(frozen=True)
@@ -58,48 +64,147 @@ INITS = {
     "orthogonal": Choice("Orthogonal", lambda w, s: nn.init.orthogonal_(w), "orthogonal matrix, gain 1"),
 }
 
-# name -> f(params, spec.train) -> torch.optim.Optimizer
+
+@dataclass(frozen=True)
+class Optimizer:
+    label: str
+    make: Callable  # f(params, spec.train) -> torch.optim.Optimizer
+    help: str = ""
+    uses: tuple[str, ...] = ("lr", "weight_decay")  # the train fields it reads (the widgets show those)
+
+
 OPTIMIZERS = {
-    "sgd": Choice("SGD", lambda p, t: torch.optim.SGD(p, lr=t.lr, weight_decay=t.weight_decay)),
-    "momentum": Choice(
+    "sgd": Optimizer("SGD", lambda p, t: torch.optim.SGD(p, lr=t.lr, weight_decay=t.weight_decay)),
+    "momentum": Optimizer(
         "SGD + momentum",
         lambda p, t: torch.optim.SGD(p, lr=t.lr, momentum=t.momentum, weight_decay=t.weight_decay),
+        uses=("lr", "momentum", "weight_decay"),
     ),
-    "nesterov": Choice(
+    "nesterov": Optimizer(
         "Nesterov",
         lambda p, t: torch.optim.SGD(p, lr=t.lr, momentum=t.momentum, nesterov=True, weight_decay=t.weight_decay),
+        uses=("lr", "momentum", "weight_decay"),
     ),
-    "adam": Choice("Adam", lambda p, t: torch.optim.Adam(p, lr=t.lr, weight_decay=t.weight_decay)),
-    "adamw": Choice("AdamW", lambda p, t: torch.optim.AdamW(p, lr=t.lr, weight_decay=t.weight_decay)),
-    "rmsprop": Choice(
-        "RMSprop",
-        lambda p, t: torch.optim.RMSprop(p, lr=t.lr, weight_decay=t.weight_decay),
-    ),
-    "adagrad": Choice(
-        "Adagrad",
-        lambda p, t: torch.optim.Adagrad(p, lr=t.lr, weight_decay=t.weight_decay),
-    ),
+    "adam": Optimizer("Adam", lambda p, t: torch.optim.Adam(p, lr=t.lr, weight_decay=t.weight_decay)),
+    "adamw": Optimizer("AdamW", lambda p, t: torch.optim.AdamW(p, lr=t.lr, weight_decay=t.weight_decay)),
+    "rmsprop": Optimizer("RMSprop", lambda p, t: torch.optim.RMSprop(p, lr=t.lr, weight_decay=t.weight_decay)),
+    "adagrad": Optimizer("Adagrad", lambda p, t: torch.optim.Adagrad(p, lr=t.lr, weight_decay=t.weight_decay)),
 }
+
+
+# ---------------------------------------------------------------------------- schedules
+# make(optimizer, spec.train, steps_per_epoch) -> a torch.optim.lr_scheduler stepped once per
+# optimiser step, or None for a constant LR. `uses` names the train fields the schedule reads.
+S = torch.optim.lr_scheduler
+
+
+@dataclass(frozen=True)
+class Schedule:
+    label: str
+    make: Callable
+    help: str = ""
+    uses: tuple[str, ...] = ()
+
+
+def _total(train, spe: int) -> int:
+    return max(1, train.epochs * spe)
+
+
+def _exponential(opt, t, spe):
+    # gamma is per epoch; per step that is its steps_per_epoch-th root.
+    return S.ExponentialLR(opt, gamma=t.gamma ** (1.0 / spe))
+
+
+def _warmup_cosine(opt, t, spe):
+    total = _total(t, spe)
+    warm = min(total - 1, t.warmup * spe)
+    if warm <= 0:
+        return S.CosineAnnealingLR(opt, T_max=total)
+    rise = S.LinearLR(opt, start_factor=0.01, end_factor=1.0, total_iters=warm)
+    return S.SequentialLR(opt, [rise, S.CosineAnnealingLR(opt, T_max=total - warm)], milestones=[warm])
+
+
+def _onecycle(opt, t, spe):
+    pct = min(0.9, max(0.05, t.warmup / max(1, t.epochs)))
+    return S.OneCycleLR(opt, max_lr=t.lr, total_steps=_total(t, spe) + 1, pct_start=pct)
+
 
 SCHEDULES = {
-    "constant": Choice("Constant"),
-    "step": Choice("Step decay", help="multiply by gamma every step_size epochs"),
-    "exponential": Choice("Exponential", help="multiply by gamma every epoch"),
-    "cosine": Choice("Cosine", help="cosine from lr down to 0 over all epochs"),
-    "warmup_cosine": Choice("Warm-up + cosine", help="linear rise for warmup epochs, then cosine"),
-    "onecycle": Choice("One-cycle", help="rise to lr, then anneal far below it"),
+    "constant": Schedule("Constant", lambda opt, t, spe: None, "the LR stays at lr"),
+    "step": Schedule(
+        "Step decay",
+        lambda opt, t, spe: S.StepLR(opt, step_size=t.step_size * spe, gamma=t.gamma),
+        "multiply by gamma every step_size epochs",
+        ("step_size", "gamma"),
+    ),
+    "exponential": Schedule("Exponential", _exponential, "multiply by gamma every epoch", ("gamma",)),
+    "cosine": Schedule(
+        "Cosine",
+        lambda opt, t, spe: S.CosineAnnealingLR(opt, T_max=_total(t, spe)),
+        "cosine from lr down to 0 over all epochs",
+    ),
+    "warmup_cosine": Schedule(
+        "Warm-up + cosine", _warmup_cosine, "linear rise for warmup epochs, then cosine", ("warmup",)
+    ),
+    "onecycle": Schedule("One-cycle", _onecycle, "rise to lr, then anneal far below it", ("warmup",)),
 }
 
+
+# ---------------------------------------------------------------------------- losses
+TASKS = ("binary", "multiclass", "regression")
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A supervised loss. `fn(out, y)` is the batch mean; `target` is how classes are encoded:
+    "index" (class index, one logit per class), "01" (0/1, one logit), "pm1" (-1/+1, one output).
+    Regression targets are the values themselves, whatever the loss."""
+
+    label: str
+    fn: Callable | None  # None: "auto", resolved by task
+    tasks: tuple[str, ...]  # the tasks that allow it
+    target: str = "pm1"
+    default_for: tuple[str, ...] = ()  # tasks where "auto" means this loss
+    tanh_out: bool = False  # the MLP ends in tanh (outputs in (-1, 1), as the targets)
+    help: str = ""
+
+
 LOSSES = {
-    "auto": Choice("Auto (by task)"),
-    "mse": Choice("Mean squared error"),
-    "half_mse": Choice(
+    "auto": Loss("Auto (by task)", None, TASKS, help="BCE for two classes, cross-entropy for more, MSE for values"),
+    "bce": Loss(
+        "Binary cross-entropy",
+        F.binary_cross_entropy_with_logits,
+        ("binary",),
+        "01",
+        ("binary",),
+        help="one logit; P(class 1) = sigmoid(logit)",
+    ),
+    "half_mse": Loss(
         "Half MSE (TF Playground)",
+        L.half_mse,
+        ("binary", "regression"),
+        "pm1",
+        tanh_out=True,
         help="0.5 (out - y)^2 with a tanh output and labels -1/+1",
     ),
-    "bce": Choice("Binary cross-entropy"),
-    "ce": Choice("Cross-entropy (multi-class)"),
+    "mse": Loss("Mean squared error", F.mse_loss, ("binary", "regression"), "pm1", ("regression",), help="(out - y)^2"),
+    "ce": Loss(
+        "Cross-entropy (multi-class)",
+        F.cross_entropy,
+        ("binary", "multiclass"),
+        "index",
+        ("multiclass",),
+        help="one logit per class; softmax gives the probabilities",
+    ),
 }
+
+
+def losses_for(task: str) -> dict:
+    """The losses a task allows, its "auto" choice first (the widget's choices on the Playground)."""
+    allowed = {k: v for k, v in LOSSES.items() if k != "auto" and task in v.tasks}
+    first = [k for k, v in allowed.items() if task in v.default_for]
+    return {k: allowed[k] for k in first + [k for k in allowed if k not in first]}
+
 
 # Input features of the 2-D sets, as TF Playground names them; f(x1, x2) -> column
 FEATURES = {
@@ -120,18 +225,19 @@ class DatasetInfo:
     task: str  # "binary", "regression", "classes"
     classes: int | None = None  # fixed class count; None = spec.data.classes
     default_n: int = 500
+    make: Callable | None = None  # toy sets: f(n, noise, rng, classes) -> points (n, 2), labels (n,)
 
 
 DATASETS = {
-    "circle": DatasetInfo("Circle", "toy", "binary"),
-    "xor": DatasetInfo("Exclusive or", "toy", "binary"),
-    "gauss": DatasetInfo("Two Gaussians", "toy", "binary"),
-    "spiral": DatasetInfo("Spiral", "toy", "binary"),
-    "moons": DatasetInfo("Two moons", "toy", "binary"),
-    "blobs": DatasetInfo("Blobs (k classes)", "toy", "classes"),
-    "spiral_k": DatasetInfo("Spiral (k arms)", "toy", "classes"),
-    "plane": DatasetInfo("Plane (regression)", "toy", "regression", default_n=1200),
-    "multigauss": DatasetInfo("Multi-Gaussian (regression)", "toy", "regression", default_n=1200),
+    "circle": DatasetInfo("Circle", "toy", "binary", make=toy.circle),
+    "xor": DatasetInfo("Exclusive or", "toy", "binary", make=toy.xor),
+    "gauss": DatasetInfo("Two Gaussians", "toy", "binary", make=toy.gauss),
+    "spiral": DatasetInfo("Spiral", "toy", "binary", make=toy.spiral),
+    "moons": DatasetInfo("Two moons", "toy", "binary", make=toy.moons),
+    "blobs": DatasetInfo("Blobs (k classes)", "toy", "classes", make=toy.blobs),
+    "spiral_k": DatasetInfo("Spiral (k arms)", "toy", "classes", make=toy.spiral_k),
+    "plane": DatasetInfo("Plane (regression)", "toy", "regression", default_n=1200, make=toy.plane),
+    "multigauss": DatasetInfo("Multi-Gaussian (regression)", "toy", "regression", default_n=1200, make=toy.multigauss),
     "digits": DatasetInfo("Handwritten digits (8x8)", "image", "classes", classes=10, default_n=0),
     "shapes": DatasetInfo("Shapes (generated)", "image", "classes", default_n=1500),
     "ring": DatasetInfo("Ring of 8 Gaussians", "gan", "gan"),
@@ -160,12 +266,25 @@ LAYER_TYPES = {
     "dense": Choice("Dense"),
 }
 
+
+# ---------------------------------------------------------------------------- GAN losses
+@dataclass(frozen=True)
+class GanLoss:
+    label: str
+    d: Callable  # (D(real), D(fake)) -> discriminator loss
+    g: Callable  # D(fake) -> generator loss
+    sigmoid: bool = False  # D's raw output is a logit: the charts show D(x) = sigmoid(logit) = P(real)
+    midpoint: float | None = None  # D's undecided score; None: halfway between its real and fake means
+    gradient_penalty: bool = False  # the critic adds gan.gp_weight * the WGAN-GP gradient penalty
+    help: str = ""
+
+
 GAN_LOSSES = {
-    "minimax": Choice("Minimax (original)"),
-    "nonsaturating": Choice("Non-saturating"),
-    "lsgan": Choice("Least squares"),
-    "wgan_gp": Choice("Wasserstein + gradient penalty"),
-    "hinge": Choice("Hinge"),
+    "minimax": GanLoss("Minimax (original)", L.minimax_d, L.minimax_g, sigmoid=True, midpoint=0.5),
+    "nonsaturating": GanLoss("Non-saturating", L.minimax_d, L.nonsaturating_g, sigmoid=True, midpoint=0.5),
+    "lsgan": GanLoss("Least squares", L.lsgan_d, L.lsgan_g, midpoint=0.5),
+    "wgan_gp": GanLoss("Wasserstein + gradient penalty", L.wasserstein_d, L.wasserstein_g, gradient_penalty=True),
+    "hinge": GanLoss("Hinge", L.hinge_d, L.wasserstein_g, midpoint=0.0),
 }
 
 NOISE_TYPES = {

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field, fields, replace
 
+from core import budget
+from core.errors import SpecError
 from core.registry import (
     ACTIVATIONS,
     AUGMENTS,
@@ -25,28 +28,18 @@ from core.registry import (
     SCHEDULES,
     TRANSFER_MODES,
     TRANSFER_SOURCES,
+    Choice,
 )
 
 # Caps keep one student from taking down a shared class server.
 MAX_HIDDEN_LAYERS = 64
 MAX_UNITS = 256
-MAX_PARAMS = 2_000_000
 MAX_EPOCHS = 100_000
 MAX_POINTS = 5_000
 MAX_BATCH = 512
 MAX_CONV_LAYERS = 24
 MAX_IMAGE_SIZE = 64
 MAX_LABELS_PER_CLASS = 200  # digits 5-9 have about 180 images per class in all
-
-
-class SpecError(ValueError):
-    """A bad spec value: names the field, the value and what is allowed."""
-
-    def __init__(self, field_name: str, value, allowed: str):
-        self.field = field_name
-        self.value = value
-        self.allowed = allowed
-        super().__init__(f"{field_name}: {value!r} is not allowed ({allowed})")
 
 
 @dataclass(frozen=True)
@@ -167,6 +160,124 @@ SECTIONS = {
 }
 
 
+# ---------------------------------------------------------------------------- limits
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A field's range and its widget's step (int fields: ints)."""
+
+    lo: float
+    hi: float
+    step: float = 1  # the widget's step
+    unit: str = ""  # e.g. "epochs", "%"; widgets show it in the label or help
+
+
+# Small name tables of their own (the rest live in core.registry).
+MODEL_FAMILIES = {
+    "mlp": Choice("Fully connected (MLP)"),
+    "cnn": Choice("Convolutional (layer list)"),
+    "transfer": Choice("Convolutional, body pretrained on a source task (transfer learning)"),
+}
+GAN_ARCHS = {"mlp": Choice("MLP"), "dcgan": Choice("DCGAN (convolutional)")}
+NORMALIZATIONS = {"standard": Choice("Mean 0, std 1 (training set)"), "none": Choice("None (pixels 0-1)")}
+POOLS = {"max": Choice("Max pooling"), "avg": Choice("Average pooling")}
+BOOL = {False: Choice("Off"), True: Choice("On")}
+# A layer's `name` means an activation for "act" layers and a pooling kind for "pool" layers.
+LAYER_NAMES = {"act": ACTIVATIONS, "pool": POOLS}
+MIN_TOY_POINTS = 10  # a 2-D set needs a few points on each side of the split
+
+_UNITS = Limit(1, MAX_UNITS, 1, "units")
+_EPOCHS = Limit(0, MAX_EPOCHS, 1, "epochs")
+
+# Dotted field -> range; tuple fields -> the range of each element.
+LIMITS: dict[str, Limit] = {
+    "seed": Limit(0, 2**31 - 1),
+    "data.n": Limit(0, MAX_POINTS, 10, "points"),  # 0 = the whole set (digits); 2-D sets need MIN_TOY_POINTS
+    "data.noise": Limit(0.0, 50.0, 1.0, "%"),
+    "data.train_frac": Limit(0.1, 0.9, 0.05),
+    "data.val_frac": Limit(0.0, 0.9, 0.05),
+    "data.batch_size": Limit(1, MAX_BATCH, 1),
+    "data.classes": Limit(2, 10, 1, "classes"),
+    "data.image_size": Limit(8, MAX_IMAGE_SIZE, 1, "pixels"),
+    "data.aug_strength": Limit(0.0, 1.0, 0.05),
+    "data.gan_samples": Limit(16, MAX_POINTS, 16, "samples"),
+    "model.hidden": _UNITS,
+    "model.init_scale": Limit(0.0, 100.0, 0.01),
+    "model.init_bias": Limit(-10.0, 10.0, 0.1),
+    "model.dropout": Limit(0.0, 0.9, 0.05),
+    "model.layers.size": Limit(1, MAX_UNITS, 1, "filters or units"),
+    "model.layers.kernel": Limit(1, 15, 1, "pixels"),
+    "model.layers.stride": Limit(1, 8, 1, "pixels"),
+    "model.layers.padding": Limit(0, 8, 1, "pixels"),
+    "model.layers.p": Limit(0.0, 0.9, 0.05),
+    "train.lr": Limit(1e-6, 10.0, 0.001),
+    "train.momentum": Limit(0.0, 0.999, 0.01),
+    "train.weight_decay": Limit(0.0, 1.0, 0.0001),
+    "train.l1": Limit(0.0, 10.0, 0.001),
+    "train.l2": Limit(0.0, 10.0, 0.001),
+    "train.clip": Limit(0.0, 1000.0, 0.1),
+    "train.step_size": Limit(1, MAX_EPOCHS, 1, "epochs"),
+    "train.gamma": Limit(0.001, 1.0, 0.01),
+    "train.warmup": _EPOCHS,
+    "train.epochs": Limit(1, MAX_EPOCHS, 1, "epochs"),
+    "train.early_stop": _EPOCHS,
+    "gan.noise_dim": Limit(1, 128, 1, "dimensions"),
+    "gan.gen_hidden": _UNITS,
+    "gan.disc_hidden": _UNITS,
+    "gan.disc_dropout": Limit(0.0, 0.9, 0.05),
+    "gan.d_steps": Limit(1, 10, 1, "steps"),
+    "gan.g_lr": Limit(1e-6, 1.0, 0.0001),
+    "gan.d_lr": Limit(1e-6, 1.0, 0.0001),
+    "gan.gp_weight": Limit(0.0, 100.0, 0.1),
+    "transfer.pretrain_epochs": Limit(1, 200, 1, "epochs"),
+    "transfer.labels_per_class": Limit(0, MAX_LABELS_PER_CLASS, 1, "labels per class"),  # 0 = all
+    "transfer.body_lr_factor": Limit(0.0, 1.0, 0.05),
+    "transfer.sweep": Limit(0, MAX_LABELS_PER_CLASS, 1, "labels per class"),
+}
+
+# Tuple fields -> the range of their length.
+LENGTHS: dict[str, Limit] = {
+    "data.features": Limit(1, len(FEATURES), 1, "features"),
+    "data.augment": Limit(0, len(AUGMENTS), 1, "augmentations"),
+    "model.hidden": Limit(0, MAX_HIDDEN_LAYERS, 1, "layers"),
+    "model.activation": Limit(0, MAX_HIDDEN_LAYERS, 1, "names"),
+    "model.layers": Limit(0, MAX_CONV_LAYERS * 4, 1, "layers"),
+    "gan.gen_hidden": Limit(1, 8, 1, "layers"),
+    "gan.disc_hidden": Limit(1, 8, 1, "layers"),
+    "transfer.sweep": Limit(1, 12, 1, "points"),
+}
+
+# Registry-named fields -> their registry (tuple fields: the choices of each element).
+CHOICES: dict[str, dict] = {
+    "data.name": DATASETS,
+    "data.features": FEATURES,
+    "data.normalize": NORMALIZATIONS,
+    "data.augment": AUGMENTS,
+    "model.family": MODEL_FAMILIES,
+    "model.activation": ACTIVATIONS,
+    "model.init": INITS,
+    "model.batchnorm": BOOL,
+    "model.residual": BOOL,
+    "model.layers.type": LAYER_TYPES,
+    "model.layers.name": ACTIVATIONS | POOLS,  # per layer type: LAYER_NAMES
+    "train.loss": LOSSES,
+    "train.optimizer": OPTIMIZERS,
+    "train.schedule": SCHEDULES,
+    "train.device": DEVICES,
+    "gan.noise_type": NOISE_TYPES,
+    "gan.gen_activation": ACTIVATIONS,
+    "gan.disc_activation": ACTIVATIONS,
+    "gan.gen_batchnorm": BOOL,
+    "gan.arch": GAN_ARCHS,
+    "gan.loss": GAN_LOSSES,
+    "gan.g_optimizer": OPTIMIZERS,
+    "gan.d_optimizer": OPTIMIZERS,
+    "transfer.source": TRANSFER_SOURCES,
+    "transfer.mode": TRANSFER_MODES,
+}
+
+
 # ---------------------------------------------------------------------------- codecs
 
 
@@ -175,48 +286,124 @@ def to_dict(spec: Spec) -> dict:
     return json.loads(json.dumps(dataclasses.asdict(spec)))
 
 
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+MAX_TEXT = 10_000  # characters of one JSON value or spec text; a longer one is refused unread
+
+
+def _bool(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):  # --set model.batchnorm=1 parses as the number 1
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in TRUE + FALSE:
+        return value.strip().lower() in TRUE
+    raise ValueError
+
+
+def _int(value) -> int:
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)  # 4.0 is 4; 4.7 is refused, never rounded
+    if isinstance(value, str) and len(value.strip()) <= 30:
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            return _int(float(text))
+    raise ValueError
+
+
+def _float(value) -> float:
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, (int, float)) or (isinstance(value, str) and len(value) <= 40):
+        out = float(value)
+        if math.isfinite(out):
+            return out
+    raise ValueError
+
+
+def _items(value, single) -> list:
+    """A list value, or a comma-separated string, or one `single` value as a list of one."""
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, single) and not isinstance(value, bool):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    raise ValueError
+
+
 def _coerce(cls, name: str, value, where: str):
-    """Coerce a JSON value to the declared type of cls.name."""
-    f = {f.name: f for f in fields(cls)}[name]
-    t = str(f.type)
+    """Coerce a JSON (or URL / --set string) value to the declared type of cls.name, or raise SpecError."""
+    t = str({f.name: f for f in fields(cls)}[name].type)
+    what = {"bool": "true or false", "int": "a whole number", "float": "a finite number", "str": "a name"}
     try:
         if t == "bool":
-            if isinstance(value, str):
-                if value.lower() in ("1", "true", "yes", "on"):
-                    return True
-                if value.lower() in ("0", "false", "no", "off"):
-                    return False
-                raise ValueError
-            return bool(value)
+            return _bool(value)
         if t == "int":
-            if isinstance(value, float) and not value.is_integer():
-                raise ValueError
-            return int(value)
+            return _int(value)
         if t == "float":
-            return float(value)
+            return _float(value)
         if t == "str":
             if not isinstance(value, str):
                 raise ValueError
             return value
         if t == "tuple[int, ...]":
-            if isinstance(value, str):
-                value = [v for v in value.split(",") if v.strip()]
-            elif isinstance(value, int):
-                value = [value]
-            return tuple(int(v) for v in value)
+            return tuple(_int(v) for v in _items(value, (int, float)))
         if t == "tuple[str, ...]":
-            if isinstance(value, str):
-                value = [v.strip() for v in value.split(",") if v.strip()]
-            return tuple(str(v) for v in value)
+            items = _items(value, str)
+            if not all(isinstance(v, str) for v in items):
+                raise ValueError
+            return tuple(items)
         if t == "tuple[LayerSpec, ...]":
             if isinstance(value, str):
-                value = json.loads(value)
+                value = _load_json(value, where)
+            if not isinstance(value, (list, tuple)):
+                raise ValueError
             return tuple(_layer_from(v, f"{where}[{i}]") for i, v in enumerate(value))
     except SpecError:
         raise
-    except (TypeError, ValueError, json.JSONDecodeError):
-        raise SpecError(where, value, f"expected {t}") from None
+    except (TypeError, ValueError, OverflowError, RecursionError):
+        lists = {
+            "tuple[int, ...]": "whole numbers",
+            "tuple[str, ...]": "names",
+            "tuple[LayerSpec, ...]": "layer objects",
+        }
+        allowed = what.get(t) or f"a list of {lists[t]}"
+        raise SpecError(where, value, allowed) from None
     raise SpecError(where, value, f"unsupported type {t}")
+
+
+def _load_json(text: str, where: str):
+    """Parse JSON text, or raise SpecError (too long, too deep, too many digits or not JSON)."""
+    if len(text) > MAX_TEXT:
+        raise SpecError(where, text, f"at most {MAX_TEXT:,} characters")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SpecError(where, text, f"invalid JSON: {e.msg} at line {e.lineno}") from None
+    except (ValueError, RecursionError) as e:  # a 5,000-digit number; nesting deeper than Python's stack
+        reason = "nested too deeply" if isinstance(e, RecursionError) else str(e).split(";")[0]
+        raise SpecError(where, text, f"valid JSON ({reason})") from None
+
+
+def parse_overrides(items: list[str]) -> dict:
+    """`dotted.key=value` strings -> {key: value}, values parsed as JSON where they parse, else kept as strings."""
+    out = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise SpecError("--set", item, "expected dotted.key=value")
+        try:
+            value = _load_json(raw, key.strip())
+        except SpecError:
+            value = raw
+        out[key.strip()] = value
+    return out
 
 
 def _layer_from(value, where: str) -> LayerSpec:
@@ -257,7 +444,8 @@ def from_dict(d: dict) -> Spec:
                 sub[k] = _coerce(cls, k, v, f"{key}.{k}")
             kw[key] = cls(**sub)
         else:
-            raise SpecError(key, value, "unknown key; known: " + ", ".join([*SECTIONS, "seed"]))
+            where = key if isinstance(key, str) and key.strip() else f"spec key {key!r}"
+            raise SpecError(where, value, "unknown key; known: " + ", ".join([*SECTIONS, "seed"]))
     return Spec(**kw)
 
 
@@ -268,10 +456,15 @@ def to_json(spec: Spec) -> str:
 
 def from_json(text: str) -> Spec:
     """JSON text -> Spec (strict)."""
+    if len(text) > 100 * MAX_TEXT:
+        raise SpecError("spec", text[:40], f"at most {100 * MAX_TEXT:,} characters")
     try:
         d = json.loads(text)
     except json.JSONDecodeError as e:
         raise SpecError("spec", text[:40], f"invalid JSON: {e.msg} at line {e.lineno}") from None
+    except (ValueError, RecursionError) as e:
+        reason = "nested too deeply" if isinstance(e, RecursionError) else str(e).split(";")[0]
+        raise SpecError("spec", text[:40], f"valid JSON ({reason})") from None
     return from_dict(d)
 
 
@@ -283,10 +476,10 @@ def apply_overrides(spec: Spec, dotted: dict) -> Spec:
         if key == "seed":
             seed = _coerce(Spec, "seed", value, "seed")
             continue
-        section, _, name = key.partition(".")
+        section, _, name = key.partition(".") if isinstance(key, str) else (key, "", "")
         if section not in SECTIONS or not name:
             raise SpecError(
-                key,
+                key if isinstance(key, str) and key.strip() else f"key {key!r}",
                 value,
                 "unknown key; use section.field with section in " + ", ".join(SECTIONS),
             )
@@ -331,20 +524,32 @@ def to_query(spec: Spec) -> dict[str, str]:
 
 
 def from_query(query: dict) -> tuple[Spec, list[str]]:
-    """Lenient URL query -> (Spec, problems): bad or unknown keys are skipped and reported."""
-    spec, problems = Spec(), []
+    """Lenient URL query -> (Spec, problems). The spec is valid; every value is either restored exactly or
+    left at its default with a problem saying why (bad value, unknown key, or over a limit with the rest)."""
+    given, problems = {}, []
     for key, value in query.items():
-        if key != "seed" and key.partition(".")[0] not in SECTIONS:
+        if not isinstance(key, str) or (key != "seed" and key.partition(".")[0] not in SECTIONS):
             continue  # not a spec key (e.g. ?run=, ?preset=)
         if isinstance(value, list):
-            value = value[-1]
+            value = value[-1] if value else ""
         try:
-            candidate = apply_overrides(spec, {key: value})
-            validate_field(candidate, key)
-            spec = candidate
+            apply_overrides(Spec(), {key: value})  # the value parses for this field
+            given[key] = value
         except SpecError as e:
-            problems.append(str(e))
-    return spec, problems
+            problems.append(f"{e} (kept the default)")
+    # Drop values the whole spec refuses (a field's limit, a rule tying fields, a budget), latest first.
+    while True:
+        spec = apply_overrides(Spec(), given)
+        try:
+            return validate(spec), problems
+        except SpecError as e:
+            key = next((k for k in given if e.field == k or e.field.startswith((k + "[", k + "."))), None)
+            if not given:
+                raise  # the defaults themselves are over this server's budgets
+            if key is None:
+                key = next(reversed(given))  # a rule across fields or a budget: undo the last value given
+            problems.append(f"{e} (kept the default for {key})")
+            del given[key]
 
 
 # ---------------------------------------------------------------------------- validation
@@ -356,11 +561,66 @@ def _check(cond: bool, name: str, value, allowed: str):
 
 
 def _in(registry, name: str, value):
-    _check(value in registry, name, value, "one of " + ", ".join(registry))
+    _check(value in registry, name, value, "one of " + ", ".join(map(str, registry)))
+
+
+def _num(x) -> str:
+    return str(x) if isinstance(x, int) else f"{x:g}"
 
 
 def _range(name, value, lo, hi):
-    _check(lo <= value <= hi, name, value, f"between {lo} and {hi}")
+    _check(lo <= value <= hi, name, value, f"between {_num(lo)} and {_num(hi)}")
+
+
+def _types(cls) -> dict[str, str]:
+    return {f.name: str(f.type) for f in fields(cls)}
+
+
+def _check_type(where: str, value, t: str) -> None:
+    """The value has the field's declared type (bools are not numbers, floats are finite)."""
+    if t == "bool":
+        ok, what = isinstance(value, bool), "true or false"
+    elif t == "int":
+        ok, what = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+    elif t == "float":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        what = "a finite number"
+    elif t == "str":
+        ok, what = isinstance(value, str), "a name"
+    else:
+        ok, what = isinstance(value, (tuple, list)), "a list"
+    _check(ok, where, value, what)
+
+
+def _check_value(key: str, where: str, value, t: str) -> None:
+    """One scalar against its type and its LIMITS / CHOICES entry."""
+    _check_type(where, value, t)
+    if key in LIMITS:
+        lim = LIMITS[key]
+        _range(where, value, lim.lo, lim.hi)
+    if key in CHOICES:
+        _in(CHOICES[key], where, value)
+
+
+def _check_field(key: str, value, t: str) -> None:
+    """A field (tuple fields: its length and each element) against the table."""
+    if not t.startswith("tuple["):
+        _check_value(key, key, value, t)
+        return
+    _check_type(key, value, t)
+    if key in LENGTHS:
+        lim = LENGTHS[key]
+        _check(lim.lo <= len(value) <= lim.hi, key, value, f"between {lim.lo} and {lim.hi} entries")
+    if t == "tuple[LayerSpec, ...]":
+        layer_types = _types(LayerSpec)
+        for i, layer in enumerate(value):
+            _check(isinstance(layer, LayerSpec), f"{key}[{i}]", layer, "a layer object")
+            for name, lt in layer_types.items():
+                _check_value(f"{key}.{name}", f"{key}[{i}].{name}", getattr(layer, name), lt)
+        return
+    inner = t[len("tuple[") : -len(", ...]")]
+    for i, v in enumerate(value):
+        _check_value(key, f"{key}[{i}]", v, inner)
 
 
 def validate_field(spec: Spec, key: str) -> None:
@@ -374,155 +634,53 @@ def validate_field(spec: Spec, key: str) -> None:
 
 def validate(spec: Spec, check_params: bool = True) -> Spec:
     """Raise SpecError for the first bad field; return the spec unchanged when it is valid."""
-    d, m, t, g = spec.data, spec.model, spec.train, spec.gan
-    _range("seed", spec.seed, 0, 2**31 - 1)
-    _in(DATASETS, "data.name", d.name)
-    kind = DATASETS[d.name].kind
-    _range("data.n", d.n, 0 if kind == "image" else 10, MAX_POINTS)
-    _range("data.noise", d.noise, 0, 50)
-    _range("data.train_frac", d.train_frac, 0.1, 0.9)
-    _range("data.val_frac", d.val_frac, 0.0, 0.9)
-    _range("data.batch_size", d.batch_size, 1, MAX_BATCH)
-    _check(len(d.features) > 0, "data.features", d.features, "at least one feature")
-    for f in d.features:
-        _in(FEATURES, "data.features", f)
-    _check(
-        len(set(d.features)) == len(d.features),
-        "data.features",
-        d.features,
-        "each feature once",
-    )
-    _range("data.classes", d.classes, 2, 10)
-    _range("data.image_size", d.image_size, 8, MAX_IMAGE_SIZE)
-    _check(
-        d.normalize in ("standard", "none"),
-        "data.normalize",
-        d.normalize,
-        "standard or none",
-    )
-    for a in d.augment:
-        _in(AUGMENTS, "data.augment", a)
-    _range("data.aug_strength", d.aug_strength, 0.0, 1.0)
-    _range("data.gan_samples", d.gan_samples, 16, MAX_POINTS)
+    _check_field("seed", spec.seed, "int")
+    for section, cls in SECTIONS.items():
+        value = getattr(spec, section)
+        _check(isinstance(value, cls), section, value, f"a {cls.__name__}")
+        for name, t in _types(cls).items():
+            _check_field(f"{section}.{name}", getattr(value, name), t)
 
-    _check(m.family in ("mlp", "cnn", "transfer"), "model.family", m.family, "mlp, cnn or transfer")
-    _range("model.hidden (number of layers)", len(m.hidden), 0, MAX_HIDDEN_LAYERS)
-    for i, h in enumerate(m.hidden):
-        _range(f"model.hidden[{i}]", h, 1, MAX_UNITS)
+    # Rules that tie fields together (the table holds each field's own limits).
+    d, m = spec.data, spec.model
+    if DATASETS[d.name].kind == "toy":
+        _check(d.n >= MIN_TOY_POINTS, "data.n", d.n, f"at least {MIN_TOY_POINTS} points for a 2-D set")
+    _check(len(set(d.features)) == len(d.features), "data.features", d.features, "each feature once")
+    _check(len(set(d.augment)) == len(d.augment), "data.augment", d.augment, "each augmentation once")
     _check(
         len(m.activation) in (1, len(m.hidden)) or not m.hidden,
         "model.activation",
         m.activation,
         f"one name, or one per hidden layer ({len(m.hidden)})",
     )
-    for a in m.activation:
-        _in(ACTIVATIONS, "model.activation", a)
-    _in(INITS, "model.init", m.init)
-    _range("model.init_scale", m.init_scale, 0.0, 100.0)
-    _range("model.init_bias", m.init_bias, -10.0, 10.0)
-    _range("model.dropout", m.dropout, 0.0, 0.9)
-    _range("model.layers (count)", len(m.layers), 0, MAX_CONV_LAYERS * 4)
     for i, layer in enumerate(m.layers):
-        where = f"model.layers[{i}]"
-        _in(LAYER_TYPES, f"{where}.type", layer.type)
-        _range(f"{where}.size", layer.size, 1, MAX_UNITS)
-        _range(f"{where}.kernel", layer.kernel, 1, 15)
-        _range(f"{where}.stride", layer.stride, 1, 8)
-        _range(f"{where}.padding", layer.padding, 0, 8)
-        _range(f"{where}.p", layer.p, 0.0, 0.9)
-        if layer.type == "act":
-            _in(ACTIVATIONS, f"{where}.name", layer.name)
-        if layer.type == "pool":
-            _check(layer.name in ("max", "avg"), f"{where}.name", layer.name, "max or avg")
+        if layer.type in LAYER_NAMES:
+            _in(LAYER_NAMES[layer.type], f"model.layers[{i}].name", layer.name)
 
-    _in(LOSSES, "train.loss", t.loss)
-    _in(OPTIMIZERS, "train.optimizer", t.optimizer)
-    _check(0 < t.lr <= 10, "train.lr", t.lr, "greater than 0 and at most 10")
-    _range("train.momentum", t.momentum, 0.0, 0.999)
-    _range("train.weight_decay", t.weight_decay, 0.0, 1.0)
-    _range("train.l1", t.l1, 0.0, 10.0)
-    _range("train.l2", t.l2, 0.0, 10.0)
-    _range("train.clip", t.clip, 0.0, 1000.0)
-    _in(SCHEDULES, "train.schedule", t.schedule)
-    _range("train.step_size", t.step_size, 1, MAX_EPOCHS)
-    _check(0 < t.gamma <= 1, "train.gamma", t.gamma, "greater than 0 and at most 1")
-    _range("train.warmup", t.warmup, 0, MAX_EPOCHS)
-    _range("train.epochs", t.epochs, 1, MAX_EPOCHS)
-    _range("train.early_stop", t.early_stop, 0, MAX_EPOCHS)
-    _in(DEVICES, "train.device", t.device)
-
-    _range("gan.noise_dim", g.noise_dim, 1, 128)
-    _in(NOISE_TYPES, "gan.noise_type", g.noise_type)
-    for name, hidden in (
-        ("gan.gen_hidden", g.gen_hidden),
-        ("gan.disc_hidden", g.disc_hidden),
-    ):
-        _range(f"{name} (number of layers)", len(hidden), 1, 8)
-        for i, h in enumerate(hidden):
-            _range(f"{name}[{i}]", h, 1, MAX_UNITS)
-    _in(ACTIVATIONS, "gan.gen_activation", g.gen_activation)
-    _in(ACTIVATIONS, "gan.disc_activation", g.disc_activation)
-    _range("gan.disc_dropout", g.disc_dropout, 0.0, 0.9)
-    _check(g.arch in ("mlp", "dcgan"), "gan.arch", g.arch, "mlp or dcgan")
-    _in(GAN_LOSSES, "gan.loss", g.loss)
-    _range("gan.d_steps", g.d_steps, 1, 10)
-    _check(0 < g.g_lr <= 1, "gan.g_lr", g.g_lr, "greater than 0 and at most 1")
-    _check(0 < g.d_lr <= 1, "gan.d_lr", g.d_lr, "greater than 0 and at most 1")
-    _in(OPTIMIZERS, "gan.g_optimizer", g.g_optimizer)
-    _in(OPTIMIZERS, "gan.d_optimizer", g.d_optimizer)
-    _range("gan.gp_weight", g.gp_weight, 0.0, 100.0)
+    convs = sum(1 for layer in m.layers if layer.type == "conv")
+    _check(convs <= MAX_CONV_LAYERS, "model.layers", f"{convs} conv layers", f"at most {MAX_CONV_LAYERS}")
 
     _validate_transfer(spec)
     _check_loss(spec)
     if check_params:
-        from core.models import count_params  # late: building a model needs torch
-
-        n = count_params(spec)
-        _check(
-            n <= MAX_PARAMS,
-            "model (parameters)",
-            n,
-            f"at most {MAX_PARAMS:,} parameters",
-        )
+        budget.check(spec, output_size(spec))  # parameters, memory and compute, by arithmetic
     return spec
 
 
 def _validate_transfer(spec: Spec) -> None:
-    """The transfer section; a transfer network needs the digits (its target task) and a layer list."""
-    t = spec.transfer
-    _in(TRANSFER_SOURCES, "transfer.source", t.source)
-    _range("transfer.pretrain_epochs", t.pretrain_epochs, 1, 200)
-    _in(TRANSFER_MODES, "transfer.mode", t.mode)
-    _range("transfer.labels_per_class", t.labels_per_class, 0, MAX_LABELS_PER_CLASS)
-    _range("transfer.body_lr_factor", t.body_lr_factor, 0.0, 1.0)
-    _range("transfer.sweep (number of points)", len(t.sweep), 1, 12)
-    for i, k in enumerate(t.sweep):
-        _range(f"transfer.sweep[{i}]", k, 0, MAX_LABELS_PER_CLASS)
+    """A transfer network (its fields' own limits are in the table) needs the digits, its target, and a body."""
     if spec.model.family == "transfer":
         _check(spec.data.name == "digits", "data.name", spec.data.name, "digits: the target task is digits 5-9")
         _check(bool(spec.model.layers), "model.layers", (), "at least one layer in the pretrained body")
 
 
 def _check_loss(spec: Spec) -> None:
-    kind = DATASETS[spec.data.name].kind
+    """The loss must allow the dataset's task (LOSSES[name].tasks); GANs use gan.loss instead."""
     task = task_of(spec)
-    loss = spec.train.loss
-    if kind == "gan":
+    if task == "gan":
         return
-    if task == "regression":
-        _check(
-            loss in ("auto", "mse", "half_mse"),
-            "train.loss",
-            loss,
-            "mse or half_mse for regression",
-        )
-    elif task == "multiclass":
-        _check(
-            loss in ("auto", "ce"),
-            "train.loss",
-            loss,
-            "ce (cross-entropy) for more than two classes",
-        )
+    allowed = [k for k, v in LOSSES.items() if task in v.tasks]
+    _check(spec.train.loss in allowed, "train.loss", spec.train.loss, f"one of {', '.join(allowed)} for {task} data")
 
 
 def task_of(spec: Spec) -> str:
@@ -546,7 +704,16 @@ def n_classes(spec: Spec) -> int:
 
 
 def resolved_loss(spec: Spec) -> str:
-    """The loss actually used: 'auto' becomes bce, ce or mse by task."""
+    """The loss actually used: 'auto' becomes the loss whose `default_for` holds the task."""
     if spec.train.loss != "auto":
         return spec.train.loss
-    return {"binary": "bce", "multiclass": "ce", "regression": "mse", "gan": "gan"}[task_of(spec)]
+    task = task_of(spec)
+    if task == "gan":
+        return "gan"
+    return next(k for k, v in LOSSES.items() if task in v.default_for)
+
+
+def output_size(spec: Spec) -> int:
+    """Units of the model's output layer: one logit per class for class-index losses (cross-entropy), else one."""
+    loss = resolved_loss(spec)
+    return n_classes(spec) if loss in LOSSES and LOSSES[loss].target == "index" else 1

@@ -127,12 +127,23 @@ def build_transfer_cnn(spec: Spec, classes: int) -> CNN:
 
 
 class TransferTrainer(Trainer):
+    """The transfer family's trainer: `TransferTrainer(spec)` builds the run that `spec.transfer.mode` names.
+
+    One network (`TransferRun`: pretrain, frozen, finetune, scratch), the three modes in lockstep
+    (`TransferCompare`: compare) or a sweep (`TransferSweep`), so the family table holds one class.
+    """
+
+    def __new__(cls, spec: Spec, *args, **kwargs):
+        if cls is TransferTrainer:
+            cls = {"compare": TransferCompare, "sweep": TransferSweep}.get(spec.transfer.mode, TransferRun)
+        return super().__new__(cls)
+
+
+class TransferRun(TransferTrainer):
     """One transfer run: `pretrain` on the source task, or the target task as frozen, finetune or scratch."""
 
     def _build(self) -> None:
         spec, t = self.spec, self.spec.transfer
-        if t.mode not in ("pretrain", *MODES):
-            raise SpecError("transfer.mode", t.mode, "pretrain, frozen, finetune or scratch for one run")
         self.mode = t.mode
         pretrained = load_or_pretrain(spec, self.device) if t.mode in ("frozen", "finetune") else None
         with SEED_LOCK:
@@ -204,7 +215,7 @@ class TransferTrainer(Trainer):
                     self.scheduler.step()
 
 
-class TransferCompare(Trainer):
+class TransferCompare(TransferTrainer):
     """Frozen, fine-tune and scratch in lockstep on the same batches; each record carries all three.
 
     Metrics are the modes' own, prefixed: `frozen_test_accuracy`, `finetune_train_loss`, ... This is
@@ -237,7 +248,7 @@ class TransferCompare(Trainer):
         return rec
 
 
-class TransferSweep(Trainer):
+class TransferSweep(TransferTrainer):
     """Accuracy against labels per class: each epoch trains the three modes to the end for one value of
     transfer.sweep and records their final test accuracies."""
 
@@ -283,9 +294,3 @@ class TransferSweep(Trainer):
             self.done, self.status = finished, "done" if finished else "ready"
             self.message = f"swept {self.epoch} label counts" if finished else ""
         return rec
-
-
-def transfer_trainer(spec: Spec, probes=None, device=None) -> Trainer:
-    """The trainer for a transfer spec's mode."""
-    cls = {"compare": TransferCompare, "sweep": TransferSweep}.get(spec.transfer.mode, TransferTrainer)
-    return cls(spec, probes, device)

@@ -15,12 +15,13 @@ from core.charts.cnn import (
     probability_figure,
 )
 from core.charts.training import accuracy_figure, grad_norm_figure, loss_figure
-from core.cnn import MAX_UPLOAD_BYTES, cnn_views, frozen_copy, image_to_input, image_view, open_upload
 from core.data.images import SHAPES, augment_preview, split_sizes
+from core.data.upload import MAX_UPLOAD_BYTES, image_to_input, open_upload
 from core.models.cnn import layer_table
 from core.presets import load_preset
 from core.registry import ACTIVATIONS, AUGMENTS, DATASETS, LAYER_TYPES
-from core.spec import MAX_IMAGE_SIZE, MAX_UNITS, LayerSpec, Spec, apply_overrides, from_json, to_json
+from core.spec import MAX_IMAGE_SIZE, MAX_UNITS, LayerSpec, Spec, from_json, to_json
+from core.views.cnn import cnn_views, frozen_copy, image_view
 from ui.controls import controls_ui, preset_select, select_ui, spec_from_widgets, training_ui
 from ui.frame import require_router
 from ui.live import apply_action, attach_job, live_view, status_message
@@ -74,7 +75,7 @@ def on_preset() -> None:
     if name:
         st.session_state[f"{P}._preset"] = name
         preset = load_preset(name)
-        load(preset.spec, "compare" in preset.extra)
+        load(preset.spec, preset.compare is not None)
 
 
 def on_dataset() -> None:
@@ -137,7 +138,7 @@ st.caption("Stack convolutions and pooling, train on images, and watch the filte
 base = initial_spec(P, load_preset("cnn-digits").spec)
 if f"{P}._layers" not in st.session_state:
     preset = st.session_state.get(f"{P}._preset")
-    load(base, bool(preset and "compare" in load_preset(preset).extra) or st.query_params.get("compare") == "1")
+    load(base, bool(preset and load_preset(preset).compare is not None) or st.query_params.get("compare") == "1")
 elif f"{P}.data.name" not in st.session_state:  # back from another page: widgets were cleared
     load_into_widgets(P, st.session_state.get(f"{P}._spec", base))
 
@@ -235,8 +236,9 @@ if preset:
 compare = bool(spec.data.augment) and st.toggle(
     "Compare with the same network trained without augmentation", key=f"{P}.compare"
 )
-extra = load_preset(preset).extra if preset else {}
-specs = [apply_overrides(spec, extra.get("compare", {"data.augment": []})), spec] if compare else [spec]
+lesson = load_preset(preset) if preset else None
+other = lesson.compare_spec(spec) if lesson and lesson.compare else spec.with_(**{"data.augment": ()})
+specs = [other, spec] if compare else [spec]
 job = attach_job(P, specs, views=cnn_views, title=preset or "cnn")
 if job is None:
     st.stop()

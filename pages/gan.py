@@ -3,10 +3,10 @@
 import streamlit as st
 
 from core.charts.gan import coverage_figure, d_output_figure, gan_loss_figure, plane_figure, samples_figure
-from core.gan import SIGMOID_LOSSES, gan_views
 from core.presets import load_preset
 from core.registry import ACTIVATIONS, DATASETS, GAN_LOSSES, NOISE_TYPES, OPTIMIZERS
 from core.spec import MAX_EPOCHS, MAX_POINTS, MAX_UNITS
+from core.views.gan import gan_views
 from ui.controls import controls_ui, preset_select, select_ui, spec_from_widgets
 from ui.frame import require_router
 from ui.live import apply_action, attach_job, live_view, status_message
@@ -90,7 +90,7 @@ with st.sidebar:
             net_ui(net, dcgan)
     with st.expander("Training", expanded=True):
         select_ui(P, "gan.loss", "Loss", GAN_LOSSES)
-        if st.session_state[f"{P}.gan.loss"] == "wgan_gp":
+        if GAN_LOSSES[st.session_state[f"{P}.gan.loss"]].gradient_penalty:
             st.number_input("Gradient penalty weight", 0.0, 100.0, step=0.1, format="%g", key=f"{P}.gan.gp_weight")
         st.number_input("D steps per G step", 1, 10, key=f"{P}.gan.d_steps")
         st.number_input("Epochs", 1, MAX_EPOCHS, key=f"{P}.train.epochs")
@@ -157,7 +157,7 @@ def draw(snap: dict) -> None:
     m[1].metric("Step", run["step"], help="one step = D steps per G step discriminator updates, then one G update")
     m[2].metric("D loss", f"{last['d_loss']:.4g}" if "d_loss" in last else "-")
     m[3].metric("G loss", f"{last['g_loss']:.4g}" if "g_loss" in last else "-")
-    prob = spec.gan.loss in SIGMOID_LOSSES
+    prob = GAN_LOSSES[spec.gan.loss].sigmoid
     what = "the mean probability of 'real' that D gives" if prob else "D's mean score on"
     for col, key, name in ((m[4], "d_real", "D(real)"), (m[5], "d_fake", "D(fake)")):
         sample = "real" if key == "d_real" else "generated"

@@ -15,10 +15,11 @@ from core.charts.gradients import (
     update_ratio_figure,
 )
 from core.charts.training import accuracy_figure, grad_norm_figure, loss_figure
-from core.gradlab import gradlab_probes, lab_view
 from core.presets import list_presets, load_preset
 from core.registry import ACTIVATIONS, DATASETS, INITS, OPTIMIZERS
 from core.spec import MAX_HIDDEN_LAYERS, MAX_UNITS, Spec, from_query, to_query
+from core.trainers import PROBE_SETS
+from core.views.gradients import gradients_views
 from ui.controls import controls_ui, preset_select, select_ui, spec_from_widgets
 from ui.frame import require_router
 from ui.live import apply_action, attach_job, live_view, status_message
@@ -60,11 +61,11 @@ def load_side(side: str, spec: Spec) -> None:
 def load_lesson(name: str) -> None:
     """A fix preset opens with the broken setting as A and the fix as B; others fill both sides."""
     preset = load_preset(name)
-    a = load_preset(preset.extra["compare"]).spec if "compare" in preset.extra else preset.spec
+    a = preset.compare_spec() or preset.spec
     load_into_widgets(P, preset.spec)
     load_side("a", a)
     load_side("b", preset.spec)
-    st.session_state[f"{P}.compare"] = "compare" in preset.extra  # a fix lesson opens as broken A vs fixed B
+    st.session_state[f"{P}.compare"] = preset.compare is not None  # a fix lesson opens as broken A vs fixed B
     st.session_state[f"{P}._preset"] = name
 
 
@@ -157,11 +158,13 @@ for side in SIDES[: 2 if compare else 1]:
 preset = st.session_state.get(f"{P}._preset")
 if preset:
     st.info(f"**{load_preset(preset).title}.** {load_preset(preset).lesson}", icon=":material/school:")
-job = attach_job(P, specs, views=lab_view, probes=gradlab_probes, title=preset or "gradients")
+job = attach_job(P, specs, views=gradients_views, probes=PROBE_SETS["gradients"], title=preset or "gradients")
 if job is None:
     st.stop()
 action = controls_ui(P, job.running)
-job = apply_action(P, job, action, specs, views=lab_view, probes=gradlab_probes, title=preset or "gradients")
+job = apply_action(
+    P, job, action, specs, views=gradients_views, probes=PROBE_SETS["gradients"], title=preset or "gradients"
+)
 if action:
     st.rerun()
 url = {"data.name": specs[0].data.name} | to_query(specs[0]) | {"run": job.id}

@@ -7,9 +7,9 @@ import streamlit as st
 from core.charts.plane import decision_figure
 from core.charts.training import accuracy_figure, grad_norm_figure, loss_figure, lr_figure
 from core.presets import load_preset
-from core.probes import decision_grid
-from core.registry import ACTIVATIONS, DATASETS, FEATURES, INITS, LOSSES
+from core.registry import ACTIVATIONS, DATASETS, FEATURES, INITS, losses_for
 from core.spec import MAX_POINTS, to_json
+from core.views.mlp import mlp_views
 from ui.controls import controls_ui, preset_select, schedule_points, select_ui, spec_from_widgets, training_ui
 from ui.frame import require_router
 from ui.live import apply_action, attach_job, live_view, status_message
@@ -20,7 +20,6 @@ require_router()
 P = "pg"
 MAX_LAYERS_UI, MAX_UNITS_UI = 10, 64
 TOY = {k: v for k, v in DATASETS.items() if v.kind == "toy"}
-LOSS_BY_TASK = {"binary": ["bce", "half_mse", "mse", "ce"], "multiclass": ["ce"], "regression": ["mse", "half_mse"]}
 
 
 def load_network_widgets(spec) -> None:
@@ -127,10 +126,10 @@ with st.sidebar:
                 else "binary"
             )
         )
-        losses = LOSS_BY_TASK[task]
+        losses = losses_for(task)
         if st.session_state.get(f"{P}.train.loss") not in losses:
-            st.session_state[f"{P}.train.loss"] = losses[0]
-        select_ui(P, "train.loss", "Loss", {k: LOSSES[k] for k in losses})
+            st.session_state[f"{P}.train.loss"] = next(iter(losses))
+        select_ui(P, "train.loss", "Loss", losses)
         training_ui(P)
 
 acts = [st.session_state[f"{P}.act_all"]] if same else [st.session_state[f"{P}.act.{i}"] for i in range(n_layers)]
@@ -155,17 +154,13 @@ PLANE_HELP = {
 }
 
 
-def views(trainer):
-    return {"grid": decision_grid(trainer)}
-
-
-job = attach_job(P, [spec], views=views, title=preset or "playground")
+job = attach_job(P, [spec], views=mlp_views, title=preset or "playground")
 if job is None:
     st.stop()
 n_params = sum(p.numel() for p in job.trainers[0].model.parameters())
 params_slot.markdown(f"**{n_params:,}** trainable parameters")
 action = controls_ui(P, job.running)
-job = apply_action(P, job, action, [spec], views=views, title=preset or "playground")
+job = apply_action(P, job, action, [spec], views=mlp_views, title=preset or "playground")
 if action:
     st.rerun()  # redraw the controls for the new state (Pause instead of Play)
 sync_url(spec, run=job.id, show_test="1" if show_test else "")

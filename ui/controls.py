@@ -9,18 +9,18 @@ from __future__ import annotations
 import dataclasses
 
 import streamlit as st
+import torch
 
 from core.engine import schedule_preview
+from core.presets import list_presets
 from core.registry import DEVICES, OPTIMIZERS, SCHEDULES
-from core.spec import MAX_EPOCHS, SECTIONS, Spec, SpecError, apply_overrides, validate
+from core.spec import MAX_EPOCHS, SECTIONS, Spec, SpecError, apply_overrides, from_json, validate
 
 LR_HELP = "Step size of the optimiser. Too small: slow. Too large: the loss jumps around or explodes."
 
 
 def preset_select(prefix: str, page: str, on_change) -> None:
     """The sidebar's "Lesson preset" box: the page's presets; choosing one calls `on_change`."""
-    from core.presets import list_presets
-
     presets = {p.name: p.title for p in list_presets(page)}
     st.selectbox(
         "Lesson preset",
@@ -70,19 +70,19 @@ def training_ui(
     st.number_input(
         "Learning rate", min_value=1e-6, max_value=10.0, step=0.001, format="%g", key=f"{k}.lr", help=LR_HELP
     )
-    if st.session_state.get(f"{k}.optimizer") in ("momentum", "nesterov"):
+    if "momentum" in OPTIMIZERS[st.session_state.get(f"{k}.optimizer", "sgd")].uses:
         st.slider("Momentum", 0.0, 0.99, step=0.01, key=f"{k}.momentum")
     if batch_size:
         st.number_input("Batch size", 1, 512, key=f"{prefix}.data.batch_size")
     select_ui(prefix, "train.schedule", "LR schedule", SCHEDULES, help="Schedules are torch.optim.lr_scheduler ones.")
-    schedule = st.session_state.get(f"{k}.schedule")
-    if schedule == "step":
+    uses = SCHEDULES[st.session_state[f"{k}.schedule"]].uses if f"{k}.schedule" in st.session_state else ()
+    if "step_size" in uses:
         c1, c2 = st.columns(2)
         c1.number_input("Every (epochs)", 1, MAX_EPOCHS, key=f"{k}.step_size")
         c2.number_input("Multiply by", 0.01, 1.0, step=0.05, key=f"{k}.gamma")
-    elif schedule == "exponential":
+    elif "gamma" in uses:
         st.number_input("Multiply per epoch", 0.5, 1.0, step=0.001, format="%g", key=f"{k}.gamma")
-    elif schedule in ("warmup_cosine", "onecycle"):
+    if "warmup" in uses:
         st.number_input("Warm-up (epochs)", 0, MAX_EPOCHS, key=f"{k}.warmup")
     st.number_input("Epochs", 1, MAX_EPOCHS, key=f"{k}.epochs", help="Training stops after this many epochs.")
     if regularisation:
@@ -118,16 +118,12 @@ def training_ui(
 
 
 def _cuda() -> bool:
-    import torch
-
     return torch.cuda.is_available()
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def schedule_points(train_json: str, steps_per_epoch: int) -> tuple[list[float], list[float]]:
     """The LR over the run from the real torch scheduler (cached per setting)."""
-    from core.spec import from_json
-
     train = from_json(train_json).train
     # Previewing a very long run step by step would be slow; the shape is the same at a coarser step.
     spe = min(steps_per_epoch, max(1, 20000 // train.epochs))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import streamlit as st
 
@@ -21,8 +22,6 @@ def store() -> Store:
 @st.cache_resource
 def manager() -> JobManager:
     """The JobManager (one per server): caps running jobs, reaps abandoned ones, stops all at exit."""
-    import os
-
     # A class server can allow more simultaneous runs than the default; each takes one CPU thread.
     return JobManager(max_running=int(os.environ.get("PLAYGROUND_MAX_RUNS", "8")), store=store())
 

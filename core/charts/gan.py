@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 
 from core.charts.base import PALETTE, TEMPLATE, figure, image_figure, line_figure
 from core.charts.training import series
+from core.registry import GAN_LOSSES
 
 REAL, FAKE, ARROW = "#009E73", "#CC79A7", "#000000"  # green real, purple fake (GAN Lab's colours)
 # D's view of the plane: white where D is unsure, grey-blue where it says "real", orange where "fake";
@@ -99,9 +100,7 @@ def gan_loss_figure(history: list[dict], title: str = "Losses", height: int = 30
 
 def d_output_figure(history: list[dict], loss: str, title: str = "D(real) and D(fake)", height: int = 300):
     """Mean D output on real and on generated samples per epoch: a probability or a raw score by loss."""
-    from core.gan import SIGMOID_LOSSES
-
-    prob = loss in SIGMOID_LOSSES
+    prob = GAN_LOSSES[loss].sigmoid
     lines = {"D(real)": series(history, "d_real"), "D(fake)": series(history, "d_fake")}
     fig = line_figure(
         {k: v for k, v in lines.items() if v[0]},

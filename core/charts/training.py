@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 
 from core.charts.base import PALETTE, decade_ticks, downsample, figure, line_figure
 
@@ -47,8 +48,6 @@ def accuracy_figure(
 
 def layer_colors(n: int) -> list[str]:
     """n colours from input (dark purple) to output (yellow), so depth reads as colour."""
-    from plotly.colors import sample_colorscale
-
     return sample_colorscale("Viridis", [i / max(1, n - 1) * 0.9 for i in range(n)])
 
 

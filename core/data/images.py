@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw
 
-from core.data import Dataset, targets_for
+from core.data.base import Dataset, targets_for
 from core.registry import DATASETS
 from core.spec import Spec, SpecError, n_classes, task_of
 
@@ -26,7 +26,7 @@ MAX_NOISE_STD = 0.5  # in normalised units (one train std), at aug_strength 1
 
 def load_digits_images(seed: int, n: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's 1,797 8x8 digits in [0, 1], shuffled by the seed; the first n when n > 0."""
-    from sklearn.datasets import load_digits
+    from sklearn.datasets import load_digits  # late: importing sklearn takes 1-5 s; only the digits need it
 
     raw = load_digits()
     images = (raw.images / 16.0).astype(np.float32)  # (1797, 8, 8), values 0-16 -> [0, 1]

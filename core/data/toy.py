@@ -1,5 +1,7 @@
 """2-D toy datasets: TF Playground's six, with its formulas, plus moons and k-class sets.
 
+Pure NumPy, importing nothing from the project: core/registry.py's DATASETS names each generator.
+
 Each generator takes (n, noise, rng, classes) with noise as a fraction (slider % / 100) and returns
 points (n, 2) and labels (n,): class index 0/1 for binary sets (TF Playground's +1 is class 1),
 0..k-1 for k-class sets, a value in [-1, 1] for regression.
@@ -142,24 +144,3 @@ def multigauss(n, noise, rng, classes=2):
     nx = _uniform(rng, -radius, radius, n) * noise
     ny = _uniform(rng, -radius, radius, n) * noise
     return np.stack([x, y], 1), multigauss_label(x + nx, y + ny)
-
-
-GENERATORS = {
-    "circle": circle,
-    "xor": xor,
-    "gauss": gauss,
-    "spiral": spiral,
-    "moons": moons,
-    "blobs": blobs,
-    "spiral_k": spiral_k,
-    "plane": plane,
-    "multigauss": multigauss,
-}
-
-
-def make_points(name: str, n: int, noise_pct: float, seed: int, classes: int = 3):
-    """Generate a toy set and shuffle it (Fisher-Yates via the seeded generator); no split yet."""
-    rng = np.random.default_rng(seed)
-    pts, labels = GENERATORS[name](n, noise_pct / 100.0, rng, classes)
-    order = rng.permutation(len(pts))
-    return pts[order].astype(np.float32), labels[order]

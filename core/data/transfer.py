@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core.data import Dataset
+from core.data.base import Dataset
 from core.data.images import SHAPES, load_digits_images, make_shapes
 from core.spec import Spec
 

@@ -1,6 +1,6 @@
 """A convolutional network from the spec's layer list, and its per-layer shape and parameter table.
 
-`plan(spec)` walks the layer list with shape arithmetic only (no torch): it gives the table the page
+`plan(spec)` walks the layer list with core.budget's shape arithmetic (no torch): it gives the table the page
 shows before training and raises a SpecError naming `model.layers[i]` for a stack that cannot work
 (a kernel larger than its input, an output of size zero, a conv after flattening). `build_cnn` builds
 exactly that plan; the tests check the plan's shapes and counts against PyTorch.
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from core.models import output_size
-from core.registry import ACTIVATIONS, DATASETS
-from core.spec import MAX_CONV_LAYERS, LayerSpec, Spec, SpecError
+from core.registry import ACTIVATIONS
+from core.shapes import Shape, cnn_shapes
+from core.spec import MAX_CONV_LAYERS, LayerSpec, Spec, SpecError, output_size
 
 
 @dataclass(frozen=True)
@@ -32,90 +32,40 @@ class Step:
 
 def input_shape(spec: Spec) -> tuple[int, int, int]:
     """(channels, height, width) of the spec's images."""
-    if DATASETS[spec.data.name].kind != "image":
-        raise SpecError("model.family", "cnn", "a convolutional network needs an image dataset (digits or shapes)")
-    return (1, spec.data.image_size, spec.data.image_size)
+    return cnn_shapes(spec, 1)[0].in_shape
 
 
-def _conv_out(size: int, k: int, s: int, p: int) -> int:
-    return (size + 2 * p - k) // s + 1
-
-
-def _spatial(where: str, layer: LayerSpec, shape: tuple[int, ...], what: str) -> tuple[int, int]:
-    """Output height and width of a conv or pooling layer, or a SpecError naming the layer."""
-    if len(shape) != 3:
-        raise SpecError(where, layer.type, f"a {what} needs an image input, but the layers before it flattened it")
-    _, h, w = shape
-    k, s, p = layer.kernel, layer.stride, layer.padding
-    if k > min(h, w) + 2 * p:
-        raise SpecError(
-            f"{where}.kernel",
-            k,
-            f"at most {min(h, w) + 2 * p}: the kernel is larger than its {h}x{w} input (padding {p}), "
-            "so the output would have size 0",
+def _text(s: Shape) -> str:
+    layer, t = s.layer, s.kind
+    if t == "conv":
+        return (
+            f"conv {layer.size} filters {layer.kernel}x{layer.kernel}, stride {layer.stride}, padding {layer.padding}"
         )
-    if layer.type == "pool" and 2 * p > k:
-        raise SpecError(f"{where}.padding", p, f"at most half the pooling window ({k // 2})")
-    oh, ow = _conv_out(h, k, s, p), _conv_out(w, k, s, p)
-    if oh < 1 or ow < 1:
-        raise SpecError(where, layer.type, f"an output of at least 1x1; this one would be {oh}x{ow}")
-    return oh, ow
+    if t == "pool":
+        return f"{layer.name} pool {layer.kernel}x{layer.kernel}, stride {layer.stride}, padding {layer.padding}"
+    if t == "batchnorm":
+        return "batch norm"
+    if t == "act":
+        return ACTIVATIONS[layer.name].label
+    if t == "dropout":
+        return f"dropout p={layer.p:g}"
+    if t == "flatten":
+        return "flatten" if layer is not None else "flatten (added)"
+    if t == "dense":
+        return f"dense {layer.size} units"
+    k = s.out_shape[0]
+    return f"output: dense {k} (one logit per class)" if k > 1 else "output: dense 1 (logit)"
 
 
 def plan(spec: Spec) -> list[Step]:
-    """Every module of the network with its output shape and parameter count, by shape arithmetic."""
-    shape: tuple[int, ...] = input_shape(spec)
-    layers = spec.model.layers
-    convs = sum(1 for x in layers if x.type == "conv")
+    """Every module of the network with its output shape and parameter count (core.budget's shape arithmetic)."""
+    convs = sum(1 for x in spec.model.layers if x.type == "conv")
     if convs > MAX_CONV_LAYERS:
         raise SpecError("model.layers", f"{convs} conv layers", f"at most {MAX_CONV_LAYERS}")
-    steps: list[Step] = []
-
-    def add(index, kind, layer, out, params, text):
-        steps.append(Step(index, kind, layer, shape, out, params, text))
-        return out
-
-    for i, layer in enumerate(layers):
-        where = f"model.layers[{i}]"
-        t = layer.type
-        if t == "conv":
-            oh, ow = _spatial(where, layer, shape, "convolution")
-            c = shape[0]
-            text = f"conv {layer.size} filters {layer.kernel}x{layer.kernel}, stride {layer.stride}, padding {layer.padding}"
-            shape = add(i, t, layer, (layer.size, oh, ow), c * layer.size * layer.kernel**2 + layer.size, text)
-        elif t == "pool":
-            oh, ow = _spatial(where, layer, shape, "pooling layer")
-            text = f"{layer.name} pool {layer.kernel}x{layer.kernel}, stride {layer.stride}, padding {layer.padding}"
-            shape = add(i, t, layer, (shape[0], oh, ow), 0, text)
-        elif t == "batchnorm":
-            shape = add(i, t, layer, shape, 2 * shape[0], "batch norm")
-        elif t == "act":
-            shape = add(i, t, layer, shape, 0, ACTIVATIONS[layer.name].label)
-        elif t == "dropout":
-            shape = add(i, t, layer, shape, 0, f"dropout p={layer.p:g}")
-        elif t == "flatten":
-            n = 1
-            for v in shape:
-                n *= v
-            shape = add(i, t, layer, (n,), 0, "flatten")
-        elif t == "dense":
-            if len(shape) == 3:
-                shape = add(None, "flatten", None, (shape[0] * shape[1] * shape[2],), 0, "flatten (added)")
-            shape = add(i, t, layer, (layer.size,), shape[0] * layer.size + layer.size, f"dense {layer.size} units")
-        else:
-            raise SpecError(f"{where}.type", t, "conv, pool, batchnorm, act, dropout, flatten or dense")
-    if len(shape) == 3:
-        shape = add(None, "flatten", None, (shape[0] * shape[1] * shape[2],), 0, "flatten (added)")
-    k = output_size(spec)
-    add(
-        None,
-        "output",
-        None,
-        (k,),
-        shape[0] * k + k,
-        f"output: dense {k} (one logit per class)" if k > 1 else "output: dense 1 (logit)",
-    )
-    return steps
+    return [
+        Step(s.index, s.kind, s.layer, s.in_shape, s.out_shape, s.params, _text(s))
+        for s in cnn_shapes(spec, output_size(spec))
+    ]
 
 
 def _module(step: Step) -> nn.Module:

@@ -13,18 +13,9 @@ import math
 import torch
 from torch import nn
 
-from core.registry import ACTIVATIONS, DATASETS
+from core.registry import ACTIVATIONS
+from core.shapes import dcgan_channels, sample_shape
 from core.spec import Spec, SpecError
-
-MIN_CHANNELS = 8
-
-
-def sample_shape(spec: Spec) -> tuple[int, ...]:
-    """Shape of one sample: (2,) for the 2-D targets, (1, S, S) for images."""
-    if DATASETS[spec.data.name].kind == "gan_image":
-        s = spec.data.image_size
-        return (1, s, s)
-    return (2,)
 
 
 class MLPGenerator(nn.Module):
@@ -76,20 +67,12 @@ class MLPDiscriminator(nn.Module):
         return [(f"layer{i + 1}", m) for i, m in enumerate(self.hidden)] + [("output", self.output)]
 
 
-def _ups(size: int) -> int:
-    """Stride-2 stages between 4 x 4 and size x size (size must be a power of two, at least 8)."""
-    n = int(round(math.log2(size))) - 2
-    if size < 8 or 2 ** (n + 2) != size:
-        raise SpecError("data.image_size", size, "8, 16, 32 or 64 for the DCGAN architecture")
-    return n
-
-
 class DCGANGenerator(nn.Module):
     """noise -> Linear to (C, 4, 4) -> [ConvTranspose 4x4 stride 2 -> (BN) -> act] x n -> conv 3x3 -> tanh."""
 
     def __init__(self, noise_dim, base, activation, batchnorm, size):
         super().__init__()
-        chans = [max(MIN_CHANNELS, base // 2**i) for i in range(_ups(size) + 1)]
+        chans = dcgan_channels(base, size, generator=True)
         self.base = chans[0]
         self.project = nn.Linear(noise_dim, chans[0] * 16)
         self.norm0 = nn.BatchNorm1d(chans[0] * 16) if batchnorm else nn.Identity()
@@ -119,9 +102,8 @@ class DCGANDiscriminator(nn.Module):
 
     def __init__(self, base, activation, dropout, size):
         super().__init__()
-        n = _ups(size)
         # Channels double at each halving, ending at `base` on the 4 x 4 map (mirror of the generator).
-        chans = [max(MIN_CHANNELS, base // 2 ** (n - i)) for i in range(n + 1)]
+        chans = dcgan_channels(base, size, generator=False)
         self.input = nn.Conv2d(1, chans[0], 3, padding=1)
         self.act0 = ACTIVATIONS[activation].make()
         layers = []

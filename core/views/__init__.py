@@ -1,1 +1,1 @@
-"""What each page's "look inside" shows, one module per family: `<family>_views(trainer) -> dict`."""
+"""What each page's "look inside" shows: `core/views/<family>.py` defines `<family>_views(trainer)`."""

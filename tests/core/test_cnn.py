@@ -8,12 +8,13 @@ import torch
 from PIL import Image
 from torch import nn
 
-from core.cnn import cnn_views, feature_layers, first_filters, image_to_input, image_view, open_upload
 from core.data.images import augment_preview, make_augmenter, make_image_dataset, make_shapes, split_sizes
+from core.data.upload import image_to_input, open_upload
 from core.engine import Trainer
 from core.models.cnn import build_cnn, layer_table
 from core.presets import load_preset
 from core.spec import LayerSpec, Spec, SpecError, validate
+from core.views.cnn import cnn_views, feature_layers, first_filters, image_view
 
 L = LayerSpec
 
@@ -166,7 +167,7 @@ def test_invalid_stacks_name_the_layer(layers, field):
         layer_table(spec)
     assert e.value.field == field
     with pytest.raises(SpecError) as e:
-        validate(spec)  # validation builds the model, so the app and the runner refuse it the same way
+        validate(spec)  # validation walks the same shape arithmetic, so the app and the runner refuse it the same way
     assert e.value.field == field
 
 
@@ -250,7 +251,7 @@ def test_cnn_presets_validate():
         preset = load_preset(name)
         assert preset.page == "cnn"
         validate(preset.spec)
-    assert load_preset("cnn-augmentation").extra["compare"] == {"data.augment": []}
+    assert load_preset("cnn-augmentation").compare_spec().data.augment == ()
 
 
 def test_named_layers_for_gradient_norms():

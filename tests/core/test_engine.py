@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core.data import make_dataset
+from core.data.dataset import make_dataset
 from core.engine import Trainer, needs_rebuild, schedule_preview
 from core.models import build_model, count_params
 from core.probes import default_probes

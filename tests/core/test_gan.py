@@ -8,19 +8,15 @@ import torch
 import torch.nn.functional as F
 
 from core.data.gan_targets import EXTENT, digit_images, make_gan_dataset, mode_centers, mode_std, sample_target
-from core.engine import make_trainer
-from core.gan import (
-    LOSSES,
-    GanTrainer,
-    d_grid,
-    g_arrows,
-    gan_views,
-    gradient_penalty,
-    mode_coverage,
-)
+from core.gan import GanTrainer, gradient_penalty, mode_coverage
 from core.models.gan import build_gan
 from core.probes import GradNormProbe
+from core.registry import GAN_LOSSES
 from core.spec import Spec, SpecError, validate
+from core.trainers import make_trainer
+from core.views.gan import d_grid, g_arrows, gan_views
+
+LOSSES = {k: (v.d, v.g) for k, v in GAN_LOSSES.items()}  # name -> (D loss, G loss)
 
 
 def tiny(name="ring", **kw) -> Spec:

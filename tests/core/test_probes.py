@@ -13,8 +13,9 @@ from core.gradlab import (
     gradlab_probes,
 )
 from core.jobs import Job
-from core.probes import GradNormProbe, decision_grid, default_probes
+from core.probes import GradNormProbe, default_probes
 from core.spec import Spec
+from core.views.mlp import decision_grid
 
 DEEP = Spec().with_(
     **{

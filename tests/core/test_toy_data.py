@@ -3,13 +3,14 @@
 import numpy as np
 import pytest
 
-from core.data import make_dataset
-from core.data.toy import GENERATORS, make_points, multigauss_label
+from core.data.dataset import make_dataset, make_points
+from core.data.toy import multigauss_label
+from core.registry import DATASETS
 from core.spec import Spec
 
 
 def gen(name, n=500, noise=0.0, seed=0, classes=3):
-    return GENERATORS[name](n, noise, np.random.default_rng(seed), classes)
+    return DATASETS[name].make(n, noise, np.random.default_rng(seed), classes)
 
 
 def test_circle_label_rule_and_radii():

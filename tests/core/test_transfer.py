@@ -9,9 +9,9 @@ import torch
 from core.__main__ import main
 from core.charts.transfer import architecture_figure, modes_accuracy_figure, sweep_figure
 from core.data.transfer import target_dataset
-from core.engine import make_trainer
 from core.spec import LayerSpec as L
 from core.spec import Spec, SpecError, from_json, validate
+from core.trainers import make_trainer
 from core.transfer import (
     MODES,
     TransferCompare,

@@ -1,0 +1,226 @@
+"""What a spec costs, by arithmetic only: parameters, memory and compute per training step and evaluation.
+
+Every figure comes from the layer shapes of core/shapes.py (no model is built, no torch is imported), so `validate()`
+refuses a spec that would take down a class server in microseconds. The server's budgets are
+environment variables read at call time (see README, "Running it for a class"):
+
+    PLAYGROUND_MAX_PARAMS       trainable parameters of one run (GAN: G + D)      default 2,000,000
+    PLAYGROUND_MAX_MEMORY_MB    memory of one training step, and of one           default 400
+                                evaluation chunk, in MB
+    PLAYGROUND_MAX_STEP_GFLOP   compute of one training step (forward + backward) default 2
+    PLAYGROUND_MAX_EVAL_GFLOP   compute of one evaluation (every image/point once) default 10
+
+The estimates count float32 tensors: the input batch, every module's output (what autograd keeps
+for the backward pass), the backward pass's two largest gradients in flight, and the weights with
+their gradients and optimiser state. tests/core/test_budget.py checks them against measured tensors.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+from core.errors import SpecError
+from core.registry import DATASETS
+from core.shapes import Shape, cnn_shapes, gan_shapes, mlp_shapes, numel, sample_shape
+
+BYTES = 4  # float32
+MB = 1e6
+GFLOP = 1e9
+MAX_EVAL_CHUNK = 4096  # larger chunks gain nothing measurable on a CPU
+# State tensors per weight each optimiser keeps (Adam: two moments; SGD without momentum: none).
+OPTIMIZER_SLOTS = {"sgd": 0, "momentum": 1, "nesterov": 1, "adam": 2, "adamw": 2, "rmsprop": 1, "adagrad": 1}
+POOL_FACTOR = 3  # max pooling keeps an int64 index (two floats' worth) beside each output
+# What one evaluation touches beyond the data set (core/probes.py decision_grid and core/gan.py).
+PLANE_GRID = 80 * 80  # the decision / discriminator heat map over the plane
+GAN_EVAL_SAMPLES = 1000  # fixed-noise samples for mode coverage
+DIGITS = 1797  # scikit-learn's digits
+
+
+@dataclass(frozen=True)
+class Costs:
+    """A spec's size: parameters, memory of a training step, memory per evaluated item, FLOPs."""
+
+    params: int
+    train_bytes: int
+    eval_item_bytes: int  # memory per image or point in an evaluation chunk
+    step_flops: int
+    eval_flops: int
+    eval_items: int
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """The server's caps for one run (environment variables, read at call time)."""
+
+    params: int
+    memory_mb: float
+    step_gflop: float
+    eval_gflop: float
+
+
+DEFAULTS = {
+    # 8 GB machine, ~8 runs at once: ~400 MB each leaves ~4.5 GB for the OS, Python and the browser tabs.
+    "PLAYGROUND_MAX_PARAMS": 2_000_000,
+    "PLAYGROUND_MAX_MEMORY_MB": 400,
+    # Measured on the 2-core machine under a load of 8.5: one thread runs these CNNs at 3-20 GFLOP/s
+    # (cnn-no-pooling: a 0.25 GFLOP step in 12.5 ms, its 4.7 GFLOP evaluation in ~0.6 s). A 2 GFLOP step
+    # then takes 0.1-0.7 s and a 10 GFLOP evaluation 0.5-3 s; the largest shipped lesson uses half of each.
+    "PLAYGROUND_MAX_STEP_GFLOP": 2,
+    "PLAYGROUND_MAX_EVAL_GFLOP": 10,
+}
+
+
+def _env(name: str) -> float:
+    raw = os.environ.get(name, "")
+    if not raw.strip():
+        return DEFAULTS[name]
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SpecError(name, raw, "a positive number (environment variable)") from None
+    if not math.isfinite(value) or value <= 0:
+        raise SpecError(name, raw, "a positive number (environment variable)")
+    return value
+
+
+def budgets() -> Budgets:
+    """The budgets in force now (PLAYGROUND_MAX_* environment variables, else the defaults)."""
+    return Budgets(
+        int(_env("PLAYGROUND_MAX_PARAMS")),
+        _env("PLAYGROUND_MAX_MEMORY_MB"),
+        _env("PLAYGROUND_MAX_STEP_GFLOP"),
+        _env("PLAYGROUND_MAX_EVAL_GFLOP"),
+    )
+
+
+# ---------------------------------------------------------------------------- costs
+
+
+def _params(net: list[Shape]) -> int:
+    return sum(s.params for s in net)
+
+
+def _flops(net: list[Shape]) -> int:
+    return sum(s.flops for s in net)
+
+
+def _kept(net: list[Shape]) -> int:
+    """Floats per item that a training forward keeps for backward: the input and every module's output."""
+    kept = numel(net[0].in_shape)
+    for s in net:
+        if not s.view:
+            kept += numel(s.out_shape) * (POOL_FACTOR if s.kind == "pool" else 1)
+    return kept
+
+
+def _peak(net: list[Shape]) -> int:
+    """Floats per item alive at once without autograd: the largest input + output pair."""
+    return max(numel(s.in_shape) + numel(s.out_shape) for s in net)
+
+
+def _state(params: int, optimizer: str) -> int:
+    """Bytes of weights, their gradients and the optimiser's state."""
+    return params * BYTES * (2 + OPTIMIZER_SLOTS.get(optimizer, 2))
+
+
+def eval_items(spec) -> int:
+    """Images or points one supervised evaluation runs through the model (every split, plus the plane's grid)."""
+    d = spec.data
+    info = DATASETS[d.name]
+    if d.name == "digits":
+        return min(d.n, DIGITS) if d.n > 0 else DIGITS
+    if info.kind == "image":
+        return d.n or info.default_n
+    return d.n + PLANE_GRID
+
+
+def costs(spec, n_out: int) -> Costs:
+    """Parameters, training-step memory, evaluation memory per item and FLOPs of the spec (n_out: output units)."""
+    b = spec.data.batch_size
+    if DATASETS[spec.data.name].kind in ("gan", "gan_image"):
+        return _gan_costs(spec, b)
+    net = cnn_shapes(spec, n_out) if spec.model.family in ("cnn", "transfer") else mlp_shapes(spec, n_out)
+    params = _params(net)
+    # Backward holds the incoming and the outgoing gradient of one module at a time: two largest outputs.
+    grads = 2 * max(numel(s.out_shape) for s in net)
+    train = b * BYTES * (_kept(net) + grads) + _state(params, spec.train.optimizer)
+    items = eval_items(spec)
+    fwd = _flops(net)
+    return Costs(params, train, BYTES * _peak(net), 3 * b * fwd, items * fwd, items)  # backward ~ 2x forward
+
+
+def _gan_costs(spec, b: int) -> Costs:
+    gen, disc = gan_shapes(spec)
+    g = spec.gan
+    params_g, params_d = _params(gen), _params(disc)
+    gp = 2 if g.loss == "wgan_gp" else 1  # the gradient penalty differentiates D twice on interpolates
+    # D update: D on B real and B fake (G runs without autograd); G update: G and D on B noise vectors.
+    d_update = 2 * b * _kept(disc) * gp
+    g_update = b * (_kept(gen) + _kept(disc))
+    state = _state(params_g, g.g_optimizer) + _state(params_d, g.d_optimizer)
+    train = BYTES * (max(d_update, g_update) + 2 * b * numel(sample_shape(spec))) + state
+    f_g, f_d = _flops(gen), _flops(disc)
+    step = g.d_steps * (b * f_g + 3 * 2 * b * f_d * gp) + 3 * b * (f_g + f_d)
+    plane = DATASETS[spec.data.name].kind == "gan"
+    items = GAN_EVAL_SAMPLES + (PLANE_GRID if plane else 0)
+    evaluate = GAN_EVAL_SAMPLES * f_g + (PLANE_GRID * f_d if plane else 0)
+    return Costs(params_g + params_d, train, BYTES * max(_peak(gen), _peak(disc)), step, evaluate, items)
+
+
+def eval_chunk(spec, n_out: int) -> int:
+    """Items per evaluation chunk that fit the memory budget (at least 1, at most MAX_EVAL_CHUNK)."""
+    per_item = costs(spec, n_out).eval_item_bytes
+    return max(1, min(MAX_EVAL_CHUNK, int(budgets().memory_mb * MB // per_item)))
+
+
+class OverBudget(SpecError):
+    """A spec over one of the server's budgets; the message says what to shrink."""
+
+    def __init__(self, what: str, amount: str, cap: str, advice: str):
+        super().__init__(f"model ({what})", amount, f"at most {cap}")
+        self.args = (f"model ({what}): {amount} is over the {cap} budget; {advice}",)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+def check(spec, n_out: int) -> Costs:
+    """Raise OverBudget (a SpecError) for the first budget the spec exceeds; return its costs."""
+    c, cap = costs(spec, n_out), budgets()
+    gan = DATASETS[spec.data.name].kind in ("gan", "gan_image")
+    smaller = "fewer or narrower layers" if not gan else "narrower generator and discriminator layers"
+    if spec.model.family in ("cnn", "transfer") and not gan:
+        smaller = "fewer filters or units, more pooling"
+    if c.params > cap.params:
+        raise OverBudget("parameters", f"{c.params:,} parameters", f"{cap.params:,}", f"use {smaller}")
+    if c.train_bytes > cap.memory_mb * MB:
+        raise OverBudget(
+            "activation memory",
+            f"{c.train_bytes / MB:,.0f} MB per training step",
+            f"{cap.memory_mb:,.0f} MB",
+            f"use {smaller}, smaller images or a smaller batch",
+        )
+    if c.eval_item_bytes > cap.memory_mb * MB:
+        raise OverBudget(
+            "evaluation memory",
+            f"{c.eval_item_bytes / MB:,.0f} MB per image",
+            f"{cap.memory_mb:,.0f} MB",
+            f"use {smaller} or smaller images",
+        )
+    if c.step_flops > cap.step_gflop * GFLOP:
+        raise OverBudget(
+            "compute per step",
+            f"{c.step_flops / GFLOP:,.2f} GFLOP per training step",
+            f"{cap.step_gflop:g} GFLOP",
+            f"use {smaller}, smaller images or a smaller batch",
+        )
+    if c.eval_flops > cap.eval_gflop * GFLOP:
+        raise OverBudget(
+            "compute per evaluation",
+            f"{c.eval_flops / GFLOP:,.2f} GFLOP per evaluation ({c.eval_items:,} items)",
+            f"{cap.eval_gflop:g} GFLOP",
+            f"use fewer images (data.n), {smaller} or smaller images",
+        )
+    return c

@@ -1,0 +1,165 @@
+"""The network diagram: each neuron as a small heatmap of its output over the input plane, each
+weight as a line coloured by its sign (blue positive, orange negative) and as thick as its size."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import plotly.graph_objects as go
+from PIL import Image
+
+from core.charts.base import DIVERGING, NEGATIVE, POSITIVE, TEMPLATE
+
+TILE = 0.62  # a neuron's heatmap side, in the diagram's units
+GAP = 0.85  # vertical distance between neuron centres
+COL = 2.2  # horizontal distance between layers: room for the weights to be told apart
+WIDTHS = (0.6, 1.2, 2.0, 3.0, 4.5, 6.0)  # line widths for |w| buckets, thinnest first
+_STOPS = np.array([s for s, _ in DIVERGING], np.float32)
+_RGB = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for _, c in DIVERGING], np.float32)
+
+
+def tile_rgb(grid: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """(n, n) values -> (n, n, 3) uint8: -scale orange, 0 white, +scale blue (clipped), x2 upwards."""
+    t = np.clip((np.asarray(grid, np.float32) / scale + 1) / 2, 0, 1)
+    rgb = np.stack([np.interp(t, _STOPS, _RGB[:, k]) for k in range(3)], -1)
+    return rgb[::-1].astype(np.uint8)  # row 0 of the grid is the bottom of the plane
+
+
+def _png(rgb: np.ndarray) -> str:
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb)).save(buf, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def node_layout(view: dict) -> list[list[tuple[float, float]]]:
+    """(x, y) centre of every node, column by column: inputs, each hidden layer, outputs."""
+    counts = [len(view["inputs"])] + [len(h) for h in view["hidden"]] + [len(view["outputs"])]
+    return [[(c * COL, (n - 1) / 2 * GAP - i * GAP) for i in range(n)] for c, n in enumerate(counts)]
+
+
+def network_figure(view: dict, selected: tuple[int, int] | None = None, height: int | None = None) -> go.Figure:
+    """The diagram of `network_view`'s arrays; `selected` = (column, neuron) is outlined."""
+    pos = node_layout(view)
+    columns = [view["inputs"], *view["hidden"], view["outputs"]]
+    names = (
+        [f"input {f}" for f in view["features"]]
+        + [f"layer {li + 1}, neuron {j + 1}" for li, h in enumerate(view["hidden"]) for j in range(len(h))]
+        + [f"output {j + 1}" for j in range(len(view["outputs"]))]
+    )
+    fig = go.Figure()
+    _edges(fig, view["weights"], pos)
+    images, hx, hy, text, k = [], [], [], [], 0
+    for c, grids in enumerate(columns):
+        last = c == len(columns) - 1
+        probs = last and grids.min() >= 0 and grids.max() <= 1
+        # Inputs span their own range; a layer's neurons share one scale, its 98th percentile of |output|
+        # (a ReLU layer's few large values at the plane's corners would otherwise wash the rest out).
+        scale = 1.0 if probs else max(1e-3, float(np.percentile(np.abs(grids), 98)) if grids.size else 1.0)
+        for j, grid in enumerate(grids):
+            x, y = pos[c][j]
+            if c == 0:
+                scale = float(np.abs(grid).max()) or 1.0
+            values = 2 * grid - 1 if probs else grid
+            images.append(
+                dict(
+                    source=_png(tile_rgb(values, scale)),
+                    x=x - TILE / 2,
+                    y=y + TILE / 2,
+                    sizex=TILE,
+                    sizey=TILE,
+                    xref="x",
+                    yref="y",
+                    sizing="stretch",
+                    layer="above",
+                )
+            )
+            hx.append(x)
+            hy.append(y)
+            text.append(f"{names[k]}<br>min {grid.min():.3g}, max {grid.max():.3g}")
+            k += 1
+    fig.add_trace(
+        go.Scatter(
+            x=hx,
+            y=hy,
+            mode="markers",
+            marker=dict(size=28, symbol="square", color="rgba(0,0,0,0)"),
+            hovertext=text,
+            hoverinfo="text",
+            showlegend=False,
+            name="neurons",
+        )
+    )
+    if selected is not None:
+        x, y = pos[selected[0]][selected[1]]
+        fig.add_shape(
+            type="rect",
+            x0=x - TILE / 2 - 0.05,
+            x1=x + TILE / 2 + 0.05,
+            y0=y - TILE / 2 - 0.05,
+            y1=y + TILE / 2 + 0.05,
+            line=dict(color="#1f2430", width=3),
+        )
+    n_cols = len(columns)
+    top = max(len(c) for c in columns)
+    labels = ["inputs"] + [f"layer {i + 1}" for i in range(n_cols - 2)] + ["output"]
+    fig.update_layout(
+        template=TEMPLATE,
+        title="Network: each neuron's output over the plane",
+        images=images,
+        height=height or max(300, 90 + int(top * GAP * 55)),
+        margin=dict(l=10, r=10, t=50, b=40),
+        showlegend=False,
+    )
+    fig.update_xaxes(
+        range=[-0.5 * COL, (n_cols - 0.5) * COL],
+        tickvals=[c * COL for c in range(n_cols)],
+        ticktext=labels,
+        showgrid=False,
+        zeroline=False,
+        title=None,
+    )
+    span = (top - 1) / 2 * GAP + TILE
+    fig.update_yaxes(range=[-span, span], visible=False, scaleanchor="x", constrain="domain")
+    return fig
+
+
+def _edges(fig: go.Figure, weights: list[np.ndarray], pos) -> None:
+    """One line per weight, bucketed by sign and size into a few traces (cheap to draw and send)."""
+    biggest = max((float(np.abs(w).max()) for w in weights if w.size), default=1.0) or 1.0
+    buckets: dict[tuple[bool, int], tuple[list, list]] = {}
+    mx, my, mtext = [], [], []
+    for li, w in enumerate(weights):
+        for o in range(w.shape[0]):
+            for i in range(w.shape[1]):
+                (x0, y0), (x1, y1) = pos[li][i], pos[li + 1][o]
+                v = float(w[o, i])
+                b = min(len(WIDTHS) - 1, int(abs(v) / biggest * len(WIDTHS)))
+                xs, ys = buckets.setdefault((v >= 0, b), ([], []))
+                xs += [x0 + TILE / 2, x1 - TILE / 2, None]
+                ys += [y0, y1, None]
+                mx.append((x0 + x1) / 2)
+                my.append((y0 + y1) / 2)
+                mtext.append(f"weight {v:.4g}<br>layer {li + 1}: neuron {i + 1} → {o + 1}")
+    for (positive, b), (xs, ys) in sorted(buckets.items()):
+        alpha = 0.25 + 0.75 * (b + 1) / len(WIDTHS)
+        color = POSITIVE if positive else NEGATIVE
+        rgba = f"rgba({int(color[1:3], 16)},{int(color[3:5], 16)},{int(color[5:7], 16)},{alpha:.2f})"
+        fig.add_trace(
+            go.Scatter(
+                x=xs, y=ys, mode="lines", line=dict(color=rgba, width=WIDTHS[b]), hoverinfo="skip", showlegend=False
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=mx,
+            y=my,
+            mode="markers",
+            marker=dict(size=8, color="rgba(0,0,0,0)"),
+            hovertext=mtext,
+            hoverinfo="text",
+            showlegend=False,
+            name="weights",
+        )
+    )

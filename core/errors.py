@@ -1,0 +1,29 @@
+"""SpecError: a bad spec value, naming the field, the value and what is allowed.
+
+It sits below core.spec so that the cost arithmetic (core.budget), which core.spec calls, can raise it.
+"""
+
+from __future__ import annotations
+
+import math
+
+
+class SpecError(ValueError):
+    """A bad spec value: names the field, the value and what is allowed."""
+
+    def __init__(self, field_name: str, value, allowed: str):
+        self.field = field_name
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"{field_name}: {show(value)} is not allowed ({allowed})")
+
+
+def show(value) -> str:
+    """A short repr of a value for a message (huge numbers and deep lists stay readable)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"a number of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= 80 else f"{text[:60]}... ({len(text):,} characters)"

@@ -1,0 +1,63 @@
+"""The table from a spec to its family: trainer class, live probes and look-inside views.
+
+Nothing below this module imports it; jobs, the runner and the pages read it. A new family is one
+`Family` entry (its Trainer subclass in core/<family>.py, its views in core/views/<family>.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.engine import Probe, Trainer
+from core.gan import GanTrainer
+from core.gradlab import gradlab_probes
+from core.probes import default_probes
+from core.registry import DATASETS
+from core.spec import Spec
+from core.transfer import TransferTrainer
+from core.views.cnn import cnn_views
+from core.views.gan import gan_views
+from core.views.mlp import mlp_views
+from core.views.transfer import transfer_views
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str  # "mlp", "cnn", "gan", ...
+    trainer: type  # core.engine.Trainer or a subclass
+    probes: Callable[[], list]  # the live probes this family's page draws
+    views: Callable | None  # trainer -> dict of floats / arrays (core/views/<family>.py)
+
+
+FAMILIES: dict[str, Family] = {
+    "mlp": Family("mlp", Trainer, default_probes, mlp_views),
+    "cnn": Family("cnn", Trainer, default_probes, cnn_views),
+    "gan": Family("gan", GanTrainer, default_probes, gan_views),
+    "transfer": Family("transfer", TransferTrainer, default_probes, transfer_views),
+}
+
+# Probe sets a page asks for by name (a preset's `page`); any other page gets its family's probes.
+PROBE_SETS: dict[str, Callable[[], list[Probe]]] = {
+    "default": default_probes,
+    "gradients": gradlab_probes,
+}
+
+
+def family_of(spec: Spec) -> str:
+    """The spec's family: "gan" for GAN targets, else its model family ("mlp", "cnn" or "transfer")."""
+    if DATASETS[spec.data.name].kind in ("gan", "gan_image"):
+        return "gan"
+    return spec.model.family
+
+
+def probes_for(spec: Spec, page: str | None = None) -> list[Probe]:
+    """Fresh probes for a run: the page's named probe set where it has one, else the family's."""
+    make = PROBE_SETS.get(page or "") or FAMILIES[family_of(spec)].probes
+    return make()
+
+
+def make_trainer(spec: Spec, probes: list[Probe] | None = None, device=None) -> Trainer:
+    """The Trainer for the spec's family, with `probes` (None: the family's own probes)."""
+    family = FAMILIES[family_of(spec)]
+    return family.trainer(spec, family.probes() if probes is None else probes, device)
