@@ -30,7 +30,8 @@ def test_pretrain_then_play_grows_three_curves(server, page):
     page.wait_for_function(f"(({TRACE_POINTS})({CURVES!r}) || [0]).every(n => n >= 5)", timeout=60000)
     page.get_by_role("button", name="Pause").click()
     page.wait_for_selector(IDLE, timeout=30000)
-    page.wait_for_function(f"(({TRACE_POINTS})({CURVES!r}) || [0]).every(n => n >= 5)", timeout=30000)
-    lengths = page.evaluate(TRACE_POINTS, CURVES)
+    # read the lengths in the same call that finds the chart drawn (it may be mid-redraw a moment later)
+    grown = f"(() => {{ const n = ({TRACE_POINTS})({CURVES!r}); return n && n.every(k => k >= 5) ? n : null; }})()"
+    lengths = page.wait_for_function(grown, timeout=30000).json_value()
     assert len(lengths) == 3 and len(set(lengths)) == 1  # three modes, trained in lockstep
     assert_no_exception(page)
