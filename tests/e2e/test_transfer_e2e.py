@@ -33,5 +33,6 @@ def test_pretrain_then_play_grows_three_curves(server, page):
     # read the lengths in the same call that finds the chart drawn (it may be mid-redraw a moment later)
     grown = f"(() => {{ const n = ({TRACE_POINTS})({CURVES!r}); return n && n.every(k => k >= 5) ? n : null; }})()"
     lengths = page.wait_for_function(grown, timeout=30000).json_value()
-    assert len(lengths) == 3 and len(set(lengths)) == 1  # three modes, trained in lockstep
+    # three modes in lockstep: a Pause lands between batches, so one mode may be one epoch behind until Play
+    assert len(lengths) == 3 and max(lengths) - min(lengths) <= 1
     assert_no_exception(page)
