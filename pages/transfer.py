@@ -4,17 +4,13 @@ import streamlit as st
 
 from core.charts.training import series
 from core.charts.transfer import MODE_LABELS, architecture_figure, modes_accuracy_figure, sweep_figure
-from core.presets import load_preset
 from core.registry import TRANSFER_SOURCES
-from core.spec import MAX_LABELS_PER_CLASS
 from core.transfer import MODES, load_pretrained, source_spec, with_mode
 from core.views.transfer import transfer_views
-from ui.controls import controls_ui, preset_select, select_ui, spec_from_widgets, training_ui
-from ui.frame import require_router
-from ui.live import apply_action, attach_job, live_view
-from ui.state import initial_spec, load_into_widgets, manager, sync_url
-
-require_router()
+from ui.controls import number_ui, select_ui, training_ui
+from ui.live import live_view
+from ui.scaffold import Page, PageDef, lesson_note
+from ui.state import manager
 
 P = "tl"
 SWEEP_CHOICES = [1, 2, 3, 5, 10, 20, 50, 100, 0]
@@ -34,11 +30,14 @@ examples it gets. With many labels the head start matters less: the sweep measur
 """
 
 
-def on_preset() -> None:
-    name = st.session_state[f"{P}._preset_choice"]
-    if name:
-        st.session_state[f"{P}._preset"] = name
-        load_into_widgets(P, load_preset(name).spec)
+PAGE = PageDef(
+    prefix=P,
+    name="transfer",
+    title="Transfer learning",
+    caption="Pretrain a CNN on one task, then reuse what it learned on another task that has only a few labels.",
+    default="transfer-10-labels",
+    views=transfer_views,
+)
 
 
 def side_job(key: str, spec, title: str):
@@ -63,92 +62,69 @@ def job_problem(snap: dict) -> None:
             st.error(f"{MODE_LABELS.get(mode, mode)}: training {run['message']}. Lower the learning rate, press Reset.")
 
 
-st.title("Transfer learning")
-st.caption("Pretrain a CNN on one task, then reuse what it learned on another task that has only a few labels.")
-base = initial_spec(P, load_preset("transfer-10-labels").spec)
-if f"{P}.transfer.source" not in st.session_state:  # back from another page: widgets were cleared
-    load_into_widgets(P, st.session_state.get(f"{P}._spec", base))
-with st.expander("What transfer learning is, and what the three curves compare", expanded=False):
-    st.markdown(EXPLAIN)
+def pretrain_ui(page: Page, spec) -> None:
+    """Step 1 while no weights are stored for this network and source: the Pretrain button and its progress."""
+    source = TRANSFER_SOURCES[spec.transfer.source].label
 
-with st.sidebar:
-    preset_select(P, "transfer", on_preset)
-    with st.expander("Tasks", expanded=True):
-        select_ui(P, "transfer.source", "Pretrain on (source task)", TRANSFER_SOURCES)
-        st.number_input("Pretraining epochs", 1, 200, key=f"{P}.transfer.pretrain_epochs")
-        st.caption("Target task: handwritten digits 5, 6, 7, 8 and 9.")
-        st.number_input(
-            "Labelled examples per class (0 = all)", 0, MAX_LABELS_PER_CLASS, key=f"{P}.transfer.labels_per_class"
+    def draw_pretrain(snap: dict) -> None:
+        run, total = snap["runs"][0], spec.transfer.pretrain_epochs
+        last = run["history"][-1] if run["history"] else {}
+        acc = f", source test accuracy {100 * last['test_accuracy']:.1f} %" if "test_accuracy" in last else ""
+        st.progress(
+            min(1.0, run["epoch"] / total), text=f"Pretraining on {source}: epoch {run['epoch']} of {total}{acc}"
         )
-        st.slider(
-            "Fine-tune: body LR factor", 0.0, 1.0, step=0.05, key=f"{P}.transfer.body_lr_factor",
-            help="when fine-tuning, the pretrained layers learn at this share of the learning rate",
-        )  # fmt: skip
-        st.number_input("Seed", 0, 2**31 - 1, key=f"{P}.seed", help="the same seed gives the same data and weights")
-    with st.expander("Training (target task)", expanded=True):
-        training_ui(P, regularisation=False, weight_decay=True, clipping=False, early_stop=False, batch_size=True)
-    with st.expander("Sweep", expanded=False):
-        chosen = st.session_state.get(f"{P}.transfer.sweep", [])
-        options = sorted(set(SWEEP_CHOICES) | set(chosen), key=lambda k: k or 10**6)  # a link may bring others
-        st.multiselect(
-            "Labels per class to try", options, key=f"{P}.transfer.sweep",
-            format_func=lambda k: "all" if k == 0 else str(k),
-        )  # fmt: skip
+        job_problem(snap)
 
-spec, error = spec_from_widgets(P, base)
-if error:
-    st.error(f"Cannot use these settings: {error}")
-    st.stop()
-st.session_state[f"{P}._spec"] = spec
-preset = st.session_state.get(f"{P}._preset")
-if preset:
-    st.info(f"**{load_preset(preset).title}.** {load_preset(preset).lesson}", icon=":material/school:")
-source = TRANSFER_SOURCES[spec.transfer.source].label
-
-
-# ---------------------------------------------------------------------------- pretraining
-def draw_pretrain(snap: dict) -> None:
-    run, total = snap["runs"][0], spec.transfer.pretrain_epochs
-    last = run["history"][-1] if run["history"] else {}
-    acc = f", source test accuracy {100 * last['test_accuracy']:.1f} %" if "test_accuracy" in last else ""
-    st.progress(min(1.0, run["epoch"] / total), text=f"Pretraining on {source}: epoch {run['epoch']} of {total}{acc}")
-    job_problem(snap)
-
-
-stored = load_pretrained(spec)
-if stored is None:
+    lesson_note(page)
     pre = manager().get(st.session_state.get(f"{P}.pre._job"))
     if pre is not None and pre.trainers[0].spec != source_spec(spec):
         pre = None  # the settings changed: that pretraining is for another network
     st.subheader("Step 1: pretrain")
     st.write(
         f"No pretrained weights for this network and source task ({source}, {spec.transfer.pretrain_epochs} epochs, "
-        "seed {}) are stored yet. Pretrain once; everyone on this server then starts from them.".format(spec.seed)
+        f"seed {spec.seed}) are stored yet. Pretrain once; everyone on this server then starts from them."
     )
     busy = pre is not None and pre.running
     if st.button("Pretrain", icon=":material/model_training:", key=f"{P}.pretrain", type="primary", disabled=busy):
         pre = side_job(f"{P}.pre._job", source_spec(spec), f"pretrain {spec.transfer.source}")
     if pre is not None:
         live_view(f"{P}.pre", pre, draw_pretrain)
-    st.stop()
-
-meta = stored[1]
-st.caption(
-    f"Pretrained on {source} for {meta.get('epochs', '?')} epochs: source test accuracy "
-    f"{100 * float(meta.get('source_test_accuracy', 'nan')):.1f} % (weights {meta.get('key', '')}.safetensors)."
-)
 
 
-# ---------------------------------------------------------------------------- the three modes
-specs = [with_mode(spec, m) for m in MODES]
-job = attach_job(P, specs, views=transfer_views, title=preset or "transfer")
-if job is None:
-    st.stop()
-action = controls_ui(P, job.running)
-job = apply_action(P, job, action, specs, views=transfer_views, title=preset or "transfer")
-if action:
-    st.rerun()
-sync_url(spec, run=job.id)
+def settings(page: Page) -> list:
+    with st.expander("What transfer learning is, and what the three curves compare", expanded=False):
+        st.markdown(EXPLAIN)
+    with page.section("tasks", "Tasks"):
+        select_ui(P, "transfer.source", "Pretrain on (source task)")
+        number_ui(P, "transfer.pretrain_epochs", "Pretraining epochs")
+        st.caption("Target task: handwritten digits 5, 6, 7, 8 and 9.")
+        number_ui(P, "transfer.labels_per_class", "Labelled examples per class (0 = all)")
+        number_ui(
+            P, "transfer.body_lr_factor", "Fine-tune: body LR factor", slider=True,
+            help="when fine-tuning, the pretrained layers learn at this share of the learning rate",
+        )  # fmt: skip
+        number_ui(P, "seed", "Seed", help="the same seed gives the same data and weights")
+    with page.section("training", "Training (target task)"):
+        training_ui(P, regularisation=False, weight_decay=True, clipping=False, early_stop=False, batch_size=True)
+    with page.section("sweep", "Sweep", expanded=False):
+        chosen = st.session_state.get(f"{P}.transfer.sweep", [])
+        options = sorted(set(SWEEP_CHOICES) | set(chosen), key=lambda k: k or 10**6)  # a link may bring others
+        st.multiselect(
+            "Labels per class to try", options, key=f"{P}.transfer.sweep",
+            format_func=lambda k: "all" if k == 0 else str(k),
+        )  # fmt: skip
+    spec = page.spec()
+    stored = load_pretrained(spec)
+    if stored is None:
+        pretrain_ui(page, spec)
+        st.stop()
+    meta = stored[1]
+    st.caption(
+        f"Pretrained on {TRANSFER_SOURCES[spec.transfer.source].label} for {meta.get('epochs', '?')} epochs: source "
+        f"test accuracy {100 * float(meta.get('source_test_accuracy', 'nan')):.1f} % "
+        f"(weights {meta.get('key', '')}.safetensors)."
+    )
+    return [with_mode(spec, m) for m in MODES]
 
 
 def draw(snap: dict) -> None:
@@ -160,8 +136,6 @@ def draw(snap: dict) -> None:
         acc = views[mode]["test_accuracy"]
         col.metric(f"{MODE_LABELS[mode]}: test accuracy", "-" if acc != acc else f"{100 * acc:.1f} %")
     job_problem(snap)
-    if all(r["status"] == "done" for r in runs.values()):
-        st.success(f"Training finished {runs['scratch']['epoch']} epochs.")
     st.plotly_chart(modes_accuracy_figure({m: series(r["history"], "test_accuracy") for m, r in runs.items()}))
     st.plotly_chart(architecture_figure({m: v["layers"] for m, v in views.items()}))
     st.caption(
@@ -173,10 +147,6 @@ def draw(snap: dict) -> None:
     )
 
 
-live_view(P, job, draw)
-
-
-# ---------------------------------------------------------------------------- sweep
 def draw_sweep(snap: dict) -> None:
     run = snap["runs"][0]
     n = run["views"].get("points", 0)
@@ -186,6 +156,9 @@ def draw_sweep(snap: dict) -> None:
     st.plotly_chart(sweep_figure([r for r in run["history"] if "per_class" in r]))
 
 
+page = Page(PAGE)
+page.run(settings, draw)
+
 st.subheader("Sweep: accuracy against labels per class")
 st.caption(
     "Trains the three modes to the end for every number of labels chosen in the sidebar (same settings and seed) "
@@ -193,7 +166,7 @@ st.caption(
 )
 sweep = manager().get(st.session_state.get(f"{P}.sw._job"))
 if st.button("Run sweep", icon=":material/query_stats:", key=f"{P}.run_sweep", disabled=bool(sweep and sweep.running)):
-    job.pause()
-    sweep = side_job(f"{P}.sw._job", with_mode(spec, "sweep"), "transfer sweep")
+    page.job.pause()
+    sweep = side_job(f"{P}.sw._job", with_mode(page.specs[0], "sweep"), "transfer sweep")
 if sweep is not None:
     live_view(f"{P}.sw", sweep, draw_sweep)
