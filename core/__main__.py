@@ -197,7 +197,7 @@ def cmd_run(args) -> int:
             "seconds": round(time.perf_counter() - t0, 3),
             "device": str(device),
         }
-        summary |= {k: v for k, v in last.items() if k in SUMMARY_KEYS}
+        summary |= {k: v for k, v in last.items() if k in SUMMARY_KEYS or k.endswith("_test_accuracy")}
         store.finish_run(run_id, status, summary)
     print(json.dumps(summary))
     if status == "diverged":

@@ -154,7 +154,7 @@ def costs(spec, n_out: int) -> Costs:
     if family == "ae":
         net = ae_shapes(spec)
     else:
-        net = cnn_shapes(spec, n_out) if family == "cnn" else mlp_shapes(spec, n_out)
+        net = cnn_shapes(spec, n_out) if family in ("cnn", "transfer") else mlp_shapes(spec, n_out)
     params = _params(net)
     # Backward holds the incoming and the outgoing gradient of one module at a time: two largest outputs.
     grads = 2 * max(numel(s.out_shape) for s in net)
@@ -258,7 +258,7 @@ def check(spec, n_out: int) -> Costs:
     c, cap = costs(spec, n_out), budgets()
     gan = DATASETS[spec.data.name].kind in ("gan", "gan_image")
     smaller = "fewer or narrower layers" if not gan else "narrower generator and discriminator layers"
-    if spec.model.family == "cnn" and not gan:
+    if spec.model.family in ("cnn", "transfer") and not gan:
         smaller = "fewer filters or units, more pooling"
     images = "smaller images"
     if DATASETS[spec.data.name].kind == "seq":

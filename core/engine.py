@@ -100,7 +100,7 @@ def resolve_device(spec: Spec) -> torch.device:
         return torch.device("cuda")
     if want == "auto" and torch.cuda.is_available():
         kind = DATASETS[spec.data.name].kind
-        image = spec.model.family == "cnn" or kind in ("gan_image", "seq")
+        image = spec.model.family in ("cnn", "transfer") or kind in ("gan_image", "seq")
         if image or (spec.model.family == "ae" and spec.ae.arch == "conv"):
             return torch.device("cuda")
     return torch.device("cpu")

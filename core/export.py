@@ -281,7 +281,7 @@ def _data_code(spec: Spec) -> str:
 def _model_code(spec: Spec, loss: str) -> str:
     model = build_model(spec)  # the real model: its modules are written out in construction order
     lines = []
-    if spec.model.family == "cnn":
+    if spec.model.family in ("cnn", "transfer"):  # a transfer network is written as its CNN
         for mod in list(model.body) + [model.output]:
             lines.append(f"    layers.append(nn.{mod!r})")
         body = "\n".join(lines)

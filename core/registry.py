@@ -346,6 +346,20 @@ ANOMALIES = {
     "corrupt": Choice("Corrupted images", help="held-out normal images with a bright square pasted on"),
 }
 
+# Transfer learning: the task a CNN is pretrained on, and how the target task is trained.
+TRANSFER_SOURCES = {
+    "digits_0_4": Choice("Digits 0-4", help="scikit-learn's handwritten digits 0, 1, 2, 3 and 4"),
+    "shapes": Choice("Shapes (5 kinds)", help="generated circles, squares, triangles, crosses and stars"),
+}
+TRANSFER_MODES = {
+    "frozen": Choice("Frozen body", help="the pretrained body is fixed; only the new output layer learns"),
+    "finetune": Choice("Fine-tune", help="start from the pretrained body and train every layer"),
+    "scratch": Choice("From scratch", help="the same network from random weights, every layer trained"),
+    "pretrain": Choice("Pretrain", help="train the network on the source task and store its weights"),
+    "compare": Choice("All three", help="frozen, fine-tune and scratch side by side in one run (the runner)"),
+    "sweep": Choice("Sweep", help="all three modes for each labels-per-class value of transfer.sweep"),
+}
+
 DEVICES = {"auto": Choice("Auto"), "cpu": Choice("CPU"), "cuda": Choice("CUDA (GPU)")}
 
 

@@ -55,6 +55,8 @@ def page_of(run: dict) -> str:
     name = spec.get("data", {}).get("name", "circle")
     kind = DATASETS[name].kind if name in DATASETS else "toy"
     family = spec.get("model", {}).get("family", "mlp")
+    if family == "transfer":
+        return "transfer"
     for section, page in (("seq", "sequences"), ("ae", "autoencoders"), ("transfer", "transfer")):
         if spec.get(section, {}).get("enabled"):
             return page

@@ -31,6 +31,8 @@ from core.registry import (
     NOISE_TYPES,
     OPTIMIZERS,
     SCHEDULES,
+    TRANSFER_MODES,
+    TRANSFER_SOURCES,
     Choice,
 )
 
@@ -47,6 +49,7 @@ MAX_SEQ_LAYERS = 4
 MAX_AE_LAYERS = 4
 MAX_AE_CHANNELS = 64
 MAX_BOTTLENECK = 64
+MAX_LABELS_PER_CLASS = 200  # digits 5-9 have about 180 images per class in all
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,18 @@ class AeSpec:
 
 
 @dataclass(frozen=True)
+class TransferSpec:
+    """Transfer learning (model.family "transfer"): pretrain model.layers on a source task, reuse it on digits 5-9."""
+
+    source: str = "digits_0_4"  # the pretraining task (TRANSFER_SOURCES)
+    pretrain_epochs: int = 10
+    mode: str = "compare"  # which run this spec is (TRANSFER_MODES); the page trains three at once
+    labels_per_class: int = 10  # labelled target examples per class; 0 = every training image
+    body_lr_factor: float = 1.0  # fine-tuning: the body's LR is train.lr times this
+    sweep: tuple[int, ...] = (1, 2, 5, 10, 20, 50, 0)  # labels per class of a sweep; 0 = all
+
+
+@dataclass(frozen=True)
 class Spec:
     data: DataSpec = field(default_factory=DataSpec)
     model: ModelSpec = field(default_factory=ModelSpec)
@@ -171,6 +186,7 @@ class Spec:
     gan: GanSpec = field(default_factory=GanSpec)
     seq: SeqSpec = field(default_factory=SeqSpec)
     ae: AeSpec = field(default_factory=AeSpec)
+    transfer: TransferSpec = field(default_factory=TransferSpec)
     seed: int = 0
 
     def with_(self, **dotted) -> Spec:
@@ -178,7 +194,15 @@ class Spec:
         return apply_overrides(self, dotted)
 
 
-SECTIONS = {"data": DataSpec, "model": ModelSpec, "train": TrainSpec, "gan": GanSpec, "seq": SeqSpec, "ae": AeSpec}
+SECTIONS = {
+    "data": DataSpec,
+    "model": ModelSpec,
+    "train": TrainSpec,
+    "gan": GanSpec,
+    "transfer": TransferSpec,
+    "seq": SeqSpec,
+    "ae": AeSpec,
+}
 
 
 # ---------------------------------------------------------------------------- limits
@@ -199,6 +223,7 @@ MODEL_FAMILIES = {
     "mlp": Choice("Fully connected (MLP)"),
     "cnn": Choice("Convolutional (layer list)"),
     "ae": Choice("Autoencoder (the ae section)"),
+    "transfer": Choice("Convolutional, body pretrained on a source task (transfer learning)"),
 }
 GAN_ARCHS = {"mlp": Choice("MLP"), "dcgan": Choice("DCGAN (convolutional)")}
 NORMALIZATIONS = {"standard": Choice("Mean 0, std 1 (training set)"), "none": Choice("None (pixels 0-1)")}
@@ -264,6 +289,10 @@ LIMITS: dict[str, Limit] = {
     "ae.kl_weight": Limit(0.0, 10.0, 0.1),
     "ae.noise": Limit(0.0, 1.0, 0.05),
     "ae.normal_classes": Limit(0, 9, 1),  # and below the dataset's class count (validate)
+    "transfer.pretrain_epochs": Limit(1, 200, 1, "epochs"),
+    "transfer.labels_per_class": Limit(0, MAX_LABELS_PER_CLASS, 1, "labels per class"),  # 0 = all
+    "transfer.body_lr_factor": Limit(0.0, 1.0, 0.05),
+    "transfer.sweep": Limit(0, MAX_LABELS_PER_CLASS, 1, "labels per class"),
 }
 
 # Tuple fields -> the range of their length.
@@ -279,6 +308,7 @@ LENGTHS: dict[str, Limit] = {
     "ae.channels": Limit(1, MAX_AE_LAYERS, 1, "layers"),
     "ae.normal_classes": Limit(0, 10, 1, "classes"),
     "ae.anomalies": Limit(0, len(ANOMALIES), 1, "kinds"),
+    "transfer.sweep": Limit(1, 12, 1, "points"),
 }
 
 # Registry-named fields -> their registry (tuple fields: the choices of each element).
@@ -312,6 +342,8 @@ CHOICES: dict[str, dict] = {
     "ae.variational": BOOL,
     "ae.loss": AE_LOSSES,
     "ae.anomalies": ANOMALIES,
+    "transfer.source": TRANSFER_SOURCES,
+    "transfer.mode": TRANSFER_MODES,
 }
 
 
@@ -701,6 +733,7 @@ def validate(spec: Spec, check_params: bool = True) -> Spec:
     _check(convs <= MAX_CONV_LAYERS, "model.layers", f"{convs} conv layers", f"at most {MAX_CONV_LAYERS}")
 
     _check_ae(spec)
+    _validate_transfer(spec)
     _check_loss(spec)
     if check_params:
         budget.check(spec, output_size(spec))  # parameters, memory and compute, by arithmetic
@@ -750,6 +783,13 @@ def _check_ae(spec: Spec) -> None:
     k = n_classes(spec)
     for i, c in enumerate(a.normal_classes):
         _check(c < k, f"ae.normal_classes[{i}]", c, f"a class of {d.name}: 0 to {k - 1}")
+
+
+def _validate_transfer(spec: Spec) -> None:
+    """A transfer network (its fields' own limits are in the table) needs the digits, its target, and a body."""
+    if spec.model.family == "transfer":
+        _check(spec.data.name == "digits", "data.name", spec.data.name, "digits: the target task is digits 5-9")
+        _check(bool(spec.model.layers), "model.layers", (), "at least one layer in the pretrained body")
 
 
 def _check_loss(spec: Spec) -> None:

@@ -17,11 +17,13 @@ from core.probes import default_probes
 from core.registry import DATASETS
 from core.seq import SeqTrainer
 from core.spec import Spec
+from core.transfer import TransferTrainer
 from core.views.ae import ae_views
 from core.views.cnn import cnn_views
 from core.views.gan import gan_views
 from core.views.mlp import mlp_views
 from core.views.seq import seq_views
+from core.views.transfer import transfer_views
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ FAMILIES: dict[str, Family] = {
     "gan": Family("gan", GanTrainer, default_probes, gan_views),
     "seq": Family("seq", SeqTrainer, default_probes, seq_views),
     "ae": Family("ae", AeTrainer, default_probes, ae_views),
+    "transfer": Family("transfer", TransferTrainer, default_probes, transfer_views),
 }
 
 # Probe sets a page asks for by name (a preset's `page`); any other page gets its family's probes.
@@ -48,7 +51,7 @@ PROBE_SETS: dict[str, Callable[[], list[Probe]]] = {
 
 
 def family_of(spec: Spec) -> str:
-    """The spec's family: "gan" for GAN targets, "seq" for sequence tasks, else its model family ("mlp", "cnn", "ae")."""
+    """The spec's family: "gan" for GAN targets, "seq" for sequence tasks, else its model family ("mlp", "cnn", "ae", "transfer")."""
     kind = DATASETS[spec.data.name].kind
     if kind in ("gan", "gan_image"):
         return "gan"

@@ -182,8 +182,10 @@ def status_message(snap: dict) -> None:
     """Show why training stopped: diverged, early stop, finished, or an error."""
     if snap["error"]:
         st.error(f"Training stopped with an error: {snap['error']}. The charts keep what was trained.")
-    for i, run in enumerate(snap["runs"]):
-        who = f"{chr(ord('A') + i)}: " if len(snap["runs"]) > 1 else ""
+    runs = snap["runs"]
+    same = len({(r["status"], r["message"]) for r in runs}) == 1  # e.g. every run finished: say it once
+    for i, run in enumerate(runs[:1] if same else runs):
+        who = f"{chr(ord('A') + i)}: " if len(runs) > 1 and not same else ""
         if run["status"] == "diverged":
             st.error(
                 f"{who}Training {run['message']}. The loss became too large to represent; the charts keep the history. Lower the learning rate and press Reset."

@@ -57,4 +57,11 @@ PAGES = [
         ":material/compress:",
         "Squeeze images through a tiny code and back; spot the odd ones out by their error.",
     ),
+    PageInfo(
+        "transfer",
+        "pages/transfer.py",
+        "Transfer learning",
+        ":material/swap_horiz:",
+        "Pretrain a CNN on one task and reuse it on another with only a few labels.",
+    ),
 ]

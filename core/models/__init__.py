@@ -17,7 +17,7 @@ __all__ = ["build_model", "count_params", "init_weights", "input_size", "output_
 def build_model(spec: Spec) -> nn.Module:
     """Build and initialise the spec's model (seeded by the caller)."""
     m = spec.model
-    if m.family == "cnn":
+    if m.family in ("cnn", "transfer"):  # a transfer network is a CNN whose body is pretrained
         model = build_cnn(spec)
     else:
         acts = m.activation * len(m.hidden) if len(m.activation) == 1 else m.activation

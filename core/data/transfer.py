@@ -1,0 +1,110 @@
+"""The two tasks of transfer learning: a source task to pretrain on and the target task, digits 5-9.
+
+Both are (N, 1, S, S) images at `data.image_size`, normalised with the mean and std of the source
+training images, so the pretrained body sees target images on the scale it learned from (and all
+three target modes see exactly the same tensors). The target's labelled training set is the first
+`labels_per_class` images of each class in the seeded order; its test set is every image of the
+held-out share, whatever the number of labels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from core.data.base import Dataset
+from core.data.images import SHAPES, load_digits_images, make_shapes
+from core.spec import Spec
+
+TARGET_DIGITS = (5, 6, 7, 8, 9)
+SOURCE_DIGITS = (0, 1, 2, 3, 4)
+SOURCE_SHAPES = 5  # circle, square, triangle, cross, star
+SHAPES_N = 1500
+SOURCE_TRAIN_FRAC = 0.8  # the source keeps a fifth of its images to report its own test accuracy
+
+
+def _resize(images: np.ndarray, size: int) -> torch.Tensor:
+    """(N, h, w) in [0, 1] -> (N, 1, size, size)."""
+    x = torch.from_numpy(images).unsqueeze(1)
+    if x.shape[-1] != size:
+        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False).clamp(0.0, 1.0)
+    return x
+
+
+def _source_raw(spec: Spec) -> tuple[torch.Tensor, np.ndarray, list[str]]:
+    size = spec.data.image_size
+    if spec.transfer.source == "shapes":
+        images, labels = make_shapes(SHAPES_N, SOURCE_SHAPES, size, 0.0, spec.seed)
+        return _resize(images, size), labels, list(SHAPES[:SOURCE_SHAPES])
+    images, labels = load_digits_images(spec.seed)
+    keep = np.isin(labels, SOURCE_DIGITS)
+    return _resize(images[keep], size), labels[keep], [str(d) for d in SOURCE_DIGITS]
+
+
+def _stats(x: torch.Tensor) -> tuple[float, float]:
+    return float(x.mean()), float(x.std()) or 1.0
+
+
+def _dataset(x, labels, n_train, mean, std, names, extra=None) -> Dataset:
+    x = (x - mean) / std
+    y = torch.as_tensor(labels, dtype=torch.long)
+    tr, te = slice(0, n_train), slice(n_train, None)
+    return Dataset(
+        x_train=x[tr],
+        y_train=y[tr],
+        x_val=x[te],
+        y_val=y[te],
+        x_test=x[te],
+        y_test=y[te],
+        task="multiclass",
+        n_classes=len(names),
+        extra={
+            "mean": mean,
+            "std": std,
+            "class_names": names,
+            "labels_train": labels[tr],
+            "labels_test": labels[te],
+            "val_is_test": True,
+        }
+        | (extra or {}),
+    )
+
+
+def source_dataset(spec: Spec) -> Dataset:
+    """The pretraining task: digits 0-4 or five generated shapes, 80 % for training."""
+    x, labels, names = _source_raw(spec)
+    n_train = int(round(len(x) * SOURCE_TRAIN_FRAC))
+    mean, std = _stats(x[:n_train])
+    return _dataset(x, labels, n_train, mean, std, names)
+
+
+def pick_per_class(labels: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the first k examples of each class (all when k is 0), in their original order."""
+    if k == 0:
+        return np.arange(len(labels))
+    keep = np.zeros(len(labels), bool)
+    for c in np.unique(labels):
+        keep[np.flatnonzero(labels == c)[:k]] = True
+    return np.flatnonzero(keep)
+
+
+def target_dataset(spec: Spec, labels_per_class: int | None = None) -> Dataset:
+    """Digits 5-9 as classes 0-4: a labelled training set of k per class and the held-out test set.
+
+    The pool the labels come from is `data.train_frac` of the (seed-shuffled) images; the rest is the
+    test set. `extra["pool_per_class"]` is the smallest class's pool size (what "all" means).
+    """
+    k = spec.transfer.labels_per_class if labels_per_class is None else labels_per_class
+    src, _, _ = _source_raw(spec)
+    mean, std = _stats(src[: int(round(len(src) * SOURCE_TRAIN_FRAC))])
+    images, digits = load_digits_images(spec.seed)
+    keep = np.isin(digits, TARGET_DIGITS)
+    x, labels = _resize(images[keep], spec.data.image_size), digits[keep] - TARGET_DIGITS[0]
+    n_pool = int(round(len(x) * spec.data.train_frac))
+    chosen = pick_per_class(labels[:n_pool], k)
+    order = np.concatenate([chosen, np.arange(n_pool, len(x))])
+    pool_counts = np.bincount(labels[:n_pool], minlength=len(TARGET_DIGITS))
+    extra = {"pool_per_class": int(pool_counts.min()), "chosen": chosen}
+    names = [str(d) for d in TARGET_DIGITS]
+    return _dataset(x[order], labels[order], len(chosen), mean, std, names, extra)

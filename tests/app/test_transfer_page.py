@@ -1,0 +1,104 @@
+"""AppTest: the transfer-learning page (pretraining through a job, the three modes, the sweep, presets)."""
+
+import time
+
+from tests.app.conftest import no_exception
+from tests.app.test_gan_page import chart_titles
+
+
+def open_transfer(at, preset: str | None = None):
+    """Run the app and switch to the transfer page (optionally with ?preset=)."""
+    at.run()
+    if preset:
+        at.query_params["preset"] = preset
+    at.switch_page("pages/transfer.py").run()
+    no_exception(at)
+    return at
+
+
+def wait_job(at, key: str, timeout: float = 120.0):
+    """Wait until the page's job under `key` stops running, then rerun the page."""
+    from ui.state import manager
+
+    job = manager().get(at.session_state[key])
+    end = time.time() + timeout
+    while job.running and time.time() < end:
+        time.sleep(0.1)
+    at.run()
+    no_exception(at)
+    return job
+
+
+def metric(at, label: str) -> str:
+    return next(m for m in at.metric if m.label == label).value
+
+
+def pretrain(at, epochs: int = 2):
+    """Ask for a short pretraining, press Pretrain and wait for it."""
+    at.number_input(key="tl.transfer.pretrain_epochs").set_value(epochs).run()
+    assert any(b.label == "Pretrain" for b in at.button)
+    at.button(key="tl.pretrain").click().run()
+    no_exception(at)
+    return wait_job(at, "tl.pre._job")
+
+
+def test_pretrain_then_step_trains_three_modes(app):
+    """Pretrain (a job), then Step: the three test accuracies and both charts appear, no exception."""
+    at = open_transfer(app)
+    assert at.title[0].value == "Transfer learning"
+    pre = pretrain(at)
+    assert pre.trainers[0].status == "done"
+    assert not any(b.label == "Pretrain" for b in at.button)  # the stored weights are found
+    assert any("source test accuracy" in c.value for c in at.caption)
+    at.button(key="tl.step").click().run()
+    wait_job(at, "tl._job")
+    assert metric(at, "Epoch") == "1"
+    for label in ("frozen body", "fine-tune", "from scratch"):
+        assert metric(at, f"{label}: test accuracy").endswith("%")
+    titles = chart_titles(at)
+    assert "Test accuracy on digits 5-9" in titles and "The network in each mode" in titles
+
+
+def test_sweep_runs_through_a_job(app):
+    """Run sweep with two label counts: both points are drawn for the three modes."""
+    at = open_transfer(app)
+    pretrain(at, 1)
+    at.number_input(key="tl.train.epochs").set_value(2).run()
+    at.multiselect(key="tl.transfer.sweep").set_value([1, 2]).run()
+    at.button(key="tl.run_sweep").click().run()
+    job = wait_job(at, "tl.sw._job")
+    assert [r["labels_per_class"] for r in job.trainers[0].history] == [1, 2]
+    assert "Accuracy against labelled examples" in chart_titles(at)
+
+
+def test_every_preset_opens_with_its_lesson(app):
+    """Each transfer preset, chosen in the sidebar, loads without an exception and shows its lesson."""
+    from core.presets import list_presets
+
+    at = open_transfer(app)
+    for p in list_presets("transfer"):
+        at.selectbox(key="tl._preset_choice").select(p.name).run()
+        no_exception(at)
+        assert any(p.title in i.value for i in at.info), p.name
+
+
+def test_bad_link_is_a_warning_not_a_traceback(app):
+    """A link with a negative labels-per-class is reported as a warning; the default 10 labels stay."""
+    app.run()
+    app.query_params["transfer.labels_per_class"] = "-3"
+    app.query_params["data.name"] = "digits"
+    app.switch_page("pages/transfer.py").run()
+    no_exception(app)
+    assert any("Ignored a bad setting" in w.value for w in app.warning)
+    assert app.number_input(key="tl.transfer.labels_per_class").value == 10
+
+
+def test_link_with_an_unlisted_sweep_value_opens(app):
+    """A shared link may carry sweep values the multiselect does not offer by default: they are added."""
+    app.run()
+    app.query_params["transfer.sweep"] = "7,0"
+    app.query_params["data.name"] = "digits"
+    app.query_params["model.family"] = "transfer"
+    app.switch_page("pages/transfer.py").run()
+    no_exception(app)
+    assert app.multiselect(key="tl.transfer.sweep").value == [7, 0]
