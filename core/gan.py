@@ -93,6 +93,8 @@ def frozen_buffers(module: torch.nn.Module):
 class GanTrainer(Trainer):
     """Trains a generator G and a discriminator D; `trainer.model` is the pair (layers G.* then D.*)."""
 
+    ACTIONS = ("d_step", "g_step")  # slow motion, run by Job.act while the job is paused
+
     def _build(self) -> None:
         spec, g = self.spec, self.spec.gan
         with SEED_LOCK:

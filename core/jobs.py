@@ -1,13 +1,16 @@
 """Background training: a Job runs one or more Trainers in a plain thread; a JobManager owns the jobs.
 
-A Job never calls Streamlit. The page sends events (play, pause, step, stop) and reads
+A Job never calls Streamlit. The page sends events (play, pause, step, stop, act) and reads
 `snapshot()`, which returns copies taken under a lock. Several trainers in one job train in
 lockstep (one epoch each, in turn), which is how A/B comparisons see the same number of epochs.
+The thread trains batch by batch and looks at the events between batches, so Pause and Stop
+reach a long epoch within one batch.
 """
 
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import threading
 import time
 import traceback
@@ -19,7 +22,18 @@ from core.spec import Spec, to_dict
 from core.trainers import make_trainer
 
 ViewFn = Callable[[Trainer], dict]  # trainer -> arrays for the charts (decision grid, samples, ...)
+StartFn = Callable[[Callable[[], None], str], "threading.Thread | None"]  # (target, name) -> started thread
 MIN_PUBLISH_S = 0.05  # at most ~20 redraw snapshots a second, whatever the speed
+FLUSH_S = 2.0  # epoch records reach the store at least this often: a killed server loses seconds, not a run
+BUSY = "the server is busy training other runs; try again in a moment"
+STOPPED = "this run was stopped; press Reset to start a new one"
+
+
+def _start_thread(target: Callable[[], None], name: str) -> threading.Thread:
+    """A started daemon thread (a job without a manager has no cap)."""
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    return thread
 
 
 class Job:
@@ -35,71 +49,115 @@ class Job:
         source: str = "app",
         title: str = "",
         speed: int = 1,
-        can_run: Callable[[], bool] | None = None,
+        start_thread: StartFn | None = None,
     ):
         specs = specs if isinstance(specs, list) else [specs]
         self.id = uuid.uuid4().hex[:10]
         self.trainers = [make_trainer(s, probes() if probes else None) for s in specs]
         self.views_fn = views
-        self.store = store
+        self.store, self.source, self.title = store, source, title
         self.speed = max(1, int(speed))
-        self.can_run = can_run or (lambda: True)
         self.created = time.time()
         self.last_seen = time.time()
         self.owner = ""  # the browser session that drives this job (set by the UI)
-        self._lock = threading.Lock()
+        self._start_thread = start_thread or _start_thread
+        self._lock = threading.Lock()  # the event flags and the published views
+        self._train_lock = threading.Lock()  # held while the models run (a batch, an action, the views)
+        self._flush_lock = threading.Lock()  # one writer to the store at a time, records in order
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        self._running = False
+        self._active = False  # a thread is working for this job (set and cleared under _lock)
+        self._running = False  # Play: train until paused
         self._pending = 0  # epochs requested by Step
-        self._busy = False  # an epoch round is being trained or published
+        self._in_round = False  # the thread's current epoch round may run to its end (cleared by Pause)
         self._stopped = False
+        self._done_at_stop: list[bool] = []
         self.error = ""
         self._views = [self._compute_views(t) for t in self.trainers]
         self._version = 0
+        self._action: dict = {}  # the last act(): its name and what the action returned
         self._unsaved: list[list[dict]] = [[] for _ in self.trainers]
-        self.run_ids = [store.create_run(to_dict(s), source, title) if store else "" for s in specs]
+        self._last_flush = time.monotonic()
+        self.run_ids = ["" for _ in specs]  # a store row is created at a run's first training step
 
     # ------------------------------------------------------------------ events
     def play(self) -> str:
         """Start or resume training; returns an error message, or '' when it started."""
         with self._lock:
-            if self._stopped:
-                return "this run was stopped; press Reset to start a new one"
-            if all(t.done for t in self.trainers):
-                return self._done_message()
-            if not self._running and not self._alive() and not self.can_run():
-                return "the server is busy training other runs; try again in a moment"
+            refusal = self._refusal()
+            if refusal:
+                return refusal
             self._running = True
-        self._ensure_thread()
-        return ""
+            return self._wake_thread()
 
     def pause(self) -> None:
-        """Stop after the current epoch; the weights stay."""
+        """Stop after the current batch; the weights stay."""
         with self._lock:
-            self._running = False
-            self._pending = 0
+            self._running, self._pending, self._in_round = False, 0, False
+        self._wake.set()
 
     def step(self, epochs: int = 1) -> str:
-        """Train exactly `epochs` more epochs, then pause."""
+        """Train to the end of `epochs` more epochs, then pause; the same cap as Play."""
+        with self._lock:
+            refusal = self._refusal()
+            if refusal:
+                return refusal
+            self._running = False
+            self._pending += max(1, int(epochs))
+            return self._wake_thread()
+
+    def stop(self, wait: float = 5.0) -> bool:
+        """Stop for good (the history stays readable); True once the thread is gone."""
+        with self._lock:
+            if not self._stopped:
+                self._done_at_stop = [t.done for t in self.trainers]
+            self._stopped, self._running, self._pending, self._in_round = True, False, 0, False
+            thread = self._thread
+        self._wake.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(wait)
+        self._flush(force=True)
+        return thread is None or not thread.is_alive()
+
+    def act(self, name: str, *args) -> str:
+        """Run a trainer's public action (e.g. the GAN's `d_step`) on every trainer while paused.
+
+        Only names in the trainer class's `ACTIONS` are allowed. The new views are published and
+        any epoch records the action closed go to the store; the action's return value is in
+        `snapshot()["action"]`. Returns an error message, or '' when it ran.
+        """
+        allowed = set.intersection(*(set(getattr(type(t), "ACTIONS", ())) for t in self.trainers))
+        if name not in allowed:
+            return f"{name!r} is not an action of this run; allowed: {', '.join(sorted(allowed)) or 'none'}"
         with self._lock:
             if self._stopped:
-                return "this run was stopped; press Reset to start a new one"
-            if all(t.done for t in self.trainers):
-                return self._done_message()
-            self._running = False
-            self._pending += epochs
-        self._ensure_thread()
-        return ""
-
-    def stop(self, wait: float = 5.0) -> None:
-        """Stop for good and join the thread (the history stays readable)."""
+                return STOPPED
+            if self.error:
+                return self._refusal()
+            if self._running or self._pending > 0:
+                return "pause training first"
+        results = []
+        with self._train_lock:  # waits for a batch the thread is still finishing
+            for i, t in enumerate(self.trainers):
+                if t.done:
+                    continue
+                self._ensure_run(i)
+                before = len(t.history)
+                try:
+                    results.append(getattr(t, name)(*args))
+                except (TypeError, ValueError) as e:
+                    return f"{name} failed: {e}"
+                self._unsaved[i].extend(t.history[before:])
+            views = [self._compute_views(t) for t in self.trainers]
         with self._lock:
-            self._stopped, self._running, self._pending = True, False, 0
-        self._wake.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(wait)
-        self._flush(final=True)
+            self._action = {"name": name, "results": [_plain(r) for r in results]}
+            if results:
+                self._views = views
+                self._version += 1
+        if not results:
+            return self._done_message()
+        self._flush(force=True)
+        return ""
 
     def set_speed(self, epochs_per_redraw: int) -> None:
         self.speed = max(1, int(epochs_per_redraw))
@@ -107,7 +165,7 @@ class Job:
     def apply_live(self, specs: Spec | list[Spec]) -> None:
         """Give paused trainers new live fields (LR, regularisation, ...); weights are kept."""
         specs = specs if isinstance(specs, list) else [specs]
-        with self._lock:
+        with self._train_lock:
             for t, s in zip(self.trainers, specs):
                 t.apply_live(s)
 
@@ -118,7 +176,8 @@ class Job:
     # ------------------------------------------------------------------ state
     @property
     def running(self) -> bool:
-        return (self._running or self._pending > 0 or self._busy) and self._alive()
+        """A thread is training (or finishing its batch after a Pause)."""
+        return self._active
 
     @property
     def status(self) -> str:
@@ -156,17 +215,33 @@ class Job:
                 "error": self.error,
                 "version": self._version,
                 "runs": runs,
+                "action": dict(self._action),
             }
 
     # ------------------------------------------------------------------ thread
-    def _alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+    def _refusal(self) -> str:
+        """Why Play/Step cannot start now, or '' (called under _lock)."""
+        if self._stopped:
+            return STOPPED
+        if self.error:
+            return f"this run stopped with an error ({self.error}); press Reset to start a new one"
+        if all(t.done for t in self.trainers):
+            return self._done_message()
+        return ""
 
-    def _ensure_thread(self) -> None:
-        if not self._alive():
-            self._thread = threading.Thread(target=self._loop, name=f"job-{self.id}", daemon=True)
-            self._thread.start()
+    def _wake_thread(self) -> str:
+        """Make sure a thread works on the events (called under _lock); BUSY when no slot is free."""
+        if not self._active:
+            thread = self._start_thread(self._loop, f"job-{self.id}")
+            if thread is None:
+                self._running, self._pending = False, 0
+                return BUSY
+            self._thread, self._active = thread, True
         self._wake.set()
+        return ""
+
+    def _wanted(self) -> bool:
+        return not self._stopped and (self._running or self._pending > 0)
 
     def _done_message(self) -> str:
         msgs = [t.message for t in self.trainers if t.message]
@@ -177,73 +252,128 @@ class Job:
         try:
             while True:
                 with self._lock:
-                    if self._stopped or not (self._running or self._pending > 0):
-                        break
-                    if self._pending > 0:
-                        self._pending -= 1
-                    self._busy = True
-                    active = [i for i, t in enumerate(self.trainers) if not t.done]
-                if not active:
-                    break
-                for i in active:
-                    rec = self.trainers[i].run_epoch()
-                    if rec:
-                        self._unsaved[i].append(rec)
-                since_publish += 1
-                finished = all(t.done for t in self.trainers)
-                with self._lock:
-                    idle = not (self._running or self._pending > 0)
-                if since_publish >= self.speed or finished or idle:
+                    wanted = self._wanted()
+                    if wanted and not self._running:
+                        self._pending -= 1  # this round is one of the epochs Step asked for
+                    self._in_round = wanted
+                if wanted and self._train_round():
+                    since_publish += 1
+                    finished = all(t.done for t in self.trainers)
+                    if since_publish < self.speed and not finished:
+                        self._flush()
+                        continue
                     wait = MIN_PUBLISH_S - (time.perf_counter() - last_publish)
-                    if wait > 0 and not (finished or idle):
+                    if wait > 0 and not finished:
                         self._wake.wait(wait)  # slow motion: never more than ~20 redraws a second
                         self._wake.clear()
                     self._publish()
+                    self._flush()
                     since_publish, last_publish = 0, time.perf_counter()
-                if finished:
-                    break
+                    if not finished:
+                        continue
+                elif not self._stopped:
+                    self._publish()  # paused mid-epoch: show the weights as they are now
+                # The store hears first, so a page that sees the job idle finds the store up to date.
+                self._flush(force=True, leaving=True)
+                # Leave unless an event arrived meanwhile (decided under the lock, so no Play is lost).
+                with self._lock:
+                    if not self._wanted() or all(t.done for t in self.trainers):
+                        self._running, self._pending, self._active = False, 0, False
+                        break
         except Exception as e:  # keep the history; show the message instead of a dead thread
             self.error = f"{type(e).__name__}: {e}"
             traceback.print_exc()
-        finally:
+            self._flush(force=True, leaving=True)
             with self._lock:
-                self._running, self._pending = False, 0
-            self._publish()
-            self._busy = False
+                self._running, self._pending, self._active = False, 0, False
+
+    def _train_round(self) -> bool:
+        """One epoch of every unfinished trainer, in turn; False when Pause or Stop cut it short."""
+        active = [t for t in self.trainers if not t.done]
+        if not active:
+            return False
+        target = min(t.epoch for t in active) + 1
+        for i, t in enumerate(self.trainers):
+            while not t.done and t.epoch < target:
+                with self._lock:
+                    if self._stopped or not (self._running or self._in_round):
+                        return False
+                with self._train_lock:
+                    self._ensure_run(i)
+                    result = t.step()
+                if result.metrics:
+                    self._unsaved[i].append(result.metrics)
+        return True
 
     def _compute_views(self, trainer: Trainer) -> dict:
         return self.views_fn(trainer) if self.views_fn else {}
 
     def _publish(self) -> None:
-        views = [self._compute_views(t) for t in self.trainers]
+        with self._train_lock:  # views run the models; an action must not change weights meanwhile
+            views = [self._compute_views(t) for t in self.trainers]
         with self._lock:
             self._views = views
             self._version += 1
-        self._flush()
 
-    def _flush(self, final: bool = False) -> None:
-        if not self.store:
+    # ------------------------------------------------------------------ store
+    def _ensure_run(self, i: int) -> None:
+        """Create run i's store row at its first training step (an untouched job leaves no row)."""
+        if self.store is None or self.run_ids[i]:
             return
-        for i, t in enumerate(self.trainers):
-            recs, self._unsaved[i] = self._unsaved[i], []
-            try:
-                self.store.add_metrics(self.run_ids[i], recs)
-                status = "stopped" if final and t.status == "ready" else t.status
-                last = t.history[-1] if t.history else {}
-                summary = {k: v for k, v in last.items() if isinstance(v, (int, float))}
-                self.store.finish_run(self.run_ids[i], status, summary | {"message": t.message})
-            except Exception:  # a busy or broken store must not stop training
-                traceback.print_exc()
+        try:
+            self.run_ids[i] = self.store.create_run(to_dict(self.trainers[i].spec), self.source, self.title)
+        except Exception:  # a broken store must not stop training
+            traceback.print_exc()
+
+    def _run_status(self, i: int, leaving: bool) -> str:
+        t = self.trainers[i]
+        if self.error:
+            return "error"
+        if self._stopped and not (self._done_at_stop and self._done_at_stop[i]):
+            return "stopped"  # even if the batch in flight then closed the last epoch
+        if t.done:
+            return t.status
+        return "running" if self._active and not leaving else "paused"
+
+    def _flush(self, force: bool = False, leaving: bool = False) -> None:
+        """Send unsaved epoch records and each run's status to the store (at most every FLUSH_S).
+
+        `leaving`: the thread is about to end, so a run still unfinished is paused, not running.
+        """
+        if self.store is None or (not force and time.monotonic() - self._last_flush < FLUSH_S):
+            return
+        with self._flush_lock:
+            self._last_flush = time.monotonic()
+            for i, t in enumerate(self.trainers):
+                if not self.run_ids[i]:
+                    continue
+                recs, self._unsaved[i] = self._unsaved[i], []
+                try:
+                    self.store.add_metrics(self.run_ids[i], recs)
+                    last = t.history[-1] if t.history else {}
+                    summary = {k: v for k, v in last.items() if isinstance(v, (int, float))}
+                    summary["message"] = self.error or t.message
+                    self.store.finish_run(self.run_ids[i], self._run_status(i, leaving), summary)
+                except Exception:  # a busy or broken store must not stop training
+                    traceback.print_exc()
+
+
+def _plain(result) -> dict:
+    """An action's return value as plain numbers (a StepResult or a dict of floats)."""
+    if dataclasses.is_dataclass(result):
+        result = dataclasses.asdict(result)
+    return dict(result) if isinstance(result, dict) else {}
 
 
 class JobManager:
-    """One per server: caps running jobs, reaps jobs nobody has looked at, stops all at exit."""
+    """One per server: caps training threads, reaps jobs nobody has looked at, stops all at exit."""
 
     def __init__(self, max_running: int = 8, idle_timeout: float = 300.0, store=None):
         self.max_running = max_running
         self.idle_timeout = idle_timeout
         self.store = store
         self.jobs: dict[str, Job] = {}
+        self._threads: set[threading.Thread] = set()  # every training thread not yet gone holds a slot
         self._lock = threading.Lock()
         self._closed = threading.Event()
         share_cpu()  # on a 2-core machine one intra-op thread per training thread keeps the server responsive
@@ -253,7 +383,7 @@ class JobManager:
 
     def create(self, specs, **kwargs) -> Job:
         """Build a job (trainers are built here, in the caller's thread; SpecError propagates)."""
-        job = Job(specs, store=self.store, can_run=self._can_run, **kwargs)
+        job = Job(specs, store=self.store, start_thread=self._start, **kwargs)
         with self._lock:
             self.jobs[job.id] = job
         return job
@@ -265,19 +395,32 @@ class JobManager:
             job.touch()
         return job
 
-    def discard(self, job_id: str | None) -> None:
-        """Stop a job and forget it (its runs stay in the store)."""
+    def discard(self, job_id: str | None, wait: float = 5.0) -> None:
+        """Stop a job and forget it (its runs stay in the store; its slot frees once its thread is gone)."""
         with self._lock:
             job = self.jobs.pop(job_id or "", None)
         if job is not None:
-            job.stop()
+            job.stop(wait)
 
     def running_count(self) -> int:
+        """Training threads that hold a slot: started and not yet gone, whatever their job's state."""
         with self._lock:
-            return sum(1 for j in self.jobs.values() if j.running)
+            return len(self._live_threads())
 
-    def _can_run(self) -> bool:
-        return self.running_count() < self.max_running
+    def _live_threads(self) -> set[threading.Thread]:
+        # A thread not yet started (ident None) is counted too: it has been promised a slot.
+        self._threads = {t for t in self._threads if t.ident is None or t.is_alive()}
+        return self._threads
+
+    def _start(self, target: Callable[[], None], name: str) -> threading.Thread | None:
+        """Start a training thread if a slot is free (checked and taken in one step), else None."""
+        with self._lock:
+            if self._closed.is_set() or len(self._live_threads()) >= self.max_running:
+                return None
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            self._threads.add(thread)
+            thread.start()
+            return thread
 
     def reap(self, now: float | None = None) -> list[str]:
         """Stop and forget jobs unseen for idle_timeout seconds; returns their ids."""
@@ -294,11 +437,21 @@ class JobManager:
         while not self._closed.wait(10.0):
             self.reap()
 
-    def stop_all(self) -> None:
-        """Stop every job and join its thread (called at exit and by tests)."""
-        self._closed.set()
+    def stop_all(self, timeout: float = 60.0) -> bool:
+        """Stop every job and join every thread (called at exit and by tests); True when all are gone."""
+        self._closed.set()  # no new thread starts from here on
+        end = time.monotonic() + timeout
         with self._lock:
             jobs = list(self.jobs.values())
             self.jobs.clear()
         for j in jobs:
-            j.stop()
+            j.stop(wait=0)  # signal every job first, so they wind down together
+        for j in jobs:
+            j.stop(wait=max(0.0, end - time.monotonic()))
+        with self._lock:
+            threads = list(self._threads)
+        for t in threads + [self._reaper]:
+            if t is not threading.current_thread():
+                t.join(max(0.0, end - time.monotonic()))
+        with self._lock:
+            return not self._live_threads() and not self._reaper.is_alive()

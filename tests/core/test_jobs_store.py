@@ -1,12 +1,20 @@
 """Background jobs: play, pause, step, stop, the manager's caps and reaping; the SQLite store."""
 
+import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
-from core.jobs import Job, JobManager
+from core.engine import Probe
+from core.jobs import FLUSH_S, Job, JobManager
 from core.spec import Spec, to_dict
+from core.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SPEC = Spec().with_(**{"data.n": 100, "train.epochs": 10_000})
 
@@ -109,3 +117,129 @@ def test_lockstep_job_advances_both_runs_together(manager):
         assert [r["epoch"] for r in job.snapshot()["runs"]] == [4, 4]
     finally:
         job.stop()
+
+
+# ---------------------------------------------------------------------------- true statuses in the store
+class Boom(Probe):
+    """Raises inside a training step once two epochs are done, as a broken layer or probe would."""
+
+    def after_step(self, trainer):
+        if trainer.epoch >= 2:
+            raise RuntimeError("boom")
+
+
+def test_an_untouched_job_leaves_no_run_row(manager, tmp_store):
+    job = manager.create(SPEC)
+    busy = manager.create(SPEC)
+    job.play()
+    assert wait_until(lambda: job.trainers[0].step_count > 0)
+    assert "busy" in busy.play()  # refused by the cap: it never trained
+    manager.discard(busy.id)
+    manager.discard(manager.create(SPEC).id)  # a page load that never pressed anything
+    job.stop()
+    assert [r["id"] for r in tmp_store.list_runs()] == job.run_ids
+
+
+def test_a_run_that_raises_is_stored_as_error_with_its_epochs(manager, tmp_store):
+    job = manager.create(SPEC, probes=lambda: [Boom()])
+    job.play()
+    assert wait_until(lambda: not job.running)
+    assert job.snapshot()["status"] == "error" and "boom" in job.error
+    run = tmp_store.get_run(job.run_ids[0])
+    assert run["status"] == "error" and "boom" in run["summary"]["message"]
+    assert [m["epoch"] for m in tmp_store.metrics(job.run_ids[0])] == [1, 2]
+
+
+def test_a_stop_during_the_last_batch_stays_stopped(manager, tmp_store):
+    """Stop pressed while the final batch runs: that batch closes the last epoch, the run is still 'stopped'."""
+    jobs = []
+
+    class StopAtLastBatch(Probe):
+        def after_step(self, trainer):
+            if (
+                trainer.epoch == trainer.spec.train.epochs - 1
+                and trainer._batch_in_epoch == trainer.steps_per_epoch - 1
+            ):
+                jobs[0].stop(wait=0)
+
+    job = manager.create(SPEC.with_(**{"train.epochs": 3}), probes=lambda: [StopAtLastBatch()])
+    jobs.append(job)
+    job.play()
+    assert wait_until(lambda: not job.running)
+    assert job.trainers[0].done and job.trainers[0].epoch == 3  # the epoch did close
+    assert job.snapshot()["status"] == "stopped"
+    assert tmp_store.get_run(job.run_ids[0])["status"] == "stopped"
+    assert [m["epoch"] for m in tmp_store.metrics(job.run_ids[0])] == [1, 2, 3]
+
+
+def test_finished_diverged_and_reaped_runs_keep_true_statuses(manager, tmp_store):
+    done = manager.create(SPEC.with_(**{"train.epochs": 2}))
+    done.play()
+    assert wait_until(lambda: not done.running)
+    done.stop()  # stopping a finished run (Reset) leaves it done
+    diverged = manager.create(
+        Spec().with_(**{"data.name": "plane", "model.hidden": (), "train.lr": 0.5, "data.n": 300})
+    )
+    diverged.play()
+    assert wait_until(lambda: not diverged.running)
+    reaped = manager.create(SPEC)
+    reaped.play()
+    assert wait_until(lambda: reaped.trainers[0].epoch >= 1)
+    assert reaped.id in manager.reap(now=time.time() + 3600)  # and the two idle ones with it
+    status = {r["id"]: r["status"] for r in tmp_store.list_runs()}
+    assert status == {done.run_ids[0]: "done", diverged.run_ids[0]: "diverged", reaped.run_ids[0]: "stopped"}
+    assert tmp_store.metrics(diverged.run_ids[0])  # the history before the divergence is kept
+
+
+def test_records_reach_the_store_every_few_seconds_while_training(manager, tmp_store):
+    job = manager.create(SPEC)
+    job.play()
+    assert wait_until(lambda: job.run_ids[0] and tmp_store.metrics(job.run_ids[0]), timeout=FLUSH_S * 10)
+    assert job.running and tmp_store.get_run(job.run_ids[0])["status"] == "running"
+    n = len(tmp_store.metrics(job.run_ids[0]))
+    assert wait_until(lambda: len(tmp_store.metrics(job.run_ids[0])) > n, timeout=FLUSH_S * 10)
+    job.pause()
+    assert wait_until(lambda: tmp_store.get_run(job.run_ids[0])["status"] == "paused")
+    epochs = [m["epoch"] for m in tmp_store.metrics(job.run_ids[0])]
+    assert epochs == list(range(1, job.trainers[0].epoch + 1))  # paused: everything trained is stored
+
+
+SERVER = """
+import sys, time
+from core.jobs import JobManager
+from core.spec import Spec
+from core.store import Store
+jm = JobManager(store=Store(sys.argv[1]))
+spec = Spec().with_(**{"data.n": 100, "train.epochs": 3})
+done = jm.create(spec)
+done.play()
+while done.running:
+    time.sleep(0.05)
+jm.create(spec.with_(**{"train.epochs": 100_000})).play()
+time.sleep(600)
+"""
+
+
+def test_kill_9_of_a_server_keeps_finished_runs_and_marks_the_training_one(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(path)], cwd=ROOT)
+    try:
+        store, deadline, live = Store(path), time.time() + 120, []
+        while time.time() < deadline:  # wait for a few flushes of the training run
+            live = store.list_runs(status="running")
+            if live and store.metrics(live[0]["id"]) and live[0]["updated"] > live[0]["created"] + 3:
+                break
+            time.sleep(0.2)
+        assert live, "the server's job never flushed"
+        seen = len(store.metrics(live[0]["id"]))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    runs = {r["status"]: r for r in Store(path).list_runs()}
+    assert set(runs) == {"done", "interrupted"}
+    assert [m["epoch"] for m in store.metrics(runs["done"]["id"])] == [1, 2, 3]
+    epochs = [m["epoch"] for m in store.metrics(runs["interrupted"]["id"])]
+    assert len(epochs) >= seen and epochs == list(range(1, len(epochs) + 1))

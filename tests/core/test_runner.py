@@ -1,8 +1,11 @@
 """The headless runner: the DESIGN.md contract (outputs, metrics file, store, exit codes)."""
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -127,3 +130,138 @@ def test_module_entry_point_exit_code():
         text=True,
     )
     assert res.returncode == 2 and "data.noise" in res.stderr and "Traceback" not in res.stderr
+
+
+DEEP = "[" * 5000 + "]" * 5000
+
+
+@pytest.mark.parametrize(
+    "argv,field",
+    [
+        (["run", "tfp-default", "--set", "model.hidden=[1e400]"], "model.hidden"),
+        (["run", "tfp-default", "--set", "seed=" + "7" * 5000], "Exceeds"),
+        (["run", "tfp-default", "--set", "model.hidden=" + DEEP], "model.hidden"),
+        (["run", "tfp-default", "--set", "train.lr=fast"], "train.lr"),
+        (["run", "tfp-default", "--set", "=3"], "--set"),
+        (["run", "tfp-default", "--steps", "abc"], "--steps"),
+        (["run", "tfp-default", "--steps", "-5"], "--steps"),
+        (["run", "tfp-default", "--steps", "1.5"], "--steps"),
+    ],
+)
+def test_bad_values_exit_2_with_one_line_and_no_run_row(capsys, argv, field):
+    before = len(Store().list_runs(limit=100_000))
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "", err
+    assert len(err.strip().splitlines()) == 1 and field.lower() in err.lower() and "Traceback" not in err
+    assert len(Store().list_runs(limit=100_000)) == before  # a refused input leaves nothing in the store
+
+
+@pytest.mark.parametrize("kind", ["directory", "missing folder", "read-only folder"])
+def test_unwritable_out_exits_2_with_one_line(capsys, tmp_path, kind):
+    if kind == "directory":
+        out = tmp_path
+    elif kind == "missing folder":
+        out = tmp_path / "nope" / "m.jsonl"
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root writes into read-only folders")
+        locked = tmp_path / "ro"
+        locked.mkdir(mode=0o500)
+        out = locked / "m.jsonl"
+    code, stdout, err = run(capsys, "run", "tfp-default", "--steps", "5", "--out", str(out))
+    assert code == 2 and stdout == ""
+    assert len(err.strip().splitlines()) == 1 and "--out" in err
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\xff\xfe\x00\x81binary\x00", b'{"train": ', DEEP.encode(), b"[1, 2]", b"\x89PNG\r\n\x1a\n"],
+)
+def test_undecodable_spec_file_exits_2_with_one_line(capsys, tmp_path, content):
+    path = tmp_path / "spec.json"
+    path.write_bytes(content)
+    code, out, err = run(capsys, "run", str(path))
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "spec" in err.lower() and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"not json",
+        b"\xff\xfe binary",
+        b"[1, 2, 3]",
+        b'{"title": "x", "page": "playground", "lesson": ""}',
+        b'{"title": "x", "page": "playground", "lesson": "", "spec": {"train": {"lr": -1}}}',
+        b'{"title": "x", "page": "playground", "lesson": "", "spec": 5}',
+    ],
+)
+def test_malformed_preset_exits_2_with_one_line(capsys, tmp_path, monkeypatch, content):
+    import core.presets
+
+    (tmp_path / "broken.json").write_bytes(content)
+    monkeypatch.setattr(core.presets, "HERE", tmp_path)
+    code, out, err = run(capsys, "run", "broken")
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "broken" in err or "train.lr" in err
+
+
+def test_runs_lists_stored_runs_newest_first(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_DATA", str(tmp_path))
+    assert run(capsys, "runs")[:2] == (0, "")  # an empty store lists nothing
+    ids = []
+    for steps in ("25", "50"):
+        code, out, _ = run(capsys, "run", "tfp-default", "--steps", steps, "--quiet")
+        assert code == 0
+        ids.append(json.loads(out)["run_id"])
+    code, out, _ = run(capsys, "runs", "--json")
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["id"] for r in rows] == ids[::-1]
+    assert [(r["status"], r["epochs"], r["name"]) for r in rows] == [
+        ("done", 2, "tfp-default"),
+        ("done", 1, "tfp-default"),
+    ]
+    assert all(r["created"][:4].isdigit() for r in rows)
+    code, out, _ = run(capsys, "runs")
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 2
+    assert lines[0].split()[:4] == [ids[1], "done", "2", "tfp-default"]
+
+
+def test_sigterm_stops_the_run_and_stores_it_as_stopped(tmp_path):
+    env = {**os.environ, "PLAYGROUND_DATA": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "core", "run", "tfp-default", "--steps", "10000000", "--quiet"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        store, deadline = Store(tmp_path / "runs.sqlite"), time.time() + 120
+        while time.time() < deadline and not any(store.metrics(r["id"]) for r in store.list_runs()):
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130 and "Traceback" not in err
+    summary = json.loads(out)
+    run = store.get_run(summary["run_id"])
+    assert summary["status"] == run["status"] == "stopped"
+    epochs = [m["epoch"] for m in store.metrics(run["id"])]
+    assert epochs == list(range(1, summary["epochs"] + 1))  # every epoch trained is in the store
+
+
+@pytest.mark.parametrize("argv", [["runs"], ["run", "tfp-default", "--steps", "5"]])
+def test_a_broken_store_file_exits_2_with_one_line(capsys, tmp_path, monkeypatch, argv):
+    monkeypatch.setenv("PLAYGROUND_DATA", str(tmp_path))
+    (tmp_path / "runs.sqlite").write_bytes(b"this is not a database" * 100)
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "runs.sqlite" in err and "Traceback" not in err
