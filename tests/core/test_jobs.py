@@ -7,7 +7,7 @@ import time
 import pytest
 import torch
 
-from core.gan import gan_views
+from core.views.gan import gan_views
 from core.jobs import BUSY, STOPPED, JobManager
 from core.presets import load_preset
 from core.spec import Spec

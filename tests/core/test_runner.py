@@ -139,7 +139,7 @@ DEEP = "[" * 5000 + "]" * 5000
     "argv,field",
     [
         (["run", "tfp-default", "--set", "model.hidden=[1e400]"], "model.hidden"),
-        (["run", "tfp-default", "--set", "seed=" + "7" * 5000], "Exceeds"),
+        (["run", "tfp-default", "--set", "seed=" + "7" * 5000], "seed"),
         (["run", "tfp-default", "--set", "model.hidden=" + DEEP], "model.hidden"),
         (["run", "tfp-default", "--set", "train.lr=fast"], "train.lr"),
         (["run", "tfp-default", "--set", "=3"], "--set"),
