@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 
 from core.engine import Probe, Trainer, share_cpu
+from core.export import load_weights_into, read_weights, weights_bytes
 from core.spec import Spec, to_dict
 from core.trainers import make_trainer
 
@@ -25,6 +26,9 @@ ViewFn = Callable[[Trainer], dict]  # trainer -> arrays for the charts (decision
 StartFn = Callable[[Callable[[], None], str], "threading.Thread | None"]  # (target, name) -> started thread
 MIN_PUBLISH_S = 0.05  # at most ~20 redraw snapshots a second, whatever the speed
 FLUSH_S = 2.0  # epoch records reach the store at least this often: a killed server loses seconds, not a run
+# Weights reach the store when a run pauses or ends and at most this often while it trains: a 10k-parameter
+# MLP is ~40 kB of safetensors, so a class of 30 writes ~40 kB/s at most.
+WEIGHTS_S = 30.0
 BUSY = "the server is busy training other runs; try again in a moment"
 STOPPED = "this run was stopped; press Reset to start a new one"
 
@@ -50,10 +54,16 @@ class Job:
         title: str = "",
         speed: int = 1,
         start_thread: StartFn | None = None,
+        weights: list[bytes | None] | None = None,
     ):
+        """`weights`: saved safetensors per spec (None: fresh); a run continued from them starts from those
+        weights with a fresh optimiser (SpecError when they do not fit the network)."""
         specs = specs if isinstance(specs, list) else [specs]
         self.id = uuid.uuid4().hex[:10]
         self.trainers = [make_trainer(s, probes() if probes else None) for s in specs]
+        for t, raw in zip(self.trainers, weights or []):
+            if raw is not None:
+                load_weights_into(t.model, read_weights(raw)[0])
         self.views_fn = views
         self.store, self.source, self.title = store, source, title
         self.speed = max(1, int(speed))
@@ -78,6 +88,7 @@ class Job:
         self._action: dict = {}  # the last act(): its name and what the action returned
         self._unsaved: list[list[dict]] = [[] for _ in self.trainers]
         self._last_flush = time.monotonic()
+        self._last_weights = time.monotonic()
         self.run_ids = ["" for _ in specs]  # a store row is created at a run's first training step
 
     # ------------------------------------------------------------------ events
@@ -168,6 +179,12 @@ class Job:
         with self._train_lock:
             for t, s in zip(self.trainers, specs):
                 t.apply_live(s)
+
+    def weights(self, i: int = 0) -> bytes:
+        """Trainer i's weights as safetensors (the spec in the metadata), read between batches."""
+        with self._train_lock:
+            t = self.trainers[i]
+            return weights_bytes(t.model, t.spec)
 
     def touch(self) -> None:
         """The page is still looking at this job."""
@@ -344,6 +361,9 @@ class Job:
             return
         with self._flush_lock:
             self._last_flush = time.monotonic()
+            save = leaving or self._stopped or time.monotonic() - self._last_weights >= WEIGHTS_S
+            if save:
+                self._last_weights = time.monotonic()
             for i, t in enumerate(self.trainers):
                 if not self.run_ids[i]:
                     continue
@@ -354,6 +374,8 @@ class Job:
                     summary = {k: v for k, v in last.items() if isinstance(v, (int, float))}
                     summary["message"] = self.error or t.message
                     self.store.finish_run(self.run_ids[i], self._run_status(i, leaving), summary)
+                    if save:
+                        self.store.save_weights(self.run_ids[i], self.weights(i))
                 except Exception:  # a busy or broken store must not stop training
                     traceback.print_exc()
 

@@ -75,7 +75,7 @@ def _session_alive(session_id: str) -> bool:
 
 
 def _create(prefix, specs, views, probes, title) -> Job | None:
-    kwargs = {"views": views, "title": title}
+    kwargs = {"views": views, "title": title, "source": st.session_state.get("_current_page") or "app"}
     if probes is not None:
         kwargs["probes"] = probes
     try:

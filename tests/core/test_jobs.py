@@ -7,10 +7,10 @@ import time
 import pytest
 import torch
 
-from core.views.gan import gan_views
 from core.jobs import BUSY, STOPPED, JobManager
 from core.presets import load_preset
 from core.spec import Spec
+from core.views.gan import gan_views
 
 GAN = Spec().with_(
     **{
