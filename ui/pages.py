@@ -43,4 +43,11 @@ PAGES = [
         ":material/blur_on:",
         "A generator and a discriminator learning against each other.",
     ),
+    PageInfo(
+        "runs",
+        "pages/runs.py",
+        "Runs",
+        ":material/history:",
+        "Every run you trained: compare curves, re-open, continue, export and import.",
+    ),
 ]
