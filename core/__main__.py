@@ -60,7 +60,6 @@ def apply_each(spec, overrides: dict):
 
 def load_spec(ref: str):
     """A preset name or a spec JSON file -> (Spec, title, page or None)."""
-
     path = Path(ref)
     if path.suffix == ".json" or path.is_file():
         if not path.is_file():
@@ -99,14 +98,12 @@ def open_out(path: str | None):
 
 
 def cmd_presets() -> int:
-
     for p in list_presets():
         print(f"{p.name:22s} {p.page:11s} {p.title}")
     return 0
 
 
 def cmd_runs(args) -> int:
-
     for r in Store().list_runs(limit=args.limit):
         row = {
             "id": r["id"],
@@ -124,7 +121,6 @@ def cmd_runs(args) -> int:
 
 def prepare(args):
     """Everything that can refuse the input, before a run row exists: (spec, title, page, device, out)."""
-
     if args.steps is not None and args.steps < 1:
         raise SpecError("--steps", args.steps, "at least 1")
     spec, title, page = load_spec(args.spec)
@@ -138,7 +134,6 @@ def prepare(args):
 
 
 def cmd_run(args) -> int:
-
     try:
         spec, title, page, device, out = prepare(args)
     except BAD_INPUT as e:
