@@ -222,6 +222,7 @@ class Job:
                     "epoch": t.epoch,
                     "step": t.step_count,
                     "run_id": self.run_ids[i],
+                    "spec": t.spec,
                 }
                 for i, t in enumerate(self.trainers)
             ]

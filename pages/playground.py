@@ -13,6 +13,7 @@ from core.views.mlp import mlp_views
 from ui.controls import controls_ui, preset_select, schedule_points, select_ui, spec_from_widgets, training_ui
 from ui.frame import require_router
 from ui.live import apply_action, attach_job, live_view, status_message
+from ui.runs import job_export_ui
 from ui.state import initial_spec, load_into_widgets, sync_url
 
 require_router()
@@ -201,3 +202,4 @@ def draw(snap: dict) -> None:
 
 
 live_view(P, job, draw)
+job_export_ui(P, job)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from core import export
 from core.data.upload import MAX_UPLOAD_BYTES
+from core.jobs import Job
 from core.runs import page_of
 from core.spec import Spec, SpecError, from_dict, from_json, to_dict, to_query, validate
 from core.trainers import make_trainer
@@ -62,6 +63,13 @@ def export_box_ui(key: str, spec: Spec, history: list[dict], weights: Callable[[
         on_click="ignore",
         disabled=not history,
     )
+
+
+def job_export_ui(key: str, job: Job, i: int = 0) -> None:
+    """The export box of a training page: its job's spec, current weights, script and metrics so far."""
+    run = job.snapshot()["runs"][i]
+    with st.expander("Export: spec, weights, PyTorch script, metrics", icon=":material/download:"):
+        export_box_ui(f"{key}.export", run["spec"], run["history"], lambda: job.weights(i))
 
 
 def read_import(name: str, raw: bytes) -> tuple[Spec, bytes | None]:

@@ -117,3 +117,25 @@ def test_importing_saved_weights_adds_a_run_that_can_continue(app, two_runs):
     assert any("Weights imported" in s.value for s in at.success)
     runs = store().list_runs(limit=10_000)
     assert len(runs) == before + 1 and store().load_weights(runs[0]["id"]) == raw
+
+
+def test_the_playground_export_box_offers_the_trained_network(app):
+    """After a Step, the Playground's export box holds the spec, weights, a script and the metrics."""
+    from core.export import read_weights
+    from ui.state import manager
+
+    at = app.run()
+    at.switch_page("pages/playground.py").run()
+    at.button(key="pg.step").click().run()
+    job = manager().get(at.session_state["pg._job"])
+    end = time.time() + 30
+    while job.running and time.time() < end:
+        time.sleep(0.05)
+    at.run()
+    no_exception(at)
+    buttons = {b.proto.label: b for b in at.get("download_button")}
+    assert {"Spec (JSON)", "Weights", "PyTorch script", "Metrics (CSV)"} <= set(buttons)
+    assert not buttons["Weights"].proto.disabled and not buttons["Metrics (CSV)"].proto.disabled
+    tensors, spec = read_weights(job.weights())
+    assert spec == job.snapshot()["runs"][0]["spec"]
+    assert all((tensors[k] == v).all() for k, v in job.trainers[0].model.state_dict().items())
