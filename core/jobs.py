@@ -72,7 +72,9 @@ class Job:
         self.owner = ""  # the browser session that drives this job (set by the UI)
         self._start_thread = start_thread or _start_thread
         self._lock = threading.Lock()  # the event flags and the published views
-        self._train_lock = threading.Lock()  # held while the models run (a batch, an action, the views)
+        # Held while the models run (a batch, an action, the views). Reentrant: a probe may stop the job from
+        # inside a step, and stop() then saves the weights in the same thread.
+        self._train_lock = threading.RLock()
         self._flush_lock = threading.Lock()  # one writer to the store at a time, records in order
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
