@@ -188,6 +188,18 @@ class Job:
             t = self.trainers[i]
             return weights_bytes(t.model, t.spec)
 
+    def _weights_now(self, i: int) -> bytes | None:
+        """Trainer i's weights if no other thread is inside a batch or a slow view, else None (saved later).
+
+        The training thread saves them itself when it leaves, so a Stop never waits on a stuck thread.
+        """
+        if not self._train_lock.acquire(blocking=False):
+            return None
+        try:
+            return weights_bytes(self.trainers[i].model, self.trainers[i].spec)
+        finally:
+            self._train_lock.release()
+
     def touch(self) -> None:
         """The page is still looking at this job."""
         self.last_seen = time.time()
@@ -377,8 +389,9 @@ class Job:
                     summary = {k: v for k, v in last.items() if isinstance(v, (int, float))}
                     summary["message"] = self.error or t.message
                     self.store.finish_run(self.run_ids[i], self._run_status(i, leaving), summary)
-                    if save:
-                        self.store.save_weights(self.run_ids[i], self.weights(i))
+                    raw = self._weights_now(i) if save else None
+                    if raw is not None:
+                        self.store.save_weights(self.run_ids[i], raw)
                 except Exception:  # a busy or broken store must not stop training
                     traceback.print_exc()
 
