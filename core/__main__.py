@@ -5,7 +5,7 @@
                             [--device auto|cpu|cuda] [--out metrics.jsonl] [--quiet]
     python -m core runs [--json] [--limit N]
     python -m core export SPEC_OR_RUN_ID [--steps N] [--script F] [--weights F] [--spec F] [--metrics F]
-    python -m core lr-find SPEC [--steps N] [--min-lr A] [--max-lr B] [--set dotted.key=value ...]
+    python -m core lr-find SPEC [--steps N] [--min-lr A] [--max-lr B] [--set KEY=VALUE ...]
 
 Exit codes: 0 done, 2 bad spec or arguments (one line on stderr), 3 diverged.
 """
@@ -262,7 +262,7 @@ def cmd_export(args) -> int:
 def cmd_lr_find(args) -> int:
     """LR range test on a fresh network of the spec; one JSON line with the curve and suggested_lr."""
     spec, _, _ = load_spec(args.spec)
-    spec = validate(apply_overrides(spec, parse_overrides(args.set or [])))
+    spec = validate(apply_each(spec, parse_overrides(args.set or [])))
     share_cpu()
     result = lr_range_test(make_trainer(spec), steps=args.steps, lr_min=args.min_lr, lr_max=args.max_lr)
     print(json.dumps(result))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -164,6 +165,10 @@ class Trainer:
         self._order: torch.Tensor | None = None
         self._best_val = math.inf
         self._best_epoch = 0
+        # Full-set evaluation cadence: 0 evaluates every epoch (the runner, tests); a live Job sets ~0.25 s,
+        # since on small networks evaluating both sets costs as much as the epoch's training (docs/benchmarks.md).
+        self.eval_interval_s = 0.0
+        self._last_eval_t = -math.inf
         self._build()
         for p in self.probes:
             p.on_train_start(self)
@@ -241,8 +246,20 @@ class Trainer:
             p.after_step(self)
         return value
 
+    def _eval_due(self) -> bool:
+        """Whether the epoch that just closed is evaluated: always the first and the last, else on the cadence."""
+        if self.eval_interval_s <= 0 or self.epoch <= 1 or self.epoch >= self.spec.train.epochs:
+            return True
+        return time.perf_counter() - self._last_eval_t >= self.eval_interval_s
+
     def _evaluate(self) -> dict:
-        """Full-set loss (and accuracy for classifiers) on the training and validation sets."""
+        """Full-set loss (and accuracy for classifiers) on the training and validation sets.
+
+        Epochs off the evaluation cadence get no train_/val_ metrics: their records say so by omission.
+        """
+        if not self._eval_due():
+            return {}
+        self._last_eval_t = time.perf_counter()
         rec = {}
         self.model.eval()
         with torch.no_grad():

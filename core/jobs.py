@@ -24,11 +24,15 @@ from core.trainers import make_trainer
 
 ViewFn = Callable[[Trainer], dict]  # trainer -> arrays for the charts (decision grid, samples, ...)
 StartFn = Callable[[Callable[[], None], str], "threading.Thread | None"]  # (target, name) -> started thread
-MIN_PUBLISH_S = 0.05  # at most ~20 redraw snapshots a second, whatever the speed
 FLUSH_S = 2.0  # epoch records reach the store at least this often: a killed server loses seconds, not a run
 # Weights reach the store when a run pauses or ends and at most this often while it trains: a 10k-parameter
 # MLP is ~40 kB of safetensors, so a class of 30 writes ~40 kB/s at most.
 WEIGHTS_S = 30.0
+# speed 0 (full speed): a redraw snapshot every PUBLISH_S of wall time, training never waits; the page polls
+# every ~0.2 s, so faster snapshots would be computed and never drawn.
+PUBLISH_S = 0.1
+SLOW_MOTION_S = 0.2  # speed 1 (slow motion): every epoch is published and stays up at least this long
+EVAL_S = 0.25  # while the page is live, full-set evaluation at most this often (every epoch in slow motion)
 BUSY = "the server is busy training other runs; try again in a moment"
 STOPPED = "this run was stopped; press Reset to start a new one"
 
@@ -52,7 +56,7 @@ class Job:
         store=None,
         source: str = "app",
         title: str = "",
-        speed: int = 1,
+        speed: int = 0,
         start_thread: StartFn | None = None,
         weights: list[bytes | None] | None = None,
     ):
@@ -66,7 +70,8 @@ class Job:
                 load_weights_into(t.model, read_weights(raw)[0])
         self.views_fn = views
         self.store, self.source, self.title = store, source, title
-        self.speed = max(1, int(speed))
+        self.speed = 0
+        self.set_speed(speed)
         self.created = time.time()
         self.last_seen = time.time()
         self.owner = ""  # the browser session that drives this job (set by the UI)
@@ -173,7 +178,15 @@ class Job:
         return ""
 
     def set_speed(self, epochs_per_redraw: int) -> None:
-        self.speed = max(1, int(epochs_per_redraw))
+        """0: full speed (a snapshot every PUBLISH_S); N >= 1: a snapshot every N epochs (1 = slow motion)."""
+        self.speed = max(0, int(epochs_per_redraw))
+        for t in self.trainers:
+            t.eval_interval_s = 0.0 if self.speed == 1 else EVAL_S
+
+    def _publish_due(self, epochs_since: int, last_publish: float) -> bool:
+        if self.speed == 0:
+            return time.perf_counter() - last_publish >= PUBLISH_S
+        return epochs_since >= self.speed
 
     def apply_live(self, specs: Spec | list[Spec]) -> None:
         """Give paused trainers new live fields (LR, regularisation, ...); weights are kept."""
@@ -291,12 +304,12 @@ class Job:
                 if wanted and self._train_round():
                     since_publish += 1
                     finished = all(t.done for t in self.trainers)
-                    if since_publish < self.speed and not finished:
+                    if not self._publish_due(since_publish, last_publish) and not finished:
                         self._flush()
                         continue
-                    wait = MIN_PUBLISH_S - (time.perf_counter() - last_publish)
-                    if wait > 0 and not finished:
-                        self._wake.wait(wait)  # slow motion: never more than ~20 redraws a second
+                    wait = SLOW_MOTION_S - (time.perf_counter() - last_publish)
+                    if self.speed == 1 and wait > 0 and not finished:
+                        self._wake.wait(wait)  # slow motion: each epoch stays on screen for a redraw
                         self._wake.clear()
                     self._publish()
                     self._flush()

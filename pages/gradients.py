@@ -15,17 +15,15 @@ from core.charts.gradients import (
     update_ratio_figure,
 )
 from core.charts.training import accuracy_figure, grad_norm_figure, loss_figure
-from core.presets import list_presets, load_preset
-from core.registry import ACTIVATIONS, DATASETS, INITS, OPTIMIZERS
-from core.spec import MAX_HIDDEN_LAYERS, MAX_UNITS, Spec, from_query, to_query
+from core.registry import ACTIVATIONS, DATASETS, INITS
+from core.spec import LENGTHS, LIMITS, Spec
 from core.trainers import PROBE_SETS
 from core.views.gradients import gradients_views
-from ui.controls import controls_ui, preset_select, select_ui, spec_from_widgets
-from ui.frame import require_router
-from ui.live import apply_action, attach_job, live_view, status_message
+from ui.controls import number_ui, select_ui
+from ui.live import last_evaluated
+from ui.plotly_live import live_chart
+from ui.scaffold import Page, PageDef
 from ui.state import load_into_widgets
-
-require_router()
 
 P = "gl"
 SIDES = ("a", "b")
@@ -50,28 +48,28 @@ near zero, where sigmoid's slope is largest. *Residual links* (x + f(x)) give th
 """
 
 
-def load_side(side: str, spec: Spec) -> None:
-    """Put one configuration into its widgets."""
-    load_into_widgets(f"{P}.{side}", spec)
-    st.session_state[f"{P}.{side}.depth"] = len(spec.model.hidden)
-    st.session_state[f"{P}.{side}.width"] = spec.model.hidden[0] if spec.model.hidden else 32
-    st.session_state[f"{P}.{side}.act"] = spec.model.activation[0]
+def load(sides: list[Spec]) -> None:
+    """A fix lesson opens with the broken setting as A and the fix as B; others fill both sides."""
+    for side, spec in zip(SIDES, (sides[0], sides[-1])):
+        load_into_widgets(f"{P}.{side}", spec)
+        st.session_state[f"{P}.{side}.depth"] = len(spec.model.hidden)
+        st.session_state[f"{P}.{side}.width"] = spec.model.hidden[0] if spec.model.hidden else 32
+        st.session_state[f"{P}.{side}.act"] = spec.model.activation[0]
+    st.session_state[f"{P}.compare"] = len(sides) > 1
 
 
-def load_lesson(name: str) -> None:
-    """A fix preset opens with the broken setting as A and the fix as B; others fill both sides."""
-    preset = load_preset(name)
-    a = preset.compare_spec() or preset.spec
-    load_into_widgets(P, preset.spec)
-    load_side("a", a)
-    load_side("b", preset.spec)
-    st.session_state[f"{P}.compare"] = preset.compare is not None  # a fix lesson opens as broken A vs fixed B
-    st.session_state[f"{P}._preset"] = name
-
-
-def on_preset() -> None:
-    if st.session_state[f"{P}._preset_choice"]:
-        load_lesson(st.session_state[f"{P}._preset_choice"])
+PAGE = PageDef(
+    prefix=P,
+    name="gradients",
+    title="Gradient lab",
+    caption="A deep network, trained live: watch each layer's gradient shrink or blow up, then fix it. "
+    "A and B train in lockstep on the same data, batches and seed.",
+    default="fix-relu-he",
+    load=load,
+    views=gradients_views,
+    probes=PROBE_SETS["gradients"],
+    ui_keys=("view",),
+)
 
 
 def copy_a_to_b() -> None:
@@ -83,96 +81,51 @@ def side_ui(side: str) -> None:
     """The settings of one configuration: depth, width, activation, init, norm, residual, optimiser."""
     k = f"{P}.{side}"
     c1, c2 = st.columns(2)
-    c1.number_input("Layers", 1, MAX_HIDDEN_LAYERS, key=f"{k}.depth")
-    c2.number_input("Units", 1, MAX_UNITS, key=f"{k}.width")
-    select_ui(k, "act", "Activation", ACTIVATIONS)
-    select_ui(k, "model.init", "Weight init", INITS)
+    number_ui(k, "model.hidden", "Layers", key=f"{k}.depth", lo=1, length=True, where=c1)
+    number_ui(k, "model.hidden", "Units", key=f"{k}.width", where=c2)
+    select_ui(k, "model.activation", "Activation", key=f"{k}.act")
+    select_ui(k, "model.init", "Weight init")
     if st.session_state[f"{k}.model.init"] in ("normal", "uniform"):
-        st.number_input("Init std / bound", 0.0, 100.0, step=0.05, format="%g", key=f"{k}.model.init_scale")
+        number_ui(k, "model.init_scale", "Init std / bound")
     st.toggle("Batch norm", key=f"{k}.model.batchnorm")
     st.toggle("Residual links", key=f"{k}.model.residual")
-    select_ui(k, "train.optimizer", "Optimizer", OPTIMIZERS)
-    st.number_input("Learning rate", 1e-6, 10.0, step=0.01, format="%g", key=f"{k}.train.lr")
-    st.number_input("Clip gradient norm (0 = off)", 0.0, 1000.0, step=0.5, format="%g", key=f"{k}.train.clip")
+    select_ui(k, "train.optimizer", "Optimizer")
+    number_ui(k, "train.lr", "Learning rate")
+    number_ui(k, "train.clip", "Clip gradient norm (0 = off)")
 
 
-def side_spec(side: str, shared: Spec) -> tuple[Spec | None, str]:
-    k = f"{P}.{side}"
-    depth, width = st.session_state[f"{k}.depth"], st.session_state[f"{k}.width"]
-    extra = {"model.hidden": (width,) * depth, "model.activation": (st.session_state[f"{k}.act"],)}
+def settings(page: Page) -> list[Spec]:
+    with st.expander("Why gradients vanish or explode, and what each fix changes", expanded=False):
+        st.markdown(EXPLAIN)
+    with page.section("data", "Data (shared by A and B)", expanded=False):
+        select_ui(P, "data.name", "Dataset", DATA)
+        number_ui(P, "data.noise", "Noise (%)", slider=True)
+        number_ui(P, "data.batch_size", "Batch size")
+        number_ui(P, "train.epochs", "Epochs")
+        number_ui(P, "seed", "Seed")
+    with page.section("sides", "Networks A and B"):
+        compare = st.toggle("Compare A and B", key=f"{P}.compare")
+        st.caption(f"Up to {LENGTHS['model.hidden'].hi:g} layers of up to {LIMITS['model.hidden'].hi:g} units.")
+        tabs = st.tabs(["A", "B"]) if compare else [st.container()]
+        for side, tab in zip(SIDES, tabs):
+            with tab:
+                side_ui(side)
+        if compare:
+            st.button(
+                "Copy A to B", on_click=copy_a_to_b, icon=":material/content_copy:", help="then change one setting of B"
+            )
+    shared = page.spec(base=Spec())
     shared_fields = {f"data.{f}": getattr(shared.data, f) for f in ("name", "noise", "n", "batch_size", "train_frac")}
     shared_fields |= {"train.epochs": shared.train.epochs, "seed": shared.seed, "train.loss": "auto"}
-    return spec_from_widgets(k, shared, extra | shared_fields)
-
-
-st.title("Gradient lab")
-st.caption(
-    "A deep network, trained live: watch each layer's gradient shrink or blow up, then fix it. "
-    "A and B train in lockstep on the same data, batches and seed."
-)
-if f"{P}._init" not in st.session_state:
-    st.session_state[f"{P}._init"] = True
-    q = st.query_params.to_dict()
-    if q.get("preset") in [p.name for p in list_presets("gradients")]:
-        load_lesson(q["preset"])
-    elif any("." in k for k in q):
-        a, _ = from_query({k: v for k, v in q.items() if not k.startswith("b.")})
-        b, _ = from_query({k[2:]: v for k, v in q.items() if k.startswith("b.")})
-        load_into_widgets(P, a)
-        load_side("a", a)
-        load_side("b", b)
-        st.session_state[f"{P}.compare"] = any(k.startswith("b.") for k in q)
-    else:
-        load_lesson("fix-relu-he")
-with st.expander("Why gradients vanish or explode, and what each fix changes", expanded=False):
-    st.markdown(EXPLAIN)
-
-with st.sidebar:
-    preset_select(P, "gradients", on_preset)
-    with st.expander("Data (shared by A and B)", expanded=False):
-        select_ui(P, "data.name", "Dataset", DATA)
-        st.slider("Noise (%)", 0.0, 50.0, step=1.0, key=f"{P}.data.noise")
-        st.number_input("Batch size", 1, 512, key=f"{P}.data.batch_size")
-        st.number_input("Epochs", 1, 100_000, key=f"{P}.train.epochs")
-        st.number_input("Seed", 0, 2**31 - 1, key=f"{P}.seed")
-    compare = st.toggle("Compare A and B", key=f"{P}.compare")
-    st.caption(f"Up to {MAX_HIDDEN_LAYERS} layers of up to {MAX_UNITS} units (server limits).")
-    tabs = st.tabs(["A", "B"]) if compare else [st.container()]
-    for side, tab in zip(SIDES, tabs):
-        with tab:
-            side_ui(side)
-    if compare:
-        st.button(
-            "Copy A to B", on_click=copy_a_to_b, icon=":material/content_copy:", help="then change one setting of B"
-        )
-
-shared, error = spec_from_widgets(P, Spec())
-specs = []
-for side in SIDES[: 2 if compare else 1]:
-    spec, err = side_spec(side, shared) if shared else (None, error)
-    if err:
-        st.error(f"Cannot use the settings of {side.upper()}: {err}")
-        st.stop()
-    specs.append(spec)
-
-preset = st.session_state.get(f"{P}._preset")
-if preset:
-    st.info(f"**{load_preset(preset).title}.** {load_preset(preset).lesson}", icon=":material/school:")
-job = attach_job(P, specs, views=gradients_views, probes=PROBE_SETS["gradients"], title=preset or "gradients")
-if job is None:
-    st.stop()
-action = controls_ui(P, job.running)
-job = apply_action(
-    P, job, action, specs, views=gradients_views, probes=PROBE_SETS["gradients"], title=preset or "gradients"
-)
-if action:
-    st.rerun()
-url = {"data.name": specs[0].data.name} | to_query(specs[0]) | {"run": job.id}
-if compare:
-    url |= {f"b.{k}": v for k, v in to_query(specs[1]).items()}
-if st.query_params.to_dict() != url:
-    st.query_params.from_dict(url)
-view = st.segmented_control("Show", VIEWS, key=f"{P}.view", default="Gradients")
+    specs = []
+    for side in SIDES[: 2 if compare else 1]:
+        k = f"{P}.{side}"
+        depth, width = st.session_state[f"{k}.depth"], st.session_state[f"{k}.width"]
+        extra = {"model.hidden": (width,) * depth, "model.activation": (st.session_state[f"{k}.act"],)}
+        specs.append(page.spec(extra | shared_fields, prefix=k, base=shared))
+    st.session_state.setdefault(f"{P}.view", "Gradients")
+    st.segmented_control("Show", VIEWS, key=f"{P}.view")
+    return specs
 
 
 def describe(spec: Spec) -> str:
@@ -192,7 +145,7 @@ def describe(spec: Spec) -> str:
 
 def draw_side(col, name: str, run: dict, spec: Spec, zrange) -> None:
     hist, views = run["history"], run["views"]
-    last = hist[-1] if hist else {}
+    last = last_evaluated(hist)
     with col:
         st.subheader(f"{name}: {describe(spec)}")
         xs, ratios = ratio_series(hist)
@@ -211,39 +164,56 @@ def draw_side(col, name: str, run: dict, spec: Spec, zrange) -> None:
             help="gradient norm of the first layer divided by the output layer's; far below 1 = vanishing. "
             "The arrow: its change over the last 10 epochs, in powers of ten.",
         )
+        view = st.session_state[f"{P}.view"]
         if view == "Gradients":
-            st.plotly_chart(grad_norm_figure(hist, title=f"{name}: gradient norm per layer", height=320))
-            st.plotly_chart(
+            live_chart(
+                grad_norm_figure(hist, title=f"{name}: gradient norm per layer", height=320),
+                key=f"{P}.chart.{name}.grad_norm",
+            )
+            live_chart(
                 grad_heatmap_figure(
                     views.get("steps"), title=f"{name}: log10 gradient norm, layer × step", zrange=zrange
-                )
+                ),
+                key=f"{P}.chart.{name}.grad_heatmap",
             )
         elif view == "Activations":
-            st.plotly_chart(activation_band_figure(last.get("activation"), title=f"{name}: activations per layer"))
-            st.plotly_chart(saturation_figure(last.get("activation"), title=f"{name}: saturated and dead units"))
-            st.plotly_chart(histogram_figure(views.get("hist"), title=f"{name}: activation histograms"))
+            live_chart(
+                activation_band_figure(last.get("activation"), title=f"{name}: activations per layer"),
+                key=f"{P}.chart.{name}.activation_band",
+            )
+            live_chart(
+                saturation_figure(last.get("activation"), title=f"{name}: saturated and dead units"),
+                key=f"{P}.chart.{name}.saturation",
+            )
+            live_chart(
+                histogram_figure(views.get("hist"), title=f"{name}: activation histograms"),
+                key=f"{P}.chart.{name}.histogram",
+            )
         elif view == "Updates":
-            st.plotly_chart(update_ratio_figure(hist, title=f"{name}: update size ‖ΔW‖ / ‖W‖"))
+            live_chart(
+                update_ratio_figure(hist, title=f"{name}: update size ‖ΔW‖ / ‖W‖"),
+                key=f"{P}.chart.{name}.update_ratio",
+            )
             st.caption(
                 "How far one step moves each layer's weights, relative to their size. "
                 "Around 1e-3 is healthy; far below, the layer is not learning; near 1, it is thrown around."
             )
         else:
-            st.plotly_chart(loss_figure(hist, title=f"{name}: loss", height=300))
-            st.plotly_chart(accuracy_figure(hist, title=f"{name}: accuracy", height=280))
+            live_chart(loss_figure(hist, title=f"{name}: loss", height=300), key=f"{P}.chart.{name}.loss")
+            live_chart(accuracy_figure(hist, title=f"{name}: accuracy", height=280), key=f"{P}.chart.{name}.accuracy")
 
 
 def draw(snap: dict) -> None:
-    status_message(snap)
     cols = st.columns(len(snap["runs"]))
     zrange = heatmap_range(*(run["views"].get("steps") for run in snap["runs"]))  # one colour scale for A and B
     for i, (col, run) in enumerate(zip(cols, snap["runs"])):
-        draw_side(col, "AB"[i], run, specs[i], zrange)
-    if view == "Gradients":
+        draw_side(col, "AB"[i], run, page.specs[i], zrange)
+    if st.session_state[f"{P}.view"] == "Gradients":
         st.caption(
             "Gradient norm: ‖∂L/∂W‖₂ of each layer's weights (input layer darkest), from PyTorch's .grad after "
             "backward and before clipping; the heatmap shows every optimiser step."
         )
 
 
-live_view(P, job, draw)
+page = Page(PAGE)
+page.run(settings, draw)

@@ -7,10 +7,13 @@ from core import runs
 from core.charts.runs import compare_figure
 from core.spec import SpecError, from_dict, validate
 from core.store import STATUSES
+from ui.frame import require_router
 from ui.runs import PAGE_PATHS, PAGE_TITLES, continue_run, export_box_ui, import_ui, spec_query
 from ui.state import store
 
 P = "runs"
+
+require_router()
 
 st.title("Runs")
 st.caption(

@@ -1,7 +1,10 @@
 """Widgets bound to spec fields (key = "<page>.<section>.<field>") and the run controls.
 
-Every page uses these, so the optimiser, LR, schedule and regularisation controls look and behave
-the same everywhere. Choices come from core/registry.py.
+Every range, step and unit comes from the spec's limits table (`core.spec.LIMITS`) and every list of
+choices from its registry (`core.spec.CHOICES`), so a widget never offers a value the spec refuses nor
+refuses one it accepts. A page may narrow a range (`lo=`/`hi=`); a value from a link or a kept setting
+outside it is moved into range and the page says so (`changes()`), never silently and never with an
+exception.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ import torch
 from core.engine import schedule_preview
 from core.presets import list_presets
 from core.registry import DEVICES, OPTIMIZERS, SCHEDULES
-from core.spec import MAX_EPOCHS, SECTIONS, Spec, SpecError, apply_overrides, from_json, validate
+from core.spec import CHOICES, LENGTHS, LIMITS, SECTIONS, Spec, SpecError, apply_overrides, from_json, validate
+from ui.state import private
 
 LR_HELP = "Step size of the optimiser. Too small: slow. Too large: the loss jumps around or explodes."
 
@@ -26,16 +30,94 @@ def preset_select(prefix: str, page: str, on_change) -> None:
         "Lesson preset",
         [None, *presets],
         format_func=lambda k: "choose a lesson..." if k is None else presets[k],
-        key=f"{prefix}._preset_choice",
+        key=private(prefix, "preset_choice"),
         on_change=on_change,
     )
 
 
-def select_ui(prefix: str, dotted: str, label: str, registry: dict, help: str | None = None, **kw):
-    """A select box over a registry's names, showing their labels."""
-    return st.selectbox(
-        label, list(registry), format_func=lambda k: registry[k].label, key=f"{prefix}.{dotted}", help=help, **kw
-    )
+def note_change(prefix: str, message: str) -> None:
+    """Record that a setting was changed to fit a widget; the page shows it (see `changes`)."""
+    notes = st.session_state.setdefault(private(prefix, "changed"), [])
+    if message not in notes:
+        notes.append(message)
+
+
+def changes(prefix: str) -> list[str]:
+    """The settings changed to fit the page's widgets since the last call (then forgotten)."""
+    return st.session_state.pop(private(prefix, "changed"), [])
+
+
+def _is_int(limit) -> bool:
+    return all(isinstance(x, int) for x in (limit.lo, limit.hi, limit.step))
+
+
+def number_ui(
+    prefix: str,
+    dotted: str,
+    label: str,
+    *,
+    key: str | None = None,
+    lo=None,
+    hi=None,
+    slider: bool = False,
+    help: str | None = None,
+    where=st,
+    length: bool = False,
+    step=None,
+    show_unit: bool = True,
+    **kw,
+):
+    """A number input (or slider) for a spec field, with the range, step and unit of `LIMITS[dotted]`
+    (`length=True`: of `LENGTHS[dotted]`, the number of elements of a tuple field such as model.hidden).
+
+    `lo`/`hi` narrow the range for this page; a value outside it (from a link, a preset or a kept
+    setting) is moved to the nearest end and reported through `note_change`.
+    """
+    limit = (LENGTHS if length else LIMITS)[dotted]
+    cast = int if _is_int(limit) else float
+    lo = cast(limit.lo if lo is None else max(lo, limit.lo))
+    hi = cast(limit.hi if hi is None else min(hi, limit.hi))
+    key = key or f"{prefix}.{dotted}"
+    value = st.session_state.get(key)
+    if isinstance(value, (int, float)) and not lo <= value <= hi:
+        fixed = cast(min(max(value, lo), hi))
+        note_change(prefix, f"{label}: {value:g} is outside this page's range ({lo:g} to {hi:g}); it is now {fixed:g}")
+        st.session_state[key] = fixed
+    elif value is not None and cast is int and not isinstance(value, int):
+        st.session_state[key] = int(value)
+    unit = f"In {limit.unit}. " if show_unit and limit.unit and limit.unit != "%" else ""
+    help = (unit + (help or "")).strip() or None
+    step = cast(limit.step if step is None else step)
+    if slider:
+        return where.slider(label, lo, hi, step=step, key=key, help=help, **kw)
+    fmt = {} if cast is int else {"format": "%g"}
+    return where.number_input(label, lo, hi, step=step, key=key, help=help, **fmt, **kw)
+
+
+def select_ui(
+    prefix: str,
+    dotted: str,
+    label: str,
+    registry: dict | None = None,
+    help: str | None = None,
+    *,
+    key: str | None = None,
+    where=st,
+    **kw,
+):
+    """A select box over a registry's names (default: the field's `CHOICES`), showing their labels.
+
+    A value not among the offered names (a link to another page's dataset, say) becomes the first one,
+    and the page says so.
+    """
+    registry = CHOICES[dotted] if registry is None else registry
+    key = key or f"{prefix}.{dotted}"
+    value = st.session_state.get(key)
+    if value is not None and value not in registry:
+        first = next(iter(registry))
+        note_change(prefix, f"{label}: {value!r} is not offered on this page; it is now {registry[first].label}")
+        st.session_state[key] = first
+    return where.selectbox(label, list(registry), format_func=lambda k: registry[k].label, key=key, help=help, **kw)
 
 
 def spec_from_widgets(prefix: str, base: Spec, overrides: dict | None = None) -> tuple[Spec | None, str]:
@@ -64,51 +146,43 @@ def training_ui(
     early_stop: bool = True,
     batch_size: bool = False,
 ) -> None:
-    """Optimiser, learning rate, LR schedule (with a preview), regularisation, epochs, device."""
+    """Optimiser, learning rate, LR schedule, regularisation, epochs, device (ranges from LIMITS)."""
     k = f"{prefix}.train"
-    select_ui(prefix, "train.optimizer", "Optimizer", OPTIMIZERS)
-    st.number_input(
-        "Learning rate", min_value=1e-6, max_value=10.0, step=0.001, format="%g", key=f"{k}.lr", help=LR_HELP
-    )
+    select_ui(prefix, "train.optimizer", "Optimizer")
+    number_ui(prefix, "train.lr", "Learning rate", help=LR_HELP)
     if "momentum" in OPTIMIZERS[st.session_state.get(f"{k}.optimizer", "sgd")].uses:
-        st.slider("Momentum", 0.0, 0.99, step=0.01, key=f"{k}.momentum")
+        number_ui(prefix, "train.momentum", "Momentum", slider=True)
     if batch_size:
-        st.number_input("Batch size", 1, 512, key=f"{prefix}.data.batch_size")
-    select_ui(prefix, "train.schedule", "LR schedule", SCHEDULES, help="Schedules are torch.optim.lr_scheduler ones.")
+        number_ui(prefix, "data.batch_size", "Batch size")
+    select_ui(prefix, "train.schedule", "LR schedule", help="Schedules are torch.optim.lr_scheduler ones.")
     uses = SCHEDULES[st.session_state[f"{k}.schedule"]].uses if f"{k}.schedule" in st.session_state else ()
     if "step_size" in uses:
         c1, c2 = st.columns(2)
-        c1.number_input("Every (epochs)", 1, MAX_EPOCHS, key=f"{k}.step_size")
-        c2.number_input("Multiply by", 0.01, 1.0, step=0.05, key=f"{k}.gamma")
+        number_ui(prefix, "train.step_size", "Every (epochs)", where=c1)
+        number_ui(prefix, "train.gamma", "Multiply by", where=c2)
     elif "gamma" in uses:
-        st.number_input("Multiply per epoch", 0.5, 1.0, step=0.001, format="%g", key=f"{k}.gamma")
+        number_ui(prefix, "train.gamma", "Multiply per epoch", lo=0.5)
     if "warmup" in uses:
-        st.number_input("Warm-up (epochs)", 0, MAX_EPOCHS, key=f"{k}.warmup")
-    st.number_input("Epochs", 1, MAX_EPOCHS, key=f"{k}.epochs", help="Training stops after this many epochs.")
+        number_ui(prefix, "train.warmup", "Warm-up (epochs)")
+    number_ui(prefix, "train.epochs", "Epochs", help="Training stops after this many epochs.")
     if regularisation:
         c1, c2 = st.columns(2)
-        c1.number_input("L1", 0.0, 10.0, step=0.001, format="%g", key=f"{k}.l1", help="adds l1 * sum|w| to the loss")
-        c2.number_input(
-            "L2", 0.0, 10.0, step=0.001, format="%g", key=f"{k}.l2", help="adds l2 * 0.5 * sum w² to the loss"
-        )
+        number_ui(prefix, "train.l1", "L1", help="adds l1 * sum|w| to the loss", where=c1)
+        number_ui(prefix, "train.l2", "L2", help="adds l2 * 0.5 * sum w² to the loss", where=c2)
     if weight_decay:
-        st.number_input("Weight decay", 0.0, 1.0, step=0.0001, format="%g", key=f"{k}.weight_decay")
+        number_ui(prefix, "train.weight_decay", "Weight decay")
     if clipping:
-        st.number_input(
+        number_ui(
+            prefix,
+            "train.clip",
             "Clip gradient norm (0 = off)",
-            0.0,
-            1000.0,
-            step=0.5,
-            format="%g",
-            key=f"{k}.clip",
             help="rescales all gradients together when their global L2 norm exceeds this",
         )
     if early_stop:
-        st.number_input(
+        number_ui(
+            prefix,
+            "train.early_stop",
             "Early stopping patience (epochs, 0 = off)",
-            0,
-            MAX_EPOCHS,
-            key=f"{k}.early_stop",
             help="stop when the test/validation loss has not improved for this many epochs",
         )
     devices = [d for d in DEVICES if d != "cuda" or _cuda()]
@@ -156,6 +230,13 @@ def controls_ui(prefix: str, running: bool, can_step: bool = True) -> str | None
         help="new network with fresh initial weights",
     ):
         action = "reset"
-    st.session_state.setdefault(f"{prefix}.speed", 1)
-    c[3].select_slider("Epochs per redraw", [1, 2, 5, 10, 20, 50], key=f"{prefix}.speed", help="1 = slow motion")
+    st.session_state.setdefault(f"{prefix}.speed", 0)
+    c[3].select_slider(
+        "Epochs per redraw",
+        [1, 2, 5, 10, 20, 50, 0],
+        format_func=lambda n: {0: "full speed", 1: "1 (slow motion)"}.get(n, str(n)),
+        key=f"{prefix}.speed",
+        help="full speed: train as fast as the computer can, redrawing ~5 times a second (the test loss is "
+        "measured ~4 times a second); 1: slow motion, every epoch drawn",
+    )
     return action

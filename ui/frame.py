@@ -1,29 +1,107 @@
-"""The sidebar frame shared by every page: device, training slots, share link, heartbeat."""
+"""The frame shared by every page: teacher controls, device and server load, heartbeat, router check.
+
+Teacher controls travel in the link, so a teacher can hand out one address:
+- `?present=1` (or the sidebar's "Presentation mode" toggle): larger fonts and numbers for a projector,
+  the sidebar (with its controls) collapsed so the charts take the whole width.
+- `?hide=data,network,training`: a locked lesson; those groups of controls are not shown (like
+  TensorFlow Playground's hide-controls link). The names are the pages' sections (`Page.section`).
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 import torch
 
-from ui.state import manager
+from core.budget import budgets
+from ui import st_internals
+from ui.state import CURRENT_PAGE, HIDE, JOB_PAGES, PRESENT, manager
+
+SECTIONS = ("data", "features", "network", "training", "augmentation", "generator", "discriminator", "sides")
+
+PRESENT_CSS = """
+<style>
+html, .stApp { font-size: 21px; }
+.stApp [data-testid="stMetricValue"], .stApp [data-testid="stMetricValue"] * { font-size: 2.6rem !important; }
+.stApp [data-testid="stMarkdownContainer"] p, .stApp [data-testid="stCaptionContainer"] { font-size: 1.1rem; }
+.stApp h1 { font-size: 2.6rem; }
+</style>
+"""
+HIDE_CSS = "<style>{}</style>"
+
+
+def read_teacher_flags() -> None:
+    """Read `present=` (once per session: the toggle owns it afterwards) and `hide=` (whenever a link has it)."""
+    if PRESENT not in st.session_state:
+        st.session_state[PRESENT] = st.query_params.get("present") == "1"
+    if HIDE not in st.session_state or "hide" in st.query_params:
+        raw = st.query_params.get("hide", "")
+        st.session_state[HIDE] = tuple(s for s in (x.strip() for x in raw.split(",")) if s in SECTIONS)
+
+
+def presenting() -> bool:
+    """Presentation mode is on."""
+    return bool(st.session_state.get(PRESENT))
+
+
+def hidden_sections() -> tuple[str, ...]:
+    """The control groups a locked-lesson link hides."""
+    return st.session_state.get(HIDE, ())
+
+
+def teacher_query() -> dict[str, str]:
+    """The teacher flags as URL keys (every page writes them back, so they stay in the link)."""
+    q = {}
+    if presenting():
+        q["present"] = "1"
+    if hidden_sections():
+        q["hide"] = ",".join(hidden_sections())
+    return q
 
 
 def sidebar_frame(current_page: str) -> None:
-    """Device and server load in the sidebar, the heartbeat that keeps jobs alive, and pausing of
-    jobs that belong to pages the user has left (a page switch leaves no thread training)."""
+    """Teacher controls, device and server load in the sidebar, the heartbeat that keeps jobs alive,
+    and pausing of jobs that belong to pages the user has left (a page switch leaves no thread training)."""
     jm = manager()
-    st.session_state["_current_page"] = current_page
-    for job_id, page in st.session_state.get("_job_pages", {}).items():
+    st.session_state[CURRENT_PAGE] = current_page
+    for job_id, page in st.session_state.get(JOB_PAGES, {}).items():
         job = jm.get(job_id)
         if job is not None and page != current_page and job.running:
             job.pause()
+    if presenting():
+        st.html(PRESENT_CSS)
+    hidden = [f".st-key-{p}-hidden-{s}" for p in ("pg", "gl", "cnn", "gan") for s in hidden_sections()]
+    if hidden:
+        st.html(HIDE_CSS.format(", ".join(hidden) + " { display: none; }"))
     with st.sidebar:
         _heartbeat()
+        st.toggle(
+            "Presentation mode",
+            key=PRESENT,
+            help="Larger fonts and charts for a projector; the sidebar starts collapsed. In a link: ?present=1",
+        )
         with st.expander("Server", expanded=False):
-            gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
-            st.caption(f"CPU threads per run: {torch.get_num_threads()} · GPU: {gpu}")
-            st.caption(f"Runs training now: {jm.running_count()} of {jm.max_running} slots")
-            st.caption("Share: the address bar holds every setting and the seed; copy it to share this exact run.")
+            server_box()
+
+
+def server_box() -> None:
+    """What this server allows one run, and how many runs are training now."""
+    jm = manager()
+    b = budgets()
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    running = jm.running_count()
+    st.markdown(f"**Runs training now: {running} of {jm.max_running}**")
+    if running >= jm.max_running:
+        st.warning(
+            "Every training slot is taken: Play waits until a run pauses or finishes. Pause runs you are not watching."
+        )
+    st.caption(
+        f"One run may use up to {b.params:,} parameters, {b.memory_mb:,.0f} MB of memory per step, "
+        f"{b.step_gflop:g} GFLOP per training step and {b.eval_gflop:g} GFLOP per evaluation. "
+        "A network over one of these is refused with what to shrink. (A teacher sets them with the "
+        "PLAYGROUND_MAX_* environment variables.)"
+    )
+    st.caption(f"CPU threads per run: {torch.get_num_threads()} · GPU: {gpu}")
+    st.caption("Share: the address bar holds every setting and the seed; copy it to share this exact run.")
 
 
 @st.fragment(run_every=20)
@@ -42,8 +120,6 @@ def require_router() -> None:
     some run calls st.navigation; a student opening a shared /playground link first would get a page
     without the app's navigation. Turning the legacy mode off and rerunning sends the run through app.py.
     """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
+    if st_internals.legacy_pages_mode():
+        st_internals.leave_legacy_pages_mode()
         st.rerun()

@@ -6,17 +6,28 @@ control, then `live_view` with a draw function that reads only the job's snapsho
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import Callable
 
 import streamlit as st
 
 from core.engine import needs_rebuild
-from core.jobs import Job
+from core.jobs import BUSY, Job
 from core.spec import Spec, SpecError
-from ui.state import manager
+from ui.st_internals import session_alive, session_id
+from ui.state import CURRENT_PAGE, JOB_PAGES, job_key, manager, private
 
-POLL_S = 0.4
+POLL_S = 0.2  # 5 redraws a second while a job trains
+JOBS_AT_FULL_RATE = 4  # up to this many running jobs, each page redraws every POLL_S
+MAX_POLL_S = 1.0
+# Streamlit fades an element while its rerun is on the way ("stale"). A live view reruns every POLL_S and
+# its charts update in place, so the fade would only make every chart blink: it is switched off here.
+LIVE_CSS = """<style>
+[class*="st-key-"][class*="-live"] [data-stale="true"] { opacity: 1 !important; transition: none !important; }
+</style>"""
+TRACE = os.environ.get("PLAYGROUND_TRACE_REDRAW") == "1"  # bench/bench_live.py reads the redraw times on stderr
 
 
 def attach_job(prefix: str, specs: list[Spec], *, views=None, probes=None, title: str = "") -> Job | None:
@@ -26,13 +37,13 @@ def attach_job(prefix: str, specs: list[Spec], *, views=None, probes=None, title
     network; any other change builds a new network and says so.
     """
     jm = manager()
-    key = f"{prefix}._job"
+    key = job_key(prefix)
     job = jm.get(st.session_state.get(key))
     if job is None:
         # A refresh re-attaches to its run (?run=); a link shared while its owner still has the page
         # open gets its own run with the same settings, so one student's Pause never stops another's.
         job = jm.get(st.query_params.get("run"))
-        if job is not None and job.owner != _session_id() and _session_alive(job.owner):
+        if job is not None and job.owner != session_id() and session_alive(job.owner):
             job = None
     if job is not None and len(job.trainers) != len(specs):
         job = None
@@ -51,27 +62,11 @@ def attach_job(prefix: str, specs: list[Spec], *, views=None, probes=None, title
     if job is None:
         job = _create(prefix, specs, views, probes, title)
     if job is not None:
-        job.owner = _session_id()
+        job.owner = session_id()
         st.session_state[key] = job.id
-        st.session_state.setdefault("_job_pages", {})[job.id] = st.session_state.get("_current_page")
-        job.set_speed(st.session_state.get(f"{prefix}.speed", 1))
+        st.session_state.setdefault(JOB_PAGES, {})[job.id] = st.session_state.get(CURRENT_PAGE)
+        job.set_speed(st.session_state.get(f"{prefix}.speed", 0))
     return job
-
-
-def _session_id() -> str:
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    return ctx.session_id if ctx else ""
-
-
-def _session_alive(session_id: str) -> bool:
-    from streamlit.runtime import Runtime
-
-    try:
-        return bool(session_id) and Runtime.instance().is_active_session(session_id)
-    except (RuntimeError, AttributeError):  # no runtime (AppTest, bare mode)
-        return False
 
 
 def _create(prefix, specs, views, probes, title) -> Job | None:
@@ -110,38 +105,77 @@ def apply_action(prefix: str, job: Job | None, action: str | None, specs: list[S
     if action == "play":
         msg = job.play()
         if msg:
-            st.info(msg)
+            _refused(prefix, msg)
     elif action == "pause":
         job.pause()
     elif action == "step":
         msg = job.step(1)
         if msg:
-            st.info(msg)
+            _refused(prefix, msg)
     elif action == "reset":
         manager().discard(job.id)
         job = _create(prefix, specs, kw.get("views"), kw.get("probes"), kw.get("title", ""))
         if job is not None:
-            st.session_state[f"{prefix}._job"] = job.id
-            st.session_state.setdefault("_job_pages", {})[job.id] = st.session_state.get("_current_page")
+            st.session_state[job_key(prefix)] = job.id
+            st.session_state.setdefault(JOB_PAGES, {})[job.id] = st.session_state.get(CURRENT_PAGE)
     return job
 
 
+def poll_interval(running_jobs: int) -> float:
+    """Seconds between redraws: POLL_S, stretched when many jobs train at once so the server keeps up.
+
+    A redraw costs ~30-50 ms of server CPU; with 20 students training on a 2-core server, 5 redraws a
+    second each would need more CPU than there is, and every session would lag behind.
+    """
+    return min(MAX_POLL_S, POLL_S * max(1.0, running_jobs / JOBS_AT_FULL_RATE))
+
+
+def _refused(prefix: str, msg: str) -> None:
+    """Keep why Play/Step did not start for `refusal_ui` (the page reruns after every control)."""
+    st.session_state[private(prefix, "refused")] = msg
+
+
+def refusal_ui(prefix: str) -> None:
+    """Why the last Play/Step did not start, and what the student can do about it."""
+    msg = st.session_state.pop(private(prefix, "refused"), "")
+    if msg == BUSY:
+        st.warning(
+            f"All {manager().max_running} training slots of this server are in use (the class's running cap). "
+            "Pause a run you are not watching, or wait a moment and press Play again; the Server box in the "
+            "sidebar shows how many are training.",
+            icon=":material/hourglass_top:",
+        )
+    elif msg:
+        st.info(msg)
+
+
 def live_view(prefix: str, job: Job, draw: Callable[[dict], None]) -> None:
-    """Redraw `draw(snapshot)` every POLL_S seconds while the job trains; once more when it stops."""
+    """Redraw `draw(snapshot)` every poll_interval() seconds while the job trains; once more when it stops."""
     running = job.running
 
-    @st.fragment(run_every=POLL_S if running else None)
+    @st.fragment(run_every=poll_interval(manager().running_count()) if running else None)
     def _view():
+        t0, c0 = time.perf_counter(), time.thread_time()
         job.touch()
         snap = job.snapshot()
-        draw(snap)
+        st.html(LIVE_CSS)
+        with st.container(key=f"{prefix}-live"):
+            draw(snap)
         flag = f"{prefix}._was_running"
         was = st.session_state.get(flag, False)
         st.session_state[flag] = snap["running"]
+        if TRACE:
+            wall, cpu = 1000 * (time.perf_counter() - t0), 1000 * (time.thread_time() - c0)
+            print(f"live redraw {wall:.1f} ms, cpu {cpu:.1f} ms", file=sys.stderr, flush=True)
         if was and not snap["running"]:
             st.rerun()  # stop polling and refresh the controls (Play instead of Pause)
 
     _view()
+
+
+def last_evaluated(history: list[dict]) -> dict:
+    """The latest record with whole-set metrics (train_/val_*); while live, evaluation runs on a cadence."""
+    return next((r for r in reversed(history) if "train_loss" in r or "val_loss" in r), {})
 
 
 def status_message(snap: dict) -> None:

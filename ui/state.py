@@ -1,4 +1,14 @@
-"""Per-server singletons and the spec <-> widget-state <-> URL plumbing every page shares."""
+"""Per-server singletons, the app's private session-state keys, and the spec <-> widget <-> URL plumbing.
+
+Every private (non-widget) session-state key is named here. Widget keys are `<prefix>.<name>`, with
+`<prefix>.<section>.<field>` for widgets bound to a spec field; private per-page keys are `<prefix>._<name>`.
+
+A page's settings survive page switches: Streamlit drops the widget keys of a page that is not shown
+(before the next page's run starts), so at the end of every run and live redraw `save_page()` copies
+the shown page's widget values into `KEPT` (plain session state, which Streamlit keeps), and
+`restore_page(prefix)` puts them back when the page is shown again. A refresh starts a new session; the URL (spec, `run=` and a page's UI values)
+restores it.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +18,67 @@ import os
 import streamlit as st
 
 from core.jobs import JobManager
-from core.presets import load_preset
-from core.spec import SECTIONS, Spec, from_query, to_query
+from core.spec import SECTIONS, Spec
 from core.store import Store
+from ui.st_internals import widget_values
+
+CURRENT_PAGE = "_current_page"  # url path of the page being shown
+SHOWN_PREFIX = "_shown_prefix"  # widget prefix of the page this run shows (set by restore_page)
+LAST_PREFIX = "_last_prefix"  # widget prefix of the page the last full run showed (None: home)
+KEPT = "_kept"  # prefix -> {widget key: value}: each page's settings while it is not shown
+JOB_PAGES = "_job_pages"  # job id -> url path of the page that owns it
+PRESENT = "_present"  # presentation mode (the sidebar toggle's key; ?present=1)
+HIDE = "_hide"  # control groups a locked-lesson link hides (?hide=data,network)
+
+
+# A page's private keys, `<prefix>._<name>` (see `private`):
+#   job          the page's job id                  preset      the lesson its settings came from
+#   preset_choice the lesson box (a widget)         initial     the link has been read this session
+#   changed      settings a widget had to change    layers, next_uid, new_type   the CNN layer editor
+#   was_running  the live view's last state
+
+
+def private(prefix: str, name: str) -> str:
+    """A page's private session-state key (not a spec field): `<prefix>._<name>`."""
+    return f"{prefix}._{name}"
+
+
+def job_key(prefix: str) -> str:
+    """The page's job id."""
+    return private(prefix, "job")
+
+
+def preset_key(prefix: str) -> str:
+    """The lesson preset the page's settings came from (its note is shown)."""
+    return private(prefix, "preset")
+
+
+def start_run() -> None:
+    """Note which page the last full run showed (call first in every full run, before the page)."""
+    st.session_state[LAST_PREFIX] = st.session_state.pop(SHOWN_PREFIX, None)
+
+
+def restore_page(prefix: str) -> None:
+    """On entering a page, put back every widget value it had when it was left; mark the page as shown.
+
+    All kept values are written, not only the missing ones: a key first set from session state
+    (before its widget existed) can outlive its widget with a stale value.
+    """
+    if st.session_state.get(LAST_PREFIX) != prefix:
+        for key, value in st.session_state.get(KEPT, {}).get(prefix, {}).items():
+            st.session_state[key] = value
+    st.session_state[SHOWN_PREFIX] = prefix
+
+
+def save_page() -> None:
+    """Copy the shown page's widget values into KEPT (at the end of every run and live redraw).
+
+    It must run while the page's widgets still exist: on a page switch Streamlit has dropped them
+    before the next run begins.
+    """
+    prefix = st.session_state.get(SHOWN_PREFIX)
+    if prefix:
+        st.session_state.setdefault(KEPT, {})[prefix] = widget_values(f"{prefix}.")
 
 
 @st.cache_resource
@@ -34,28 +102,6 @@ def _flat(spec: Spec) -> dict[str, object]:
     return out
 
 
-def initial_spec(prefix: str, default: Spec) -> Spec:
-    """The spec a page starts from: ?preset=, else the URL's spec keys, else `default`. Once per session."""
-    key = f"{prefix}._initial"
-    if key not in st.session_state:
-        q = st.query_params.to_dict()
-        spec, problems = default, []
-        if "preset" in q:
-            try:
-                spec = load_preset(q["preset"]).spec
-                st.session_state[f"{prefix}._preset"] = q["preset"]
-            except KeyError:
-                problems.append(f"preset {q['preset']!r} does not exist; the default settings are shown")
-        elif any(k == "seed" or "." in k for k in q):
-            spec, problems = from_query(q)
-        st.session_state[key] = spec
-        st.session_state[f"{prefix}._problems"] = problems
-        load_into_widgets(prefix, spec)
-    for p in st.session_state.pop(f"{prefix}._problems", []):
-        st.warning(f"Ignored a bad setting in the link: {p}")
-    return st.session_state[key]
-
-
 def load_into_widgets(prefix: str, spec: Spec) -> None:
     """Set every widget key `prefix.section.field` from the spec (tuples become lists)."""
     for k, v in _flat(spec).items():
@@ -65,11 +111,3 @@ def load_into_widgets(prefix: str, spec: Spec) -> None:
 def widget_value(prefix: str, dotted: str):
     """Current value of the widget bound to a spec field."""
     return st.session_state.get(f"{prefix}.{dotted}")
-
-
-def sync_url(spec: Spec, **extra: str) -> None:
-    """Write the spec (and extras such as run=) to the URL, so the address bar is a share link."""
-    # The dataset is always written, so a link is never mistaken for "no settings" (the page's own default).
-    want = {"data.name": spec.data.name} | to_query(spec) | {k: v for k, v in extra.items() if v}
-    if st.query_params.to_dict() != want:
-        st.query_params.from_dict(want)

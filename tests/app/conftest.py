@@ -33,3 +33,17 @@ def app(monkeypatch):
 def no_exception(at: AppTest) -> None:
     """Fail with the page's exception text when it shows one."""
     assert not at.exception, [e.message for e in at.exception]
+
+
+def chart_figures(at) -> list[dict]:
+    """Every chart on the page as a Plotly figure dict: st.plotly_chart and live charts (ui/plotly_live.py)."""
+    import json
+
+    figs = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    for el in at.get("bidi_component"):
+        proto = el.proto
+        raw = proto.mixed.json if proto.WhichOneof("data") == "mixed" else proto.json
+        payload = json.loads(raw) if raw else {}
+        if payload.get("full"):  # a script run sends each live chart whole
+            figs.append({"data": payload["traces"], "layout": payload["layout"]})
+    return figs

@@ -1,11 +1,12 @@
 """AppTest: the CNN page opens through the router, its widgets change the network, Step trains."""
 
+import json
 import time
 
 import pytest
 
 from core.presets import load_preset
-from tests.app.conftest import no_exception
+from tests.app.conftest import chart_figures, no_exception
 
 
 def open_cnn(app, query: dict | None = None):
@@ -44,7 +45,7 @@ def test_open_step_and_see_inside(app):
     no_exception(at)
     assert metric(at, "Epoch") == "1"
     assert metric(at, "Test accuracy").endswith("%")
-    titles = [c.proto.spec for c in at.get("plotly_chart")]
+    titles = [json.dumps(f) for f in chart_figures(at)]
     assert any("Feature maps, conv 1" in t for t in titles)
     assert any("Confusion matrix" in t for t in titles)
 
@@ -81,7 +82,7 @@ def test_shapes_augmentation_and_training_widgets(app):
     at.session_state["cnn.data.augment"] = ["rotate", "noise"]
     at.run()
     no_exception(at)
-    titles = [c.proto.spec for c in at.get("plotly_chart")]
+    titles = [json.dumps(f) for f in chart_figures(at)]
     assert any("Augmentation" in t for t in titles)
     at.selectbox(key="cnn.train.optimizer").set_value("sgd").run()
     at.toggle(key="cnn.compare").set_value(True).run()

@@ -2,7 +2,7 @@
 
 import time
 
-from tests.app.conftest import no_exception
+from tests.app.conftest import chart_figures, no_exception
 
 
 def open_gan(at, preset: str | None = None):
@@ -17,11 +17,8 @@ def open_gan(at, preset: str | None = None):
 
 def chart_titles(at) -> list[str]:
     """Titles of the Plotly charts on the page."""
-    import json
-
     titles = []
-    for el in at.get("plotly_chart"):
-        fig = json.loads(el.proto.spec)
+    for fig in chart_figures(at):
         title = fig.get("layout", {}).get("title", {})
         titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
     return titles
@@ -79,7 +76,7 @@ def test_every_preset_opens(app):
     for p in list_presets("gan"):
         at.selectbox(key="gan._preset_choice").select(p.name).run()
         no_exception(at)
-        assert any(p.title in e.label for e in at.expander), p.name
+        assert any(p.title in i.value for i in at.info), p.name
 
 
 def test_bad_link_is_a_warning_not_a_traceback(app):

@@ -41,11 +41,11 @@ def test_slow_motion_g_step_moves_samples(server, page):
     open_page(page, f"{server}/gan?preset=gan-ring")
     page.wait_for_function(f"({FAKES})() !== ''", timeout=30000)
     before = page.evaluate(FAKES)
-    page.get_by_role("button", name="D step").click()
+    page.get_by_role("button", name="D step", exact=True).click()
     page.wait_for_selector(IDLE, timeout=30000)
     page.wait_for_function(f"({FAKES})() !== ''", timeout=30000)
     assert page.evaluate(FAKES) == before
-    page.get_by_role("button", name="G step").click()
+    page.get_by_role("button", name="G step", exact=True).click()
     page.wait_for_function(f"({FAKES})() !== '' && ({FAKES})() !== {before!r}", timeout=30000)
     assert_no_exception(page)
 

@@ -1,0 +1,266 @@
+"""The live view in real Chromium: flicker, redraw rate, training speed, page switches, a class at once.
+
+    python -m bench.bench_live frames [--page playground] [--preset tfp-default] [--seconds 6] [--root DIR]
+    python -m bench.bench_live switch
+    python -m bench.bench_live class [--sessions 1,5,10,20] [--seconds 20]
+
+frames: one tab trains a page; every animation frame is sampled (bench/live_probe.js): the share of
+        frames that show every chart drawn once ("clean"), blank and duplicated frames, new chart nodes,
+        redraws of the loss chart per second, epochs per second, bytes the server sent per redraw, and
+        the server's time per redraw (the fragment run, timed by ui/live.py under PLAYGROUND_TRACE_REDRAW).
+switch: seconds from clicking a page in the navigation until its script is idle and its charts are drawn.
+class:  N tabs (one browser session each) train the Playground preset at once; per-session redraw
+        interval p50/p95, total steps per second and the server's RSS.
+Every figure is printed with the machine's load average (the machine may be shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBE_JS = (ROOT / "tests" / "e2e" / "live_probe.js").read_text()
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+LOSS_TITLE = {"playground": "Loss", "gan": "Losses", "gradients": "A: loss", "cnn": "Loss"}
+PAGES = {"playground": "Playground", "cnn": "CNN", "gan": "GAN", "gradients": "Gradient lab"}
+EPOCH = """() => {
+  const m = Array.from(document.querySelectorAll('[data-testid="stMetric"]'))
+    .find(e => e.innerText.startsWith('Epoch'));
+  return m ? parseInt(m.querySelector('[data-testid="stMetricValue"]').innerText.replace(/,/g, '')) : -1;
+}"""
+CHARTS_DRAWN = """() => {
+  const els = Array.from(document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot'));
+  return els.length > 0 && els.every(el => el._fullLayout && el.querySelector('.main-svg'));
+}"""
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+class Server:
+    """A `streamlit run app.py` on 127.0.0.1 whose stderr is kept (redraw traces, errors)."""
+
+    def __init__(self, root: Path = ROOT, trace: bool = True, max_runs: int = 8):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        env = os.environ | {"PLAYGROUND_DATA": tempfile.mkdtemp(prefix="playground-bench-")}
+        env["PLAYGROUND_MAX_RUNS"] = str(max_runs)  # a class server allows one run per student
+        if trace:
+            env["PLAYGROUND_TRACE_REDRAW"] = "1"
+        self.lines: list[str] = []
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port)]
+            + ["--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=root,
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.port}"
+        for _ in range(600):
+            try:
+                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1).read() == b"ok":
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise SystemExit("streamlit did not start")
+
+    def _read(self) -> None:
+        for line in self.proc.stderr:
+            self.lines.append(line)
+
+    def redraw_ms(self, since: int) -> list[tuple[float, float]]:
+        """(wall, CPU) milliseconds of the fragment runs traced after line `since`."""
+        pat = r"live redraw ([\d.]+) ms, cpu ([\d.]+) ms"
+        return [(float(m[1]), float(m[2])) for ln in self.lines[since:] if (m := re.search(pat, ln))]
+
+    def rss_mb(self) -> float:
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) / 1024
+
+    def close(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def open_page(page, url: str, timeout_ms: int = 180000) -> None:
+    """Go to url; wait until the script is idle and every chart is drawn (generous: the machine may be busy)."""
+    page.goto(url, timeout=timeout_ms)
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
+    page.wait_for_selector(IDLE, timeout=timeout_ms)
+    page.wait_for_function(CHARTS_DRAWN, timeout=timeout_ms)
+
+
+def measure_frames(server: Server, browser, page_name: str, preset: str, seconds: float):
+    ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
+    page = ctx.new_page()
+    received = [0]
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda p: received.__setitem__(0, received[0] + len(p))))
+    open_page(page, f"{server.url}/{page_name}?preset={preset}")
+    page.add_script_tag(content=PROBE_JS)
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(f"({EPOCH})() >= 3", timeout=60000)
+    time.sleep(1.0)  # the first redraws after Play rebuild the page
+    n_expected = page.evaluate(f"window.__liveProbe.start({LOSS_TITLE[page_name]!r})")
+    e0, b0, l0, t0 = page.evaluate(EPOCH), received[0], len(server.lines), time.perf_counter()
+    time.sleep(seconds)
+    res = page.evaluate("window.__liveProbe.stop()")
+    e1, b1, t1 = page.evaluate(EPOCH), received[0], time.perf_counter()
+    server_ms = server.redraw_ms(l0)
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_selector(IDLE, timeout=30000)
+    ctx.close()
+    f = max(1, res["frames"])
+    red = max(1, res["redraws"])
+    chart_ms = sorted(res["chart_ms"]) or [0.0]
+    print(f"frames {page_name} ({preset}, the page's default speed): {load()}")
+    print(
+        f"  {res['frames']} frames in {res['seconds']:.1f} s, {n_expected} charts: clean {100 * res['clean'] / f:.1f} %,"
+        f" blank {100 * res['blank'] / f:.1f} %, duplicated {100 * res['dup'] / f:.1f} %, new chart nodes {res['new_nodes']}"
+    )
+    print(
+        f"  redraws {res['redraws'] / res['seconds']:.2f}/s, epochs {(e1 - e0) / (t1 - t0):.1f}/s,"
+        f" frame gap p50 {res['frame_p50_ms']:.1f} ms p95 {res['frame_p95_ms']:.1f} ms"
+    )
+    if res["why"]:
+        print("  frames not clean, by chart: " + ", ".join(f"{k} {v}" for k, v in sorted(res["why"].items())))
+    wall = sorted(w for w, _ in server_ms) or [0.0]
+    cpu = sorted(c for _, c in server_ms) or [0.0]
+    print(
+        f"  per redraw: {(b1 - b0) / red / 1024:.1f} KiB sent; fragment runs {len(server_ms) / res['seconds']:.1f}/s,"
+        f" server {wall[len(wall) // 2]:.0f} ms wall, {cpu[len(cpu) // 2]:.0f} ms CPU (p50);"
+        f" browser chart update {chart_ms[len(chart_ms) // 2]:.1f} ms p50 (sum over the page's charts)"
+    )
+    return res
+
+
+def measure_switch(server: Server, browser) -> None:
+    print(f"page switch from the Playground (click -> script idle and every chart drawn): {load()}")
+    for _ in range(2):  # the first round includes each page's first import on this server
+        for name, title in list(PAGES.items())[1:]:
+            ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
+            page = ctx.new_page()
+            open_page(page, f"{server.url}/playground")
+            t0 = time.perf_counter()
+            page.get_by_role("link", name=title).first.click()
+            page.wait_for_url(re.compile(f"/{name}"), timeout=60000)
+            page.wait_for_selector(IDLE, timeout=60000)
+            page.wait_for_function(CHARTS_DRAWN, timeout=60000)
+            print(f"  -> {title:13s} {time.perf_counter() - t0:5.2f} s  ({load()})")
+            ctx.close()
+
+
+WATCH_JS = """(title) => {
+  const times = []; let last = null;
+  const tick = () => {
+    for (const el of document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot')) {
+      const t = el.layout && el.layout.title && el.layout.title.text;
+      if (t && t.replace(/<[^>]+>/g, '') === title && el.closest('[data-stale="true"]') === null) {
+        if (last !== null && el.data !== last) times.push(performance.now());
+        last = el.data; break;
+      }
+    }
+  };
+  window.__redrawTimes = times;
+  setInterval(tick, 20);
+}"""
+
+
+def measure_class(server: Server, browser, sessions: int, seconds: float) -> None:
+    ctxs, pages = [], []
+    for _ in range(sessions):
+        ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+        page = ctx.new_page()
+        open_page(page, f"{server.url}/playground?preset=tfp-default")
+        page.get_by_role("button", name="Play").click()
+        ctxs.append(ctx)
+        pages.append(page)
+    for page in pages:
+        page.wait_for_function(f"({EPOCH})() >= 1", timeout=120000)
+        page.evaluate(WATCH_JS, "Loss")
+    e0 = [p.evaluate(EPOCH) for p in pages]
+    t0 = time.perf_counter()
+    time.sleep(seconds)
+    e1 = [p.evaluate(EPOCH) for p in pages]
+    t1 = time.perf_counter()
+    gaps = []
+    worst = 0.0
+    for p in pages:
+        times = p.evaluate("window.__redrawTimes")
+        g = [b - a for a, b in zip(times, times[1:])]
+        gaps.append(g)
+        worst = max(worst, max(g, default=seconds * 1000))
+    allg = sorted(x for g in gaps for x in g) or [0.0]
+    steps_per_epoch = 25  # tfp-default: 250 training points, batch 10
+    total = sum(b - a for a, b in zip(e0, e1)) * steps_per_epoch / (t1 - t0)
+    p95s = sorted(sorted(g)[int(0.95 * (len(g) - 1))] if g else seconds * 1000 for g in gaps)
+    print(
+        f"class {sessions:2d} sessions: redraw interval p50 {allg[len(allg) // 2] / 1000:.2f} s,"
+        f" p95 {allg[int(0.95 * (len(allg) - 1))] / 1000:.2f} s, worst session p95 {p95s[-1] / 1000:.2f} s,"
+        f" longest gap {worst / 1000:.2f} s, total {total:.0f} steps/s, RSS {server.rss_mb():.0f} MB; {load()}"
+    )
+    for page in pages:
+        try:
+            page.get_by_role("button", name="Pause").click(timeout=5000)
+        except Exception:  # a starved tab may not have redrawn its controls yet
+            pass
+    for ctx in ctxs:
+        ctx.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", choices=["frames", "switch", "class"])
+    ap.add_argument("--page", default="playground", choices=list(PAGES))
+    ap.add_argument("--preset", default=None)
+    ap.add_argument("--seconds", type=float, default=6.0)
+    ap.add_argument("--sessions", default="1,5,10,20")
+    ap.add_argument("--root", type=Path, default=ROOT, help="the checkout whose app.py is served (e.g. a baseline)")
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    preset = (
+        args.preset
+        or {"playground": "tfp-default", "gan": "gan-ring", "gradients": "fix-relu-he", "cnn": "cnn-digits"}[args.page]
+    )
+    sessions = [int(x) for x in args.sessions.split(",")]
+    server = Server(args.root, max_runs=max(8, *sessions))
+    print(f"server pid {server.proc.pid} on port {server.port}", flush=True)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            if args.what == "frames":
+                measure_frames(server, browser, args.page, preset, args.seconds)
+            elif args.what == "switch":
+                measure_switch(server, browser)
+            else:
+                for n in sessions:
+                    measure_class(server, browser, n, args.seconds)
+            browser.close()
+    finally:
+        server.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""AppTest: every page and every lesson through the scaffold; links outside a widget's range; teacher links."""
+
+import pytest
+
+from core.presets import list_presets
+from tests.app.conftest import no_exception
+from ui.pages import PAGES
+
+PATH = {p.name: p.path for p in PAGES}
+
+
+def open_with(at, path: str, query: dict):
+    """Open `path` with a link's query, as a new browser session would."""
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page(path).run()
+    no_exception(at)
+    return at
+
+
+@pytest.mark.parametrize("page", [p.name for p in PAGES])
+def test_every_page_opens_with_play(app, page):
+    """Each page opens with its default lesson, its controls and no error."""
+    at = open_with(app, PATH[page], {})
+    assert not at.error, [e.value for e in at.error]
+    assert any(b.label == "Play" for b in at.button)
+
+
+@pytest.mark.parametrize("name", [p.name for p in list_presets()])
+def test_every_lesson_link_opens(app, name):
+    """?preset=<lesson> on its page: no exception, no error, the lesson note shown, a run attached."""
+    preset = next(p for p in list_presets() if p.name == name)
+    at = open_with(app, PATH[preset.page], {"preset": name})
+    assert not at.error, [e.value for e in at.error]
+    assert any(preset.title in i.value for i in at.info)
+    prefix = {"playground": "pg", "gradients": "gl", "cnn": "cnn", "gan": "gan"}[preset.page]
+    assert at.session_state[f"{prefix}._job"]
+
+
+def test_link_batch_100_restores_exactly(app):
+    """The spec allows batch 512; a link with batch 100 and 100 units comes back exactly (it used to raise)."""
+    at = open_with(app, "pages/playground.py", {"data.name": "circle", "data.batch_size": "100", "model.hidden": "100"})
+    assert not at.error and not at.warning, [w.value for w in at.warning]
+    assert at.session_state["pg.data.batch_size"] == 100
+    assert at.session_state["pg.units.0"] == 100 and at.session_state["pg.n_layers"] == 1
+
+
+def test_link_outside_a_page_range_says_what_changed(app):
+    """The CNN page's shapes need 16+ pixels (the spec allows 8): the page moves it and says so."""
+    at = open_with(app, "pages/cnn.py", {"data.name": "shapes", "data.image_size": "8", "model.family": "cnn"})
+    changed = [w.value for w in at.warning if "Changed to fit this page" in w.value]
+    assert changed and "Image size" in changed[0] and "16" in changed[0]
+    assert at.session_state["cnn.data.image_size"] == 16
+
+
+def test_link_to_another_pages_dataset_says_what_changed(app):
+    """A 2-D dataset named in a GAN link is not offered there: replaced, and said."""
+    at = open_with(app, "pages/gan.py", {"data.name": "spiral"})
+    assert any("not offered on this page" in w.value for w in at.warning)
+
+
+def test_locked_lesson_hides_sections_and_keeps_them_in_the_link(app):
+    """?hide=data,network hides those groups of controls; the flags stay in the URL."""
+    at = open_with(app, "pages/playground.py", {"preset": "xor-features", "hide": "data,network"})
+    labels = [e.label for e in at.sidebar.expander]
+    assert "Data" not in labels and "Network" not in labels and "Training" in labels
+    assert at.query_params["hide"] in ("data,network", ["data,network"])
+
+
+def test_presentation_mode_from_the_link(app):
+    """?present=1 turns presentation mode on (the toggle shows it) and stays in the link."""
+    at = open_with(app, "pages/gradients.py", {"present": "1"})
+    assert at.toggle(key="_present").value is True
+    assert at.query_params["present"] in ("1", ["1"])
+
+
+def test_server_box_shows_budgets_and_slots(app):
+    at = open_with(app, "pages/playground.py", {})
+    text = " ".join(m.value for m in at.sidebar.markdown) + " ".join(c.value for c in at.sidebar.caption)
+    assert "Runs training now: 0 of" in text and "parameters" in text and "GFLOP" in text
+
+
+def test_a_full_server_says_which_cap_and_what_to_do(app, monkeypatch):
+    """With every training slot taken, Play explains the running cap instead of failing silently."""
+    from ui.state import manager
+
+    manager.clear()
+    monkeypatch.setenv("PLAYGROUND_MAX_RUNS", "0")
+    at = open_with(app, "pages/playground.py", {})
+    at.button(key="pg.play").click().run()
+    no_exception(at)
+    assert any("training slots" in w.value and "Pause a run" in w.value for w in at.warning)
+
+
+def test_a_spec_over_a_budget_names_it_and_what_to_shrink(app):
+    """A CNN over the server's parameter budget is refused with the budget and what to shrink."""
+    at = open_with(app, "pages/cnn.py", {})
+    at.number_input(key="cnn.data.image_size").set_value(64).run()
+    conv = [x["uid"] for x in at.session_state["cnn._layers"] if x["type"] == "conv"][-1]
+    at.number_input(key=f"cnn.layer.{conv}.size").set_value(256).run()
+    no_exception(at)
+    assert any("budget" in e.value and "fewer filters" in e.value for e in at.error), [e.value for e in at.error]

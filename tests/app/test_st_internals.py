@@ -1,0 +1,65 @@
+"""The Streamlit internals the app relies on (ui/st_internals.py) exist in the installed Streamlit."""
+
+import math
+import tomllib
+from pathlib import Path
+
+from streamlit.runtime import Runtime
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.state.session_state import SessionState
+from streamlit.testing.v1 import AppTest
+
+from core.data.upload import MAX_UPLOAD_BYTES
+from ui import st_internals
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_internals_exist():
+    """Every private name ui/st_internals.py touches is still there (an upgrade that removes one fails here)."""
+    assert isinstance(PagesManager.uses_pages_directory, (bool, type(None)))
+    assert callable(Runtime.instance) and callable(Runtime.exists)
+    assert hasattr(Runtime, "is_active_session")
+    state = SessionState()
+    assert hasattr(state, "_key_id_mapper") and hasattr(state._key_id_mapper, "get_id_from_key")
+    assert hasattr(state._new_widget_state, "widget_metadata")
+
+
+def test_legacy_mode_switch_round_trips():
+    before = PagesManager.uses_pages_directory
+    try:
+        PagesManager.uses_pages_directory = True
+        assert st_internals.legacy_pages_mode()
+        st_internals.leave_legacy_pages_mode()
+        assert not st_internals.legacy_pages_mode()
+    finally:
+        PagesManager.uses_pages_directory = before
+
+
+def test_session_helpers_outside_a_server():
+    """No script run: no session id, and no session is alive (no exception either)."""
+    assert st_internals.session_id() == ""
+    assert st_internals.session_alive("") is False
+    assert st_internals.session_alive("no-such-session") is False
+
+
+def test_widget_values_keeps_settable_widgets_only():
+    """Inside a real script run: sliders and toggles are kept; buttons and uploads (unsettable) are not."""
+    script = """
+import streamlit as st
+from ui.st_internals import widget_values
+st.slider("s", 0, 10, key="p.s")
+st.toggle("t", key="p.t")
+st.button("b", key="p.b")
+st.file_uploader("u", key="p.u")
+st.session_state["seen"] = widget_values("p.")
+"""
+    at = AppTest.from_string(script).run()
+    at.slider(key="p.s").set_value(7).run()
+    assert at.session_state["seen"] == {"p.s": 7, "p.t": False}
+
+
+def test_upload_cap_matches_the_server_setting():
+    """The server refuses uploads the CNN page would refuse anyway (server.maxUploadSize is in MB)."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] == math.ceil(MAX_UPLOAD_BYTES / 10**6)

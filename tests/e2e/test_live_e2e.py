@@ -1,0 +1,65 @@
+"""Browser tests: live charts redraw in place while a page trains (no blank, faded or duplicated chart)."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import IDLE, POINTS_OF, assert_no_exception, open_page
+
+pytestmark = pytest.mark.e2e
+
+PROBE_JS = (Path(__file__).parent / "live_probe.js").read_text()
+# JS: the Plotly element of the chart titled `title`.
+CHART = """(title) => Array.from(document.querySelectorAll('.js-plotly-plot'))
+  .find(el => el.layout && el.layout.title && el.layout.title.text.replace(/<[^>]+>/g, '') === title)"""
+
+
+def test_playground_frames_are_clean_while_training(server, page):
+    """While the Playground trains, >= 99 % of animation frames show every chart once and no chart is replaced."""
+    open_page(page, f"{server}/playground?preset=tfp-default")
+    page.wait_for_function(f"({POINTS_OF})('Loss') >= 0", timeout=30000)
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(f"({POINTS_OF})('Loss') >= 3", timeout=60000)
+    page.add_script_tag(content=PROBE_JS)
+    charts = page.evaluate("window.__liveProbe.start('Loss')")
+    assert charts == 5  # decision surface, loss, gradient norm, accuracy, learning rate
+    points_before = page.evaluate(POINTS_OF, "Loss")
+    page.wait_for_timeout(5000)
+    res = page.evaluate("window.__liveProbe.stop()")
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_selector(IDLE, timeout=30000)
+    assert res["redraws"] >= 2, res  # the charts did change while sampled
+    assert page.evaluate(POINTS_OF, "Loss") > points_before
+    assert res["frames"] >= 20, res
+    assert res["clean"] >= 0.99 * res["frames"], res
+    assert res["dup"] == 0, res
+    assert res["new_nodes"] == 0, res  # every chart kept its DOM node
+    assert_no_exception(page)
+
+
+def test_zoomed_chart_stays_zoomed_across_redraws(server, page):
+    """Drag-zoom the loss chart while training: later redraws add points but keep the zoom and the same node."""
+    open_page(page, f"{server}/playground?preset=tfp-default")
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(f"({POINTS_OF})('Loss') >= 5", timeout=60000)
+    page.evaluate(f"({CHART})('Loss').__marked = true")
+    box = page.locator(".js-plotly-plot .nsewdrag").nth(1).bounding_box()  # the loss chart's plot area
+    assert page.evaluate(
+        """() => { const d = document.querySelectorAll('.js-plotly-plot .nsewdrag')[1];
+                   return d.closest('.js-plotly-plot').layout.title.text.includes('Loss'); }"""
+    )
+    x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + box["width"] * 0.3, y0 + box["height"] * 0.3, steps=8)
+    page.mouse.up()
+    zoomed = page.evaluate(f"({CHART})('Loss')._fullLayout.xaxis.range.slice()")
+    points = page.evaluate(POINTS_OF, "Loss")
+    page.wait_for_function(f"({POINTS_OF})('Loss') >= {points + 3}", timeout=60000)  # several redraws later
+    el_same = page.evaluate(f"({CHART})('Loss').__marked === true")
+    now = page.evaluate(f"({CHART})('Loss')._fullLayout.xaxis.range.slice()")
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_selector(IDLE, timeout=30000)
+    assert el_same
+    assert now == pytest.approx(zoomed)
+    assert_no_exception(page)

@@ -1,0 +1,116 @@
+"""Browser tests: a page comes back as it was left (page switches, refresh), and a shared link gets its own run."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import IDLE, POINTS_OF, assert_no_exception, open_page
+
+pytestmark = pytest.mark.e2e
+
+NAV = '[data-testid="stSidebarNav"] a'
+PAGES = ["Home", "Playground", "Gradient lab", "CNN", "GAN"]
+
+# JS: the value of the first metric whose label starts with `label` (-1 if none).
+METRIC = """(label) => {
+  const m = Array.from(document.querySelectorAll('[data-testid="stMetric"]'))
+    .find(e => e.innerText.startsWith(label));
+  return m ? parseInt(m.querySelector('[data-testid="stMetricValue"]').innerText) : -1;
+}"""
+
+
+def settle(page) -> None:
+    """Wait until the script has run (a click starts a rerun a moment later)."""
+    page.wait_for_timeout(300)
+    page.wait_for_selector(IDLE, timeout=60000)
+
+
+def go(page, title: str) -> None:
+    """Visit a page through the sidebar navigation."""
+    page.locator(NAV).filter(has_text=title).first.click()
+    settle(page)
+    assert_no_exception(page)
+
+
+def set_number(page, label: str, value, nth: int = 0) -> None:
+    """Type a value into a number input and confirm it."""
+    box = page.get_by_label(label, exact=True).nth(nth)
+    box.fill(str(value))
+    box.press("Enter")
+    settle(page)
+
+
+def has_number(page, label: str, value) -> None:
+    """The number input shows `value` (waits for the first run of a new session to fill it)."""
+    expect(page.get_by_label(label, exact=True).first).to_have_value(str(value), timeout=30000)
+
+
+def step(page, times: int) -> None:
+    button = page.get_by_role("button", name="Step")
+    for _ in range(times):
+        expect(button).to_be_enabled(timeout=60000)  # the previous epoch has finished
+        button.click()
+        settle(page)
+
+
+def test_every_page_round_trip_keeps_settings_run_and_charts(server, page):
+    """Set the Playground and the Gradient lab, visit every other page, come back: values, epochs and charts."""
+    open_page(page, f"{server}/playground")
+    set_number(page, "Points", 300)
+    set_number(page, "Hidden layers", 3)
+    set_number(page, "Units in layer 3", 7)
+    set_number(page, "Seed", 1234)
+    step(page, 2)
+    page.wait_for_function(f"({POINTS_OF})('Loss') === 2", timeout=30000)
+
+    go(page, "Gradient lab")
+    set_number(page, "Layers", 20)  # side A
+    set_number(page, "Units", 16)
+    step(page, 3)
+    page.wait_for_function(f"({METRIC})('Epoch') === 3", timeout=60000)
+
+    for title in PAGES:
+        go(page, title)
+    go(page, "Playground")
+    for label, value in (("Points", 300), ("Hidden layers", 3), ("Units in layer 3", 7), ("Seed", 1234)):
+        has_number(page, label, value)
+    assert page.evaluate(METRIC, "Epoch") == 2  # the same run
+    page.wait_for_function(f"({POINTS_OF})('Loss') === 2", timeout=30000)
+    assert page.get_by_text("Cannot use these settings").count() == 0
+
+    for title in reversed(PAGES):
+        go(page, title)
+    go(page, "Gradient lab")
+    has_number(page, "Layers", 20)
+    has_number(page, "Units", 16)
+    assert page.evaluate(METRIC, "Epoch") == 3
+    page.wait_for_function(f"({POINTS_OF})('A: gradient norm per layer') === 3", timeout=30000)
+
+
+def test_refresh_mid_run_loses_no_steps_and_a_shared_link_gets_its_own_run(server, browser, page):
+    """Refresh while training: same settings, same run, no epochs lost. The link in a new browser: own run."""
+    open_page(page, f"{server}/playground")
+    set_number(page, "Points", 400)
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(f"({METRIC})('Epoch') >= 5", timeout=60000)
+    before = page.evaluate(METRIC, "Epoch")
+    run = page.url.split("run=")[1].split("&")[0]
+    page.reload()
+    page.wait_for_selector('[data-testid="stApp"]', timeout=60000)
+    page.wait_for_function(f"({METRIC})('Epoch') >= {before}", timeout=60000)
+    page.wait_for_function(f"({POINTS_OF})('Loss') >= {before}", timeout=30000)  # the history came back too
+    has_number(page, "Points", 400)
+    assert f"run={run}" in page.url
+    page.get_by_role("button", name="Pause").click()
+    settle(page)
+
+    other = browser.new_context(viewport={"width": 1500, "height": 1000}).new_page()
+    try:
+        open_page(other, page.url)
+        has_number(other, "Points", 400)
+        assert other.evaluate(METRIC, "Epoch") == 0  # a new run, not the owner's
+        assert f"run={run}" not in other.url
+        assert_no_exception(other)
+    finally:
+        other.context.close()
+    assert page.evaluate(METRIC, "Epoch") >= before  # the owner's run is untouched
+    assert_no_exception(page)

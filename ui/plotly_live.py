@@ -1,0 +1,176 @@
+"""Live Plotly charts: one chart element that keeps its DOM node and is updated in place.
+
+`live_chart(fig, key)` is a drop-in for `st.plotly_chart(fig)` inside a live view. It mounts a
+Streamlit custom component (`st.components.v2.component`) holding a Plotly div and applies every
+redraw with `Plotly.react`, so the chart is never remounted: no blank or duplicated chart between
+redraws, and zoom, pan and hover survive them (`layout.uirevision`).
+
+Only what changed is sent: on a fragment rerun a trace (or the layout) equal to the one the browser
+already holds is sent as null. A browser that lost the chart's state (a remount) asks for a full
+copy through the component's `resync` state, which reruns the fragment.
+
+Plotly.js itself comes from the installed `plotly` package (no network), as a second component
+whose message never changes: Streamlit's message cache sends its 4.8 MB once per browser session
+and a reference to it afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import plotly
+import plotly.graph_objects as go
+import plotly.io as pio
+import streamlit as st
+
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+STATE = "_plotly_live"  # session-state key: {chart key: (rev, traces, layout)} as the browser last got them
+LOADER_KEY = "_plotly_live_loader"
+
+# The loader: the plotly.js bundle sets window.Plotly; the component hides its own empty element.
+_LOADER_JS = (
+    PLOTLY_JS.read_text(encoding="utf-8")
+    + """
+export default function ({ parentElement }) {
+  const host = parentElement.host || parentElement;
+  const box = host.closest && host.closest('[data-testid="stElementContainer"]');
+  if (box) box.style.display = "none";
+}
+"""
+)
+
+_CHART_JS = """
+const CONFIG = { displaylogo: false, responsive: true };
+const store = (window.__plotlyLive = window.__plotlyLive || {});
+const timings = (window.__liveChartMs = window.__liveChartMs || []);
+
+const TYPED = { f8: Float64Array, f4: Float32Array, i1: Int8Array, u1: Uint8Array, i2: Int16Array,
+  u2: Uint16Array, i4: Int32Array, u4: Uint32Array };
+
+// 1-D base64 arrays ({dtype, bdata}) become typed arrays, so el.data reads like plain arrays.
+function decode(o) {
+  if (Array.isArray(o)) return o.map(decode);
+  if (o === null || typeof o !== "object") return o;
+  if (typeof o.bdata === "string" && TYPED[o.dtype] && !o.shape) {
+    const bytes = Uint8Array.from(atob(o.bdata), (c) => c.charCodeAt(0));
+    return new TYPED[o.dtype](bytes.buffer);
+  }
+  for (const k of Object.keys(o)) o[k] = decode(o[k]);
+  return o;
+}
+
+function whenPlotly() {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  return new Promise((resolve) => {
+    const t = setInterval(() => { if (window.Plotly) { clearInterval(t); resolve(window.Plotly); } }, 20);
+  });
+}
+
+export default function ({ data, key, parentElement, setStateValue }) {
+  let host = parentElement.querySelector(":scope > .plotly-live");
+  if (!host) {
+    host = document.createElement("div");
+    host.className = "plotly-live";
+    parentElement.appendChild(host);
+  }
+  if (!data) return;
+  const id = data.key;
+  data.traces = decode(data.traces);
+  let s = store[id];
+  if (data.full) {
+    s = store[id] = { traces: data.traces, layout: data.layout, rev: data.rev };
+  } else if (!s || s.rev !== data.base) {
+    setStateValue("resync", data.rev);  // our copy is gone or behind: ask for a full one
+    return;
+  } else {
+    data.traces.forEach((t, i) => { if (t !== null) s.traces[i] = t; });
+    s.traces.length = data.traces.length;
+    if (data.layout) s.layout = data.layout;
+    s.rev = data.rev;
+  }
+  const traces = s.traces.slice();
+  const layout = Object.assign({}, s.layout, { uirevision: s.layout.uirevision || "live", datarevision: s.rev });
+  whenPlotly().then((Plotly) => {
+    const t0 = performance.now();
+    Plotly.react(host, traces, layout, CONFIG).then(() => {
+      timings.push(performance.now() - t0);
+      if (timings.length > 2000) timings.splice(0, 1000);
+    });
+  });
+  if (!host.__observer) {
+    host.__observer = new ResizeObserver(() => { if (window.Plotly && host._fullLayout) window.Plotly.Plots.resize(host); });
+    host.__observer.observe(host);
+  }
+}
+"""
+
+_loader = st.components.v2.component("playground.plotly_live_loader", js=_LOADER_JS)
+_chart = st.components.v2.component("playground.plotly_live", js=_CHART_JS, isolate_styles=False)
+
+
+def _figure_dict(fig: go.Figure) -> dict:
+    """The figure as plain JSON data (NumPy arrays as Plotly's base64 typed arrays)."""
+    return json.loads(pio.to_json(fig, validate=False, engine="json"))
+
+
+def _ensure_loader() -> None:
+    """Mount the plotly.js loader once per script run (before the run's first live chart)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None:  # bare mode
+        _loader(key=LOADER_KEY)
+        return
+    if getattr(ctx, "_plotly_live_run", None) is not ctx.cursors:  # ctx.cursors is a new dict every run
+        ctx._plotly_live_run = ctx.cursors
+        _loader(key=LOADER_KEY)
+
+
+def _fragment_rerun() -> bool:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return bool(ctx and ctx.fragment_ids_this_run)
+
+
+def live_payload(fig: go.Figure, key: str, sent: dict, diff: bool) -> dict:
+    """What to send for `fig`: everything, or (diff) only the traces and layout that changed since `sent`.
+
+    `sent` maps chart keys to (rev, traces, layout) as the browser last received them; it is updated.
+    """
+    d = _figure_dict(fig)
+    traces, layout = d.get("data", []), d.get("layout", {})
+    old = sent.get(key)
+    rev = (old[0] + 1) if old else 1
+    sent[key] = (rev, traces, layout)
+    if not diff or old is None:
+        return {"key": key, "full": True, "rev": rev, "traces": traces, "layout": layout}
+    old_rev, old_traces, old_layout = old
+    return {
+        "key": key,
+        "full": False,
+        "rev": rev,
+        "base": old_rev,
+        "traces": [t if i >= len(old_traces) or t != old_traces[i] else None for i, t in enumerate(traces)],
+        "layout": layout if layout != old_layout else None,
+    }
+
+
+def live_chart(fig: go.Figure, key: str, where=None) -> None:
+    """Draw `fig` as a chart that updates in place across reruns (a drop-in for st.plotly_chart in a live view).
+
+    `where` is a container (a column) to draw in, as `col.plotly_chart(fig)` would.
+    """
+    if where is not None:
+        with where:
+            return live_chart(fig, key)
+    _ensure_loader()
+    sent = st.session_state.setdefault(STATE, {})
+    wanted = (st.session_state.get(key) or {}).get("resync")
+    resync = wanted is not None and wanted != sent.get(f"{key}/resync")
+    if resync:
+        sent[f"{key}/resync"] = wanted
+    # A full script run may have remounted the chart (page switch, reconnect): send everything then.
+    payload = live_payload(fig, key, sent, diff=_fragment_rerun() and not resync)
+    _chart(key=key, data=payload, on_resync_change=lambda: None)

@@ -1,0 +1,268 @@
+"""The page scaffold: everything a page shares, so a page is its widgets plus its `draw(snapshot)`.
+
+A page module reads top to bottom:
+
+    PAGE = PageDef(
+        prefix="pg",                      # every widget key starts with "pg." (spec fields: "pg.data.noise")
+        name="playground",                # url path, and the `page` of its lesson presets
+        title="Playground",
+        caption="Build a network on a 2-D dataset, press Play, ...",
+        default="tfp-default",            # the preset a link without settings opens
+        load=load,                        # optional: sides -> widgets beyond the spec fields (layer counts)
+        views=views, probes=None,         # what the Job computes for draw (core/views/<family>.py)
+        actions=(Action("d_step", "D step", ":material/looks_one:", "..."),),   # extra Job.act buttons
+        ui_keys=("show_test",),           # UI-only widget values written to the link
+    )
+
+    def settings(page: Page) -> list[Spec]:   # the widgets; returns the spec(s) to train (A/B: two)
+        with page.section("data", "Data"):
+            number_ui(page.prefix, "data.noise", "Noise (%)", slider=True)
+        ...
+        return [page.spec({"model.hidden": hidden})]   # validated, or the error shown and the page stopped
+
+    def draw(snap: dict) -> None:             # charts from the Job's snapshot; page.job / page.specs for context
+        ...
+
+    page = Page(PAGE)
+    page.run(settings, draw)                  # the one call
+
+`Page.run` does, in order: the router check; puts back the page's settings after a page switch
+(`ui.state.restore_page`); title and caption; on a session's first visit reads the link (`?preset=`,
+else the spec keys, B side as `b.<key>`) into the widgets and says what it could not restore; the
+sidebar's lesson box; `settings(page)`; what a widget had to change (`ui.controls.changes`); the lesson
+note; the Job (attach, Play/Pause/Step/Reset, the page's `actions` through `job.act`); the URL
+(`spec`, `b.` side, `run=`, `ui_keys`, the teacher flags `present=` and `hide=`); then the live view,
+which redraws `draw(snapshot)` while the job trains and saves the page's settings each redraw.
+
+Sections named in the link's `?hide=` (e.g. `hide=data,network,training`) are not shown: a locked lesson.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from core.jobs import Job
+from core.presets import PresetError, load_preset
+from core.spec import Spec, from_query, to_query
+from ui.controls import changes, controls_ui, preset_select, spec_from_widgets
+from ui.frame import hidden_sections, require_router, teacher_query
+from ui.live import apply_action, attach_job, live_view, refusal_ui, status_message
+from ui.runs import job_export_ui
+from ui.state import job_key, load_into_widgets, preset_key, private, restore_page, save_page
+
+
+@dataclass(frozen=True)
+class Action:
+    """An extra button that runs `job.act(name)` while the job is paused (e.g. the GAN's D step)."""
+
+    name: str  # a trainer ACTION
+    label: str
+    icon: str
+    help: str = ""
+    done: Callable[[dict], str] | None = None  # snapshot()["action"] -> a toast, or None
+
+
+@dataclass(frozen=True)
+class PageDef:
+    """What makes a page itself (see the module docstring)."""
+
+    prefix: str
+    name: str
+    title: str
+    caption: str
+    default: str
+    load: Callable[[list[Spec]], None] | None = None
+    views: Callable | None = None
+    probes: Callable | None = None
+    actions: tuple[Action, ...] = ()
+    ui_keys: tuple[str, ...] = ()
+    title_of: Callable[[str | None], str] | None = None
+
+
+@dataclass
+class Page:
+    """The running page: its definition, the spec it started from, and (after `settings`) its specs and job."""
+
+    d: PageDef
+    job: Job | None = None
+    specs: list[Spec] = field(default_factory=list)
+
+    @property
+    def base(self) -> Spec:
+        """The default lesson's spec: fields the page has no widget for keep these values."""
+        return load_preset(self.d.default).spec
+
+    def run(self, settings: Callable[[Page], Iterable[Spec]], draw: Callable[[dict], None]) -> None:
+        """Draw the whole page (see the module docstring)."""
+        _run(self, settings, draw)
+
+    @property
+    def prefix(self) -> str:
+        return self.d.prefix
+
+    def key(self, name: str) -> str:
+        """The widget key of a page-level name ("show_test" -> "pg.show_test")."""
+        return f"{self.d.prefix}.{name}"
+
+    @property
+    def preset(self):
+        """The lesson preset the settings came from, or None."""
+        name = st.session_state.get(preset_key(self.prefix))
+        return load_preset(name) if name else None
+
+    def spec(self, overrides: dict | None = None, *, prefix: str | None = None, base: Spec | None = None) -> Spec:
+        """The validated spec of the widgets (plus `overrides`); on a bad value the page says which and stops."""
+        spec, error = spec_from_widgets(prefix or self.prefix, base or self.base, overrides)
+        if error:
+            st.error(f"Cannot use these settings: {error}")
+            st.stop()
+        return spec
+
+    @contextmanager
+    def section(self, name: str, label: str, expanded: bool = True, sidebar: bool = True):
+        """A group of controls (an expander); hidden when the link's `hide=` names it."""
+        if name in hidden_sections():
+            with st.container(key=f"{self.prefix}-hidden-{name}"):
+                yield
+            return
+        with st.sidebar if sidebar else st.container():
+            with st.expander(label, expanded=expanded):
+                yield
+
+    def load(self, sides: list[Spec]) -> None:
+        """Put one spec (or an A/B pair) into the page's widgets."""
+        load_into_widgets(self.prefix, sides[-1])
+        if self.d.load:
+            self.d.load(sides)
+
+
+def _sides_of_preset(preset) -> list[Spec]:
+    other = preset.compare_spec(preset.spec)
+    return [other, preset.spec] if other is not None else [preset.spec]
+
+
+def _from_link(page: Page) -> list[str]:
+    """Read the session's first link into the widgets; returns what could not be restored."""
+    q = st.query_params.to_dict()
+    problems = []
+    if "preset" in q:
+        try:
+            preset = load_preset(q["preset"])
+            if preset.page != page.d.name:
+                raise KeyError(q["preset"])
+            st.session_state[preset_key(page.prefix)] = preset.name
+            page.load(_sides_of_preset(preset))
+            return []
+        except (KeyError, PresetError):
+            problems.append(f"there is no lesson {q['preset']!r} on this page; its default lesson is shown")
+    elif any(k == "seed" or "." in k for k in q):
+        a, problems = from_query({k: v for k, v in q.items() if not k.startswith("b.")})
+        sides = [a]
+        if any(k.startswith("b.") for k in q):
+            b, more = from_query({k[2:]: v for k, v in q.items() if k.startswith("b.")})
+            sides, problems = [a, b], problems + [f"B: {p}" for p in more]
+        for name in page.d.ui_keys:
+            if name in q:
+                st.session_state[page.key(name)] = _ui_value(q[name])
+        page.load(sides)
+        return problems
+    preset = load_preset(page.d.default)
+    st.session_state[preset_key(page.prefix)] = preset.name
+    page.load(_sides_of_preset(preset))
+    return problems
+
+
+def _ui_value(raw: str):
+    return {"1": True, "0": False}.get(raw, raw)
+
+
+def _on_preset(page: Page) -> None:
+    name = st.session_state[private(page.prefix, "preset_choice")]
+    if name:
+        preset = load_preset(name)
+        st.session_state[preset_key(page.prefix)] = name
+        page.load(_sides_of_preset(preset))
+
+
+def lesson_note(page: Page) -> None:
+    """The lesson's title and text above the charts."""
+    preset = page.preset
+    if preset:
+        st.info(f"**{preset.title}.** {preset.lesson}", icon=":material/school:")
+
+
+def sync_url(page: Page, job: Job) -> None:
+    """Write the specs, the run, the page's UI values and the teacher flags to the address bar."""
+    a = page.specs[0]
+    want = {"data.name": a.data.name} | to_query(a)
+    if len(page.specs) > 1:
+        want |= {f"b.{k}": v for k, v in to_query(page.specs[1]).items()}
+    for name in page.d.ui_keys:
+        value = st.session_state.get(page.key(name))
+        if value not in (None, False, ""):
+            want[name] = "1" if value is True else str(value)
+    want |= {"run": job.id} | teacher_query()
+    if st.query_params.to_dict() != want:
+        st.query_params.from_dict(want)
+
+
+def _actions_ui(page: Page, job: Job) -> None:
+    if not page.d.actions:
+        return
+    cols = st.columns([1] * len(page.d.actions) + [3])
+    for col, act in zip(cols, page.d.actions):
+        if col.button(
+            act.label, icon=act.icon, key=page.key(act.name), disabled=job.running, width="stretch", help=act.help
+        ):
+            msg = job.act(act.name)
+            if msg:
+                st.info(msg)
+            elif act.done:
+                st.toast(act.done(job.snapshot().get("action") or {}))
+    cols[-1].caption(" ".join(a.help for a in page.d.actions if a.help))
+
+
+def _run(page: Page, settings: Callable[[Page], Iterable[Spec]], draw: Callable[[dict], None]) -> None:
+    d = page.d
+    require_router()
+    restore_page(d.prefix)
+    st.title(d.title)
+    st.caption(d.caption)
+    if private(d.prefix, "initial") not in st.session_state:
+        st.session_state[private(d.prefix, "initial")] = True
+        for p in _from_link(page):
+            st.warning(f"Ignored a bad setting in the link: {p}", icon=":material/link_off:")
+    notes = st.empty()
+    with st.sidebar:
+        preset_select(d.prefix, d.name, lambda: _on_preset(page))
+    page.specs = list(settings(page))
+    changed = changes(d.prefix)
+    if changed:
+        notes.warning("Changed to fit this page: " + "; ".join(changed), icon=":material/tune:")
+    lesson_note(page)
+    title = st.session_state.get(preset_key(d.prefix)) or d.name
+    kw = {"views": d.views, "probes": d.probes, "title": title}
+    job = attach_job(d.prefix, page.specs, **kw)
+    if job is None:
+        st.stop()
+    action = controls_ui(d.prefix, job.running)
+    job = apply_action(d.prefix, job, action, page.specs, **kw)
+    if action:
+        st.rerun()  # redraw the controls for the new state (Pause instead of Play)
+    refusal_ui(d.prefix)
+    page.job = job
+    _actions_ui(page, job)
+    sync_url(page, job)
+    st.session_state[job_key(d.prefix)] = job.id
+
+    def _draw(snap: dict) -> None:
+        status_message(snap)
+        draw(snap)
+        save_page()  # a widget inside the live view may have changed without a full run
+
+    live_view(d.prefix, job, _draw)
+    job_export_ui(d.prefix, job)

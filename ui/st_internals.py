@@ -1,0 +1,69 @@
+"""The Streamlit internals the app relies on, in one place.
+
+Streamlit has no public API for these; an upgrade may move or remove them. `tests/app/test_st_internals.py`
+calls each one against the installed Streamlit, so an upgrade that breaks one fails that test by name
+instead of a page misbehaving in class.
+
+- `PagesManager.uses_pages_directory`: Streamlit runs a `pages/` folder in its legacy multipage mode
+  (each file alone, no router) until some run calls `st.navigation`.
+- `Runtime.instance().is_active_session(id)`: whether a browser session is still connected.
+- `get_script_run_ctx().session_id`: the id of the browser session running this script.
+- `SessionState._key_id_mapper` and `_new_widget_state.widget_metadata`: which session-state keys
+  belong to widgets, and of what kind (a button's value cannot be set from session state).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.runtime.state.session_state_proxy import get_session_state
+
+# Widget value kinds that session state cannot set: buttons and other one-shot triggers, uploaded files.
+UNSETTABLE = frozenset(
+    {"trigger_value", "string_trigger_value", "json_trigger_value", "chat_input_value", "file_uploader_state_value"}
+)
+
+
+def legacy_pages_mode() -> bool:
+    """True while Streamlit would run a pages/ file on its own, without the app's router."""
+    return bool(PagesManager.uses_pages_directory)
+
+
+def leave_legacy_pages_mode() -> None:
+    """Send every later run through the router (app.py's st.navigation)."""
+    PagesManager.uses_pages_directory = False
+
+
+def session_id() -> str:
+    """The id of the browser session running this script ('' outside a script run)."""
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx else ""
+
+
+def session_alive(sid: str) -> bool:
+    """Whether the browser session `sid` is still connected (False without a server, e.g. under AppTest)."""
+    if not sid or not Runtime.exists():
+        return False
+    return bool(Runtime.instance().is_active_session(sid))
+
+
+def widget_values(prefix: str) -> dict[str, object]:
+    """Current values of the settable widgets whose key starts with `prefix` (buttons and uploads left out)."""
+    state = get_session_state()._state
+    ids = state._key_id_mapper
+    meta = state._new_widget_state.widget_metadata
+    out = {}
+    for key in list(st.session_state.keys()):
+        if not (isinstance(key, str) and key.startswith(prefix)):
+            continue
+        wid = ids.get_id_from_key(key, None)
+        kind = meta.get(wid) if wid else None
+        if kind is None or kind.value_type in UNSETTABLE:
+            continue
+        try:
+            out[key] = st.session_state[key]
+        except KeyError:  # a widget whose value the browser has not sent yet
+            pass
+    return out
