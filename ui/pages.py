@@ -12,6 +12,7 @@ class PageInfo:
     title: str
     icon: str
     blurb: str
+    trains: bool = True  # a training page on the scaffold (Play, a job); False: the Runs page
 
 
 PAGES = [
@@ -49,5 +50,6 @@ PAGES = [
         "Runs",
         ":material/history:",
         "Every run you trained: compare curves, re-open, continue, export and import.",
+        trains=False,
     ),
 ]
