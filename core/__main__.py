@@ -231,7 +231,9 @@ def cmd_export(args) -> int:
     if run is not None:
         spec, history, trainer = validate(from_dict(run["spec"])), Store().metrics(args.spec), None
         if args.weights:
-            raise SpecError("--weights", args.spec, "a preset or spec file; stored runs keep no weights to export")
+            raw = Store().load_weights(args.spec)
+            if raw is None:
+                raise SpecError("--weights", args.spec, "a run with saved weights (this run saved none)")
     else:
         spec, _, page = load_spec(args.spec)
         share_cpu()
@@ -243,7 +245,7 @@ def cmd_export(args) -> int:
         args.spec_out: lambda: export.spec_json(spec),
         args.script: lambda: export.script_text(spec),
         args.metrics: lambda: export.metrics_csv(history),
-        args.weights: lambda: export.weights_bytes(trainer.model, spec),
+        args.weights: lambda: export.weights_bytes(trainer.model, spec) if trainer else raw,
     }
     written = []
     for path, make in outputs.items():

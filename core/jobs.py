@@ -18,12 +18,16 @@ import uuid
 from collections.abc import Callable
 
 from core.engine import Probe, Trainer, share_cpu
+from core.export import load_weights_into, read_weights, weights_bytes
 from core.spec import Spec, to_dict
 from core.trainers import make_trainer
 
 ViewFn = Callable[[Trainer], dict]  # trainer -> arrays for the charts (decision grid, samples, ...)
 StartFn = Callable[[Callable[[], None], str], "threading.Thread | None"]  # (target, name) -> started thread
 FLUSH_S = 2.0  # epoch records reach the store at least this often: a killed server loses seconds, not a run
+# Weights reach the store when a run pauses or ends and at most this often while it trains: a 10k-parameter
+# MLP is ~40 kB of safetensors, so a class of 30 writes ~40 kB/s at most.
+WEIGHTS_S = 30.0
 # speed 0 (full speed): a redraw snapshot every PUBLISH_S of wall time, training never waits; the page polls
 # every ~0.2 s, so faster snapshots would be computed and never drawn.
 PUBLISH_S = 0.1
@@ -54,10 +58,16 @@ class Job:
         title: str = "",
         speed: int = 0,
         start_thread: StartFn | None = None,
+        weights: list[bytes | None] | None = None,
     ):
+        """`weights`: saved safetensors per spec (None: fresh); a run continued from them starts from those
+        weights with a fresh optimiser (SpecError when they do not fit the network)."""
         specs = specs if isinstance(specs, list) else [specs]
         self.id = uuid.uuid4().hex[:10]
         self.trainers = [make_trainer(s, probes() if probes else None) for s in specs]
+        for t, raw in zip(self.trainers, weights or []):
+            if raw is not None:
+                load_weights_into(t.model, read_weights(raw)[0])
         self.views_fn = views
         self.store, self.source, self.title = store, source, title
         self.speed = 0
@@ -67,7 +77,9 @@ class Job:
         self.owner = ""  # the browser session that drives this job (set by the UI)
         self._start_thread = start_thread or _start_thread
         self._lock = threading.Lock()  # the event flags and the published views
-        self._train_lock = threading.Lock()  # held while the models run (a batch, an action, the views)
+        # Held while the models run (a batch, an action, the views). Reentrant: a probe may stop the job from
+        # inside a step, and stop() then saves the weights in the same thread.
+        self._train_lock = threading.RLock()
         self._flush_lock = threading.Lock()  # one writer to the store at a time, records in order
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -83,6 +95,7 @@ class Job:
         self._action: dict = {}  # the last act(): its name and what the action returned
         self._unsaved: list[list[dict]] = [[] for _ in self.trainers]
         self._last_flush = time.monotonic()
+        self._last_weights = time.monotonic()
         self.run_ids = ["" for _ in specs]  # a store row is created at a run's first training step
 
     # ------------------------------------------------------------------ events
@@ -182,6 +195,24 @@ class Job:
             for t, s in zip(self.trainers, specs):
                 t.apply_live(s)
 
+    def weights(self, i: int = 0) -> bytes:
+        """Trainer i's weights as safetensors (the spec in the metadata), read between batches."""
+        with self._train_lock:
+            t = self.trainers[i]
+            return weights_bytes(t.model, t.spec)
+
+    def _weights_now(self, i: int) -> bytes | None:
+        """Trainer i's weights if no other thread is inside a batch or a slow view, else None (saved later).
+
+        The training thread saves them itself when it leaves, so a Stop never waits on a stuck thread.
+        """
+        if not self._train_lock.acquire(blocking=False):
+            return None
+        try:
+            return weights_bytes(self.trainers[i].model, self.trainers[i].spec)
+        finally:
+            self._train_lock.release()
+
     def touch(self) -> None:
         """The page is still looking at this job."""
         self.last_seen = time.time()
@@ -218,6 +249,7 @@ class Job:
                     "epoch": t.epoch,
                     "step": t.step_count,
                     "run_id": self.run_ids[i],
+                    "spec": t.spec,
                 }
                 for i, t in enumerate(self.trainers)
             ]
@@ -363,6 +395,9 @@ class Job:
             return
         with self._flush_lock:
             self._last_flush = time.monotonic()
+            save = leaving or self._stopped or time.monotonic() - self._last_weights >= WEIGHTS_S
+            if save:
+                self._last_weights = time.monotonic()
             for i, t in enumerate(self.trainers):
                 if not self.run_ids[i]:
                     continue
@@ -373,6 +408,9 @@ class Job:
                     summary = {k: v for k, v in last.items() if isinstance(v, (int, float))}
                     summary["message"] = self.error or t.message
                     self.store.finish_run(self.run_ids[i], self._run_status(i, leaving), summary)
+                    raw = self._weights_now(i) if save else None
+                    if raw is not None:
+                        self.store.save_weights(self.run_ids[i], raw)
                 except Exception:  # a busy or broken store must not stop training
                     traceback.print_exc()
 

@@ -50,7 +50,13 @@ def _show(v) -> str:
 
 
 def page_of(run: dict) -> str:
-    """The page that opens a run: its title's preset page when known, else from its spec."""
+    """The page that opens a run: the page that made it (its `source`), else one read from its spec.
+
+    Jobs record their page's url path as the source; the runner writes "runner" and older rows "app".
+    """
+    source = run.get("source") or ""
+    if source and source not in ("app", "runner"):
+        return source
     spec = run["spec"]
     name = spec.get("data", {}).get("name", "circle")
     kind = DATASETS[name].kind if name in DATASETS else "toy"

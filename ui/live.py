@@ -70,7 +70,7 @@ def attach_job(prefix: str, specs: list[Spec], *, views=None, probes=None, title
 
 
 def _create(prefix, specs, views, probes, title) -> Job | None:
-    kwargs = {"views": views, "title": title}
+    kwargs = {"views": views, "title": title, "source": st.session_state.get("_current_page") or "app"}
     if probes is not None:
         kwargs["probes"] = probes
     try:

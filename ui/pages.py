@@ -12,6 +12,7 @@ class PageInfo:
     title: str
     icon: str
     blurb: str
+    trains: bool = True  # a training page on the scaffold (Play, a job); False: the Runs page
 
 
 PAGES = [
@@ -63,5 +64,13 @@ PAGES = [
         "Transfer learning",
         ":material/swap_horiz:",
         "Pretrain a CNN on one task and reuse it on another with only a few labels.",
+    ),
+    PageInfo(
+        "runs",
+        "pages/runs.py",
+        "Runs",
+        ":material/history:",
+        "Every run you trained: compare curves, re-open, continue, export and import.",
+        trains=False,
     ),
 ]

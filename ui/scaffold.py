@@ -51,6 +51,7 @@ from core.spec import Spec, from_query, to_query
 from ui.controls import changes, controls_ui, preset_select, spec_from_widgets
 from ui.frame import hidden_sections, require_router, teacher_query
 from ui.live import apply_action, attach_job, live_view, refusal_ui, status_message
+from ui.runs import job_export_ui
 from ui.state import job_key, load_into_widgets, preset_key, private, restore_page, save_page
 
 
@@ -264,3 +265,4 @@ def _run(page: Page, settings: Callable[[Page], Iterable[Spec]], draw: Callable[
         save_page()  # a widget inside the live view may have changed without a full run
 
     live_view(d.prefix, job, _draw)
+    job_export_ui(d.prefix, job)

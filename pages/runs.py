@@ -1,0 +1,137 @@
+"""Runs: every stored run from every page and the runner; filter, rename, tag, delete, compare,
+re-open, continue, export and import."""
+
+import streamlit as st
+
+from core import runs
+from core.charts.runs import compare_figure
+from core.spec import SpecError, from_dict, validate
+from core.store import STATUSES
+from ui.frame import require_router
+from ui.runs import PAGE_PATHS, PAGE_TITLES, continue_run, export_box_ui, import_ui, spec_query
+from ui.state import store
+
+P = "runs"
+
+require_router()
+
+st.title("Runs")
+st.caption(
+    "Every run you trained, on any page or with `python -m core run`, newest first. "
+    "Pick runs to compare their curves, or open one to rename, tag, export, re-open or continue it."
+)
+
+all_runs = store().list_runs(limit=500)
+rows = [runs.run_row(r) for r in all_runs]
+by_id = {r["id"]: r for r in all_runs}
+
+
+def filters_ui() -> tuple[list[str], list[str]]:
+    c1, c2 = st.columns(2)
+    pages = sorted({r["page"] for r in rows})
+    page = c1.multiselect("Page", pages, key=f"{P}.page", format_func=lambda p: PAGE_TITLES.get(p, p))
+    status = c2.multiselect("Status", list(STATUSES), key=f"{P}.status")
+    return page, status
+
+
+def label(run_id: str) -> str:
+    r = runs.run_row(by_id[run_id])
+    return f"{r['name']} · {PAGE_TITLES.get(r['page'], r['page'])} · {r['status']} · {r['created']} · {run_id}"
+
+
+if not rows:
+    st.info("No runs yet: train something on the Playground (or any page) and it appears here.")
+else:
+    page_f, status_f = filters_ui()
+    shown = [r for r in rows if (not page_f or r["page"] in page_f) and (not status_f or r["status"] in status_f)]
+    st.dataframe(
+        shown,
+        hide_index=True,
+        column_order=["name", "page", "status", "epochs", "loss", "val_loss", "val_accuracy", "tags", "created", "id"],
+        column_config={"val_accuracy": st.column_config.NumberColumn("val accuracy", format="percent")},
+        key=f"{P}.table",
+    )
+    st.caption(f"{len(shown)} of {len(rows)} runs shown.")
+    ids = [r["id"] for r in shown]
+
+    compare_tab, manage_tab = st.tabs(["Compare", "Manage"])
+    with compare_tab:
+        picked = st.multiselect("Runs to compare", ids, key=f"{P}.compare", format_func=label)
+        if len(picked) < 2:
+            st.caption("Pick two or more runs to overlay their curves.")
+        else:
+            histories = [store().metrics(i) for i in picked]
+            shared = runs.shared_metrics(histories)
+            if not shared:
+                st.warning("These runs record no metric in common.")
+            else:
+                c1, c2, c3 = st.columns([2, 1, 2])
+                metric = c1.selectbox("Metric", shared, key=f"{P}.metric")
+                log_y = c2.toggle("Log scale", key=f"{P}.log", value="loss" in metric)
+                smooth = c3.slider(
+                    "Smoothing", 0.0, 0.95, 0.0, 0.05, key=f"{P}.smooth", help="Exponential moving average."
+                )
+                names = [runs.run_row(by_id[i])["name"] for i in picked]
+                curves = {f"{n} ({i[:6]})": runs.series(h, metric, smooth) for n, i, h in zip(names, picked, histories)}
+                st.plotly_chart(compare_figure(curves, metric, log_y, smooth), key=f"{P}.chart")
+            diff = runs.differing_settings([by_id[i]["spec"] for i in picked])
+            st.subheader("Settings that differ")
+            if diff:
+                st.dataframe(
+                    [
+                        {"setting": k} | {f"{n} ({i[:6]})": v for n, i, v in zip(names, picked, vals)}
+                        for k, vals in diff.items()
+                    ],
+                    hide_index=True,
+                    key=f"{P}.diff",
+                )
+            else:
+                st.caption("Every setting is the same: only the randomness of training can tell them apart.")
+
+    with manage_tab:
+        run_id = st.selectbox("Run", ids, key=f"{P}.one", format_func=label, index=None, placeholder="Pick a run")
+        if run_id:
+            run = by_id[run_id]
+            page = runs.page_of(run)
+            c1, c2 = st.columns(2)
+            title = c1.text_input("Name", run.get("title") or "", key=f"{P}.title.{run_id}")
+            if c1.button("Rename", key=f"{P}.rename"):
+                store().rename_run(run_id, title.strip())
+                st.rerun()
+            tags = c2.text_input("Tags (comma separated)", ", ".join(run.get("tags") or []), key=f"{P}.tags.{run_id}")
+            if c2.button("Save tags", key=f"{P}.save_tags"):
+                store().set_tags(run_id, [t.strip() for t in tags.split(",") if t.strip()])
+                st.rerun()
+
+            try:
+                spec = validate(from_dict(run["spec"]))
+            except SpecError as e:
+                spec = None
+                st.warning(f"This run's spec no longer validates, so it cannot be re-opened: {e}")
+            if spec is not None:
+                c1, c2 = st.columns(2)
+                c1.page_link(PAGE_PATHS[page], label=f"Re-open on {PAGE_TITLES[page]}", query_params=spec_query(spec))
+                can_continue = run["status"] not in ("running",)
+                if c2.button("Continue training from its weights", key=f"{P}.continue", disabled=not can_continue):
+                    continue_run(run)
+                raw = store().load_weights(run_id)
+                export_box_ui(f"{P}.export", spec, store().metrics(run_id), (lambda: raw) if raw else None)
+
+            confirm = f"{P}._confirm_delete"
+            if st.session_state.get(confirm) != run_id:
+                if st.button("Delete run", key=f"{P}.delete", icon=":material/delete:"):
+                    st.session_state[confirm] = run_id
+                    st.rerun()
+            else:
+                st.warning(f"Delete **{label(run_id)}** and its metrics and weights? This cannot be undone.")
+                c1, c2 = st.columns(2)
+                if c1.button("Yes, delete it", key=f"{P}.delete_yes", type="primary"):
+                    store().delete_run(run_id)
+                    st.session_state.pop(confirm)
+                    st.rerun()
+                if c2.button("Cancel", key=f"{P}.delete_no"):
+                    st.session_state.pop(confirm)
+                    st.rerun()
+
+st.subheader("Import")
+import_ui(f"{P}.import")

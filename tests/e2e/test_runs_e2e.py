@@ -1,0 +1,69 @@
+"""Browser tests: a run trained on the Playground survives a refresh and is listed on the Runs page; two runs compare."""
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import IDLE, assert_no_exception, open_page
+
+pytestmark = pytest.mark.e2e
+
+EPOCH = """() => {
+  const m = Array.from(document.querySelectorAll('[data-testid="stMetric"]'))
+    .find(e => e.innerText.startsWith('Epoch'));
+  return m ? parseInt(m.querySelector('[data-testid="stMetricValue"]').innerText) : -1;
+}"""
+
+# JS: the x-lengths of every trace of the (non-stale) Plotly chart titled `title`; null if none.
+TRACES_OF = """(title) => {
+  for (const el of document.querySelectorAll('.js-plotly-plot')) {
+    const t = el.layout && el.layout.title && el.layout.title.text;
+    if (t && t.replace(/<[^>]+>/g, '') === title && el.closest('[data-stale="true"]') === null)
+      return (el.data || []).map(d => (d.x || []).length);
+  }
+  return null;
+}"""
+
+
+def train(page, url: str, epochs: int) -> int:
+    """Open a Playground link, Play until `epochs`, Pause; returns the epoch it paused at."""
+    open_page(page, url)
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(f"({EPOCH})() >= {epochs}", timeout=90000)
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_selector(IDLE, timeout=30000)
+    page.wait_for_timeout(500)  # the job leaves its loop and flushes to the store after the script goes idle
+    return page.evaluate(EPOCH)
+
+
+def test_a_trained_run_survives_a_refresh_and_is_listed(server, page):
+    """Train, refresh: the same run is re-attached; the Runs page lists it as a Playground run."""
+    epoch = train(page, f"{server}/playground?preset=tfp-default", 3)
+    assert "run=" in page.url
+    page.reload()
+    page.wait_for_selector(IDLE, timeout=60000)
+    page.wait_for_function(f"({EPOCH})() >= {epoch}", timeout=60000)  # re-attached, not a fresh network
+    open_page(page, f"{server}/runs")
+    page.wait_for_selector("text=/[1-9][0-9]* of [1-9][0-9]* runs shown/", timeout=30000)
+    page.get_by_role("tab", name="Manage").click()
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Run").click()
+    option = page.get_by_role("option").filter(has_text=re.compile(r"tfp-default · Playground · paused"))
+    assert option.count() >= 1
+    assert_no_exception(page)
+
+
+def test_compare_two_runs_shows_both_curves(server, page):
+    """Two Playground runs with different learning rates: the Compare tab overlays both loss curves."""
+    train(page, f"{server}/playground?preset=tfp-default&train.lr=0.1", 3)
+    open_page(page, f"{server}/runs")
+    box = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Runs to compare")
+    for _ in range(2):
+        box.locator("input").click()
+        page.get_by_role("option").first.click()
+        page.keyboard.press("Escape")
+        page.wait_for_selector(IDLE, timeout=30000)
+    page.wait_for_function(f"({TRACES_OF})('loss by epoch') !== null", timeout=30000)
+    lengths = page.evaluate(TRACES_OF, "loss by epoch")
+    assert len(lengths) == 2 and min(lengths) >= 3
+    page.wait_for_selector("text=Settings that differ", timeout=10000)
+    assert_no_exception(page)
