@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from core.engine import Probe, Trainer
 from core.gan import GanTrainer
 from core.gradlab import gradlab_probes
+from core.mlp import MlpTrainer
 from core.probes import default_probes
 from core.registry import DATASETS
 from core.spec import Spec
@@ -29,7 +30,7 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {
-    "mlp": Family("mlp", Trainer, default_probes, mlp_views),
+    "mlp": Family("mlp", MlpTrainer, default_probes, mlp_views),
     "cnn": Family("cnn", Trainer, default_probes, cnn_views),
     "gan": Family("gan", GanTrainer, default_probes, gan_views),
 }
