@@ -13,6 +13,7 @@ from core.autoencoder import AeTrainer
 from core.engine import Probe, Trainer
 from core.gan import GanTrainer
 from core.gradlab import gradlab_probes
+from core.mlp import MlpTrainer
 from core.probes import default_probes
 from core.registry import DATASETS
 from core.seq import SeqTrainer
@@ -35,7 +36,7 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {
-    "mlp": Family("mlp", Trainer, default_probes, mlp_views),
+    "mlp": Family("mlp", MlpTrainer, default_probes, mlp_views),
     "cnn": Family("cnn", Trainer, default_probes, cnn_views),
     "gan": Family("gan", GanTrainer, default_probes, gan_views),
     "seq": Family("seq", SeqTrainer, default_probes, seq_views),

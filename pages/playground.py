@@ -5,13 +5,13 @@ import random
 import streamlit as st
 
 from core.budget import costs
-from core.charts.plane import decision_figure
 from core.charts.training import accuracy_figure, grad_norm_figure, loss_figure, lr_figure
 from core.registry import DATASETS, FEATURES, losses_for
 from core.spec import LENGTHS, Spec, output_size, to_json
 from core.views.mlp import mlp_views
 from ui.controls import number_ui, schedule_points, select_ui, training_ui
 from ui.live import last_evaluated
+from ui.network_panel import lr_finder_ui, plane_and_network_ui, weight_edit_ui
 from ui.plotly_live import live_chart
 from ui.scaffold import Page, PageDef
 
@@ -20,9 +20,9 @@ MAX_LAYERS_UI = 10  # the sidebar shows one row per layer; deeper networks belon
 TOY = {k: v for k, v in DATASETS.items() if v.kind == "toy"}
 PLANE_HELP = {
     "binary": "Background: the network's prediction at every point of the plane (orange class 0, blue class 1). "
-    "Dots: training points; diamonds: test points.",
+    "Dots: training points; diamonds with a dark outline: test points.",
     "multiclass": "Background: the predicted class at every point, faded where the network is unsure. "
-    "Dots: training points; diamonds: test points.",
+    "Dots: training points; diamonds with a dark outline: test points.",
     "regression": "Background: the network's output over the plane; dots: training points coloured by their target.",
 }
 
@@ -143,19 +143,14 @@ def draw(snap: dict) -> None:
         m[3].metric("Train accuracy", f"{100 * last['train_accuracy']:.1f} %" if "train_accuracy" in last else "-")
         m[4].metric("Test accuracy", f"{100 * last['val_accuracy']:.1f} %" if "val_accuracy" in last else "-")
     m[5].metric("Learning rate", f"{trainer.lr:.3g}", help="the rate of the next step (from the schedule)")
-    left, right = st.columns([1.05, 1])
-    train = (data.points_train, data.extra["labels_train"])
     test = (data.points_test, data.extra["labels_test"]) if st.session_state.get(page.key("show_test")) else None
     title = "Regression surface" if data.task == "regression" else "Decision surface"
-    live_chart(
-        decision_figure(run["views"]["grid"], train, test, data.task, data.n_classes, title=title),
-        key=f"{P}.chart.decision",
-        where=left,
-    )
-    left.caption(PLANE_HELP[data.task])
-    live_chart(loss_figure(hist, height=300), key=f"{P}.chart.loss", where=right)
-    live_chart(grad_norm_figure(hist, height=300), key=f"{P}.chart.grad_norm", where=right)
-    right.caption(
+    plane_and_network_ui(page, run, data, title, test)
+    st.caption(PLANE_HELP[data.task])
+    c1, c2 = st.columns(2)
+    live_chart(loss_figure(hist, height=300), key=f"{P}.chart.loss", where=c1)
+    live_chart(grad_norm_figure(hist, height=300), key=f"{P}.chart.grad_norm", where=c2)
+    c2.caption(
         "Gradient norm: ‖∂L/∂W‖₂ of each layer's weights, averaged over the epoch's batches (input layer darkest)."
     )
     c1, c2 = st.columns(2)
@@ -163,6 +158,8 @@ def draw(snap: dict) -> None:
         live_chart(accuracy_figure(hist, height=280), key=f"{P}.chart.accuracy", where=c1)
     lr_x, lr_y = schedule_points(to_json(spec), trainer.steps_per_epoch)
     live_chart(lr_figure(lr_x, lr_y, current=run["epoch"]), key=f"{P}.chart.lr", where=c2)
+    weight_edit_ui(page, run["views"]["network"], snap["running"])
+    lr_finder_ui(page, snap, snap["running"])
 
 
 page = Page(PAGE)

@@ -49,7 +49,7 @@ def network_figure(view: dict, selected: tuple[int, int] | None = None, height: 
         + [f"output {j + 1}" for j in range(len(view["outputs"]))]
     )
     fig = go.Figure()
-    _edges(fig, view["weights"], pos)
+    _edges(fig, view["weights"], pos, view.get("zero_tol", 0.0))
     images, hx, hy, text, k = [], [], [], [], 0
     for c, grids in enumerate(columns):
         last = c == len(columns) - 1
@@ -125,18 +125,27 @@ def network_figure(view: dict, selected: tuple[int, int] | None = None, height: 
     return fig
 
 
-def _edges(fig: go.Figure, weights: list[np.ndarray], pos) -> None:
-    """One line per weight, bucketed by sign and size into a few traces (cheap to draw and send)."""
+def _edges(fig: go.Figure, weights: list[np.ndarray], pos, zero_tol: float) -> None:
+    """One line per weight, bucketed by sign and size into a few traces (cheap to draw and send).
+
+    A weight below `zero_tol` in size is drawn as a faint dotted line: with L1 regularisation the
+    student watches connections fade out of the network.
+    """
     biggest = max((float(np.abs(w).max()) for w in weights if w.size), default=1.0) or 1.0
     buckets: dict[tuple[bool, int], tuple[list, list]] = {}
+    zero_x: list = []
+    zero_y: list = []
     mx, my, mtext = [], [], []
     for li, w in enumerate(weights):
         for o in range(w.shape[0]):
             for i in range(w.shape[1]):
                 (x0, y0), (x1, y1) = pos[li][i], pos[li + 1][o]
                 v = float(w[o, i])
-                b = min(len(WIDTHS) - 1, int(abs(v) / biggest * len(WIDTHS)))
-                xs, ys = buckets.setdefault((v >= 0, b), ([], []))
+                if abs(v) < zero_tol:
+                    xs, ys = zero_x, zero_y
+                else:
+                    b = min(len(WIDTHS) - 1, int(abs(v) / biggest * len(WIDTHS)))
+                    xs, ys = buckets.setdefault((v >= 0, b), ([], []))
                 xs += [x0 + TILE / 2, x1 - TILE / 2, None]
                 ys += [y0, y1, None]
                 mx.append((x0 + x1) / 2)
@@ -151,6 +160,9 @@ def _edges(fig: go.Figure, weights: list[np.ndarray], pos) -> None:
                 x=xs, y=ys, mode="lines", line=dict(color=rgba, width=WIDTHS[b]), hoverinfo="skip", showlegend=False
             )
         )
+    if zero_x:
+        line = dict(color="rgba(120,120,120,0.35)", width=1, dash="dot")
+        fig.add_trace(go.Scatter(x=zero_x, y=zero_y, mode="lines", line=line, hoverinfo="skip", showlegend=False))
     fig.add_trace(
         go.Scatter(
             x=mx,

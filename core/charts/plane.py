@@ -54,6 +54,15 @@ def _points(traces: list, pts, labels, task, n_classes, name, test: bool):
             )
 
 
+def discretized(grid: dict) -> dict:
+    """The grid with every value pushed to its class: the range's ends, or one-hot probabilities."""
+    if "probs" in grid:
+        probs = grid["probs"]
+        return grid | {"probs": np.eye(probs.shape[-1], dtype=np.float32)[probs.argmax(-1)]}
+    lo, hi = grid["range"]
+    return grid | {"value": np.where(grid["value"] >= (lo + hi) / 2, hi, lo).astype(np.float32)}
+
+
 def decision_figure(
     grid: dict,
     train: tuple,
@@ -62,12 +71,17 @@ def decision_figure(
     n_classes: int,
     title: str = "Decision surface",
     height: int = 520,
+    discrete: bool = False,
 ) -> go.Figure:
     """Model output over [-6, 6]^2 behind the training points (and test points when given).
 
     train/test are (points (N, 2), labels (N,)): class indices, or values in [-1, 1] for regression.
+    `discrete` shows TF Playground's "discretize output": each point coloured by its predicted class
+    alone (the value range's midpoint is the threshold; K classes: the most probable one).
     """
     xs, ys = grid["xs"], grid["ys"]
+    if discrete:
+        grid = discretized(grid)
     traces = []
     if "probs" in grid:
         colors = np.stack([_hex_rgb(c) for c in _class_colors(n_classes)])  # (K, 3)

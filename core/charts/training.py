@@ -103,3 +103,28 @@ def lr_figure(
     top = max(lrs) if lrs else 1.0
     fig.update_yaxes(range=[0, top * 1.15], exponentformat="power")
     return fig
+
+
+def lr_find_figure(result: dict, title: str = "Learning-rate range test", height: int = 300) -> go.Figure:
+    """Loss against the LR of each test step (log LR axis), smoothed, with the suggested LR marked."""
+    fig = figure(title, "learning rate (log scale)", "training loss", height)
+    lrs = result.get("lrs") or []
+    fig.add_trace(
+        go.Scatter(x=lrs, y=result.get("losses"), mode="lines", name="loss per step", line=dict(color=PALETTE[8]))
+    )
+    fig.add_trace(
+        go.Scatter(x=lrs, y=result.get("smoothed"), mode="lines", name="smoothed", line=dict(color=PALETTE[0]))
+    )
+    suggested = result.get("suggested_lr")
+    if suggested:
+        fig.add_vline(
+            x=suggested,
+            line=dict(color=PALETTE[5], dash="dash"),
+            annotation_text=f"steepest fall: {suggested:.2g}",
+        )
+    fig.update_xaxes(type="log", exponentformat="power")
+    smoothed = [v for v in result.get("smoothed") or [] if v == v]
+    if smoothed:  # the end of the test blows up: keep the interesting part on screen
+        lo, hi = min(smoothed), smoothed[0]
+        fig.update_yaxes(range=[lo - 0.1 * (hi - lo + 1e-9), max(hi, lo) + 0.6 * (hi - lo + 1e-9)])
+    return fig

@@ -44,7 +44,6 @@ def decision_grid(trainer, n: int = 80, extent: float = 6.0) -> dict:
 
 
 ZERO_TOL = 1e-3  # |w| below this counts as a zero weight (L1 drives weights to ~0, rarely to exactly 0)
-MAX_WEIGHT = 100.0  # a weight edited by hand stays within +-100
 
 
 def _plane(n: int, extent: float) -> tuple[np.ndarray, np.ndarray]:
@@ -90,6 +89,7 @@ def network_view(trainer, n: int = 24, extent: float = 6.0) -> dict:
         "weights": weights,
         "biases": [m.bias.detach().float().cpu().numpy() for m in linears],
         "zero_weights": int(sum((np.abs(w) < ZERO_TOL).sum() for w in weights)),
+        "zero_tol": ZERO_TOL,
         "n_weights": int(sum(w.size for w in weights)),
         "notes": _notes(spec),
     }
@@ -115,21 +115,6 @@ def _notes(spec) -> list[str]:
     return notes
 
 
-def set_weight(model, layer: int, out_unit: int, in_unit: int, value: float) -> str:
-    """Set one weight of the layer-th Linear (0 = first hidden layer, last = output); '' or why not."""
-    linears = [b.linear for b in model.blocks] + [model.output]
-    if not 0 <= layer < len(linears):
-        return f"there is no layer {layer + 1}"
-    w = linears[layer].weight
-    if not (0 <= out_unit < w.shape[0] and 0 <= in_unit < w.shape[1]):
-        return f"layer {layer + 1} has {w.shape[0]} x {w.shape[1]} weights"
-    if not np.isfinite(value) or abs(value) > MAX_WEIGHT:
-        return f"a weight must be a number between -{MAX_WEIGHT:g} and {MAX_WEIGHT:g}"
-    with torch.no_grad():
-        w[out_unit, in_unit] = float(value)
-    return ""
-
-
 def mlp_views(trainer) -> dict:
     """The Playground's look inside: the decision grid over the plane and the network diagram."""
-    return {"grid": decision_grid(trainer), "network": network_view(trainer)}
+    return {"grid": decision_grid(trainer), "network": network_view(trainer, n=40)}

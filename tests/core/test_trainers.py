@@ -8,6 +8,7 @@ import pytest
 from core.engine import Trainer
 from core.gan import GanTrainer
 from core.gradlab import ActivationStatsProbe, UpdateRatioProbe
+from core.mlp import MlpTrainer
 from core.probes import GradNormProbe
 from core.spec import LayerSpec, Spec
 from core.trainers import FAMILIES, PROBE_SETS, family_of, make_trainer, probes_for
@@ -27,7 +28,7 @@ GAN = Spec().with_(**{"data.name": "ring", "data.gan_samples": 32, "gan.gen_hidd
 
 
 @pytest.mark.parametrize(
-    ("spec", "family", "cls"), [(MLP, "mlp", Trainer), (CNN, "cnn", Trainer), (GAN, "gan", GanTrainer)]
+    ("spec", "family", "cls"), [(MLP, "mlp", MlpTrainer), (CNN, "cnn", Trainer), (GAN, "gan", GanTrainer)]
 )
 def test_each_family_gets_its_trainer_probes_and_views(spec, family, cls):
     assert family_of(spec) == family

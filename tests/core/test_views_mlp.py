@@ -8,7 +8,7 @@ from core.charts.network import network_figure, tile_rgb
 from core.data.base import expand_features
 from core.presets import load_preset
 from core.trainers import make_trainer
-from core.views.mlp import ZERO_TOL, network_view, set_weight
+from core.views.mlp import ZERO_TOL, network_view
 
 
 def _trainer(**overrides):
@@ -60,12 +60,24 @@ def test_edges_are_the_weights_and_zero_weights_are_counted():
 def test_editing_a_weight_changes_the_surface_and_bad_edits_are_refused():
     t = _trainer()
     before = network_view(t)["outputs"]
-    assert set_weight(t.model, 2, 0, 1, 3.5) == ""
-    assert float(t.model.output.weight[0, 1].detach()) == 3.5
+    done = t.set_weight(2, 0, 1, 3.5)
+    assert done["value"] == 3.5 and float(t.model.output.weight[0, 1].detach()) == 3.5
     assert not np.allclose(before, network_view(t)["outputs"])
-    assert "no layer" in set_weight(t.model, 7, 0, 0, 1.0)
-    assert "2 x 4" in set_weight(t.model, 1, 5, 0, 1.0)
-    assert "between" in set_weight(t.model, 0, 0, 0, float("nan"))
+    for args, why in (((7, 0, 0, 1.0), "no layer"), ((1, 5, 0, 1.0), "2 x 4"), ((0, 0, 0, float("nan")), "between")):
+        with pytest.raises(ValueError, match=why):
+            t.set_weight(*args)
+
+
+def test_weight_edit_and_lr_finder_run_through_the_job_while_paused(tmp_store):
+    from core.jobs import Job
+
+    job = Job(load_preset("tfp-default").spec, store=tmp_store)
+    assert job.act("set_weight", 0, 0, 0, 2.0) == ""
+    assert float(job.trainers[0].model.blocks[0].linear.weight[0, 0].detach()) == 2.0
+    assert "between" in job.act("set_weight", 0, 0, 0, 1e9)
+    assert job.act("lr_find", 40) == ""
+    result = job.snapshot()["action"]["results"][0]
+    assert len(result["lrs"]) == len(result["losses"]) > 10
 
 
 def test_diagram_draws_every_neuron_and_every_weight():
@@ -85,3 +97,33 @@ def test_tiles_are_orange_negative_white_zero_blue_positive_x2_up():
     assert tuple(rgb[1, 0]) == (0xD9, 0x82, 0x00)  # grid row 0 (bottom of the plane) is the image's last row
     assert tuple(rgb[1, 1]) == (0xF7, 0xF7, 0xF7)
     assert tuple(rgb[0, 0]) == (0x0B, 0x5E, 0xA8)
+
+
+def test_discretized_output_is_the_predicted_class_everywhere():
+    from core.charts.plane import discretized
+
+    grid = {"value": np.array([[0.2, 0.7], [0.5, 0.49]], np.float32), "range": (0.0, 1.0)}
+    assert discretized(grid)["value"].tolist() == [[0.0, 1.0], [1.0, 0.0]]
+    probs = np.array([[[0.2, 0.5, 0.3]]], np.float32)
+    assert discretized({"probs": probs})["probs"].tolist() == [[[0.0, 1.0, 0.0]]]
+
+
+def test_lr_finder_chart_marks_the_suggestion_on_a_log_axis():
+    from core.charts.training import lr_find_figure
+
+    fig = lr_find_figure(
+        {"lrs": [1e-4, 1e-3, 1e-2], "losses": [1, 0.5, 2], "smoothed": [1, 0.7, 1.2], "suggested_lr": 1e-3}
+    )
+    assert fig.layout.xaxis.type == "log" and fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
+    assert any("1e-03" in (a.text or "") or "0.001" in (a.text or "") for a in fig.layout.annotations)
+
+
+def test_zero_weights_are_drawn_dotted():
+    t = _trainer()
+    with torch.no_grad():
+        t.model.output.weight[0, 0] = 0.0
+    fig = network_figure(network_view(t, n=8))
+    dotted = [tr for tr in fig.data if tr.line and tr.line.dash == "dot"]
+    assert (
+        len(dotted) == 1 and len([x for x in dotted[0].x if x is not None]) == 2 * network_view(t, n=8)["zero_weights"]
+    )

@@ -1,0 +1,111 @@
+"""The Playground's look inside the network: the diagram, a neuron shown large, weight edits and the
+learning-rate finder. Everything reads the Job's snapshot; edits and the finder go through `job.act`."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.charts.network import network_figure
+from core.charts.plane import decision_figure
+from core.charts.training import lr_find_figure
+from core.spec import LIMITS
+from ui.plotly_live import live_chart
+
+OUTPUT = "output (decision surface)"
+
+
+def neuron_names(view: dict) -> list[str]:
+    """The choices of the "Show large" box: the output first, then every hidden neuron."""
+    return [OUTPUT] + [f"layer {li + 1}, neuron {j + 1}" for li, h in enumerate(view["hidden"]) for j in range(len(h))]
+
+
+def _selected(view: dict, choice: str) -> tuple[int, int] | None:
+    """(diagram column, neuron) of a hidden neuron choice; None for the output."""
+    if choice == OUTPUT or choice not in neuron_names(view):
+        return None
+    layer, neuron = (int(part.split()[-1]) for part in choice.split(","))
+    return layer, neuron - 1
+
+
+def plane_and_network_ui(page, run: dict, data, title: str, test) -> None:
+    """The decision surface (or a chosen neuron's output over the plane) beside the network diagram."""
+    view = run["views"]["network"]
+    left, right = st.columns([1, 1.15])
+    choice = left.selectbox("Show large", neuron_names(view), key=page.key("neuron"))
+    discrete = left.toggle("Discretize output", key=page.key("discrete"), help="colour each point by its class only")
+    picked = _selected(view, choice)
+    train = (data.points_train, data.extra["labels_train"])
+    if picked is None:
+        grid, plane_title = run["views"]["grid"], title
+    else:
+        values = view["hidden"][picked[0] - 1][picked[1]]
+        top = float(abs(values).max()) or 1.0
+        grid = {"xs": view["xs"], "ys": view["xs"], "value": values, "range": (-top, top), "label": "neuron output"}
+        plane_title = f"{choice}: its output over the plane"
+    figure = decision_figure(grid, train, test, data.task, data.n_classes, title=plane_title, discrete=discrete)
+    live_chart(figure, key=f"{page.prefix}.chart.decision", where=left)
+    live_chart(network_figure(view, selected=picked), key=f"{page.prefix}.chart.network", where=right)
+    zero, total = view["zero_weights"], sum(w.size for w in view["weights"])
+    right.caption(
+        f"Each square: a neuron's output at every point of the plane (orange negative, white 0, blue positive; "
+        f"a layer's squares share one scale). Lines: weights, blue positive, orange negative, thicker = larger. "
+        f"Weights near zero (|w| < {view['zero_tol']:g}, dotted): **{zero} of {total}**."
+        + "".join(f" {note.capitalize()}." for note in view["notes"])
+    )
+
+
+def weight_edit_ui(page, view: dict, running: bool) -> None:
+    """Set one weight of the paused network by hand and watch the surface change."""
+    with st.expander("Edit a weight", expanded=False):
+        if running:
+            st.caption("Pause training to edit a weight.")
+            return
+        widths = [w.shape for w in view["weights"]]
+        names = [f"layer {i + 1}" for i in range(len(widths) - 1)] + ["output"]
+        c = st.columns([2, 1, 1, 2, 1], vertical_alignment="bottom")
+        layer = c[0].selectbox("Into", range(len(widths)), format_func=lambda i: names[i], key=page.key("w_layer"))
+        n_out, n_in = widths[layer]
+        for key, top in ((page.key("w_in"), n_in), (page.key("w_out"), n_out)):  # another layer may be smaller
+            st.session_state[key] = min(max(1, st.session_state.get(key, 1)), top)
+        src = c[1].number_input("from neuron", 1, n_in, key=page.key("w_in"), help="of the layer before (or input)")
+        dst = c[2].number_input("to neuron", 1, n_out, key=page.key("w_out"))
+        current = float(view["weights"][layer][dst - 1, src - 1])
+        value = c[3].number_input(f"weight (now {current:.4g})", -100.0, 100.0, value=current, step=0.1, format="%g")
+        if c[4].button("Set", key=page.key("w_set"), icon=":material/edit:"):
+            msg = page.job.act("set_weight", layer, dst - 1, src - 1, value)
+            if msg:
+                st.error(msg)
+            else:
+                st.rerun()  # redraw the surface and the diagram with the new weight
+
+
+def lr_finder_ui(page, snap: dict, running: bool) -> None:
+    """The LR range test on a copy of the network, its curve, and one click to use its suggestion."""
+    with st.expander("Learning-rate finder", expanded=False):
+        st.caption(
+            "Trains a copy of the network for 200 steps while the learning rate grows from 1e-5 to 10, and "
+            "suggests the rate where the loss fell fastest. Your network is not changed."
+        )
+        if st.button("Run the LR range test", key=page.key("lr_find"), disabled=running, icon=":material/search:"):
+            msg = page.job.act("lr_find")
+            if msg:
+                st.info(msg)
+            else:
+                st.rerun()
+        action = snap.get("action") or {}
+        if action.get("name") != "lr_find" or not action.get("results"):
+            return
+        result = action["results"][0]
+        live_chart(lr_find_figure(result), key=f"{page.prefix}.chart.lr_find")
+        best = result.get("suggested_lr")
+        limit = LIMITS["train.lr"]
+        if best and limit.lo <= best <= limit.hi:
+            use = st.button(
+                f"Use learning rate {best:.3g}",
+                key=page.key("lr_use"),
+                on_click=lambda: st.session_state.update({f"{page.prefix}.train.lr": float(f"{best:.3g}")}),
+            )
+            if use:
+                st.rerun()  # a full run: the sidebar and the running network take the new rate
+        else:
+            st.caption("The loss never fell clearly: no suggestion. Try more data per batch or another optimizer.")
