@@ -5,7 +5,7 @@ import json
 import pytest
 
 from core.presets import Compare, PresetError, list_presets, load_preset, preset_names
-from core.spec import Spec, SpecError, to_dict, validate
+from core.spec import SpecError, validate
 
 GOOD = {"title": "T", "page": "playground", "lesson": "L", "spec": {"data": {"name": "xor"}}}
 
@@ -75,7 +75,6 @@ def test_teacher_presets_come_from_the_documented_folder(tmp_path, monkeypatch):
         (GOOD | {"compare": {"preset": "no-such-preset"}}, "is not a preset"),
         (GOOD | {"compare": {"set": {"data.batch_size": 100_000}}}, "data.batch_size"),
         (GOOD | {"spec": {"train": {"lr": "fast"}}}, "train.lr"),
-        (GOOD | {"spec": to_dict(Spec()) | {"model": {"hidden": [256] * 40}}}, "parameters"),
         (GOOD | {"page": 3}, "page must be text"),
     ],
 )
@@ -95,3 +94,14 @@ def test_presets_that_compare_with_each_other_load(tmp_path, monkeypatch):
     write(tmp_path, "b-side", GOOD | {"compare": {"preset": "a-side"}, "spec": {"data": {"name": "circle"}}})
     monkeypatch.setenv("PLAYGROUND_PRESETS", str(tmp_path))
     assert load_preset("a-side").compare_spec().data.name == "circle"
+
+
+def test_a_tight_server_budget_keeps_the_lesson_list_and_refuses_the_run(monkeypatch):
+    """With PLAYGROUND_MAX_PARAMS below a lesson's size, the lessons still load; building the run is refused."""
+    from core.spec import SpecError, validate
+
+    monkeypatch.setenv("PLAYGROUND_MAX_PARAMS", "100")
+    presets = list_presets()
+    assert {p.name for p in presets} >= {"cnn-digits", "gan-digits", "tfp-default"}
+    with pytest.raises(SpecError, match="parameters"):
+        validate(load_preset("cnn-digits").spec)
