@@ -39,8 +39,16 @@ def node_layout(view: dict) -> list[list[tuple[float, float]]]:
     return [[(c * COL, (n - 1) / 2 * GAP - i * GAP) for i in range(n)] for c, n in enumerate(counts)]
 
 
-def network_figure(view: dict, selected: tuple[int, int] | None = None, height: int | None = None) -> go.Figure:
-    """The diagram of `network_view`'s arrays; `selected` = (column, neuron) is outlined."""
+def network_figure(
+    view: dict, selected: tuple[int, int] | None = None, height: int | None = None, tile_px: int = 20
+) -> go.Figure:
+    """The diagram of `network_view`'s arrays; `selected` = (column, neuron) is outlined.
+
+    Tiles are drawn at about `tile_px` pixels a side (every k-th grid point): the diagram is redrawn
+    several times a second, and a 40 x 40 tile costs four times the PNG bytes and encoding time of a
+    20 x 20 one that looks the same at the tile's size on screen (bench/bench_network.py).
+    """
+    step = max(1, len(view["xs"]) // tile_px)
     pos = node_layout(view)
     columns = [view["inputs"], *view["hidden"], view["outputs"]]
     names = (
@@ -64,7 +72,7 @@ def network_figure(view: dict, selected: tuple[int, int] | None = None, height: 
             values = 2 * grid - 1 if probs else grid
             images.append(
                 dict(
-                    source=_png(tile_rgb(values, scale)),
+                    source=_png(tile_rgb(values[::step, ::step], scale)),
                     x=x - TILE / 2,
                     y=y + TILE / 2,
                     sizex=TILE,
