@@ -1,6 +1,6 @@
 """Redraw cost of the Playground's network diagram: view arrays, figure, JSON bytes, per network size.
 
-    python -m bench.bench_network
+python -m bench.bench_network
 """
 
 from __future__ import annotations

@@ -106,6 +106,7 @@ class Job:
             if refusal:
                 return refusal
             self._running = True
+            self.set_speed(self.speed)  # back to the evaluation cadence of this speed
             return self._wake_thread()
 
     def pause(self) -> None:
@@ -122,6 +123,8 @@ class Job:
                 return refusal
             self._running = False
             self._pending += max(1, int(epochs))
+            for t in self.trainers:  # a stepped epoch is looked at: evaluate every one of them
+                t.eval_interval_s = 0.0
             return self._wake_thread()
 
     def stop(self, wait: float = 5.0) -> bool:

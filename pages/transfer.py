@@ -9,6 +9,7 @@ from core.transfer import MODES, load_pretrained, source_spec, with_mode
 from core.views.transfer import transfer_views
 from ui.controls import number_ui, select_ui, training_ui
 from ui.live import live_view
+from ui.plotly_live import live_chart
 from ui.scaffold import Page, PageDef, lesson_note
 from ui.state import manager
 
@@ -136,8 +137,10 @@ def draw(snap: dict) -> None:
         acc = views[mode]["test_accuracy"]
         col.metric(f"{MODE_LABELS[mode]}: test accuracy", "-" if acc != acc else f"{100 * acc:.1f} %")
     job_problem(snap)
-    st.plotly_chart(modes_accuracy_figure({m: series(r["history"], "test_accuracy") for m, r in runs.items()}))
-    st.plotly_chart(architecture_figure({m: v["layers"] for m, v in views.items()}))
+    live_chart(
+        modes_accuracy_figure({m: series(r["history"], "test_accuracy") for m, r in runs.items()}), key=f"{P}.chart.acc"
+    )
+    live_chart(architecture_figure({m: v["layers"] for m, v in views.items()}), key=f"{P}.chart.arch")
     st.caption(
         " · ".join(
             f"**{MODE_LABELS[m]}**: {v['optimised_params']:,} parameters in the optimiser, {v['frozen_params']:,} "
@@ -153,7 +156,7 @@ def draw_sweep(snap: dict) -> None:
     if snap["running"]:
         st.progress(run["epoch"] / max(1, n), text=f"Sweep: {run['epoch']} of {n} label counts done")
     job_problem(snap)
-    st.plotly_chart(sweep_figure([r for r in run["history"] if "per_class" in r]))
+    live_chart(sweep_figure([r for r in run["history"] if "per_class" in r]), key=f"{P}.chart.sweep")
 
 
 page = Page(PAGE)

@@ -1,5 +1,6 @@
 """Browser fixtures: a real `streamlit run` on 127.0.0.1 and Playwright driving Debian's Chromium."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -33,9 +34,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server():
-    """Base URL of a streamlit server started for this test session (stopped at the end)."""
+@contextlib.contextmanager
+def streamlit_server():
+    """Base URL of a streamlit server on 127.0.0.1 with its own empty run store (stopped on exit)."""
     port = _free_port()
     env = os.environ | {"PLAYGROUND_DATA": tempfile.mkdtemp(prefix="playground-e2e-")}
     proc = subprocess.Popen(
@@ -77,6 +78,20 @@ def server():
             proc.wait(15)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def server():
+    """Base URL of a streamlit server started for this test session (stopped at the end)."""
+    with streamlit_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def fresh_server():
+    """A server of its own for one test module: its run store holds only what the module trains."""
+    with streamlit_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

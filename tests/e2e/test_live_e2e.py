@@ -22,7 +22,7 @@ def test_playground_frames_are_clean_while_training(server, page):
     page.wait_for_function(f"({POINTS_OF})('Loss') >= 3", timeout=60000)
     page.add_script_tag(content=PROBE_JS)
     charts = page.evaluate("window.__liveProbe.start('Loss')")
-    assert charts == 5  # decision surface, loss, gradient norm, accuracy, learning rate
+    assert charts == 6  # decision surface, network diagram, loss, gradient norm, accuracy, learning rate
     points_before = page.evaluate(POINTS_OF, "Loss")
     page.wait_for_timeout(5000)
     res = page.evaluate("window.__liveProbe.stop()")
@@ -43,10 +43,11 @@ def test_zoomed_chart_stays_zoomed_across_redraws(server, page):
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(f"({POINTS_OF})('Loss') >= 5", timeout=60000)
     page.evaluate(f"({CHART})('Loss').__marked = true")
-    box = page.locator(".js-plotly-plot .nsewdrag").nth(1).bounding_box()  # the loss chart's plot area
-    assert page.evaluate(
-        """() => { const d = document.querySelectorAll('.js-plotly-plot .nsewdrag')[1];
-                   return d.closest('.js-plotly-plot').layout.title.text.includes('Loss'); }"""
+    box = page.evaluate(  # the loss chart's plot area
+        f"""() => {{ const el = ({CHART})('Loss');
+                    el.scrollIntoView({{block: 'center'}});
+                    const r = el.querySelector('.nsewdrag').getBoundingClientRect();
+                    return {{x: r.x, y: r.y, width: r.width, height: r.height}}; }}"""
     )
     x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3
     page.mouse.move(x0, y0)

@@ -36,14 +36,14 @@ def train(page, url: str, epochs: int) -> int:
     return page.evaluate(EPOCH)
 
 
-def test_a_trained_run_survives_a_refresh_and_is_listed(server, page):
+def test_a_trained_run_survives_a_refresh_and_is_listed(fresh_server, page):
     """Train, refresh: the same run is re-attached; the Runs page lists it as a Playground run."""
-    epoch = train(page, f"{server}/playground?preset=tfp-default", 3)
+    epoch = train(page, f"{fresh_server}/playground?preset=tfp-default", 3)
     assert "run=" in page.url
     page.reload()
     page.wait_for_selector(IDLE, timeout=60000)
     page.wait_for_function(f"({EPOCH})() >= {epoch}", timeout=60000)  # re-attached, not a fresh network
-    open_page(page, f"{server}/runs")
+    open_page(page, f"{fresh_server}/runs")
     page.wait_for_selector("text=/[1-9][0-9]* of [1-9][0-9]* runs shown/", timeout=30000)
     page.get_by_role("tab", name="Manage").click()
     page.locator('[data-testid="stSelectbox"]').filter(has_text="Run").click()
@@ -52,10 +52,10 @@ def test_a_trained_run_survives_a_refresh_and_is_listed(server, page):
     assert_no_exception(page)
 
 
-def test_compare_two_runs_shows_both_curves(server, page):
+def test_compare_two_runs_shows_both_curves(fresh_server, page):
     """Two Playground runs with different learning rates: the Compare tab overlays both loss curves."""
-    train(page, f"{server}/playground?preset=tfp-default&train.lr=0.1", 3)
-    open_page(page, f"{server}/runs")
+    train(page, f"{fresh_server}/playground?preset=tfp-default&train.lr=0.1", 3)
+    open_page(page, f"{fresh_server}/runs")
     box = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Runs to compare")
     for _ in range(2):
         box.locator("input").click()

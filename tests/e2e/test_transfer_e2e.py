@@ -21,7 +21,7 @@ CURVES = "Test accuracy on digits 5-9"
 def test_pretrain_then_play_grows_three_curves(server, page):
     """Pretrain, then Play: the frozen, fine-tune and scratch curves all grow; no exception."""
     open_page(page, f"{server}/transfer?preset=transfer-10-labels")
-    page.get_by_role("button", name="Pretrain").click()
+    page.get_by_role("button", name="Pretrain", exact=True).click()
     page.wait_for_function(f"({TRACE_POINTS})({CURVES!r}) !== null", timeout=120000)  # pretrained: the modes appear
     page.wait_for_selector(IDLE, timeout=30000)
     assert page.evaluate(TRACE_POINTS, CURVES) == [0, 0, 0]  # nothing trained yet
