@@ -11,6 +11,7 @@ from core.jobs import BUSY, STOPPED, JobManager
 from core.presets import load_preset
 from core.spec import Spec
 from core.views.gan import gan_views
+from tests.core.waiting import manager_fixture, wait_until
 
 GAN = Spec().with_(
     **{
@@ -25,20 +26,7 @@ GAN = Spec().with_(
 )
 
 
-def wait_until(cond, timeout=20.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return False
-
-
-@pytest.fixture
-def manager(tmp_store):
-    jm = JobManager(max_running=2, idle_timeout=60, store=tmp_store)
-    yield jm
-    jm.stop_all()
+manager = manager_fixture(max_running=2)
 
 
 def weights(net):

@@ -7,32 +7,18 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
 from core.engine import Probe
-from core.jobs import FLUSH_S, Job, JobManager
+from core.jobs import FLUSH_S, Job
 from core.spec import Spec, to_dict
 from core.store import KEEP_LAST, Store
+from tests.core.waiting import manager_fixture, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
 SPEC = Spec().with_(**{"data.n": 100, "train.epochs": 10_000})
 
 
-def wait_until(cond, timeout=20.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return False
-
-
-@pytest.fixture
-def manager(tmp_store):
-    jm = JobManager(max_running=1, idle_timeout=60, store=tmp_store)
-    yield jm
-    jm.stop_all()
+manager = manager_fixture(max_running=1)
 
 
 def test_step_trains_exactly_the_requested_epochs(manager):

@@ -1,16 +1,16 @@
 """The Runs page's arithmetic, weights saved by jobs, and runs continued from saved weights."""
 
 import math
-import time
 
 import pytest
 import torch
 
 from core import runs
 from core.export import read_weights
-from core.jobs import Job, JobManager
+from core.jobs import Job
 from core.spec import Spec, to_dict
 from core.trainers import make_trainer
+from tests.core.waiting import manager_fixture, wait_until
 
 SPEC = Spec().with_(**{"data.n": 100, "train.epochs": 10_000})
 
@@ -23,20 +23,7 @@ def first_epoch_loss(trainer) -> float:
             return r.metrics["loss"]
 
 
-def wait_until(cond, timeout=20.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return False
-
-
-@pytest.fixture
-def manager(tmp_store):
-    jm = JobManager(max_running=2, idle_timeout=60, store=tmp_store)
-    yield jm
-    jm.stop_all()
+manager = manager_fixture(max_running=2)
 
 
 def test_differing_settings_lists_only_what_differs():
