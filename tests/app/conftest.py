@@ -47,3 +47,24 @@ def chart_figures(at) -> list[dict]:
         if payload.get("full"):  # a script run sends each live chart whole
             figs.append({"data": payload["traces"], "layout": payload["layout"]})
     return figs
+
+
+def open_page(at, path: str, **query):
+    """Run the app, then switch to the page at `path` with a link's query (`preset=...`, spec keys), as a
+    browser opening that link would; fails on an exception."""
+    at.run()
+    for k, v in query.items():
+        if v is not None:
+            at.query_params[k] = v
+    at.switch_page(path).run()
+    no_exception(at)
+    return at
+
+
+def chart_titles(at) -> list[str]:
+    """Titles of the Plotly charts on the page."""
+    titles = []
+    for fig in chart_figures(at):
+        title = fig.get("layout", {}).get("title", {})
+        titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
+    return titles

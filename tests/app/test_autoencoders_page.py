@@ -2,25 +2,12 @@
 
 import time
 
-from tests.app.conftest import chart_figures, no_exception
+from tests.app.conftest import chart_titles, no_exception, open_page
 
 
 def open_ae(at, preset: str | None = None):
-    """Run the app, switch to the Autoencoders page (optionally with ?preset=) and run it."""
-    at.run()
-    if preset:
-        at.query_params["preset"] = preset
-    at.switch_page("pages/autoencoders.py").run()
-    no_exception(at)
-    return at
-
-
-def chart_titles(at) -> list[str]:
-    titles = []
-    for fig in chart_figures(at):
-        title = fig.get("layout", {}).get("title", {})
-        titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
-    return titles
+    """Open the page (optionally with ?preset=)."""
+    return open_page(at, "pages/autoencoders.py", preset=preset)
 
 
 def metric(at, label: str) -> str:

@@ -2,26 +2,12 @@
 
 import time
 
-from tests.app.conftest import chart_figures, no_exception
+from tests.app.conftest import chart_titles, no_exception, open_page
 
 
 def open_gan(at, preset: str | None = None):
-    """Run the app, switch to the GAN page (optionally with ?preset=) and run it."""
-    at.run()
-    if preset:
-        at.query_params["preset"] = preset
-    at.switch_page("pages/gan.py").run()
-    no_exception(at)
-    return at
-
-
-def chart_titles(at) -> list[str]:
-    """Titles of the Plotly charts on the page."""
-    titles = []
-    for fig in chart_figures(at):
-        title = fig.get("layout", {}).get("title", {})
-        titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
-    return titles
+    """Open the page (optionally with ?preset=)."""
+    return open_page(at, "pages/gan.py", preset=preset)
 
 
 def test_gan_page_shows_plane_and_curves(app):

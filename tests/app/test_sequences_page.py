@@ -2,26 +2,12 @@
 
 import time
 
-from tests.app.conftest import chart_figures, no_exception
+from tests.app.conftest import chart_titles, no_exception, open_page
 
 
 def open_seq(at, **query):
-    """Run the app, switch to the Sequences page (with query parameters) and run it."""
-    at.run()
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.switch_page("pages/sequences.py").run()
-    no_exception(at)
-    return at
-
-
-def chart_titles(at) -> list[str]:
-    """Titles of the Plotly charts on the page."""
-    titles = []
-    for fig in chart_figures(at):
-        title = fig.get("layout", {}).get("title", {})
-        titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
-    return titles
+    """Open the Sequences page with a link's query."""
+    return open_page(at, "pages/sequences.py", **query)
 
 
 def metric(at, label: str) -> str:
