@@ -1,0 +1,51 @@
+"""AppTest: the Playground's network diagram, a weight edit and the LR finder, through the Job."""
+
+import json
+
+from tests.app.conftest import chart_figures, chart_titles, open_page
+
+NETWORK = "Network: each neuron's output over the plane"
+
+
+def figure(at, title: str) -> dict:
+    for fig in chart_figures(at):
+        t = fig.get("layout", {}).get("title", {})
+        if (t.get("text", "") if isinstance(t, dict) else str(t)) == title:
+            return fig
+    raise AssertionError(f"no chart {title!r} in {chart_titles(at)}")
+
+
+def test_diagram_neuron_picker_and_weight_edit(app):
+    """The diagram draws every neuron; a neuron shown large replaces the surface; a weight edit changes it."""
+    at = open_page(app, "pages/playground.py", preset="tfp-default")
+    net = figure(at, NETWORK)
+    assert len(net["layout"]["images"]) == 2 + 4 + 2 + 1  # inputs, 4 + 2 hidden neurons, the output
+    surface = json.dumps(figure(at, "Decision surface")["data"][0])
+    at.selectbox(key="pg.neuron").select("layer 1, neuron 2").run()
+    assert "layer 1, neuron 2: its output over the plane" in chart_titles(at)
+    at.selectbox(key="pg.neuron").select("output (decision surface)").run()
+    at.number_input(key="pg.w_in").set_value(2)
+    at.number_input(key="pg.w_out").set_value(3).run()  # the weight box then shows that weight's value
+    next(n for n in at.number_input if n.label.startswith("weight (now")).set_value(7.5)
+    at.button(key="pg.w_set").click().run()
+    assert not at.error, [e.value for e in at.error]
+    job = at.session_state["pg._job"]
+    from ui.state import manager
+
+    trainer = manager().get(job).trainers[0]
+    assert float(trainer.model.blocks[0].linear.weight[2, 1].detach()) == 7.5  # to neuron 3, from input 2
+    assert json.dumps(figure(at, "Decision surface")["data"][0]) != surface
+
+
+def test_lr_finder_runs_on_a_copy_and_offers_its_suggestion(app):
+    """The LR range test draws loss vs LR and a button to use the suggestion; the network is unchanged."""
+    at = open_page(app, "pages/playground.py", preset="tfp-default")
+    from ui.state import manager
+
+    trainer = manager().get(at.session_state["pg._job"]).trainers[0]
+    before = [p.detach().clone() for p in trainer.model.parameters()]
+    at.button(key="pg.lr_find").click().run()
+    assert "Learning-rate range test" in chart_titles(at)
+    assert all((a == b).all() for a, b in zip(before, trainer.model.parameters()))
+    use = [b for b in at.button if b.label.startswith("Use learning rate")]
+    assert use, [b.label for b in at.button]
