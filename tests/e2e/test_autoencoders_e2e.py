@@ -54,7 +54,7 @@ def test_threshold_slider_changes_precision_and_recall(server, page):
     page.wait_for_selector("text=Training finished 60 epochs", timeout=120000)
     page.wait_for_selector(IDLE, timeout=60000)
     page.wait_for_function(f"({METRIC})('Recall') !== null", timeout=30000)
-    assert page.evaluate(SIGNATURE, "ROC curve") is not None
+    page.wait_for_function(f"({SIGNATURE})('ROC curve') !== null", timeout=30000)  # drawn after the final rerun
     before = (page.evaluate(METRIC, "Recall"), page.evaluate(METRIC, "False alarms"))
     slider = page.get_by_role("slider", name="Threshold", exact=False)
     slider.focus()
