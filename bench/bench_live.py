@@ -34,7 +34,7 @@ PROBE_JS = (ROOT / "tests" / "e2e" / "live_probe.js").read_text()
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-LOSS_TITLE = {"playground": "Loss", "gan": "Losses", "gradients": "A: loss", "cnn": "Loss"}
+LOSS_TITLE = {"playground": "Loss", "gan": "Losses", "gradients": "A: gradient norm per layer", "cnn": "Loss"}
 PAGES = {"playground": "Playground", "cnn": "CNN", "gan": "GAN", "gradients": "Gradient lab"}
 EPOCH = """() => {
   const m = Array.from(document.querySelectorAll('[data-testid="stMetric"]'))
@@ -92,6 +92,17 @@ class Server:
         pat = r"live redraw ([\d.]+) ms, cpu ([\d.]+) ms"
         return [(float(m[1]), float(m[2])) for ln in self.lines[since:] if (m := re.search(pat, ln))]
 
+    def thread_cpu(self) -> dict[int, float]:
+        """CPU seconds (user + system) of each of the server's threads, by thread id."""
+        out = {}
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            try:
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            out[int(task.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return out
+
     def rss_mb(self) -> float:
         with open(f"/proc/{self.proc.pid}/status") as f:
             return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) / 1024
@@ -124,9 +135,12 @@ def measure_frames(server: Server, browser, page_name: str, preset: str, seconds
     time.sleep(1.0)  # the first redraws after Play rebuild the page
     n_expected = page.evaluate(f"window.__liveProbe.start({LOSS_TITLE[page_name]!r})")
     e0, b0, l0, t0 = page.evaluate(EPOCH), received[0], len(server.lines), time.perf_counter()
+    cpu0 = server.thread_cpu()
     time.sleep(seconds)
     res = page.evaluate("window.__liveProbe.stop()")
     e1, b1, t1 = page.evaluate(EPOCH), received[0], time.perf_counter()
+    cpu1 = server.thread_cpu()
+    busy = sorted(((cpu1[k] - cpu0.get(k, 0.0)) / (t1 - t0) for k in cpu1), reverse=True)
     server_ms = server.redraw_ms(l0)
     page.get_by_role("button", name="Pause").click()
     page.wait_for_selector(IDLE, timeout=30000)
@@ -151,6 +165,11 @@ def measure_frames(server: Server, browser, page_name: str, preset: str, seconds
         f"  per redraw: {(b1 - b0) / red / 1024:.1f} KiB sent; fragment runs {len(server_ms) / res['seconds']:.1f}/s,"
         f" server {wall[len(wall) // 2]:.0f} ms wall, {cpu[len(cpu) // 2]:.0f} ms CPU (p50);"
         f" browser chart update {chart_ms[len(chart_ms) // 2]:.1f} ms p50 (sum over the page's charts)"
+    )
+    print(
+        f"  server CPU: {sum(busy):.2f} cores in all; busiest threads "
+        + ", ".join(f"{b:.2f}" for b in busy[:4])
+        + " (the training thread is the busiest while it trains)"
     )
     return res
 

@@ -19,7 +19,7 @@ from core.spec import Spec, SpecError
 from ui.st_internals import session_alive, session_id
 from ui.state import CURRENT_PAGE, JOB_PAGES, job_key, manager, private
 
-POLL_S = 0.2  # 5 redraws a second while a job trains
+POLL_S = 0.15  # up to 6-7 redraws a second while a job trains (each takes some of the interval)
 JOBS_AT_FULL_RATE = 4  # up to this many running jobs, each page redraws every POLL_S
 MAX_POLL_S = 1.0
 # Streamlit fades an element while its rerun is on the way ("stale"). A live view reruns every POLL_S and
