@@ -146,7 +146,7 @@ def measure_frames(server: Server, browser, page_name: str, preset: str, seconds
     page.wait_for_selector(IDLE, timeout=30000)
     ctx.close()
     f = max(1, res["frames"])
-    red = max(1, res["redraws"])
+    red = max(1, res["renders"] or res["redraws"])
     chart_ms = sorted(res["chart_ms"]) or [0.0]
     print(f"frames {page_name} ({preset}, the page's default speed): {load()}")
     print(
@@ -154,7 +154,8 @@ def measure_frames(server: Server, browser, page_name: str, preset: str, seconds
         f" blank {100 * res['blank'] / f:.1f} %, duplicated {100 * res['dup'] / f:.1f} %, new chart nodes {res['new_nodes']}"
     )
     print(
-        f"  redraws {res['redraws'] / res['seconds']:.2f}/s, epochs {(e1 - e0) / (t1 - t0):.1f}/s,"
+        f"  redraws {res['redraws'] / res['seconds']:.2f}/s seen in frames, {(res['renders'] or 0) / res['seconds']:.2f}/s"
+        f" drawn by Plotly (loss chart), epochs {(e1 - e0) / (t1 - t0):.1f}/s,"
         f" frame gap p50 {res['frame_p50_ms']:.1f} ms p95 {res['frame_p95_ms']:.1f} ms"
     )
     if res["why"]:

@@ -99,6 +99,7 @@ export default function ({ data, key, parentElement, setStateValue }) {
   whenPlotly().then((Plotly) => {
     const t0 = performance.now();
     Plotly.react(host, traces, layout, CONFIG).then(() => {
+      host.__renders = (host.__renders || 0) + 1;  // redraws of this chart (read by tests/e2e/live_probe.js)
       timings.push(performance.now() - t0);
       if (timings.length > 2000) timings.splice(0, 1000);
     });
