@@ -240,6 +240,11 @@ def measure_class(server: Server, browser, sessions: int, seconds: float) -> Non
     steps_per_epoch = 25  # tfp-default: 250 training points, batch 10
     total = sum(b - a for a, b in zip(e0, e1)) * steps_per_epoch / (t1 - t0)
     p95s = sorted(sorted(g)[int(0.95 * (len(g) - 1))] if g else seconds * 1000 for g in gaps)
+    rates = sorted((b - a) / (t1 - t0) for a, b in zip(e0, e1))
+    print(
+        f"class {sessions:2d} sessions: epochs/s per session min {rates[0]:.1f}, median {rates[len(rates) // 2]:.1f},"
+        f" max {rates[-1]:.1f};"
+    )
     print(
         f"class {sessions:2d} sessions: redraw interval p50 {allg[len(allg) // 2] / 1000:.2f} s,"
         f" p95 {allg[int(0.95 * (len(allg) - 1))] / 1000:.2f} s, worst session p95 {p95s[-1] / 1000:.2f} s,"
