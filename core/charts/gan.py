@@ -132,7 +132,7 @@ def coverage_figure(history: list[dict], title: str = "Mode coverage", height: i
             tick0=0,
             dtick=25,
             showgrid=False,
-        )
+        ),
     )
     return fig
 
