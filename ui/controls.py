@@ -30,6 +30,7 @@ def preset_select(prefix: str, page: str, on_change) -> None:
         "Lesson preset",
         [None, *presets],
         format_func=lambda k: "choose a lesson..." if k is None else presets[k],
+        placeholder="choose a lesson...",  # shown when a restored page comes back with no lesson chosen
         key=private(prefix, "preset_choice"),
         on_change=on_change,
     )

@@ -69,7 +69,7 @@ def sidebar_frame(current_page: str) -> None:
             job.pause()
     if presenting():
         st.html(PRESENT_CSS)
-    hidden = [f".st-key-{p}-hidden-{s}" for p in ("pg", "gl", "cnn", "gan") for s in hidden_sections()]
+    hidden = [f'[class*="-hidden-{s}"]' for s in hidden_sections()]  # every page's section of that name
     if hidden:
         st.html(HIDE_CSS.format(", ".join(hidden) + " { display: none; }"))
     with st.sidebar:

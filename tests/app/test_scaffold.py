@@ -113,3 +113,12 @@ def test_a_spec_over_a_budget_names_it_and_what_to_shrink(app):
     at.number_input(key=f"cnn.layer.{conv}.size").set_value(256).run()
     no_exception(at)
     assert any("budget" in e.value and "fewer filters" in e.value for e in at.error), [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("path", [p.path for p in PAGES if p.trains])
+def test_locked_lesson_hides_the_named_sections_on_every_page(app, path):
+    """?hide=data: the page draws its data controls in a container that the page's style hides."""
+    at = open_with(app, path, {"hide": "data"})
+    styles = " ".join(h.proto.body for h in at.get("html"))
+    assert '[class*="-hidden-data"] { display: none; }' in styles
+    assert "Data" not in [e.label for e in at.sidebar.expander]
