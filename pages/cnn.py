@@ -15,13 +15,12 @@ from core.charts.cnn import (
 )
 from core.charts.training import accuracy_figure, grad_norm_figure, loss_figure
 from core.data.images import SHAPES, augment_preview, split_sizes
-from core.data.upload import MAX_UPLOAD_BYTES, image_to_input, open_upload
-from core.models.cnn import layer_table
 from core.registry import AUGMENTS, DATASETS
 from core.spec import Spec, from_json, to_json
 from core.views.cnn import cnn_views, frozen_copy, image_view
 from ui.controls import number_ui, select_ui, training_ui
-from ui.layer_editor import layer_editor_ui, load_layers
+from ui.image_input import image_input_ui
+from ui.layer_editor import layer_editor_ui, layer_table_ui, load_layers
 from ui.live import last_evaluated
 from ui.plotly_live import live_chart
 from ui.scaffold import Page, PageDef
@@ -101,23 +100,7 @@ def settings(page: Page) -> list[Spec]:
             stack = layer_editor_ui(P)
         with right:
             spec = page.spec({"model.layers": stack, "model.family": "cnn"})
-            table = layer_table(spec)
-            rows = [
-                {"#": str(r["index"]), "layer": r["layer"], "output": r["output"], "parameters": r["params"]}
-                for r in table
-            ]
-            st.dataframe(
-                rows,
-                hide_index=True,
-                height=36 * (len(rows) + 1),
-                column_config={
-                    "#": st.column_config.TextColumn(width=30),
-                    "layer": st.column_config.TextColumn(width="medium"),
-                },
-            )
-            st.caption(
-                f"**{sum(r['params'] for r in table):,}** trainable parameters; outputs are channels x height x width."
-            )
+            layer_table_ui(spec)
     if spec.data.augment:
         preview_slot.plotly_chart(augmentation_figure(preview(to_json(Spec(data=spec.data, seed=spec.seed)))))
         compare = st.toggle("Compare with the same network trained without augmentation", key=f"{P}.compare")
@@ -128,42 +111,6 @@ def settings(page: Page) -> list[Spec]:
     lesson = page.preset
     other = lesson.compare_spec(spec) if lesson and lesson.compare else spec.with_(**{"data.augment": ()})
     return [other, spec]
-
-
-# ---------------------------------------------------------------------------- draw
-@st.cache_data(max_entries=4, show_spinner=False)
-def upload_input(raw: bytes, size: int, mean: float, std: float):
-    return image_to_input(open_upload(raw), size, mean, std)
-
-
-def input_ui(data, size: int):
-    """The image to look inside: a test image by number, or an upload. Returns (x, true class or None, shown)."""
-    st.subheader("Look inside")
-    n_te = len(data.x_test)
-    src, pick = st.columns([1, 3])
-    source = src.radio("Input", ["Test image", "Upload"], key=f"{P}.source", horizontal=True)
-    if source == "Test image":
-        st.session_state[f"{P}.index"] = min(st.session_state.get(f"{P}.index", 0), n_te - 1)
-        c1, c2 = pick.columns([3, 1], vertical_alignment="bottom")
-        c1.number_input(f"Test image (0-{n_te - 1})", 0, n_te - 1, key=f"{P}.index")
-        c2.button("Random", on_click=lambda: st.session_state.update({f"{P}.index": random.randrange(n_te)}))
-        i = st.session_state[f"{P}.index"]
-        x = data.x_test[i : i + 1].cpu().numpy()
-        return x, int(data.extra["labels_test"][i]), x[0, 0]
-    up = pick.file_uploader(
-        f"A PNG or JPEG (at most {MAX_UPLOAD_BYTES // 10**6} MB); it is made grey, cropped to the ink and resized",
-        type=["png", "jpg", "jpeg"],
-        key=f"{P}.upload",
-    )
-    if up is None:
-        st.info("Upload a picture to see what the network makes of it.")
-        return None, None, None
-    try:
-        x, shown = upload_input(up.getvalue(), size, data.extra["mean"], data.extra["std"])
-    except ValueError as e:
-        st.error(f"Cannot use this image: {e}")
-        return None, None, None
-    return x, None, shown
 
 
 def draw(snap: dict) -> None:
@@ -200,7 +147,7 @@ def draw(snap: dict) -> None:
             key=f"{P}.chart.{who[:1] or 'x'}.accuracy",
             where=c2,
         )
-    x, true, shown = input_ui(data, page.specs[-1].data.image_size)
+    x, true, shown = image_input_ui(P, data, page.specs[-1].data.image_size)
     if x is not None:
         view = image_view(frozen_copy(trainer.model), x)
         c1, c2 = st.columns([1, 2])

@@ -11,6 +11,7 @@ import dataclasses
 
 import streamlit as st
 
+from core.models.cnn import layer_table
 from core.registry import ACTIVATIONS, LAYER_TYPES
 from core.spec import LayerSpec
 from ui.controls import number_ui
@@ -106,3 +107,21 @@ def layer_editor_ui(prefix: str) -> tuple[LayerSpec, ...]:
     )
     c2.button("Add layer", icon=":material/add:", on_click=_add, args=(prefix,), width="stretch")
     return tuple(LayerSpec(**{f: x[f] for f in FIELDS}) for x in layers)
+
+
+def layer_table_ui(spec) -> None:
+    """Each layer's output shape and parameter count (by arithmetic, as validation counts them)."""
+    table = layer_table(spec)
+    rows = [
+        {"#": str(r["index"]), "layer": r["layer"], "output": r["output"], "parameters": r["params"]} for r in table
+    ]
+    st.dataframe(
+        rows,
+        hide_index=True,
+        height=36 * (len(rows) + 1),
+        column_config={
+            "#": st.column_config.TextColumn(width=30),
+            "layer": st.column_config.TextColumn(width="medium"),
+        },
+    )
+    st.caption(f"**{sum(r['params'] for r in table):,}** trainable parameters; outputs are channels x height x width.")
