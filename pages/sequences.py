@@ -21,7 +21,6 @@ from core.views.seq import EXAMPLES, seq_views
 from ui.controls import number_ui, select_ui, training_ui
 from ui.plotly_live import live_chart
 from ui.scaffold import Page, PageDef
-from ui.state import private
 
 P = "seq"
 TASKS = {k: v for k, v in DATASETS.items() if v.kind == "seq"}
@@ -40,10 +39,8 @@ to show. The GRU does the same with one update gate. Watch the forget gate stay 
 
 
 def load(sides: list[Spec]) -> None:
-    """The cells of a lesson's sides (A, then B); a link's third cell comes back from `third`."""
-    cells = [side.seq.cell for side in sides]
-    third = st.session_state.get(private(P, "third"))
-    st.session_state[f"{P}.cells"] = cells + ([third] if third in CELLS and third not in cells else [])
+    """The cells of a lesson's or a link's sides (A, B, C)."""
+    st.session_state[f"{P}.cells"] = list(dict.fromkeys(side.seq.cell for side in sides))
 
 
 PAGE = PageDef(
@@ -107,7 +104,6 @@ def settings(page: Page) -> list[Spec]:
     if not cells:
         st.info("Choose at least one cell under Network.")
         st.stop()
-    st.session_state[private(P, "third")] = cells[2] if len(cells) > 2 else ""  # A and B travel in the link
     spec = page.spec({"train.loss": "auto"})
     c1, c2, c3 = st.columns([3, 1, 1])
     st.session_state.setdefault(f"{P}.show", SHOW[0])

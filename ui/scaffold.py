@@ -134,10 +134,13 @@ class Page:
                 yield
 
     def load(self, sides: list[Spec]) -> None:
-        """Put one spec (or an A/B pair) into the page's widgets."""
+        """Put one spec (or the sides A, B, C) into the page's widgets."""
         load_into_widgets(self.prefix, sides[-1])
         if self.d.load:
             self.d.load(sides)
+
+
+SIDE_KEYS = ("", "b.", "c.")  # link key prefixes of sides A, B and C (a page trains up to three side by side)
 
 
 def _sides_of_preset(preset) -> list[Spec]:
@@ -160,11 +163,14 @@ def _from_link(page: Page) -> list[str]:
         except (KeyError, PresetError):
             problems.append(f"there is no lesson {q['preset']!r} on this page; its default lesson is shown")
     elif any(k == "seed" or "." in k for k in q):
-        a, problems = from_query({k: v for k, v in q.items() if not k.startswith("b.")})
+        a, problems = from_query({k: v for k, v in q.items() if not k.startswith(SIDE_KEYS[1:])})
         sides = [a]
-        if any(k.startswith("b.") for k in q):
-            b, more = from_query({k[2:]: v for k, v in q.items() if k.startswith("b.")})
-            sides, problems = [a, b], problems + [f"B: {p}" for p in more]
+        for i, side in enumerate(SIDE_KEYS[1:], start=1):  # B, C: only after the ones before them
+            if len(sides) < i or not any(k.startswith(side) for k in q):
+                continue
+            spec, more = from_query({k[len(side) :]: v for k, v in q.items() if k.startswith(side)})
+            sides.append(spec)
+            problems += [f"{chr(ord('A') + i)}: {p}" for p in more]
         for name in page.d.ui_keys:
             if name in q:
                 st.session_state[page.key(name)] = _ui_value(q[name])
@@ -199,8 +205,8 @@ def sync_url(page: Page, job: Job) -> None:
     """Write the specs, the run, the page's UI values and the teacher flags to the address bar."""
     a = page.specs[0]
     want = {"data.name": a.data.name} | to_query(a)
-    if len(page.specs) > 1:
-        want |= {f"b.{k}": v for k, v in to_query(page.specs[1]).items()}
+    for side, spec in zip(SIDE_KEYS[1:], page.specs[1:]):
+        want |= {f"{side}{k}": v for k, v in to_query(spec).items()}
     for name in page.d.ui_keys:
         value = st.session_state.get(page.key(name))
         if value not in (None, False, ""):

@@ -2,7 +2,7 @@
 
 import time
 
-from tests.app.conftest import chart_titles, no_exception, open_page
+from tests.app.conftest import APP, chart_titles, no_exception, open_page
 
 
 def open_seq(at, **query):
@@ -63,6 +63,22 @@ def test_gru_as_a_third_side(app):
     at.multiselect(key="seq.cells").select("gru").run()
     no_exception(at)
     assert "C: GRU: gradient through time" in chart_titles(at)
+
+
+def test_a_shared_link_brings_back_all_three_sides(app):
+    """A link copied with the GRU as C opens A, B and C again, each with its own settings."""
+    at = open_seq(app)
+    at.multiselect(key="seq.cells").select("gru").run()
+    at.number_input(key="seq.seq.hidden").set_value(12).run()
+    link = dict(at.query_params)
+    assert any(k.startswith("c.") for k in link)
+    fresh = type(at).from_file(APP, default_timeout=120)  # another browser: a session of its own
+    other = open_seq(fresh, **{k: v for k, v in link.items() if k != "run"})
+    no_exception(other)
+    assert other.session_state["seq.cells"] == ["rnn_tanh", "lstm", "gru"]
+    titles = chart_titles(other)
+    assert "C: GRU: gradient through time" in titles and "A: RNN (tanh): gradient through time" in titles
+    assert other.session_state["seq.seq.hidden"] == 12
 
 
 def test_every_preset_and_task_opens(app):
