@@ -16,6 +16,7 @@ import streamlit as st
 from core.engine import needs_rebuild
 from core.jobs import BUSY, Job
 from core.spec import Spec, SpecError
+from ui.plotly_live import ensure_loader
 from ui.st_internals import session_alive, session_id
 from ui.state import CURRENT_PAGE, JOB_PAGES, job_key, manager, private
 
@@ -154,6 +155,7 @@ def refusal_ui(prefix: str) -> None:
 def live_view(prefix: str, job: Job, draw: Callable[[dict], None]) -> None:
     """Redraw `draw(snapshot)` every poll_interval() seconds while the job trains; once more when it stops."""
     running = job.running
+    ensure_loader()
 
     @st.fragment(run_every=poll_interval(manager().running_count()) if running else None)
     def _view():

@@ -157,8 +157,12 @@ def figure_json(fig: go.Figure | dict) -> tuple[list[str], str]:
     return [_json(t) for t in d.get("data", [])], _json(d.get("layout", {}))
 
 
-def _ensure_loader() -> None:
-    """Mount the plotly.js loader once per script run (before the run's first live chart)."""
+def ensure_loader() -> None:
+    """Mount the plotly.js loader once per full script run, before the run's first live chart.
+
+    A live view calls it outside its fragment: an element drawn inside the fragment would be removed
+    by the next redraw, before the browser may have finished loading plotly.js (a refresh mid-run).
+    """
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     ctx = get_script_run_ctx()
@@ -208,7 +212,7 @@ def live_chart(fig: go.Figure, key: str, where=None) -> None:
     if where is not None:
         with where:
             return live_chart(fig, key)
-    _ensure_loader()
+    ensure_loader()
     sent = st.session_state.setdefault(STATE, {})
     wanted = (st.session_state.get(key) or {}).get("resync")
     resync = wanted is not None and wanted != sent.get(f"{key}/resync")

@@ -8,7 +8,7 @@ from tests.e2e.conftest import IDLE, POINTS_OF, assert_no_exception, open_page
 pytestmark = pytest.mark.e2e
 
 NAV = '[data-testid="stSidebarNav"] a'
-PAGES = ["Home", "Playground", "Gradient lab", "CNN", "GAN"]
+PAGES = ["Home", "Playground", "Gradient lab", "CNN", "GAN", "Sequences", "Autoencoders", "Transfer learning", "Runs"]
 
 # JS: the value of the first metric whose label starts with `label` (-1 if none).
 METRIC = """(label) => {
@@ -45,7 +45,7 @@ def has_number(page, label: str, value) -> None:
 
 
 def step(page, times: int) -> None:
-    button = page.get_by_role("button", name="Step")
+    button = page.get_by_role("button", name="Step", exact=True)
     for _ in range(times):
         expect(button).to_be_enabled(timeout=60000)  # the previous epoch has finished
         button.click()
@@ -84,6 +84,24 @@ def test_every_page_round_trip_keeps_settings_run_and_charts(server, page):
     has_number(page, "Units", 16)
     assert page.evaluate(METRIC, "Epoch") == 3
     page.wait_for_function(f"({POINTS_OF})('A: gradient norm per layer') === 3", timeout=30000)
+
+
+@pytest.mark.parametrize(
+    "title,epoch", [("CNN", "Epoch"), ("GAN", "Epoch"), ("Sequences", "A: epoch"), ("Autoencoders", "Epoch")]
+)
+def test_each_training_page_comes_back_with_its_seed_and_run(server, page, title, epoch):
+    """A seed typed in and an epoch trained survive a visit to two other pages."""
+    open_page(page, f"{server}/")
+    go(page, title)
+    set_number(page, "Seed", 4321)
+    step(page, 1)
+    page.wait_for_function(f"({METRIC})({epoch!r}) === 1", timeout=120000)
+    go(page, "Runs")
+    go(page, "Playground")
+    go(page, title)
+    has_number(page, "Seed", 4321)
+    page.wait_for_function(f"({METRIC})({epoch!r}) === 1", timeout=30000)  # the same run, not a new one
+    assert page.get_by_text("Cannot use these settings").count() == 0
 
 
 def test_refresh_mid_run_loses_no_steps_and_a_shared_link_gets_its_own_run(server, browser, page):
