@@ -321,7 +321,11 @@ class Pattern:
 
 PATTERNS: dict[str, Pattern] = {
     "data.table": Pattern("(?:[0-9a-f]{16})?", "16 hex digits (an uploaded table's content hash), or empty"),
-    "data.target": Pattern(r"[^\x00-\x1f\x7f]{0,100}", "a column name: up to 100 characters, no control characters"),
+    # No quotes or backslashes: the name travels inside JSON, URLs and the exported script's source.
+    "data.target": Pattern(
+        r"[^\x00-\x1f\x7f\"\\]{0,100}",
+        "a column name: up to 100 characters, no double quotes, backslashes or control characters",
+    ),
 }
 
 # Tuple fields -> the range of their length.

@@ -25,7 +25,7 @@ from core.data.tabular import (
     prepare,
 )
 from core.data.upload import MAX_UPLOAD_BYTES
-from core.spec import TABLE_TASKS
+from core.spec import PATTERNS, TABLE_TASKS
 from core.store import data_folder
 from ui.plotly_live import live_chart
 from ui.state import private
@@ -78,6 +78,8 @@ def _prepared(prefix: str, table: Table, features: list[str], target: str, task:
     cached = st.session_state.get(private(prefix, "prepared"))
     if cached is None or cached[0] != choice:
         try:
+            if not PATTERNS["data.target"].match(target):
+                raise TableError(f"the column name '{target[:40]}' cannot be used: {PATTERNS['data.target'].text}")
             cached = (choice, prepare(table, features, target, task), "")
         except TableError as e:
             cached = (choice, None, str(e))
