@@ -14,6 +14,7 @@ from ui.live import last_evaluated
 from ui.network_panel import lr_finder_ui, plane_and_network_ui, weight_edit_ui
 from ui.plotly_live import live_chart
 from ui.scaffold import Page, PageDef
+from ui.state import preset_key
 from ui.upload import projection_ui, table_ui
 
 P = "pg"
@@ -44,7 +45,7 @@ PAGE = PageDef(
     prefix=P,
     name="playground",
     title="Playground",
-    caption="Build a network on a 2-D dataset, press Play, and watch PyTorch train it.",
+    caption="Build a network on a 2-D dataset (or your own CSV), press Play, and watch PyTorch train it.",
     default="tfp-default",
     load=load,
     views=mlp_views,
@@ -57,6 +58,8 @@ def on_dataset() -> None:
     info = DATA[st.session_state[f"{P}.data.name"]]
     if info.kind == "toy":
         st.session_state[f"{P}.data.n"] = info.default_n
+    else:
+        st.session_state.pop(preset_key(P), None)  # a lesson's note is about its own dataset, not yours
 
 
 def task_of(info, table: dict | None) -> str:

@@ -19,6 +19,7 @@ from core.data.tabular import (
     Prepared,
     Table,
     TableError,
+    column_problem,
     load_prepared,
     numeric_columns,
     parse_csv,
@@ -107,6 +108,9 @@ def _choices_ui(prefix: str, table: Table) -> dict | None:
         key=_key(prefix, "features"),
         help="columns holding numbers only; each is scaled to mean 0 and standard deviation 1 on the training rows",
     )
+    numeric = set(numeric_columns(table))
+    for column in [c for c in table.columns if c not in numeric and c != target]:
+        st.warning(f"Not offered as a feature: {column_problem(table, column)}.", icon=":material/warning:")
     prepared = _prepared(prefix, table, features, target, task or "classification")
     return store_table(prepared) if prepared is not None else None
 

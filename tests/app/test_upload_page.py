@@ -65,11 +65,17 @@ def test_a_bad_csv_says_why_and_keeps_the_table_in_use(app):
     table = manager().get(job).trainers[0].spec.data.table
     bad = csv_bytes().replace(b"\n0.", b"\nabc,", 1)  # a cell of text: that line has one value too many
     upload(at, bad, "bad.csv")
+    assert any("line 2 has 5 values" in e.value for e in at.error)
     assert any("bad.csv" in e.value and "Nothing was changed" in e.value for e in at.error)
     assert at.session_state["pg._job"] == job and manager().get(job).trainers[0].spec.data.table == table
     upload(at, csv_bytes().replace(b",b\n", b",a\n"), "one.csv")
     assert any("one class only" in e.value for e in at.error)
     assert manager().get(at.session_state["pg._job"]).trainers[0].spec.data.table == table
+    lines = csv_bytes().split(b"\n")
+    lines[3] = b"1.0,oops," + lines[3].split(b",", 2)[2]  # text in column f1 on line 4
+    upload(at, b"\n".join(lines), "text.csv")
+    assert any("f1" in w.value and "text ('oops') on line 4" in w.value for w in at.warning)
+    assert at.multiselect(key="pg.csv.features").value == ["f0", "f2"]
 
 
 def test_a_link_opens_the_same_table_and_a_missing_one_is_named(app):
