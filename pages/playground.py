@@ -14,8 +14,8 @@ from ui.live import last_evaluated
 from ui.network_panel import lr_finder_ui, plane_and_network_ui, weight_edit_ui
 from ui.plotly_live import live_chart
 from ui.scaffold import Page, PageDef
-from ui.state import preset_key
-from ui.upload import projection_ui, table_ui
+from ui.state import keep, preset_key
+from ui.upload import NO_TABLE, projection_ui, table_ui
 
 P = "pg"
 MAX_LAYERS_UI = 10  # the sidebar shows one row per layer; deeper networks belong to the Gradient lab
@@ -93,7 +93,10 @@ def settings(page: Page) -> list[Spec]:
     with page.section("data", "Data"):
         select_ui(P, "data.name", "Dataset", DATA, on_change=on_dataset)
         info = DATA[st.session_state[f"{P}.data.name"]]
-        table = table_ui(P) if info.kind == "table" else None
+        table = None
+        if info.kind == "table":  # the 2-D sets' widgets are not drawn: keep their values for a switch back
+            keep(f"{P}.{k}" for k in ("data.n", "data.noise", "data.classes", "data.features"))
+            table = table_ui(P)
         if info.task == "classes":
             number_ui(P, "data.classes", "Classes", hi=8, slider=True)
         if info.kind == "toy":
@@ -144,7 +147,7 @@ def settings(page: Page) -> list[Spec]:
     if info.kind == "table" and table is None:
         st.info("Upload a CSV file in the sidebar (Data) to train on your own data.", icon=":material/upload_file:")
         st.stop()
-    spec = page.spec({"model.hidden": hidden, "model.activation": acts} | (table or {}))
+    spec = page.spec({"model.hidden": hidden, "model.activation": acts} | (table or NO_TABLE))
     params.markdown(f"**{costs(spec, output_size(spec)).params:,}** trainable parameters")
     return [spec]
 

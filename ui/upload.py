@@ -26,12 +26,13 @@ from core.data.tabular import (
     prepare,
 )
 from core.data.upload import MAX_UPLOAD_BYTES
-from core.spec import PATTERNS, TABLE_TASKS
+from core.spec import PATTERNS, TABLE_TASKS, DataSpec
 from core.store import data_folder
 from ui.plotly_live import live_chart
 from ui.state import private
 
-FIELDS = ("data.table", "data.target", "data.task", "data.columns", "data.n", "data.classes")
+# A 2-D set's spec leaves the table fields at their defaults (the session keeps the table for a switch back).
+NO_TABLE = {f"data.{k}": getattr(DataSpec(), k) for k in ("table", "target", "task", "columns")}
 CSV_HELP = (
     f"A header line with column names, then one row per example; numbers in the feature columns. "
     f"At most {MAX_UPLOAD_BYTES / 1e6:.0f} MB, {MAX_ROWS:,} rows and {MAX_COLUMNS} columns."
@@ -141,26 +142,26 @@ def summary(prepared: Prepared) -> str:
 def table_ui(prefix: str) -> dict | None:
     """The "Your own data" controls; returns the spec fields of the table to train on, or None (with a message).
 
-    Without a new upload the table is the one the fields already name (a link, or an earlier upload).
+    The table in use is the one `<prefix>.data.table` names (a hash; a link, a re-opened run or an upload set it):
+    every other table field is read from the stored table. A new upload or a new choice of columns replaces it.
     """
     upload = st.file_uploader("CSV file", type=["csv", "txt"], key=_key(prefix, "file"), help=CSV_HELP)
     if upload is not None:
         table = _parsed(prefix, upload)
         fields = _choices_ui(prefix, table) if table is not None else None
-        if fields is not None:
-            st.session_state[private(prefix, "table")] = fields
-    fields = st.session_state.get(private(prefix, "table"))
-    if fields is None:  # opened from a link: the fields came in with the spec
-        fields = {k: st.session_state.get(f"{prefix}.{k}") for k in FIELDS}
-    if not fields.get("data.table"):
+        if fields is not None and fields["data.table"] != st.session_state.get(private(prefix, "uploaded")):
+            st.session_state[private(prefix, "uploaded")] = fields["data.table"]  # applied once, not every rerun
+            st.session_state[f"{prefix}.data.table"] = fields["data.table"]
+    key = st.session_state.get(f"{prefix}.data.table") or ""
+    if not key:
         st.info("Upload a CSV file to train on your own data.", icon=":material/upload_file:")
         return None
-    prepared, error = _stored(prefix, fields["data.table"])
+    prepared, error = _stored(prefix, key)
     if prepared is None:
         st.error(error[:1].upper() + error[1:] + ".", icon=":material/error:")
         return None
     st.caption(summary(prepared))
-    return table_fields(fields["data.table"], prepared)
+    return table_fields(key, prepared)
 
 
 def projection_ui(prefix: str, run: dict, data, show_test: bool) -> None:

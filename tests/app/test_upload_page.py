@@ -95,3 +95,20 @@ def test_a_link_opens_the_same_table_and_a_missing_one_is_named(app):
     gone = AppTest.from_file(APP, default_timeout=60)
     gone = open_page(gone, "pages/playground.py", **(query | {"data.table": "0123456789abcdef"}))
     assert any("upload the CSV again" in e.value for e in gone.error)
+
+
+def test_a_2d_set_leaves_the_table_out_and_switching_back_restores_it(app):
+    """Back on a 2-D set the spec and link name no table; choosing your own data again trains the same table."""
+    at = upload(own_data(app), csv_bytes())
+    at.button(key="pg.step").click().run()
+    from ui.state import manager
+
+    table = manager().get(at.session_state["pg._job"]).trainers[0].spec.data.table
+    at.selectbox(key="pg.data.name").select("circle").run()
+    at.button(key="pg.step").click().run()
+    no_exception(at)
+    spec = manager().get(at.session_state["pg._job"]).trainers[0].spec
+    assert spec.data.name == "circle" and spec.data.table == "" and "data.table" not in at.query_params
+    at.selectbox(key="pg.data.name").select("table").run()
+    at.button(key="pg.step").click().run()
+    assert manager().get(at.session_state["pg._job"]).trainers[0].spec.data.table == table
