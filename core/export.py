@@ -23,7 +23,7 @@ from torch import nn
 
 from core import losses as project_losses
 from core.data import images as image_data
-from core.data.table import make_table_dataset
+from core.data.table import load_table, make_table_dataset
 from core.engine import make_optimizer
 from core.models import build_model
 from core.registry import DATASETS, LOSSES
@@ -144,6 +144,11 @@ def script_supported(spec: Spec) -> str:
     kind = DATASETS[spec.data.name].kind
     if kind not in ("toy", "image", "table"):
         return "scripts are generated for supervised networks (Playground, Gradient lab, CNN pages)"
+    if kind == "table":  # the script ships the table's numbers: they must still be on this server
+        try:
+            load_table(spec)
+        except SpecError as e:
+            return e.allowed
     return ""
 
 

@@ -204,3 +204,10 @@ def test_the_exported_script_ships_the_table_and_reaches_the_apps_loss(tmp_path)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["loss"] == pytest.approx(t.history[-1]["loss"], rel=1e-5)
     assert result["val_loss"] == pytest.approx(t.history[-1]["val_loss"], rel=1e-5)
+
+
+def test_export_of_a_table_that_is_gone_is_refused_with_the_reason():
+    spec = table_spec(stored()).with_(**{"data.table": "0123456789abcdef"})
+    assert "upload the CSV again" in export.script_supported(spec)
+    with pytest.raises(SpecError, match="upload the CSV again"):
+        export.script_text(spec)
