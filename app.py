@@ -5,6 +5,7 @@ import streamlit as st
 from ui.frame import presenting, read_teacher_flags, sidebar_frame
 from ui.pages import PAGES as PAGE_LIST
 from ui.state import save_page, start_run
+from ui.warmup import warm_up
 
 read_teacher_flags()
 st.set_page_config(
@@ -19,6 +20,7 @@ PAGES = [st.Page("pages/home.py", title="Home", icon=":material/home:", default=
 ]
 
 page = st.navigation(PAGES)
+warm_up()
 start_run()
 sidebar_frame(page.url_path)
 try:

@@ -29,12 +29,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+from ui.pages import PAGES as NAV_PAGES
+
 ROOT = Path(__file__).resolve().parents[1]
 PROBE_JS = (ROOT / "tests" / "e2e" / "live_probe.js").read_text()
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-LOSS_TITLE = {"playground": "Loss", "gan": "Losses", "gradients": "A: loss", "cnn": "Loss"}
+LOSS_TITLE = {"playground": "Loss", "gan": "Losses", "gradients": "A: gradient norm per layer", "cnn": "Loss"}
 PAGES = {"playground": "Playground", "cnn": "CNN", "gan": "GAN", "gradients": "Gradient lab"}
 EPOCH = """() => {
   const m = Array.from(document.querySelectorAll('[data-testid="stMetric"]'))
@@ -45,6 +47,9 @@ CHARTS_DRAWN = """() => {
   const els = Array.from(document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot'));
   return els.length > 0 && els.every(el => el._fullLayout && el.querySelector('.main-svg'));
 }"""
+
+ALL_DRAWN = """() => Array.from(document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot'))
+  .every(el => el._fullLayout && el.querySelector('.main-svg'))"""
 
 
 def load() -> str:
@@ -92,6 +97,17 @@ class Server:
         pat = r"live redraw ([\d.]+) ms, cpu ([\d.]+) ms"
         return [(float(m[1]), float(m[2])) for ln in self.lines[since:] if (m := re.search(pat, ln))]
 
+    def thread_cpu(self) -> dict[int, float]:
+        """CPU seconds (user + system) of each of the server's threads, by thread id."""
+        out = {}
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            try:
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            out[int(task.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return out
+
     def rss_mb(self) -> float:
         with open(f"/proc/{self.proc.pid}/status") as f:
             return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) / 1024
@@ -124,15 +140,18 @@ def measure_frames(server: Server, browser, page_name: str, preset: str, seconds
     time.sleep(1.0)  # the first redraws after Play rebuild the page
     n_expected = page.evaluate(f"window.__liveProbe.start({LOSS_TITLE[page_name]!r})")
     e0, b0, l0, t0 = page.evaluate(EPOCH), received[0], len(server.lines), time.perf_counter()
+    cpu0 = server.thread_cpu()
     time.sleep(seconds)
     res = page.evaluate("window.__liveProbe.stop()")
     e1, b1, t1 = page.evaluate(EPOCH), received[0], time.perf_counter()
+    cpu1 = server.thread_cpu()
+    busy = sorted(((cpu1[k] - cpu0.get(k, 0.0)) / (t1 - t0) for k in cpu1), reverse=True)
     server_ms = server.redraw_ms(l0)
     page.get_by_role("button", name="Pause").click()
     page.wait_for_selector(IDLE, timeout=30000)
     ctx.close()
     f = max(1, res["frames"])
-    red = max(1, res["redraws"])
+    red = max(1, res["renders"] or res["redraws"])
     chart_ms = sorted(res["chart_ms"]) or [0.0]
     print(f"frames {page_name} ({preset}, the page's default speed): {load()}")
     print(
@@ -140,7 +159,8 @@ def measure_frames(server: Server, browser, page_name: str, preset: str, seconds
         f" blank {100 * res['blank'] / f:.1f} %, duplicated {100 * res['dup'] / f:.1f} %, new chart nodes {res['new_nodes']}"
     )
     print(
-        f"  redraws {res['redraws'] / res['seconds']:.2f}/s, epochs {(e1 - e0) / (t1 - t0):.1f}/s,"
+        f"  redraws {res['redraws'] / res['seconds']:.2f}/s seen in frames, {(res['renders'] or 0) / res['seconds']:.2f}/s"
+        f" drawn by Plotly (loss chart), epochs {(e1 - e0) / (t1 - t0):.1f}/s,"
         f" frame gap p50 {res['frame_p50_ms']:.1f} ms p95 {res['frame_p95_ms']:.1f} ms"
     )
     if res["why"]:
@@ -152,13 +172,18 @@ def measure_frames(server: Server, browser, page_name: str, preset: str, seconds
         f" server {wall[len(wall) // 2]:.0f} ms wall, {cpu[len(cpu) // 2]:.0f} ms CPU (p50);"
         f" browser chart update {chart_ms[len(chart_ms) // 2]:.1f} ms p50 (sum over the page's charts)"
     )
+    print(
+        f"  server CPU: {sum(busy):.2f} cores in all; busiest threads "
+        + ", ".join(f"{b:.2f}" for b in busy[:4])
+        + " (the training thread is the busiest while it trains)"
+    )
     return res
 
 
 def measure_switch(server: Server, browser) -> None:
     print(f"page switch from the Playground (click -> script idle and every chart drawn): {load()}")
     for _ in range(2):  # the first round includes each page's first import on this server
-        for name, title in list(PAGES.items())[1:]:
+        for name, title in [(p.name, p.title) for p in NAV_PAGES if p.name != "playground"]:
             ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
             page = ctx.new_page()
             open_page(page, f"{server.url}/playground")
@@ -166,8 +191,8 @@ def measure_switch(server: Server, browser) -> None:
             page.get_by_role("link", name=title).first.click()
             page.wait_for_url(re.compile(f"/{name}"), timeout=60000)
             page.wait_for_selector(IDLE, timeout=60000)
-            page.wait_for_function(CHARTS_DRAWN, timeout=60000)
-            print(f"  -> {title:13s} {time.perf_counter() - t0:5.2f} s  ({load()})")
+            page.wait_for_function(ALL_DRAWN, timeout=60000)  # Transfer (before pretraining) and Runs have none
+            print(f"  -> {title:17s} {time.perf_counter() - t0:5.2f} s  ({load()})")
             ctx.close()
 
 
@@ -215,6 +240,11 @@ def measure_class(server: Server, browser, sessions: int, seconds: float) -> Non
     steps_per_epoch = 25  # tfp-default: 250 training points, batch 10
     total = sum(b - a for a, b in zip(e0, e1)) * steps_per_epoch / (t1 - t0)
     p95s = sorted(sorted(g)[int(0.95 * (len(g) - 1))] if g else seconds * 1000 for g in gaps)
+    rates = sorted((b - a) / (t1 - t0) for a, b in zip(e0, e1))
+    print(
+        f"class {sessions:2d} sessions: epochs/s per session min {rates[0]:.1f}, median {rates[len(rates) // 2]:.1f},"
+        f" max {rates[-1]:.1f};"
+    )
     print(
         f"class {sessions:2d} sessions: redraw interval p50 {allg[len(allg) // 2] / 1000:.2f} s,"
         f" p95 {allg[int(0.95 * (len(allg) - 1))] / 1000:.2f} s, worst session p95 {p95s[-1] / 1000:.2f} s,"

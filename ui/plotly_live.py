@@ -6,7 +6,9 @@ redraw with `Plotly.react`, so the chart is never remounted: no blank or duplica
 redraws, and zoom, pan and hover survive them (`layout.uirevision`).
 
 Only what changed is sent: on a fragment rerun a trace (or the layout) equal to the one the browser
-already holds is sent as null. A browser that lost the chart's state (a remount) asks for a full
+already holds is sent as null. Each trace is turned into JSON once (NumPy arrays as Plotly's base64
+typed arrays) and compared as text; the payload goes to the browser as one JSON string, so Streamlit
+does not walk it again. A browser that lost the chart's state (a remount) asks for a full
 copy through the component's `resync` state, which reruns the fragment.
 
 Plotly.js itself comes from the installed `plotly` package (no network), as a second component
@@ -16,12 +18,14 @@ and a reference to it afterwards.
 
 from __future__ import annotations
 
+import base64
 import json
+import math
 from pathlib import Path
 
+import numpy as np
 import plotly
 import plotly.graph_objects as go
-import plotly.io as pio
 import streamlit as st
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -75,6 +79,7 @@ export default function ({ data, key, parentElement, setStateValue }) {
     parentElement.appendChild(host);
   }
   if (!data) return;
+  if (typeof data === "string") data = JSON.parse(data);
   const id = data.key;
   data.traces = decode(data.traces);
   let s = store[id];
@@ -94,6 +99,7 @@ export default function ({ data, key, parentElement, setStateValue }) {
   whenPlotly().then((Plotly) => {
     const t0 = performance.now();
     Plotly.react(host, traces, layout, CONFIG).then(() => {
+      host.__renders = (host.__renders || 0) + 1;  // redraws of this chart (read by tests/e2e/live_probe.js)
       timings.push(performance.now() - t0);
       if (timings.length > 2000) timings.splice(0, 1000);
     });
@@ -109,9 +115,46 @@ _loader = st.components.v2.component("playground.plotly_live_loader", js=_LOADER
 _chart = st.components.v2.component("playground.plotly_live", js=_CHART_JS, isolate_styles=False)
 
 
-def _figure_dict(fig: go.Figure) -> dict:
-    """The figure as plain JSON data (NumPy arrays as Plotly's base64 typed arrays)."""
-    return json.loads(pio.to_json(fig, validate=False, engine="json"))
+_SHORT = {"float64": "f8", "float32": "f4", "int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2"}
+_SHORT |= {"int32": "i4", "uint32": "u4"}
+
+
+def _typed(obj):
+    """JSON for what `json` cannot write: NumPy arrays as Plotly's typed-array spec ({dtype, bdata[, shape]})."""
+    if isinstance(obj, np.ndarray):
+        if obj.dtype == np.int64 and obj.size:
+            obj = obj.astype(np.int32) if np.abs(obj).max() < 2**31 else obj.astype(np.float64)
+        if obj.dtype.name not in _SHORT or obj.size == 0:
+            return obj.tolist()
+        spec = {"dtype": _SHORT[obj.dtype.name], "bdata": base64.b64encode(np.ascontiguousarray(obj)).decode()}
+        return spec | ({"shape": ", ".join(map(str, obj.shape))} if obj.ndim > 1 else {})
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f"cannot send {type(obj).__name__} to a chart")
+
+
+def _finite(obj):
+    """`obj` with NaN and infinities as null (JSON has no such numbers; Plotly draws a gap)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj  # NumPy arrays go as binary floats, where NaN and infinities are allowed
+
+
+def _json(obj) -> str:
+    try:
+        return json.dumps(obj, allow_nan=False, separators=(",", ":"), default=_typed)
+    except ValueError:
+        return json.dumps(_finite(obj), allow_nan=False, separators=(",", ":"), default=_typed)
+
+
+def figure_json(fig: go.Figure | dict) -> tuple[list[str], str]:
+    """Each trace and the layout of `fig` as JSON text."""
+    d = fig if isinstance(fig, dict) else fig.to_plotly_json()
+    return [_json(t) for t in d.get("data", [])], _json(d.get("layout", {}))
 
 
 def _ensure_loader() -> None:
@@ -121,6 +164,8 @@ def _ensure_loader() -> None:
     ctx = get_script_run_ctx()
     if ctx is None:  # bare mode
         _loader(key=LOADER_KEY)
+        return
+    if ctx.fragment_ids_this_run:  # a live redraw: the page's full run already loaded plotly.js
         return
     if getattr(ctx, "_plotly_live_run", None) is not ctx.cursors:  # ctx.cursors is a new dict every run
         ctx._plotly_live_run = ctx.cursors
@@ -134,27 +179,25 @@ def _fragment_rerun() -> bool:
     return bool(ctx and ctx.fragment_ids_this_run)
 
 
-def live_payload(fig: go.Figure, key: str, sent: dict, diff: bool) -> dict:
-    """What to send for `fig`: everything, or (diff) only the traces and layout that changed since `sent`.
+def live_payload(fig: go.Figure, key: str, sent: dict, diff: bool) -> str:
+    """What to send for `fig`, as JSON text: everything, or (diff) only the traces and layout that changed.
 
-    `sent` maps chart keys to (rev, traces, layout) as the browser last received them; it is updated.
+    `sent` maps chart keys to (rev, traces, layout) as the browser last received them (JSON text); it
+    is updated.
     """
-    d = _figure_dict(fig)
-    traces, layout = d.get("data", []), d.get("layout", {})
+    traces, layout = figure_json(fig)
     old = sent.get(key)
     rev = (old[0] + 1) if old else 1
     sent[key] = (rev, traces, layout)
+    head = {"key": key, "rev": rev}
     if not diff or old is None:
-        return {"key": key, "full": True, "rev": rev, "traces": traces, "layout": layout}
-    old_rev, old_traces, old_layout = old
-    return {
-        "key": key,
-        "full": False,
-        "rev": rev,
-        "base": old_rev,
-        "traces": [t if i >= len(old_traces) or t != old_traces[i] else None for i, t in enumerate(traces)],
-        "layout": layout if layout != old_layout else None,
-    }
+        head["full"] = True
+    else:
+        old_rev, old_traces, old_layout = old
+        head |= {"full": False, "base": old_rev}
+        traces = [t if i >= len(old_traces) or t != old_traces[i] else "null" for i, t in enumerate(traces)]
+        layout = layout if layout != old_layout else "null"
+    return json.dumps(head)[:-1] + ',"traces":[' + ",".join(traces) + '],"layout":' + layout + "}"
 
 
 def live_chart(fig: go.Figure, key: str, where=None) -> None:

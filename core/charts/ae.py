@@ -77,7 +77,9 @@ def latent_figure(latent: dict, class_names: list[str]) -> go.Figure:
                 )
             )
     # Ten classes in a row would run over the title: list them down the right side.
-    fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1.0, yanchor="top", title="class"))
+    fig.update_layout(
+        legend=dict(orientation="v", x=1.02, xanchor="left", y=1.0, yanchor="top", title=dict(text="class"))
+    )
     return fig
 
 

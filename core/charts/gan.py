@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from core.charts.base import PALETTE, TEMPLATE, figure, image_figure, line_figure
+from core.charts.base import PALETTE, figure, image_figure, line_figure, make_figure
 from core.charts.training import series
 from core.registry import GAN_LOSSES
 
@@ -27,15 +27,9 @@ def _arrow_trace(points: np.ndarray, push: np.ndarray, length: float) -> go.Scat
         xs += [x0, x1, None]
         ys += [y0, y1, None]
         sizes += [0, 9, 0]
-    return go.Scatter(
-        x=xs,
-        y=ys,
-        mode="lines+markers",
-        name="G's gradient (−∂L_G/∂x)",
-        line=dict(color=ARROW, width=1.3),
-        marker=dict(symbol="arrow", angleref="previous", size=sizes, color=ARROW),
-        hoverinfo="skip",
-    )
+    trace = {"type": "scatter", "x": xs, "y": ys, "mode": "lines+markers", "name": "G's gradient (−∂L_G/∂x)"}
+    trace["marker"] = {"symbol": "arrow", "angleref": "previous", "size": sizes, "color": ARROW}
+    return trace | {"line": {"color": ARROW, "width": 1.3}, "hoverinfo": "skip"}
 
 
 def plane_figure(view: dict, title: str = "Real and generated samples", arrows: bool = True, height: int = 540):
@@ -46,50 +40,35 @@ def plane_figure(view: dict, title: str = "Real and generated samples", arrows: 
     """
     grid = view["grid"]
     xs, (lo, hi) = grid["xs"], grid["range"]
-    fig = go.Figure()
-    fig.add_trace(
-        go.Heatmap(
-            z=grid["value"],
-            x=xs,
-            y=grid["ys"],
-            zmin=lo,
-            zmax=hi,
-            colorscale=D_SCALE,  # white in the middle: where D is undecided
-            hovertemplate="x1 %{x:.2f}<br>x2 %{y:.2f}<br>D %{z:.3f}<extra></extra>",
-            colorbar=dict(title=dict(text=grid["label"], side="right"), thickness=14, len=0.8),
+    colorbar = {"title": {"text": grid["label"], "side": "right"}, "thickness": 14, "len": 0.8}
+    heat = {"type": "heatmap", "z": grid["value"], "x": xs, "y": grid["ys"], "zmin": lo, "zmax": hi}
+    hover = "x1 %{x:.2f}<br>x2 %{y:.2f}<br>D %{z:.3f}<extra></extra>"
+    # White in the middle of the colour scale: where D is undecided.
+    traces = [heat | {"colorscale": D_SCALE, "hovertemplate": hover, "colorbar": colorbar}]
+    for pts, name, color, opacity in ((view["real"], "real", REAL, 0.8), (view["fake"], "generated", FAKE, 0.9)):
+        marker = {"size": 5, "color": color, "opacity": opacity}
+        traces.append(
+            {"type": "scatter", "x": pts[:, 0], "y": pts[:, 1], "mode": "markers", "name": name, "marker": marker}
         )
-    )
-    real, fake = view["real"], view["fake"]
-    fig.add_trace(
-        go.Scatter(
-            x=real[:, 0], y=real[:, 1], mode="markers", name="real", marker=dict(size=5, color=REAL, opacity=0.8)
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated", marker=dict(size=5, color=FAKE, opacity=0.9)
-        )
-    )
     lim = float(xs[-1])
     if arrows and "arrows" in view:
-        fig.add_trace(_arrow_trace(view["arrows"]["points"], view["arrows"]["push"], ARROW_SHARE * 2 * lim))
+        traces.append(_arrow_trace(view["arrows"]["points"], view["arrows"]["push"], ARROW_SHARE * 2 * lim))
     if "centers" in view:
         c = view["centers"]
-        fig.add_trace(
-            go.Scatter(
-                x=c[:, 0],
-                y=c[:, 1],
-                mode="markers",
-                name="mode centres",
-                marker=dict(symbol="x-thin", size=10, line=dict(width=2, color="#333")),
-            )
+        marker = {"symbol": "x-thin", "size": 10, "line": {"width": 2, "color": "#333"}}
+        traces.append(
+            {"type": "scatter", "x": c[:, 0], "y": c[:, 1], "mode": "markers", "name": "mode centres", "marker": marker}
         )
-    # The legend goes under the plot: above it, it would cover the title on a square plane.
-    legend = dict(orientation="h", yanchor="top", y=-0.16, xanchor="left", x=0.0)
-    fig.update_layout(template=TEMPLATE, title=title, height=height, legend=legend)
-    fig.update_xaxes(title="x1", range=[-lim, lim], showgrid=False, constrain="domain")
-    fig.update_yaxes(title="x2", range=[-lim, lim], showgrid=False, scaleanchor="x", constrain="domain")
-    return fig
+    axis = {"range": [-lim, lim], "showgrid": False, "constrain": "domain"}
+    layout = {
+        "title": {"text": title},
+        "height": height,
+        # The legend goes under the plot: above it, it would cover the title on a square plane.
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.16, "xanchor": "left", "x": 0.0},
+        "xaxis": axis | {"title": {"text": "x1"}},
+        "yaxis": axis | {"title": {"text": "x2"}, "scaleanchor": "x"},
+    }
+    return make_figure(traces, layout)
 
 
 def gan_loss_figure(history: list[dict], title: str = "Losses", height: int = 300) -> go.Figure:
@@ -143,8 +122,9 @@ def coverage_figure(history: list[dict], title: str = "Mode coverage", height: i
     )
     fig.update_yaxes(range=[0, total + 0.5])
     fig.update_layout(
+        margin=dict(l=60, r=80, t=50, b=50),  # room for the right axis's ticks and title
         yaxis2=dict(
-            title="high-quality samples (%)",
+            title=dict(text="high-quality samples (%)"),
             overlaying="y",
             side="right",
             range=[0, 101],
@@ -152,7 +132,7 @@ def coverage_figure(history: list[dict], title: str = "Mode coverage", height: i
             tick0=0,
             dtick=25,
             showgrid=False,
-        )
+        ),
     )
     return fig
 

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from core.charts.base import DIVERGING, NEGATIVE, POSITIVE, TEMPLATE
+from core.charts.base import DIVERGING, NEGATIVE, POSITIVE, make_figure
 
 TILE = 0.62  # a neuron's heatmap side, in the diagram's units
 GAP = 0.85  # vertical distance between neuron centres
@@ -56,8 +56,7 @@ def network_figure(
         + [f"layer {li + 1}, neuron {j + 1}" for li, h in enumerate(view["hidden"]) for j in range(len(h))]
         + [f"output {j + 1}" for j in range(len(view["outputs"]))]
     )
-    fig = go.Figure()
-    _edges(fig, view["weights"], pos, view.get("zero_tol", 0.0))
+    traces = _edges(view["weights"], pos, view.get("zero_tol", 0.0))
     images, hx, hy, text, k = [], [], [], [], 0
     for c, grids in enumerate(columns):
         last = c == len(columns) - 1
@@ -70,70 +69,45 @@ def network_figure(
             if c == 0:
                 scale = float(np.abs(grid).max()) or 1.0
             values = 2 * grid - 1 if probs else grid
-            images.append(
-                dict(
-                    source=_png(tile_rgb(values[::step, ::step], scale)),
-                    x=x - TILE / 2,
-                    y=y + TILE / 2,
-                    sizex=TILE,
-                    sizey=TILE,
-                    xref="x",
-                    yref="y",
-                    sizing="stretch",
-                    layer="above",
-                )
-            )
+            place = {"x": x - TILE / 2, "y": y + TILE / 2, "sizex": TILE, "sizey": TILE, "xref": "x", "yref": "y"}
+            tile = {"source": _png(tile_rgb(values[::step, ::step], scale)), "sizing": "stretch", "layer": "above"}
+            images.append(place | tile)
             hx.append(x)
             hy.append(y)
             text.append(f"{names[k]}<br>min {grid.min():.3g}, max {grid.max():.3g}")
             k += 1
-    fig.add_trace(
-        go.Scatter(
-            x=hx,
-            y=hy,
-            mode="markers",
-            marker=dict(size=28, symbol="square", color="rgba(0,0,0,0)"),
-            hovertext=text,
-            hoverinfo="text",
-            showlegend=False,
-            name="neurons",
-        )
-    )
+    neurons = {"type": "scatter", "x": hx, "y": hy, "mode": "markers", "name": "neurons", "showlegend": False}
+    neurons["marker"] = {"size": 28, "symbol": "square", "color": "rgba(0,0,0,0)"}
+    traces.append(neurons | {"hovertext": text, "hoverinfo": "text"})
+    shapes = []
     if selected is not None:
         x, y = pos[selected[0]][selected[1]]
-        fig.add_shape(
-            type="rect",
-            x0=x - TILE / 2 - 0.05,
-            x1=x + TILE / 2 + 0.05,
-            y0=y - TILE / 2 - 0.05,
-            y1=y + TILE / 2 + 0.05,
-            line=dict(color="#1f2430", width=3),
-        )
+        box = {
+            "x0": x - TILE / 2 - 0.05,
+            "x1": x + TILE / 2 + 0.05,
+            "y0": y - TILE / 2 - 0.05,
+            "y1": y + TILE / 2 + 0.05,
+        }
+        shapes.append({"type": "rect", "xref": "x", "yref": "y", "line": {"color": "#1f2430", "width": 3}} | box)
     n_cols = len(columns)
     top = max(len(c) for c in columns)
     labels = ["inputs"] + [f"layer {i + 1}" for i in range(n_cols - 2)] + ["output"]
-    fig.update_layout(
-        template=TEMPLATE,
-        title="Network: each neuron's output over the plane",
-        images=images,
-        height=height or max(300, 90 + int(top * GAP * 55)),
-        margin=dict(l=10, r=10, t=50, b=40),
-        showlegend=False,
-    )
-    fig.update_xaxes(
-        range=[-0.5 * COL, (n_cols - 0.5) * COL],
-        tickvals=[c * COL for c in range(n_cols)],
-        ticktext=labels,
-        showgrid=False,
-        zeroline=False,
-        title=None,
-    )
     span = (top - 1) / 2 * GAP + TILE
-    fig.update_yaxes(range=[-span, span], visible=False, scaleanchor="x", constrain="domain")
-    return fig
+    layout = {
+        "title": {"text": "Network: each neuron's output over the plane"},
+        "images": images,
+        "shapes": shapes,
+        "height": height or max(300, 90 + int(top * GAP * 55)),
+        "margin": {"l": 10, "r": 10, "t": 50, "b": 40},
+        "showlegend": False,
+        "xaxis": {"range": [-0.5 * COL, (n_cols - 0.5) * COL], "tickvals": [c * COL for c in range(n_cols)]}
+        | {"ticktext": labels, "showgrid": False, "zeroline": False},
+        "yaxis": {"range": [-span, span], "visible": False, "scaleanchor": "x", "constrain": "domain"},
+    }
+    return make_figure(traces, layout)
 
 
-def _edges(fig: go.Figure, weights: list[np.ndarray], pos, zero_tol: float) -> None:
+def _edges(weights: list[np.ndarray], pos, zero_tol: float) -> list[dict]:
     """One line per weight, bucketed by sign and size into a few traces (cheap to draw and send).
 
     A weight below `zero_tol` in size is drawn as a faint dotted line: with L1 regularisation the
@@ -159,27 +133,21 @@ def _edges(fig: go.Figure, weights: list[np.ndarray], pos, zero_tol: float) -> N
                 mx.append((x0 + x1) / 2)
                 my.append((y0 + y1) / 2)
                 mtext.append(f"weight {v:.4g}<br>layer {li + 1}: neuron {i + 1} → {o + 1}")
+    traces = []
+
+    def lines(xs: list, ys: list, line: dict) -> dict:
+        return {"type": "scatter", "x": xs, "y": ys, "mode": "lines", "line": line} | QUIET
+
     for (positive, b), (xs, ys) in sorted(buckets.items()):
         alpha = 0.25 + 0.75 * (b + 1) / len(WIDTHS)
         color = POSITIVE if positive else NEGATIVE
         rgba = f"rgba({int(color[1:3], 16)},{int(color[3:5], 16)},{int(color[5:7], 16)},{alpha:.2f})"
-        fig.add_trace(
-            go.Scatter(
-                x=xs, y=ys, mode="lines", line=dict(color=rgba, width=WIDTHS[b]), hoverinfo="skip", showlegend=False
-            )
-        )
+        traces.append(lines(xs, ys, {"color": rgba, "width": WIDTHS[b]}))
     if zero_x:
-        line = dict(color="rgba(120,120,120,0.35)", width=1, dash="dot")
-        fig.add_trace(go.Scatter(x=zero_x, y=zero_y, mode="lines", line=line, hoverinfo="skip", showlegend=False))
-    fig.add_trace(
-        go.Scatter(
-            x=mx,
-            y=my,
-            mode="markers",
-            marker=dict(size=8, color="rgba(0,0,0,0)"),
-            hovertext=mtext,
-            hoverinfo="text",
-            showlegend=False,
-            name="weights",
-        )
-    )
+        traces.append(lines(zero_x, zero_y, {"color": "rgba(120,120,120,0.35)", "width": 1, "dash": "dot"}))
+    hover = {"type": "scatter", "x": mx, "y": my, "mode": "markers", "name": "weights", "showlegend": False}
+    traces.append(hover | {"marker": {"size": 8, "color": "rgba(0,0,0,0)"}, "hovertext": mtext, "hoverinfo": "text"})
+    return traces
+
+
+QUIET = {"hoverinfo": "skip", "showlegend": False}

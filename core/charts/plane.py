@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from core.charts.base import DIVERGING, NEGATIVE, PALETTE, POSITIVE, TEMPLATE
+from core.charts.base import DIVERGING, NEGATIVE, PALETTE, POSITIVE, make_figure
 
 
 def _class_colors(n: int) -> list[str]:
@@ -28,14 +28,9 @@ def _points(traces: list, pts, labels, task, n_classes, name, test: bool):
     if test:
         marker["symbol"] = "diamond"
     if task == "regression":
+        marker |= {"color": labels, "colorscale": DIVERGING, "cmin": -1, "cmax": 1}
         traces.append(
-            go.Scatter(
-                x=pts[:, 0],
-                y=pts[:, 1],
-                mode="markers",
-                name=name,
-                marker=marker | dict(color=labels, colorscale=DIVERGING, cmin=-1, cmax=1),
-            )
+            {"type": "scatter", "x": pts[:, 0], "y": pts[:, 1], "mode": "markers", "name": name} | {"marker": marker}
         )
         return
     colors = _class_colors(n_classes)
@@ -43,15 +38,8 @@ def _points(traces: list, pts, labels, task, n_classes, name, test: bool):
         sel = labels == k
         if sel.any():
             label = f"{name}: class {k}"
-            traces.append(
-                go.Scatter(
-                    x=pts[sel, 0],
-                    y=pts[sel, 1],
-                    mode="markers",
-                    name=label,
-                    marker=marker | dict(color=colors[k]),
-                )
-            )
+            points = {"type": "scatter", "x": pts[sel, 0], "y": pts[sel, 1], "mode": "markers", "name": label}
+            traces.append(points | {"marker": marker | {"color": colors[k]}})
 
 
 def discretized(grid: dict) -> dict:
@@ -92,42 +80,23 @@ def decision_figure(
         # Uncertain regions fade to white, so the boundary reads at a glance.
         rgb = 255 - (255 - rgb) * (0.25 + 0.5 * confidence)
         step = float(xs[1] - xs[0])
-        traces.append(
-            go.Image(
-                z=rgb.astype(np.uint8),
-                x0=float(xs[0]),
-                dx=step,
-                y0=float(ys[0]),
-                dy=step,
-                hoverinfo="skip",
-            )
-        )
+        image = {"type": "image", "z": rgb.astype(np.uint8), "x0": float(xs[0]), "dx": step, "y0": float(ys[0])}
+        traces.append(image | {"dy": step, "hoverinfo": "skip"})
     else:
         lo, hi = grid["range"]
-        traces.append(
-            go.Heatmap(
-                z=grid["value"],
-                x=xs,
-                y=ys,
-                zmin=lo,
-                zmax=hi,
-                colorscale=DIVERGING,
-                hoverinfo="skip",
-                colorbar=dict(title=dict(text=grid["label"], side="right"), thickness=14, len=0.8),
-            )
-        )
+        colorbar = {"title": {"text": grid["label"], "side": "right"}, "thickness": 14, "len": 0.8}
+        heat = {"type": "heatmap", "z": grid["value"], "x": xs, "y": ys, "zmin": lo, "zmax": hi}
+        traces.append(heat | {"colorscale": DIVERGING, "hoverinfo": "skip", "colorbar": colorbar})
     _points(traces, *train, task, n_classes, "train", test=False)
     if test is not None:
         _points(traces, *test, task, n_classes, "test", test=True)
     lim = float(xs[-1])
     axis = {"range": [-lim, lim], "showgrid": False, "constrain": "domain"}
-    # One layout dict at construction: update_layout/update_xaxes cost ~4x as much, on every redraw.
     layout = {
-        "template": TEMPLATE,
         "title": {"text": title},
         "height": height,
         "showlegend": task != "regression",
         "xaxis": axis | {"title": {"text": axes[0]}},
         "yaxis": axis | {"title": {"text": axes[1]}, "scaleanchor": "x"},
     }
-    return go.Figure(data=traces, layout=layout)
+    return make_figure(traces, layout)

@@ -15,7 +15,7 @@ def compare_figure(
         curves = {name: _positive(xs, ys) for name, (xs, ys) in curves.items()}
     y_title = metric + (" (log scale)" if log_y else "") + (f", smoothed {smoothing:.2f}" if smoothing else "")
     fig = line_figure(curves, f"{metric} by epoch", "epoch", y_title, log_y=log_y, height=height)
-    fig.update_layout(legend=dict(title="run"))
+    fig.update_layout(legend=dict(title=dict(text="run")))
     return decade_ticks(fig) if log_y else fig
 
 

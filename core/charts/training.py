@@ -7,7 +7,7 @@ import math
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from core.charts.base import PALETTE, decade_ticks, downsample, figure, line_figure
+from core.charts.base import PALETTE, axes_layout, decade_dtick, downsample, figure, line_figure, make_figure
 
 LOSS_LABELS = {"train_loss": "train", "val_loss": "test", "loss": "train (batch mean)"}
 
@@ -59,32 +59,44 @@ def _positive(v: float) -> float | None:
 def grad_norm_figure(history: list[dict], title: str = "Gradient norm per layer", height: int = 320) -> go.Figure:
     """‖∂L/∂W‖₂ of each weight layer per epoch (mean over the epoch's batches), log scale."""
     recs = [r for r in history if r.get("grad_norm")]
-    fig = figure(title, "epoch", "‖∂L/∂W‖₂ (log scale)", height, log_y=True)
+    layout = axes_layout(title, "epoch", "‖∂L/∂W‖₂ (log scale)", height, log_y=True)
     if not recs:
-        return fig
+        return make_figure([], layout)
     names = list(recs[-1]["grad_norm"])
     mode = "lines" if len(recs) > 2 else "lines+markers"  # one or two epochs: show the points
+    traces, all_ys = [], []
     for name, color in zip(names, layer_colors(len(names))):
         xs = [r["epoch"] for r in recs]
         ys = [_positive(r["grad_norm"].get(name, 0.0)) for r in recs]
         xs, ys = downsample(xs, ys)
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode=mode, name=name, line=dict(color=color)))
+        all_ys += ys
+        traces.append({"type": "scatter", "x": xs, "y": ys, "mode": mode, "name": name, "line": {"color": color}})
     bad = [r["epoch"] for r in recs if not all(math.isfinite(v) for v in r["grad_norm"].values())]
     if bad:  # an overflowed norm cannot sit on a log axis: mark where it happened
-        fig.add_vline(x=bad[0], line=dict(color=PALETTE[5], dash="dot"))
-        fig.add_annotation(
-            x=bad[0],
-            y=1,
-            yref="paper",
-            text=f"gradient overflow (inf) at epoch {bad[0]:.3g}",
-            showarrow=False,
-            xanchor="right" if len(recs) > 1 else "center",
-            yanchor="bottom",
-            font=dict(color=PALETTE[5]),
-        )
+        layout["shapes"] = [_vline(bad[0], {"color": PALETTE[5], "dash": "dot"})]
+        layout["annotations"] = [
+            {
+                "x": bad[0],
+                "y": 1,
+                "xref": "x",
+                "yref": "paper",
+                "text": f"gradient overflow (inf) at epoch {bad[0]:.3g}",
+                "showarrow": False,
+                "xanchor": "right" if len(recs) > 1 else "center",
+                "yanchor": "bottom",
+                "font": {"color": PALETTE[5]},
+            }
+        ]
     # Many layers: a vertical legend beside the plot, ordered input (top) to output (bottom).
-    fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1.0, yanchor="top", traceorder="normal"))
-    return decade_ticks(fig)
+    layout["legend"] = {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1.0, "yanchor": "top"}
+    layout["legend"]["traceorder"] = "normal"
+    layout["yaxis"] |= decade_dtick(all_ys)
+    return make_figure(traces, layout)
+
+
+def _vline(x: float, line: dict) -> dict:
+    """A vertical line across the whole plot at x."""
+    return {"type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1, "yref": "paper", "line": line}
 
 
 def lr_figure(
@@ -95,14 +107,18 @@ def lr_figure(
     height: int = 260,
 ) -> go.Figure:
     """The LR over the run (from the real torch scheduler), with a marker at the current epoch."""
-    fig = figure(title, "epoch", "learning rate", height)
-    fig.add_trace(go.Scatter(x=epochs, y=lrs, mode="lines", name="lr", line=dict(color=PALETTE[0])))
-    if current is not None:
-        fig.add_vline(x=current, line=dict(color=PALETTE[5], dash="dash"), annotation_text="now")
-    fig.update_layout(showlegend=False)
+    layout = axes_layout(title, "epoch", "learning rate", height)
+    layout["showlegend"] = False
     top = max(lrs) if lrs else 1.0
-    fig.update_yaxes(range=[0, top * 1.15], exponentformat="power")
-    return fig
+    layout["yaxis"] |= {"range": [0, top * 1.15], "exponentformat": "power"}
+    if current is not None:
+        layout["shapes"] = [_vline(current, {"color": PALETTE[5], "dash": "dash"})]
+        layout["annotations"] = [
+            {"x": current, "y": 1, "xref": "x", "yref": "paper", "text": "now", "showarrow": False}
+            | {"xanchor": "left", "yanchor": "top"}
+        ]
+    line = {"type": "scatter", "x": epochs, "y": lrs, "mode": "lines", "name": "lr", "line": {"color": PALETTE[0]}}
+    return make_figure([line], layout)
 
 
 def lr_find_figure(result: dict, title: str = "Learning-rate range test", height: int = 300) -> go.Figure:

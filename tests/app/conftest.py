@@ -44,6 +44,8 @@ def chart_figures(at) -> list[dict]:
         proto = el.proto
         raw = proto.mixed.json if proto.WhichOneof("data") == "mixed" else proto.json
         payload = json.loads(raw) if raw else {}
+        if isinstance(payload, str):  # live charts send their payload as one JSON text
+            payload = json.loads(payload)
         if payload.get("full"):  # a script run sends each live chart whole
             figs.append({"data": payload["traces"], "layout": payload["layout"]})
     return figs

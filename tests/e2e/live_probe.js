@@ -59,6 +59,9 @@
         }
         requestAnimationFrame(tick);
       };
+      const loss0 = charts().find((el) => title(el) === lossTitle);
+      s.lossNode0 = loss0 || null;
+      s.renders0 = loss0 ? loss0.__renders || 0 : 0;
       window.__liveState = s;
       requestAnimationFrame(tick);
       return s.expected.size;
@@ -71,6 +74,8 @@
       return {
         seconds: (performance.now() - s.t0) / 1000, frames: s.frames, clean: s.clean, blank: s.blank,
         dup: s.dup, new_nodes: s.newNodes, redraws: s.redraws, expected: [...s.expected],
+        // Plotly.react calls on the loss chart (every redraw, even two within one animation frame)
+        renders: s.lossNode0 && s.lossNode0.isConnected ? (s.lossNode0.__renders || 0) - s.renders0 : null,
         frame_p50_ms: q(0.5), frame_p95_ms: q(0.95),
         chart_ms: (window.__liveChartMs || []).slice(), why: s.why,
       };

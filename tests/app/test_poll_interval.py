@@ -1,0 +1,17 @@
+"""How often a training page redraws, alone and in a class."""
+
+from ui.live import POLL_S, SERVER_REDRAWS_S, poll_interval
+
+
+def test_one_student_gets_more_than_five_redraws_a_second():
+    assert 1 / poll_interval(1) > 5
+    assert poll_interval(1) == POLL_S
+
+
+def test_a_class_keeps_the_server_redraw_rate_bounded_and_every_page_redrawing_within_two_seconds():
+    for jobs in range(1, 61):
+        interval = poll_interval(jobs)
+        if jobs <= 30:  # the whole server redraws at most this often (a lone student: one page's rate)
+            assert jobs / interval <= max(SERVER_REDRAWS_S, 1 / POLL_S) + 1e-9
+        assert interval <= 1.5  # beyond 30 jobs, every page still redraws at least every 1.5 s
+    assert poll_interval(20) <= 1.0  # 20 students: each page still redraws once a second
