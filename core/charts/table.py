@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from core.charts.base import DIVERGING, TEMPLATE
+from core.charts.base import DIVERGING, make_figure
 from core.charts.plane import _class_colors
 
 
@@ -37,27 +37,20 @@ def projection_figure(
             marker |= {"color": values, "colorscale": DIVERGING, "cmin": -1, "cmax": 1}
             if not is_test:
                 marker["colorbar"] = bar
-            traces.append(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=name, marker=marker))
+            traces.append({"type": "scatter", "x": pts[:, 0], "y": pts[:, 1], "mode": "markers", "name": name})
+            traces[-1]["marker"] = marker
             continue
         colors = _class_colors(len(class_names))
         for k, label in enumerate(class_names):
             sel = values == k
             if sel.any():
-                traces.append(
-                    go.Scatter(
-                        x=pts[sel, 0],
-                        y=pts[sel, 1],
-                        mode="markers",
-                        name=f"{name}: {label}",
-                        marker=marker | {"color": colors[k]},
-                    )
-                )
+                points = {"type": "scatter", "x": pts[sel, 0], "y": pts[sel, 1], "mode": "markers"}
+                traces.append(points | {"name": f"{name}: {label}", "marker": marker | {"color": colors[k]}})
     layout = {
-        "template": TEMPLATE,
         "title": {"text": title},
         "height": height,
         "showlegend": task != "regression",
         "xaxis": {"title": {"text": axes[0]}, "showgrid": False},
         "yaxis": {"title": {"text": axes[1]}, "showgrid": False},
     }
-    return go.Figure(data=traces, layout=layout)
+    return make_figure(traces, layout)
