@@ -112,3 +112,21 @@ def test_a_2d_set_leaves_the_table_out_and_switching_back_restores_it(app):
     at.selectbox(key="pg.data.name").select("table").run()
     at.button(key="pg.step").click().run()
     assert manager().get(at.session_state["pg._job"]).trainers[0].spec.data.table == table
+
+
+def test_a_number_column_with_many_values_is_a_regression_target(app):
+    """The last column holds many different numbers: regression is chosen, trained and drawn in its units."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(50, 3))
+    rows = "".join(",".join(f"{v:.4f}" for v in r) + f",{100 + 10 * r.sum():.3f}\n" for r in x)
+    at = upload(own_data(app), ("a,b,c,price\n" + rows).encode())
+    assert at.segmented_control(key="pg.csv.task").value == "regression"
+    assert any("Target **price**: numbers from" in c.value for c in at.sidebar.caption)
+    at.button(key="pg.step").click().run()
+    no_exception(at)
+    from tests.app.conftest import chart_figures
+
+    fig = next(f for f in chart_figures(at) if f["layout"].get("title", {}).get("text") == "Your data: price")
+    ticks = fig["data"][0]["marker"]["colorbar"]["ticktext"]
+    assert float(ticks[0]) < 100 < float(ticks[-1])  # the colour bar reads in the column's own units
+    assert at.selectbox(key="pg.train.loss").value in ("mse", "half_mse")
