@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 
 from core import budget
 from core.data.corpus import load_text
-from core.data.tabular import MAX_CLASSES, MAX_COLUMNS, MAX_ROWS, MIN_ROWS
+from core.data.tabular import MAX_COLUMNS, MAX_ROWS, MIN_ROWS
 from core.errors import SpecError
 from core.registry import (
     ACTIVATIONS,
@@ -70,7 +70,7 @@ class LayerSpec:
 @dataclass(frozen=True)
 class DataSpec:
     name: str = "circle"
-    n: int = 500  # points (toy) or images (shapes); digits uses min(n, 1797) when n > 0
+    n: int = 500  # points (toy) or images (shapes); digits uses min(n, 1797) when n > 0; a table: its rows
     noise: float = 0.0  # percent, 0-50 (TF Playground's slider)
     train_frac: float = 0.5
     val_frac: float = 0.0  # image sets: share of the non-training part kept for validation
@@ -784,7 +784,6 @@ def _table_rules(spec: Spec) -> None:
     _check(d.table != "", "data.table", d.table, "an uploaded table's hash: upload a CSV on the Playground")
     _check(d.target != "", "data.target", d.target, "the name of the table's label or target column")
     _check(MIN_ROWS <= d.n <= MAX_ROWS, "data.n", d.n, f"the table's rows: {MIN_ROWS} to {MAX_ROWS:,}")
-    _check(d.classes <= MAX_CLASSES, "data.classes", d.classes, f"at most {MAX_CLASSES} classes in a table")
     _check(spec.model.family == "mlp", "model.family", spec.model.family, "mlp for a table of numbers")
 
 
