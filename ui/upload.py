@@ -43,11 +43,16 @@ def _key(prefix: str, name: str) -> str:
     return f"{prefix}.csv.{name}"
 
 
-def default_task(table: Table, target: str) -> str:
+def default_task(table: Table, target: str, numeric: list[str]) -> str:
     """Regression for a number column with more distinct values than a classifier takes, else classification."""
     j = table.columns.index(target)
     values = {r[j] for r in table.rows}
-    return "regression" if target in numeric_columns(table) and len(values) > MAX_CLASSES else "classification"
+    return "regression" if target in numeric and len(values) > MAX_CLASSES else "classification"
+
+
+def _numeric(prefix: str) -> list[str]:
+    """The uploaded table's number columns (found once per file: a 2 MB table takes ~0.15 s)."""
+    return st.session_state[private(prefix, "csv")][3]
 
 
 def _parsed(prefix: str, upload) -> Table | None:
@@ -58,7 +63,7 @@ def _parsed(prefix: str, upload) -> Table | None:
             table, error = parse_csv(upload.getvalue()), ""
         except TableError as e:
             table, error = None, str(e)
-        cached = (upload.file_id, table, error)
+        cached = (upload.file_id, table, error, numeric_columns(table) if table is not None else [])
         st.session_state[private(prefix, "csv")] = cached
         if table is not None:  # a new file: its own defaults for the choices below
             target = table.columns[-1]
@@ -70,8 +75,9 @@ def _parsed(prefix: str, upload) -> Table | None:
 
 
 def _reset_choices(prefix: str, table: Table, target: str) -> None:
-    st.session_state[_key(prefix, "task")] = default_task(table, target)
-    st.session_state[_key(prefix, "features")] = [c for c in numeric_columns(table) if c != target]
+    numeric = _numeric(prefix)
+    st.session_state[_key(prefix, "task")] = default_task(table, target, numeric)
+    st.session_state[_key(prefix, "features")] = [c for c in numeric if c != target]
 
 
 def _prepared(prefix: str, table: Table, features: list[str], target: str, task: str) -> Prepared | None:
@@ -105,11 +111,11 @@ def _choices_ui(prefix: str, table: Table) -> dict | None:
     )
     features = st.multiselect(
         "Feature columns (the network's inputs)",
-        [c for c in numeric_columns(table) if c != target],
+        [c for c in _numeric(prefix) if c != target],
         key=_key(prefix, "features"),
         help="columns holding numbers only; each is scaled to mean 0 and standard deviation 1 on the training rows",
     )
-    numeric = set(numeric_columns(table))
+    numeric = set(_numeric(prefix))
     for column in [c for c in table.columns if c not in numeric and c != target]:
         st.warning(f"Not offered as a feature: {column_problem(table, column)}.", icon=":material/warning:")
     prepared = _prepared(prefix, table, features, target, task or "classification")
@@ -146,7 +152,10 @@ def table_ui(prefix: str) -> dict | None:
     every other table field is read from the stored table. A new upload or a new choice of columns replaces it.
     """
     upload = st.file_uploader("CSV file", type=["csv", "txt"], key=_key(prefix, "file"), help=CSV_HELP)
-    if upload is not None:
+    if upload is None:  # a parsed 2 MB table holds ~15 MB of Python strings: keep it only while it is uploaded
+        for name in ("csv", "prepared"):
+            st.session_state.pop(private(prefix, name), None)
+    else:
         table = _parsed(prefix, upload)
         fields = _choices_ui(prefix, table) if table is not None else None
         if fields is not None and fields["data.table"] != st.session_state.get(private(prefix, "uploaded")):
