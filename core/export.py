@@ -23,6 +23,7 @@ from torch import nn
 
 from core import losses as project_losses
 from core.data import images as image_data
+from core.data.table import load_table, make_table_dataset
 from core.engine import make_optimizer
 from core.models import build_model
 from core.registry import DATASETS, LOSSES
@@ -141,8 +142,13 @@ def _flatten(record: dict, prefix: str = "") -> dict:
 def script_supported(spec: Spec) -> str:
     """'' when a script can be generated for the spec, else why not (one sentence)."""
     kind = DATASETS[spec.data.name].kind
-    if kind not in ("toy", "image"):
+    if kind not in ("toy", "image", "table"):
         return "scripts are generated for supervised networks (Playground, Gradient lab, CNN pages)"
+    if kind == "table":  # the script ships the table's numbers: they must still be on this server
+        try:
+            load_table(spec)
+        except SpecError as e:
+            return e.allowed
     return ""
 
 
@@ -240,9 +246,19 @@ def _blob(array: np.ndarray) -> str:
     return base64.b64encode(zlib.compress(np.ascontiguousarray(array).tobytes(), 9)).decode()
 
 
+def _array_code(name: str, t: torch.Tensor) -> str:
+    a = t.numpy()
+    return f'    {name} = _array("{_blob(a)}", np.{a.dtype}, {tuple(a.shape)})'
+
+
 def _data_code(spec: Spec) -> str:
     d, loss = spec.data, resolved_loss(spec)
     kind = DATASETS[d.name].kind
+    if kind == "table":  # the upload lives in this server's data folder: ship the numbers the app trains on
+        data = make_table_dataset(spec)
+        parts = zip(("x_train", "y_train", "x_test", "y_test"), (data.x_train, data.y_train, data.x_test, data.y_test))
+        arrays = "\n".join(_array_code(name, t) for name, t in parts)
+        return TABLE_DATA.format(key=d.table, target=d.target, arrays=arrays)
     if kind == "toy":
         fn = DATASETS[d.name].make
         feats = ", ".join(FEATURE_CODE[f] for f in d.features)
@@ -381,6 +397,22 @@ def make_data():
 
 
 {augment}'''
+
+TABLE_DATA = '''# ---- data: your uploaded table {key}, shipped as the numbers the app trains on: rows split by
+# train_frac (seeded), feature columns scaled by the training rows' mean and std, targets as the loss expects
+# them (label '{target}' as class indices or 0/1, or the target scaled to [-1, 1] by the training rows' range).
+
+def _array(blob, dtype, shape):
+    return torch.from_numpy(np.frombuffer(zlib.decompress(base64.b64decode(blob)), dtype).reshape(shape).copy())
+
+
+def make_data():
+    """(x_train, y_train, x_test, y_test)."""
+{arrays}
+    return x_train, y_train, x_test, y_test
+
+
+make_augmenter = None'''
 
 MODEL = '''# ---- model: the same modules, built in the same order under the same seed
 

@@ -221,8 +221,8 @@ FEATURES = {
 @dataclass(frozen=True)
 class DatasetInfo:
     label: str
-    kind: str  # "toy" (2-D points), "image", "gan" (2-D target), "gan_image"
-    task: str  # "binary", "regression", "classes"
+    kind: str  # "toy" (2-D points), "image", "gan" (2-D target), "gan_image", "seq", "table" (an uploaded CSV)
+    task: str  # "binary", "regression", "classes"; "table": the spec's data.task says
     classes: int | None = None  # fixed class count; None = spec.data.classes
     default_n: int = 500
     make: Callable | None = None  # toy sets: f(n, noise, rng, classes) -> points (n, 2), labels (n,)
@@ -251,6 +251,7 @@ DATASETS = {
     "sines": DatasetInfo("Noisy sines (forecast)", "seq", "regression", default_n=1000),
     "copy": DatasetInfo("Copy / recall", "seq", "classes", default_n=2500),
     "text": DatasetInfo("Character-level text", "seq", "classes", default_n=2000),
+    "table": DatasetInfo("Your own data (CSV)", "table", "table", default_n=0),
 }
 
 AUGMENTS = {

@@ -34,9 +34,12 @@ def numel(shape: tuple[int, ...]) -> int:
 
 
 def input_size(spec) -> int:
-    """Number of inputs of an MLP on the spec's data: features of a 2-D set, pixels of an image."""
-    if DATASETS[spec.data.name].kind == "toy":
+    """Number of inputs of an MLP on the spec's data: features of a 2-D set, columns of a table, pixels of an image."""
+    kind = DATASETS[spec.data.name].kind
+    if kind == "toy":
         return len(spec.data.features)
+    if kind == "table":
+        return spec.data.columns
     return spec.data.image_size**2
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from dataclasses import dataclass, field, fields, replace
 
 from core import budget
 from core.data.corpus import load_text
+from core.data.tabular import MAX_COLUMNS, MAX_ROWS, MIN_ROWS
 from core.errors import SpecError
 from core.registry import (
     ACTIVATIONS,
@@ -68,7 +70,7 @@ class LayerSpec:
 @dataclass(frozen=True)
 class DataSpec:
     name: str = "circle"
-    n: int = 500  # points (toy) or images (shapes); digits uses min(n, 1797) when n > 0
+    n: int = 500  # points (toy) or images (shapes); digits uses min(n, 1797) when n > 0; a table: its rows
     noise: float = 0.0  # percent, 0-50 (TF Playground's slider)
     train_frac: float = 0.5
     val_frac: float = 0.0  # image sets: share of the non-training part kept for validation
@@ -80,6 +82,10 @@ class DataSpec:
     augment: tuple[str, ...] = ()  # names from AUGMENTS, training batches only
     aug_strength: float = 0.5  # 0-1, scales rotation/shift/noise of augmentation
     gan_samples: int = 512  # GAN: real samples drawn per epoch
+    table: str = ""  # an uploaded table (data.name "table"): its content hash; "" = none
+    target: str = ""  # the table's label (classification) or target (regression) column
+    task: str = "classification"  # what the table's target column holds: classes or numbers
+    columns: int = 2  # the table's feature columns: the network's inputs (2 = the decision plane)
 
 
 @dataclass(frozen=True)
@@ -229,6 +235,10 @@ GAN_ARCHS = {"mlp": Choice("MLP"), "dcgan": Choice("DCGAN (convolutional)")}
 NORMALIZATIONS = {"standard": Choice("Mean 0, std 1 (training set)"), "none": Choice("None (pixels 0-1)")}
 POOLS = {"max": Choice("Max pooling"), "avg": Choice("Average pooling")}
 BOOL = {False: Choice("Off"), True: Choice("On")}
+TABLE_TASKS = {
+    "classification": Choice("Classification (the column holds classes)"),
+    "regression": Choice("Regression (the column holds numbers)"),
+}
 # A layer's `name` means an activation for "act" layers and a pooling kind for "pool" layers.
 LAYER_NAMES = {"act": ACTIVATIONS, "pool": POOLS}
 MIN_TOY_POINTS = 10  # a 2-D set needs a few points on each side of the split
@@ -248,6 +258,7 @@ LIMITS: dict[str, Limit] = {
     "data.image_size": Limit(8, MAX_IMAGE_SIZE, 1, "pixels"),
     "data.aug_strength": Limit(0.0, 1.0, 0.05),
     "data.gan_samples": Limit(16, MAX_POINTS, 16, "samples"),
+    "data.columns": Limit(1, MAX_COLUMNS - 1, 1, "columns"),  # every column but the target
     "model.hidden": _UNITS,
     "model.init_scale": Limit(0.0, 100.0, 0.01),
     "model.init_bias": Limit(-10.0, 10.0, 0.1),
@@ -295,6 +306,28 @@ LIMITS: dict[str, Limit] = {
     "transfer.sweep": Limit(0, MAX_LABELS_PER_CLASS, 1, "labels per class"),
 }
 
+
+# Text fields -> the pattern their whole value must match (and how to say it).
+@dataclass(frozen=True)
+class Pattern:
+    """A text field's allowed form: a regular expression the whole value matches, and its description."""
+
+    regex: str
+    text: str
+
+    def match(self, value: str) -> bool:
+        return re.fullmatch(self.regex, value) is not None
+
+
+PATTERNS: dict[str, Pattern] = {
+    "data.table": Pattern("(?:[0-9a-f]{16})?", "16 hex digits (an uploaded table's content hash), or empty"),
+    # No quotes or backslashes: the name travels inside JSON, URLs and the exported script's source.
+    "data.target": Pattern(
+        r"[^\x00-\x1f\x7f\"\\]{0,100}",
+        "a column name: up to 100 characters, no double quotes, backslashes or control characters",
+    ),
+}
+
 # Tuple fields -> the range of their length.
 LENGTHS: dict[str, Limit] = {
     "data.features": Limit(1, len(FEATURES), 1, "features"),
@@ -317,6 +350,7 @@ CHOICES: dict[str, dict] = {
     "data.features": FEATURES,
     "data.normalize": NORMALIZATIONS,
     "data.augment": AUGMENTS,
+    "data.task": TABLE_TASKS,
     "model.family": MODEL_FAMILIES,
     "model.activation": ACTIVATIONS,
     "model.init": INITS,
@@ -669,6 +703,8 @@ def _check_value(key: str, where: str, value, t: str) -> None:
         _range(where, value, lim.lo, lim.hi)
     if key in CHOICES:
         _in(CHOICES[key], where, value)
+    if key in PATTERNS:
+        _check(PATTERNS[key].match(value), where, value, PATTERNS[key].text)
 
 
 def _check_field(key: str, value, t: str) -> None:
@@ -714,6 +750,8 @@ def validate(spec: Spec, check_params: bool = True) -> Spec:
     d, m = spec.data, spec.model
     if DATASETS[d.name].kind == "toy":
         _check(d.n >= MIN_TOY_POINTS, "data.n", d.n, f"at least {MIN_TOY_POINTS} points for a 2-D set")
+    if DATASETS[d.name].kind == "table":
+        _table_rules(spec)
     _check(len(set(d.features)) == len(d.features), "data.features", d.features, "each feature once")
     _check(len(set(d.augment)) == len(d.augment), "data.augment", d.augment, "each augmentation once")
     _check(
@@ -738,6 +776,15 @@ def validate(spec: Spec, check_params: bool = True) -> Spec:
     if check_params:
         budget.check(spec, output_size(spec))  # parameters, memory and compute, by arithmetic
     return spec
+
+
+def _table_rules(spec: Spec) -> None:
+    """An uploaded table: named by its hash, with its rows, columns, target and classes stated in the spec."""
+    d = spec.data
+    _check(d.table != "", "data.table", d.table, "an uploaded table's hash: upload a CSV on the Playground")
+    _check(d.target != "", "data.target", d.target, "the name of the table's label or target column")
+    _check(MIN_ROWS <= d.n <= MAX_ROWS, "data.n", d.n, f"the table's rows: {MIN_ROWS} to {MAX_ROWS:,}")
+    _check(spec.model.family == "mlp", "model.family", spec.model.family, "mlp for a table of numbers")
 
 
 def _seq_rules(spec: Spec) -> None:
@@ -801,24 +848,32 @@ def _check_loss(spec: Spec) -> None:
     _check(spec.train.loss in allowed, "train.loss", spec.train.loss, f"one of {', '.join(allowed)} for {task} data")
 
 
+def _data_task(spec: Spec) -> str:
+    """The dataset's registry task; an uploaded table's ("table") comes from data.task."""
+    task = DATASETS[spec.data.name].task
+    if task == "table":
+        return "regression" if spec.data.task == "regression" else "classes"
+    return task
+
+
 def task_of(spec: Spec) -> str:
     """'binary', 'multiclass', 'regression' or 'gan' for the spec's dataset."""
-    info = DATASETS[spec.data.name]
-    if info.kind == "gan":
+    if DATASETS[spec.data.name].kind == "gan":
         return "gan"
-    if info.task == "classes":
+    task = _data_task(spec)
+    if task == "classes":
         return "multiclass" if n_classes(spec) > 2 else "binary"
-    return info.task
+    return task
 
 
 def n_classes(spec: Spec) -> int:
     """Number of classes of the spec's dataset (1 for regression)."""
-    info = DATASETS[spec.data.name]
-    if info.task == "regression":
+    task = _data_task(spec)
+    if task == "regression":
         return 1
-    if info.task == "binary":
+    if task == "binary":
         return 2
-    return info.classes or spec.data.classes
+    return DATASETS[spec.data.name].classes or spec.data.classes
 
 
 def resolved_loss(spec: Spec) -> str:

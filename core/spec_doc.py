@@ -1,4 +1,5 @@
-"""docs/spec.md's `default` and `allowed` columns, written from the Spec's defaults and its LIMITS table.
+"""docs/spec.md's `default` and `allowed` columns, written from the Spec's defaults and its limits table
+(LIMITS, LENGTHS, CHOICES and PATTERNS).
 
     python -m core.spec_doc          rewrite those two columns of docs/spec.md in place (meanings are kept)
 
@@ -12,7 +13,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from core.spec import BOOL, CHOICES, LENGTHS, LIMITS, SECTIONS, LayerSpec, Spec
+from core.spec import BOOL, CHOICES, LENGTHS, LIMITS, PATTERNS, SECTIONS, LayerSpec, Spec
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "spec.md"
 ROW = re.compile(r"^\| `(?P<field>[a-z_0-9]+)` \|(?P<default>[^|]*)\|(?P<allowed>[^|]*)\|(?P<rest>.*)$")
@@ -41,6 +42,8 @@ def allowed(key: str, t: str) -> str:
         return _range(n)  # model.layers: the layer fields have their own table
     if key in CHOICES:
         return ", ".join(str(k) for k in CHOICES[key])
+    if key in PATTERNS:
+        return PATTERNS[key].text
     return _range(LIMITS[key])
 
 
@@ -52,6 +55,8 @@ def default(value) -> str:
         return ", ".join(str(v) for v in value) if value else "()"
     if isinstance(value, LayerSpec):
         return value.type
+    if value == "":
+        return '""'
     return _num(value) if isinstance(value, (int, float)) else str(value)
 
 

@@ -84,10 +84,14 @@ UPDATE runs SET status = 'interrupted' WHERE status IN ('created', 'ready');
 COLUMNS = ("id", "created", "updated", "source", "title", "spec", "status", "summary", "pid", "host", "epochs", "tags")
 
 
+def data_folder() -> Path:
+    """The data folder: $PLAYGROUND_DATA, else ~/.dl-playground (runs, pretrained weights, uploaded tables)."""
+    return Path(os.environ.get("PLAYGROUND_DATA") or os.path.join(Path.home(), ".dl-playground"))
+
+
 def default_path() -> Path:
     """$PLAYGROUND_DATA/runs.sqlite, else ~/.dl-playground/runs.sqlite."""
-    root = os.environ.get("PLAYGROUND_DATA") or os.path.join(Path.home(), ".dl-playground")
-    return Path(root) / "runs.sqlite"
+    return data_folder() / "runs.sqlite"
 
 
 class StoreError(RuntimeError):

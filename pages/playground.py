@@ -1,4 +1,4 @@
-"""Playground: a small network on 2-D data, trained live by PyTorch (TensorFlow Playground's job)."""
+"""Playground: a small network on 2-D data or your own CSV, trained live by PyTorch (TensorFlow Playground's job)."""
 
 import random
 
@@ -14,10 +14,13 @@ from ui.live import last_evaluated
 from ui.network_panel import lr_finder_ui, plane_and_network_ui, weight_edit_ui
 from ui.plotly_live import live_chart
 from ui.scaffold import Page, PageDef
+from ui.state import keep, preset_key
+from ui.upload import NO_TABLE, projection_ui, table_ui
 
 P = "pg"
 MAX_LAYERS_UI = 10  # the sidebar shows one row per layer; deeper networks belong to the Gradient lab
 TOY = {k: v for k, v in DATASETS.items() if v.kind == "toy"}
+DATA = TOY | {k: v for k, v in DATASETS.items() if v.kind == "table"}  # 2-D sets, then your own CSV
 PLANE_HELP = {
     "binary": "Background: the network's prediction at every point of the plane (orange class 0, blue class 1). "
     "Dots: training points; diamonds with a dark outline: test points.",
@@ -42,7 +45,7 @@ PAGE = PageDef(
     prefix=P,
     name="playground",
     title="Playground",
-    caption="Build a network on a 2-D dataset, press Play, and watch PyTorch train it.",
+    caption="Build a network on a 2-D dataset (or your own CSV), press Play, and watch PyTorch train it.",
     default="tfp-default",
     load=load,
     views=mlp_views,
@@ -52,13 +55,20 @@ PAGE = PageDef(
 
 def on_dataset() -> None:
     # TF Playground uses 500 points for classification and 1,200 for regression.
-    st.session_state[f"{P}.data.n"] = TOY[st.session_state[f"{P}.data.name"]].default_n
+    info = DATA[st.session_state[f"{P}.data.name"]]
+    if info.kind == "toy":
+        st.session_state[f"{P}.data.n"] = info.default_n
+    else:
+        st.session_state.pop(preset_key(P), None)  # a lesson's note is about its own dataset, not yours
 
 
-def task_of(info) -> str:
-    if info.task == "regression":
+def task_of(info, table: dict | None) -> str:
+    task, classes = info.task, st.session_state.get(f"{P}.data.classes", 3)
+    if table is not None:
+        task, classes = ("regression" if table["data.task"] == "regression" else "classes"), table.get("data.classes")
+    if task == "regression":
         return "regression"
-    return "multiclass" if info.task == "classes" and st.session_state.get(f"{P}.data.classes", 3) > 2 else "binary"
+    return "multiclass" if task == "classes" and classes > 2 else "binary"
 
 
 def network_ui() -> tuple[tuple[int, ...], tuple[str, ...]]:
@@ -81,13 +91,20 @@ def network_ui() -> tuple[tuple[int, ...], tuple[str, ...]]:
 
 def settings(page: Page) -> list[Spec]:
     with page.section("data", "Data"):
-        select_ui(P, "data.name", "Dataset", TOY, on_change=on_dataset)
-        info = TOY[st.session_state[f"{P}.data.name"]]
+        select_ui(P, "data.name", "Dataset", DATA, on_change=on_dataset)
+        info = DATA[st.session_state[f"{P}.data.name"]]
+        table = None
+        if info.kind == "table":  # the 2-D sets' widgets are not drawn: keep their values for a switch back
+            keep(f"{P}.{k}" for k in ("data.n", "data.noise", "data.classes", "data.features"))
+            table = table_ui(P)
         if info.task == "classes":
             number_ui(P, "data.classes", "Classes", hi=8, slider=True)
-        number_ui(P, "data.noise", "Noise (%)", slider=True)
+        if info.kind == "toy":
+            number_ui(P, "data.noise", "Noise (%)", slider=True)
         number_ui(P, "data.train_frac", "Share of points for training", slider=True)
-        number_ui(P, "data.n", "Points", lo=10, help=f"regression sets use {TOY['plane'].default_n} in TF Playground")
+        if info.kind == "toy":
+            tip = f"regression sets use {TOY['plane'].default_n} in TF Playground"
+            number_ui(P, "data.n", "Points", lo=10, help=tip)
         number_ui(P, "data.batch_size", "Batch size")
         c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
         number_ui(P, "seed", "Seed", where=c1, help="the same seed gives the same data, weights and curves")
@@ -98,14 +115,17 @@ def settings(page: Page) -> list[Spec]:
         )
         st.toggle("Show test points", key=page.key("show_test"))
     with page.section("features", "Features"):
-        st.pills(
-            "Inputs",
-            list(FEATURES),
-            selection_mode="multi",
-            format_func=lambda k: FEATURES[k].label,
-            key=f"{P}.data.features",
-            help=f"between {LENGTHS['data.features'].lo} and {LENGTHS['data.features'].hi} inputs",
-        )
+        if info.kind == "table":
+            st.caption("The inputs are the table's feature columns, each scaled to mean 0 and standard deviation 1.")
+        else:
+            st.pills(
+                "Inputs",
+                list(FEATURES),
+                selection_mode="multi",
+                format_func=lambda k: FEATURES[k].label,
+                key=f"{P}.data.features",
+                help=f"between {LENGTHS['data.features'].lo} and {LENGTHS['data.features'].hi} inputs",
+            )
     with page.section("network", "Network"):
         hidden, acts = network_ui()
         select_ui(P, "model.init", "Weight init")
@@ -119,12 +139,15 @@ def settings(page: Page) -> list[Spec]:
         number_ui(P, "model.dropout", "Dropout", slider=True)
         params = st.empty()
     with page.section("training", "Training"):
-        losses = losses_for(task_of(info))
+        losses = losses_for(task_of(info, table))
         if st.session_state.get(f"{P}.train.loss") not in losses:
             st.session_state[f"{P}.train.loss"] = next(iter(losses))
         select_ui(P, "train.loss", "Loss", losses)
         training_ui(P)
-    spec = page.spec({"model.hidden": hidden, "model.activation": acts})
+    if info.kind == "table" and table is None:
+        st.info("Upload a CSV file in the sidebar (Data) to train on your own data.", icon=":material/upload_file:")
+        st.stop()
+    spec = page.spec({"model.hidden": hidden, "model.activation": acts} | (table or NO_TABLE))
     params.markdown(f"**{costs(spec, output_size(spec)).params:,}** trainable parameters")
     return [spec]
 
@@ -143,10 +166,14 @@ def draw(snap: dict) -> None:
         m[3].metric("Train accuracy", f"{100 * last['train_accuracy']:.1f} %" if "train_accuracy" in last else "-")
         m[4].metric("Test accuracy", f"{100 * last['val_accuracy']:.1f} %" if "val_accuracy" in last else "-")
     m[5].metric("Learning rate", f"{trainer.lr:.3g}", help="the rate of the next step (from the schedule)")
-    test = (data.points_test, data.extra["labels_test"]) if st.session_state.get(page.key("show_test")) else None
+    show_test = bool(st.session_state.get(page.key("show_test")))
+    test = (data.points_test, data.extra["labels_test"]) if show_test else None
     title = "Regression surface" if data.task == "regression" else "Decision surface"
-    plane_and_network_ui(page, run, data, title, test)
-    st.caption(PLANE_HELP[data.task])
+    if "projection" in run["views"]:
+        projection_ui(P, run, data, show_test)
+    else:
+        plane_and_network_ui(page, run, data, title, test)
+        st.caption(PLANE_HELP[data.task])
     c1, c2 = st.columns(2)
     live_chart(loss_figure(hist, height=300), key=f"{P}.chart.loss", where=c1)
     live_chart(grad_norm_figure(hist, height=300), key=f"{P}.chart.grad_norm", where=c2)
@@ -158,7 +185,8 @@ def draw(snap: dict) -> None:
         live_chart(accuracy_figure(hist, height=280), key=f"{P}.chart.accuracy", where=c1)
     lr_x, lr_y = schedule_points(to_json(spec), trainer.steps_per_epoch)
     live_chart(lr_figure(lr_x, lr_y, current=run["epoch"]), key=f"{P}.chart.lr", where=c2)
-    weight_edit_ui(page, run["views"]["network"], snap["running"])
+    if "network" in run["views"]:
+        weight_edit_ui(page, run["views"]["network"], snap["running"])
     lr_finder_ui(page, snap, snap["running"])
 
 

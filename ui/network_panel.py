@@ -42,7 +42,10 @@ def plane_and_network_ui(page, run: dict, data, title: str, test) -> None:
         top = float(abs(values).max()) or 1.0
         grid = {"xs": view["xs"], "ys": view["xs"], "value": values, "range": (-top, top), "label": "neuron output"}
         plane_title = f"{choice}: its output over the plane"
-    figure = decision_figure(grid, train, test, data.task, data.n_classes, title=plane_title, discrete=discrete)
+    axes = tuple(data.extra.get("axes", ("x1", "x2")))  # a table's two columns name its plane
+    figure = decision_figure(
+        grid, train, test, data.task, data.n_classes, title=plane_title, discrete=discrete, axes=axes
+    )
     live_chart(figure, key=f"{page.prefix}.chart.decision", where=left)
     live_chart(network_figure(view, selected=picked), key=f"{page.prefix}.chart.network", where=right)
     zero, total = view["zero_weights"], sum(w.size for w in view["weights"])

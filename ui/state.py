@@ -43,6 +43,14 @@ def private(prefix: str, name: str) -> str:
     return f"{prefix}._{name}"
 
 
+def keep(keys) -> None:
+    """Keep the values of widgets this run does not draw: Streamlit drops a widget's key at the end of a run that
+    did not draw it, unless the key was set from session state in that run."""
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def job_key(prefix: str) -> str:
     """The page's job id."""
     return private(prefix, "job")

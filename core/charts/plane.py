@@ -60,8 +60,9 @@ def decision_figure(
     title: str = "Decision surface",
     height: int = 520,
     discrete: bool = False,
+    axes: tuple[str, str] = ("x1", "x2"),
 ) -> go.Figure:
-    """Model output over [-6, 6]^2 behind the training points (and test points when given).
+    """Model output over the grid's square (toy sets: [-6, 6]^2) behind the training points (and test points).
 
     train/test are (points (N, 2), labels (N,)): class indices, or values in [-1, 1] for regression.
     `discrete` shows TF Playground's "discretize output": each point coloured by its predicted class
@@ -95,7 +96,7 @@ def decision_figure(
         "title": {"text": title},
         "height": height,
         "showlegend": task != "regression",
-        "xaxis": axis | {"title": {"text": "x1"}},
-        "yaxis": axis | {"title": {"text": "x2"}, "scaleanchor": "x"},
+        "xaxis": axis | {"title": {"text": axes[0]}},
+        "yaxis": axis | {"title": {"text": axes[1]}, "scaleanchor": "x"},
     }
     return make_figure(traces, layout)

@@ -8,6 +8,7 @@ from core.data.base import Dataset, expand_features, targets_for
 from core.data.gan_targets import make_gan_dataset
 from core.data.images import make_image_dataset
 from core.data.sequences import make_sequences
+from core.data.table import make_table_dataset
 from core.registry import DATASETS
 from core.spec import Spec, n_classes, task_of
 
@@ -48,6 +49,7 @@ BUILDERS = {  # DatasetInfo.kind -> f(spec) -> Dataset
     "gan": make_gan_dataset,
     "gan_image": make_gan_dataset,
     "seq": make_sequences,
+    "table": make_table_dataset,
 }
 
 

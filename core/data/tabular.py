@@ -112,6 +112,15 @@ def _numbers(table: Table, column: str, role: str) -> np.ndarray:
     return out
 
 
+def column_problem(table: Table, column: str) -> str:
+    """Why a column cannot be a feature (its first text or missing cell, by line), or "" when it holds numbers."""
+    try:
+        _numbers(table, column, "the")
+    except TableError as e:
+        return str(e)
+    return ""
+
+
 def prepare(table: Table, features: list[str], target: str, task: str) -> Prepared:
     """Pick feature columns and a label/target column; TableError naming the column and line of a bad cell."""
     if task not in TASKS:

@@ -1,5 +1,9 @@
 """What the Playground draws: the network's prediction over the input plane, and the network itself.
 
+An uploaded table with two feature columns is a plane too (its standardised columns, `extra["extent"]` wide);
+a table with more columns has no plane: its view is the network's prediction for every row, drawn on the
+rows' principal-component projection.
+
 The network diagram: neuron values are read with forward hooks during one forward pass in
 evaluation mode on a grid over the plane: batch norm uses its running statistics, dropout is off,
 and a residual layer's neuron shows its output after the skip is added (what the next layer gets).
@@ -11,10 +15,23 @@ import numpy as np
 import torch
 
 from core.data.base import expand_features
-from core.registry import LOSSES
+from core.data.toy import DOMAIN
+from core.registry import DATASETS, LOSSES
 
 
-def decision_grid(trainer, n: int = 80, extent: float = 6.0) -> dict:
+def plane_inputs(trainer, pts: np.ndarray) -> torch.Tensor:
+    """(N, 2) points of the plane -> the network's inputs: a toy set's feature columns, a table's two columns."""
+    if DATASETS[trainer.spec.data.name].kind == "table":
+        return torch.as_tensor(pts, dtype=torch.float32)
+    return expand_features(pts, trainer.spec.data.features)
+
+
+def input_names(trainer) -> list[str]:
+    """The network's input names: a toy set's feature names, a table's columns."""
+    return list(trainer.data.extra.get("features") or trainer.spec.data.features)
+
+
+def decision_grid(trainer, n: int = 80, extent: float = DOMAIN) -> dict:
     """The model's output over the input plane [-extent, extent]^2 on an n x n grid.
 
     Returns xs, ys (n,), 'label' and either 'value' (n, n) with its 'range' (P(class 1) for
@@ -23,7 +40,7 @@ def decision_grid(trainer, n: int = 80, extent: float = 6.0) -> dict:
     xs = np.linspace(-extent, extent, n, dtype=np.float32)
     gx, gy = np.meshgrid(xs, xs)  # row i has y = xs[i]
     pts = np.stack([gx.ravel(), gy.ravel()], 1)
-    x = expand_features(pts, trainer.spec.data.features).to(trainer.device)
+    x = plane_inputs(trainer, pts).to(trainer.device)
     out = trainer.predict(x)
     grid = {"xs": xs, "ys": xs}
     target = LOSSES[trainer.loss_name].target
@@ -52,7 +69,7 @@ def _plane(n: int, extent: float) -> tuple[np.ndarray, np.ndarray]:
     return xs, np.stack([gx.ravel(), gy.ravel()], 1)
 
 
-def network_view(trainer, n: int = 24, extent: float = 6.0) -> dict:
+def network_view(trainer, n: int = 24, extent: float = DOMAIN) -> dict:
     """Inputs, hidden neurons and outputs as (units, n, n) float32 grids, plus the weight matrices.
 
     Returns xs (n,), "features" (names), "inputs" (F, n, n), "hidden" [(units, n, n) per layer],
@@ -62,7 +79,7 @@ def network_view(trainer, n: int = 24, extent: float = 6.0) -> dict:
     """
     model, spec = trainer.model, trainer.spec
     xs, pts = _plane(n, extent)
-    x = expand_features(pts, spec.data.features).to(trainer.device)
+    x = plane_inputs(trainer, pts).to(trainer.device)
     blocks = list(model.blocks)
     captured: list[torch.Tensor] = [None] * len(blocks)
     hooks = [
@@ -82,7 +99,7 @@ def network_view(trainer, n: int = 24, extent: float = 6.0) -> dict:
 
     return {
         "xs": xs,
-        "features": list(spec.data.features),
+        "features": input_names(trainer),
         "inputs": grids(x),
         "hidden": [grids(h) for h in captured],
         "outputs": grids(_output_values(trainer, out)),
@@ -115,6 +132,22 @@ def _notes(spec) -> list[str]:
     return notes
 
 
+def projection_view(trainer) -> dict:
+    """The network's prediction for every training and test row: "pred_train", "pred_test" (N,), a class
+    index for classifiers, the output clamped to [-1, 1] (the scaled target's range) for regression."""
+    out = {}
+    for part, x in (("train", trainer.data.x_train), ("test", trainer.data.x_test)):
+        y = trainer.predict(x)
+        pred = trainer.classify(y) if trainer.data.task != "regression" else y[:, 0].clamp(-1, 1)
+        out[f"pred_{part}"] = pred.cpu().numpy()
+    return out
+
+
 def mlp_views(trainer) -> dict:
-    """The Playground's look inside: the decision grid over the plane and the network diagram."""
-    return {"grid": decision_grid(trainer), "network": network_view(trainer, n=40)}
+    """The Playground's look inside: the decision grid over the plane and the network diagram
+    (a table of more than two columns: its projection's predictions)."""
+    extra = trainer.data.extra
+    if extra.get("plane") is False:
+        return {"projection": projection_view(trainer)}
+    extent = extra.get("extent", DOMAIN)
+    return {"grid": decision_grid(trainer, extent=extent), "network": network_view(trainer, n=40, extent=extent)}

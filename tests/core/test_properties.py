@@ -13,6 +13,7 @@ from core.spec import (
     CHOICES,
     LENGTHS,
     LIMITS,
+    PATTERNS,
     SECTIONS,
     LayerSpec,
     Spec,
@@ -48,6 +49,9 @@ def scalar(key: str, t: str, clean: bool = False):
         return st.booleans()
     if key in CHOICES:
         return st.sampled_from(list(CHOICES[key]))
+    if key in PATTERNS:
+        good = st.from_regex(PATTERNS[key].regex, fullmatch=True)
+        return good if clean else st.one_of(good, good, st.text(max_size=20))
     lim = LIMITS[key]
     if t == "int":
         inside = st.integers(int(lim.lo), int(min(lim.hi, max(lim.lo, 1) * 4 + 64)))

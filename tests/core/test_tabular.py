@@ -92,3 +92,10 @@ def test_prepared_data_is_kept_under_its_content_hash(tmp_path):
         load_prepared(tmp_path, "0" * 16)
     with pytest.raises(TableError, match="16 hex digits"):
         load_prepared(tmp_path, "../../etc/passwd")
+
+
+def test_a_column_that_cannot_be_a_feature_says_where():
+    t = parse_csv(b"a,b,c\n" + b"1,2,3\n" * 3 + b"4,x,\n")
+    assert tabular.column_problem(t, "a") == ""
+    assert "text ('x') on line 5" in tabular.column_problem(t, "b")
+    assert "missing value on line 5" in tabular.column_problem(t, "c")
