@@ -52,7 +52,7 @@ from ui.controls import changes, controls_ui, preset_select, spec_from_widgets
 from ui.frame import hidden_sections, require_router, teacher_query
 from ui.live import apply_action, attach_job, live_view, refusal_ui, status_message
 from ui.runs import job_export_ui
-from ui.state import job_key, load_into_widgets, preset_key, private, restore_page, save_page
+from ui.state import job_key, keep, load_into_widgets, preset_key, private, restore_page, save_page
 
 
 @dataclass(frozen=True)
@@ -236,6 +236,7 @@ def _run(page: Page, settings: Callable[[Page], Iterable[Spec]], draw: Callable[
     d = page.d
     require_router()
     restore_page(d.prefix)
+    keep([f"{d.prefix}.speed"])  # a run that stops before the controls (e.g. no CSV yet) keeps the chosen speed
     st.title(d.title)
     st.caption(d.caption)
     if private(d.prefix, "initial") not in st.session_state:

@@ -13,6 +13,10 @@ EPOCH = """() => {
   return m ? parseInt(m.querySelector('[data-testid="stMetricValue"]').innerText) : -1;
 }"""
 
+# JS: the value shown on the "Epochs per redraw" slider.
+SPEED = """() => Array.from(document.querySelectorAll('[data-testid="stSlider"]'))
+  .map(e => e.innerText.split('\\n').filter(Boolean)).find(t => t[0] === 'Epochs per redraw')[1]"""
+
 
 def write_csv(path, n: int = 120) -> None:
     """Label first, then three number columns; the label is which side of a plane a row lies on."""
@@ -43,6 +47,7 @@ def test_upload_pick_the_label_play_and_see_the_projection(server, page, tmp_pat
     page.wait_for_selector(IDLE, timeout=60000)
     choose(page, "Label or target column", "kind")  # the last column (a number) was picked by default
     page.wait_for_selector("text=2 classes", timeout=30000)
+    assert page.evaluate(SPEED) == "full speed"  # the controls came back with the speed the page had
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(f"({POINTS_OF})('Loss') >= 5", timeout=60000)
     page.wait_for_function(f"({POINTS_OF})('Your data: kind') > 0", timeout=60000)
