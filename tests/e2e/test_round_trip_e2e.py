@@ -111,11 +111,13 @@ def test_refresh_mid_run_loses_no_steps_and_a_shared_link_gets_its_own_run(serve
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(f"({METRIC})('Epoch') >= 5", timeout=60000)
     before = page.evaluate(METRIC, "Epoch")
+    page.wait_for_function(f"({POINTS_OF})('Loss') > 0", timeout=30000)
+    points = page.evaluate(POINTS_OF, "Loss")  # the whole-set evaluations so far (on a cadence, not every epoch)
     run = page.url.split("run=")[1].split("&")[0]
     page.reload()
     page.wait_for_selector('[data-testid="stApp"]', timeout=60000)
     page.wait_for_function(f"({METRIC})('Epoch') >= {before}", timeout=60000)
-    page.wait_for_function(f"({POINTS_OF})('Loss') >= {before}", timeout=30000)  # the history came back too
+    page.wait_for_function(f"({POINTS_OF})('Loss') >= {points}", timeout=30000)  # the history came back too
     has_number(page, "Points", 400)
     assert f"run={run}" in page.url
     page.get_by_role("button", name="Pause").click()
