@@ -29,7 +29,7 @@ FLUSH_S = 2.0  # epoch records reach the store at least this often: a killed ser
 # MLP is ~40 kB of safetensors, so a class of 30 writes ~40 kB/s at most.
 WEIGHTS_S = 30.0
 # speed 0 (full speed): a redraw snapshot every PUBLISH_S of wall time, training never waits; the page polls
-# every ~0.2 s, so faster snapshots would be computed and never drawn.
+# every ~0.15 s, so faster snapshots would be computed and never drawn.
 PUBLISH_S = 0.1
 SLOW_MOTION_S = 0.2  # speed 1 (slow motion): every epoch is published and stays up at least this long
 EVAL_S = 0.1  # while the page is live, full-set evaluation at most this often (every epoch in slow motion)

@@ -237,7 +237,7 @@ def controls_ui(prefix: str, running: bool, can_step: bool = True) -> str | None
         [1, 2, 5, 10, 20, 50, 0],
         format_func=lambda n: {0: "full speed", 1: "1 (slow motion)"}.get(n, str(n)),
         key=f"{prefix}.speed",
-        help="full speed: train as fast as the computer can, redrawing ~5 times a second (the test loss is "
-        "measured ~4 times a second); 1: slow motion, every epoch drawn",
+        help="full speed: train as fast as the computer can, redrawing 5-6 times a second (the test loss is "
+        "measured up to 10 times a second); 1: slow motion, every epoch drawn",
     )
     return action
