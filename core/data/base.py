@@ -35,6 +35,13 @@ class Dataset:
     def input_shape(self) -> tuple[int, ...]:
         return tuple(self.x_train.shape[1:])
 
+    @classmethod
+    def train_test(cls, x: torch.Tensor, y: torch.Tensor, train, test, **rest) -> Dataset:
+        """Rows `train` to train on, rows `test` to validate and test on (indices or slices); `rest` as above."""
+        return cls(
+            x_train=x[train], y_train=y[train], x_val=x[test], y_val=y[test], x_test=x[test], y_test=y[test], **rest
+        )
+
 
 def expand_features(points: torch.Tensor | np.ndarray, features) -> torch.Tensor:
     """(N, 2) raw points -> (N, F) feature columns, in the order given."""

@@ -28,13 +28,11 @@ def make_toy_dataset(spec: Spec) -> Dataset:
     split = int(len(pts) * d.train_frac)
     x = expand_features(pts, d.features)
     y = targets_for(spec, labels)
-    return Dataset(
-        x_train=x[:split],
-        y_train=y[:split],
-        x_val=x[split:],
-        y_val=y[split:],
-        x_test=x[split:],
-        y_test=y[split:],
+    return Dataset.train_test(
+        x,
+        y,
+        slice(None, split),
+        slice(split, None),
         task=task_of(spec),
         n_classes=n_classes(spec),
         points_train=pts[:split],

@@ -94,13 +94,11 @@ def make_table_dataset(spec: Spec) -> Dataset:
     xt = torch.from_numpy(x)
     y = targets_for(spec, labels)
     tr, te = torch.from_numpy(train_idx), torch.from_numpy(test_idx)
-    return Dataset(
-        x_train=xt[tr],
-        y_train=y[tr],
-        x_val=xt[te],
-        y_val=y[te],
-        x_test=xt[te],
-        y_test=y[te],
+    return Dataset.train_test(
+        xt,
+        y,
+        tr,
+        te,
         task=task_of(spec),
         n_classes=n_classes(spec),
         points_train=points[train_idx],

@@ -50,13 +50,11 @@ def _dataset(x, labels, n_train, mean, std, names, extra=None) -> Dataset:
     x = (x - mean) / std
     y = torch.as_tensor(labels, dtype=torch.long)
     tr, te = slice(0, n_train), slice(n_train, None)
-    return Dataset(
-        x_train=x[tr],
-        y_train=y[tr],
-        x_val=x[te],
-        y_val=y[te],
-        x_test=x[te],
-        y_test=y[te],
+    return Dataset.train_test(
+        x,
+        y,
+        tr,
+        te,
         task="multiclass",
         n_classes=len(names),
         extra={

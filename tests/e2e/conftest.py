@@ -138,3 +138,11 @@ POINTS_OF = """(title) => {
   }
   return -1;
 }"""
+
+# JS: the number shown by the first metric whose label starts with `label` (-1 if none).
+METRIC = """(label) => {
+  const m = Array.from(document.querySelectorAll('[data-testid="stMetric"]'))
+    .find(e => e.innerText.startsWith(label));
+  return m ? parseInt(m.querySelector('[data-testid="stMetricValue"]').innerText.replace(/,/g, '')) : -1;
+}"""
+EPOCH = f"() => ({METRIC})('Epoch')"  # JS: the page's epoch counter

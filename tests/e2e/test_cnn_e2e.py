@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.conftest import IDLE, assert_no_exception, open_page
+from tests.e2e.conftest import EPOCH, IDLE, assert_no_exception, open_page
 
 pytestmark = pytest.mark.e2e
 
@@ -19,12 +19,6 @@ SIGNATURE = """(prefix) => {
     }
   }
   return null;
-}"""
-
-EPOCH = """() => {
-  const m = Array.from(document.querySelectorAll('[data-testid="stMetric"]'))
-    .find(e => e.innerText.startsWith('Epoch'));
-  return m ? parseInt(m.querySelector('[data-testid="stMetricValue"]').innerText) : -1;
 }"""
 
 MAPS = "Feature maps, conv 1"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.conftest import POINTS_OF, assert_no_exception, open_page
+from tests.e2e.conftest import EPOCH, POINTS_OF, assert_no_exception, open_page
 
 pytestmark = pytest.mark.e2e
 
@@ -25,13 +25,6 @@ def test_bad_link_is_reported_not_crashed(server, page):
     open_page(page, f"{server}/playground?train.lr=-5&data.name=circle")
     page.wait_for_selector("text=Ignored a bad setting", timeout=30000)
     assert_no_exception(page)
-
-
-EPOCH = """() => {
-  const m = Array.from(document.querySelectorAll('[data-testid="stMetric"]'))
-    .find(e => e.innerText.startsWith('Epoch'));
-  return m ? parseInt(m.querySelector('[data-testid="stMetricValue"]').innerText) : -1;
-}"""
 
 
 def test_refresh_reattaches_to_running_job(server, page):

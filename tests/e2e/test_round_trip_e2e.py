@@ -3,19 +3,12 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import IDLE, POINTS_OF, assert_no_exception, open_page
+from tests.e2e.conftest import IDLE, METRIC, POINTS_OF, assert_no_exception, open_page
 
 pytestmark = pytest.mark.e2e
 
 NAV = '[data-testid="stSidebarNav"] a'
 PAGES = ["Home", "Playground", "Gradient lab", "CNN", "GAN", "Sequences", "Autoencoders", "Transfer learning", "Runs"]
-
-# JS: the value of the first metric whose label starts with `label` (-1 if none).
-METRIC = """(label) => {
-  const m = Array.from(document.querySelectorAll('[data-testid="stMetric"]'))
-    .find(e => e.innerText.startsWith(label));
-  return m ? parseInt(m.querySelector('[data-testid="stMetricValue"]').innerText) : -1;
-}"""
 
 
 def settle(page) -> None:

@@ -4,15 +4,9 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import IDLE, assert_no_exception, open_page
+from tests.e2e.conftest import EPOCH, IDLE, assert_no_exception, open_page
 
 pytestmark = pytest.mark.e2e
-
-EPOCH = """() => {
-  const m = Array.from(document.querySelectorAll('[data-testid="stMetric"]'))
-    .find(e => e.innerText.startsWith('Epoch'));
-  return m ? parseInt(m.querySelector('[data-testid="stMetricValue"]').innerText) : -1;
-}"""
 
 # JS: the x-lengths of every trace of the (non-stale) Plotly chart titled `title`; null if none.
 TRACES_OF = """(title) => {

@@ -3,15 +3,9 @@
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import IDLE, POINTS_OF, assert_no_exception, open_page
+from tests.e2e.conftest import EPOCH, IDLE, POINTS_OF, assert_no_exception, open_page
 
 pytestmark = pytest.mark.e2e
-
-EPOCH = """() => {
-  const m = Array.from(document.querySelectorAll('[data-testid="stMetric"]'))
-    .find(e => e.innerText.startsWith('Epoch'));
-  return m ? parseInt(m.querySelector('[data-testid="stMetricValue"]').innerText) : -1;
-}"""
 
 # JS: the value shown on the "Epochs per redraw" slider.
 SPEED = """() => Array.from(document.querySelectorAll('[data-testid="stSlider"]'))
