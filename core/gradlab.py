@@ -16,7 +16,7 @@ import torch
 from core.engine import Probe
 from core.probes import GradNormProbe, weight_layers
 
-PROBE_SET = 256  # training inputs whose activations are measured each epoch
+PROBE_SET = 256  # the fixed training inputs whose activations are measured
 HIST_BINS = 30
 # A unit counts as saturated where its activation's derivative is below this share of the maximum:
 # sigmoid' = a (1 - a) <= 0.25, tanh' = 1 - a^2 <= 1.
@@ -75,7 +75,10 @@ def histogram(a: torch.Tensor, activation: str) -> dict:
 
 
 class ActivationStatsProbe(Probe):
-    """Per-layer activation statistics at the end of each epoch (record key "activation").
+    """Per-layer activation statistics at the end of each measured epoch (record key "activation").
+
+    Measured epochs are those the trainer evaluates (`trainer.measuring`), so the statistics sit in the same
+    records as the whole-set losses.
 
     `latest_hist` keeps each layer's histogram of the latest measurement (for the charts; the
     history keeps only the numbers, so long runs stay small).
@@ -115,37 +118,43 @@ class ActivationStatsProbe(Probe):
         return stats, hists
 
     def on_epoch_end(self, trainer) -> dict:
-        if not self.modules:
+        if not self.modules or not trainer.measuring:
             return {}
         stats, self.latest_hist = self.measure(trainer)
         return {"activation": stats}
 
 
 class UpdateRatioProbe(Probe):
-    """‖ΔW‖ / ‖W‖ of each weight layer for the last optimiser step of each epoch (key "update_ratio")."""
+    """‖ΔW‖ / ‖W‖ of each weight layer over the last optimiser step of each measured epoch (key "update_ratio").
+
+    Measured epochs are those the trainer evaluates (`trainer.measuring`): every epoch in the runner, Step and
+    slow motion, on the evaluation cadence while a page trains live.
+    """
 
     def on_train_start(self, trainer):
         self.layers = weight_layers(trainer.model)
+        self.names = [n for n, _ in self.layers]
+        self._weights = [m.weight for _, m in self.layers]
         self._before: list[torch.Tensor] | None = None
         self._ratios: dict[str, float] = {}
 
     def after_backward(self, trainer):
-        # Only the epoch's last step is measured: one weight copy per epoch, not per step.
-        if trainer._batch_in_epoch == trainer.steps_per_epoch - 1:
-            self._before = [m.weight.detach().clone() for _, m in self.layers]
+        # Only the last step of a measured epoch: one weight copy then, none on the other steps.
+        if trainer.measuring:
+            self._before = [w.detach().clone() for w in self._weights]
 
     def after_step(self, trainer):
         if self._before is None:
             return
-        ratios = {}
-        for (name, m), w0 in zip(self.layers, self._before):
-            norm = float(torch.linalg.vector_norm(w0))
-            delta = float(torch.linalg.vector_norm(m.weight.detach() - w0))
-            ratios[name] = delta / norm if norm > 0 else math.inf
-        self._ratios, self._before = ratios, None
+        after = [w.detach() for w in self._weights]
+        norms = torch.stack(torch._foreach_norm(self._before)).tolist()
+        deltas = torch.stack(torch._foreach_norm(torch._foreach_sub(after, self._before))).tolist()
+        self._ratios = {name: d / n if n > 0 else math.inf for name, n, d in zip(self.names, norms, deltas)}
+        self._before = None
 
     def on_epoch_end(self, trainer) -> dict:
-        return {"update_ratio": dict(self._ratios)} if self._ratios else {}
+        ratios, self._ratios = self._ratios, {}  # a record carries only what its own epoch measured
+        return {"update_ratio": ratios} if ratios else {}
 
 
 def gradlab_probes() -> list[Probe]:
