@@ -1,10 +1,10 @@
 """Gradient-lab speed: probe overhead at depth 50, the lab's preset through a Job, and one redraw's work.
 
-    python -m bench.bench_gradlab [--seconds S] [--rounds R]
+    python -m bench.bench_gradlab [--seconds S]
 
 (a) steps per CPU second of the training thread (robust to a busy machine) of the lab's deepest network:
     50 hidden layers of 32 sigmoid units on the circle set (350 training points, batch 10: 35 steps an
-    epoch), with its probes off, with the per-step gradient norms only, and with every gradient-lab probe
+    epoch) trained epoch by epoch in turn, with its probes off, with the per-step gradient norms only, and with every gradient-lab probe
     measuring every epoch (Step, slow motion, the runner) or on the evaluation cadence of a live page
     (activation statistics and update ratios with each whole-set evaluation, at most every EVAL_S seconds);
 (b) `fix-relu-he` (A and B, 12 x 32, in lockstep) through a Job that also builds the page's views, at full
@@ -20,7 +20,7 @@ import time
 
 import torch
 
-from bench.bench_engine import job_epochs_per_s
+from bench.bench_engine import interleaved, job_epochs_per_s, trainer_epochs
 from core.charts.gradients import grad_heatmap_figure, heatmap_range
 from core.charts.training import grad_norm_figure
 from core.engine import Trainer
@@ -51,17 +51,6 @@ VARIANTS = {  # name: (probes, evaluation cadence in seconds; 0 = every epoch)
 }
 
 
-def steps_per_cpu_s(spec: Spec, make_probes, eval_s: float, seconds: float) -> float:
-    """Steps per CPU second of this thread, after one warm-up epoch."""
-    t = Trainer(spec, make_probes())
-    t.eval_interval_s = eval_s
-    t.run_epoch()
-    s0, t0, c0 = t.step_count, time.perf_counter(), time.thread_time()
-    while time.perf_counter() - t0 < seconds:
-        t.run_epoch()
-    return (t.step_count - s0) / (time.thread_time() - c0)
-
-
 def redraw_ms(specs: list[Spec], epochs: int = 200, repeat: int = 20) -> float:
     """CPU ms of one redraw of the default view for A and B: views, then grad-norm curves and heatmaps."""
     trainers = [Trainer(s, gradlab_probes()) for s in specs]
@@ -81,15 +70,17 @@ def redraw_ms(specs: list[Spec], epochs: int = 200, repeat: int = 20) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--seconds", type=float, default=3.0)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seconds", type=float, default=4.0, help="CPU seconds per variant, roughly")
     args = ap.parse_args()
     torch.set_num_threads(1)
     print(f"torch {torch.__version__}, 1 thread, load average at start: {os.getloadavg()[0]:.2f}")
-    best = dict.fromkeys(VARIANTS, 0.0)
-    for _ in range(args.rounds):  # interleaved, best of each
-        for name, (make, eval_s) in VARIANTS.items():
-            best[name] = max(best[name], steps_per_cpu_s(SPEC, make, eval_s, args.seconds))
+    best = interleaved(
+        {
+            name: (lambda make=make, eval_s=eval_s: trainer_epochs(SPEC, make(), eval_s))
+            for name, (make, eval_s) in VARIANTS.items()
+        },
+        args.seconds,
+    )
     base = best["probes off"]
     print("(a) depth 50 x 32 sigmoid MLP, batch 10, 35 steps an epoch, per CPU second of the training thread")
     for name, v in best.items():
