@@ -220,3 +220,10 @@ def test_a_stepped_job_measures_every_epoch_and_a_playing_one_with_its_evaluatio
     # while playing, the activation statistics and update ratios come with the whole-set evaluation, never alone
     assert all(("train_loss" in r) == ("activation" in r) == ("update_ratio" in r) for r in hist)
     assert all("activation" in r and "update_ratio" in r for r in hist[-3:])  # each stepped epoch is measured
+
+
+def test_the_runners_trainer_measures_every_epoch():
+    t = Trainer(DEEP, gradlab_probes())  # as the runner and the tests build it: no live cadence
+    for _ in range(3):
+        t.run_epoch()
+    assert all("activation" in r and "update_ratio" in r and "train_loss" in r for r in t.history)
