@@ -1,16 +1,21 @@
 """Engine speed: our Trainer (with probes) against a bare PyTorch loop, and a Job's epochs per second.
 
-    python -m bench.bench_engine [--seconds S] [--rounds R]
+    python -m bench.bench_engine [--seconds S]
 
-(a) steps per CPU second (this thread's CPU time, so a busy shared machine changes the ratios little) of Trainer with the Playground's probes and with the Gradient lab's, against a bare loop
-    on the same model, data and batch order, as ratios measured in the same process (goal >= 0.90);
-(b) epochs/s of the `tfp-default` preset through a running Job that also computes the decision
-    grid the page draws: full speed (a snapshot every 0.1 s), slow motion (every epoch) and every 10 epochs.
+(a) steps per CPU second (this thread's CPU time, so a busy shared machine changes the ratios little) of the
+    Trainer with the Playground's probes and with the Gradient lab's, against a bare loop on the same model,
+    data and batch order: each variant and a bare loop take turns epoch by epoch in one thread, and the ratio
+    of the pair is printed (goal >= 0.90). The Trainer evaluates both sets every epoch (the runner, Step,
+    slow motion) or every EVAL_S seconds (a live page);
+(b) epochs/s of the `tfp-default` preset through a running Job that also computes the decision grid the
+    page draws: full speed (a snapshot every 0.1 s), slow motion (every epoch) and every 10 epochs; wall
+    clock and per CPU second of the job's thread.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import time
 
@@ -27,16 +32,17 @@ from core.probes import default_probes
 from core.views.mlp import decision_grid
 
 
-def bare_steps_per_s(spec, seconds: float) -> float:
-    """Plain PyTorch: the same model, data, optimiser and batch order; nothing measured."""
+def bare_epochs(spec):
+    """Plain PyTorch: the same model, data, optimiser and batch order; nothing measured. Returns a function
+    that trains one epoch and returns its number of steps."""
     torch.manual_seed(spec.seed)
     data = make_dataset(spec)
     model = build_model(spec)
     opt = torch.optim.SGD(model.parameters(), lr=spec.train.lr)
     gen = torch.Generator().manual_seed(spec.seed + 1)
     n, bs = len(data.x_train), spec.data.batch_size
-    steps, t0, c0 = 0, time.perf_counter(), time.thread_time()
-    while time.perf_counter() - t0 < seconds:
+
+    def epoch() -> int:
         order = torch.randperm(n, generator=gen)
         for i in range(0, n, bs):
             idx = order[i : i + bs]
@@ -44,24 +50,55 @@ def bare_steps_per_s(spec, seconds: float) -> float:
             loss = 0.5 * F.mse_loss(model(data.x_train[idx]), data.y_train[idx])
             loss.backward()
             opt.step()
-            steps += 1
-    return steps / (time.thread_time() - c0)
+        return math.ceil(n / bs)
+
+    return epoch
 
 
-def trainer_steps_per_s(spec, probes, seconds: float, eval_s: float = EVAL_S) -> float:
-    """Our Trainer; eval_s is its evaluation cadence (EVAL_S as a live Job runs it, 0 = every epoch)."""
+def trainer_epochs(spec, probes, eval_s: float):
+    """Our Trainer with `probes`, evaluating every eval_s seconds (0: every epoch); one epoch per call."""
     t = Trainer(spec, probes)
     t.eval_interval_s = eval_s
-    steps, t0, c0 = 0, time.perf_counter(), time.thread_time()
-    while time.perf_counter() - t0 < seconds:
+
+    def epoch() -> int:
+        s0 = t.step_count
         t.run_epoch()
-        steps = t.step_count
-    return steps / (time.thread_time() - c0)
+        return t.step_count - s0
+
+    epoch.trainer = t
+    return epoch
 
 
-def job_epochs_per_s(spec, speed: int, seconds: float) -> tuple[float, float]:
-    """(epochs per wall second, epochs per CPU second of the job's thread) of a running Job."""
-    job = Job(spec, views=lambda tr: {"grid": decision_grid(tr)}, speed=speed)
+def interleaved(variants: dict, seconds: float) -> dict[str, float]:
+    """Steps per CPU second of each variant, trained epoch by epoch in turn (A, B, C, A, B, C, ...).
+
+    Load from other processes comes and goes on a scale of milliseconds to seconds, so taking turns every
+    few milliseconds spreads it evenly over the variants; this thread's CPU time leaves out the time other
+    processes hold the core.
+    """
+    runs = {name: make() for name, make in variants.items()}
+    for run in runs.values():
+        if hasattr(run, "trainer"):
+            # Each variant gets 1/k of the wall clock: stretch the evaluation cadence k times, so that it
+            # evaluates as often per step of its own as a live Job does.
+            run.trainer.eval_interval_s *= len(runs)
+        run()  # warm-up: the first epoch allocates, and the Trainer always evaluates it
+    cpu, steps = dict.fromkeys(runs, 0.0), dict.fromkeys(runs, 0)
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds * len(runs):
+        for name, run in runs.items():
+            c0 = time.thread_time()
+            steps[name] += run()
+            cpu[name] += time.thread_time() - c0
+    return {name: steps[name] / cpu[name] for name in runs}
+
+
+def job_epochs_per_s(specs, speed: int, seconds: float, views=None, probes=None) -> tuple[float, float]:
+    """(epochs per wall second, epochs per CPU second of the job's thread) of a running Job.
+
+    `views` defaults to the Playground's decision grid; `probes` to each family's own."""
+    views = views or (lambda tr: {"grid": decision_grid(tr)})
+    job = Job(specs, views=views, probes=probes, speed=speed)
     job.play()
     time.sleep(1.0)  # warm-up
     clock = time.pthread_getcpuclockid(job._thread.ident)
@@ -74,14 +111,13 @@ def job_epochs_per_s(spec, speed: int, seconds: float) -> tuple[float, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--seconds", type=float, default=3.0, help="measuring time per variant and round")
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seconds", type=float, default=4.0, help="CPU seconds per variant, roughly")
     args = ap.parse_args()
     torch.set_num_threads(1)  # as the JobManager sets it on a 2-core machine
     spec = load_preset("tfp-default").spec.with_(**{"train.epochs": 100_000})
     print(f"cpu cores: {os.cpu_count()}, torch {torch.__version__}, threads {torch.get_num_threads()}")
     print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
-    print("circle data, 250 training points; the Trainer also evaluates both sets once an epoch")
+    print("circle data, 250 training points")
     cases = {
         "tfp-default (2-4-2-1 tanh, batch 10)": spec,
         "8 x 64 ReLU, batch 32": spec.with_(
@@ -90,30 +126,26 @@ def main() -> None:
     }
     for label, case in cases.items():
         variants = {
-            "bare PyTorch loop": lambda: bare_steps_per_s(case, args.seconds),
-            "grad-norm probe, eval every epoch": lambda: trainer_steps_per_s(case, default_probes(), args.seconds, 0),
-            f"grad-norm probe, eval every {EVAL_S} s": lambda: trainer_steps_per_s(
-                case, default_probes(), args.seconds
-            ),
-            f"gradient-lab set, eval every {EVAL_S} s": lambda: trainer_steps_per_s(
-                case, gradlab_probes(), args.seconds
-            ),
+            "bare PyTorch loop": lambda: bare_epochs(case),
+            "grad-norm probe, eval every epoch": lambda: trainer_epochs(case, default_probes(), 0.0),
+            f"grad-norm probe, eval every {EVAL_S} s": lambda: trainer_epochs(case, default_probes(), EVAL_S),
+            "gradient-lab set, every epoch": lambda: trainer_epochs(case, gradlab_probes(), 0.0),
+            f"gradient-lab set, eval every {EVAL_S} s": lambda: trainer_epochs(case, gradlab_probes(), EVAL_S),
         }
-        best = dict.fromkeys(variants, 0.0)
-        for _ in range(args.rounds):  # interleaved rounds, best of each: robust to a busy machine
-            for name, run in variants.items():
-                best[name] = max(best[name], run())
-        bare = best["bare PyTorch loop"]
+        bare_name, make_bare = next(iter(variants.items()))
         print(f"(a) {label}")
-        for name, v in best.items():
-            print(f"    {name:38s} {v:7.0f} steps/s  ratio {v / bare:.3f}")
-    bare = bare_steps_per_s(spec, args.seconds)
+        for name, make in list(variants.items())[1:]:
+            # Each variant takes turns with its own bare loop: the ratio of the pair is what is compared.
+            rates = interleaved({bare_name: make_bare, name: make}, args.seconds)
+            ratio = rates[name] / rates[bare_name]
+            print(f"    {name:40s} {rates[name]:7.0f} steps/s  ratio {ratio:.3f} (bare {rates[bare_name]:.0f})")
+    bare = interleaved({"bare": lambda: bare_epochs(spec)}, args.seconds)["bare"]
+    print(f"(b) Job + 80 x 80 decision grid, tfp-default (bare loop {bare:.0f} steps per CPU second):")
     for speed in (0, 1, 10):
-        eps = job_epochs_per_s(spec, speed, args.seconds * 2)
+        wall, cpu = job_epochs_per_s(spec, speed, args.seconds * 2)
         what = {0: "full speed", 1: "slow motion"}.get(speed, f"{speed} epochs per redraw")
-        print(
-            f"(b) Job, tfp-default, {what:20s} {eps:7.1f} epochs/s ({eps * 25:.0f} steps/s, {eps * 25 / bare:.2f} x bare)"
-        )
+        print(f"    {what:20s} {wall:6.1f} epochs/s wall, {cpu:6.1f} per CPU second ({cpu * 25 / bare:.2f} x bare)")
+    print("load average at end: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,11 @@ Probe points, in the order they run within a step (names follow Lightning's hook
   after_backward(trainer)  gradients of this batch are in .grad, not yet clipped
   after_step(trainer)      the optimiser has updated the weights
   on_epoch_end(trainer)    returns metrics merged into the epoch's record
+
+`trainer.measuring` is True on the last step of an epoch whose end is evaluated (every epoch in the runner,
+in Step and in slow motion; on the `eval_interval_s` wall-time cadence while a page trains live) and stays
+True through that epoch's end: costly probes measure only then, so what they record at epoch e is measured
+at epoch e.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import math
 import os
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import torch
@@ -31,6 +36,7 @@ from core.spec import Spec, SpecError, output_size, resolved_loss, to_query, val
 
 # Model initialisation uses torch's global generator; jobs in other threads must not interleave.
 SEED_LOCK = threading.Lock()
+NO_RNG = nullcontext()  # own_rng() of a model that draws no random numbers: reusable, holds no state
 
 # Fields a paused run can change without rebuilding the network.
 LIVE_FIELDS = (
@@ -164,7 +170,9 @@ class Trainer:
         self.message = ""
         self._batch_in_epoch = 0
         self._epoch_losses: list[float] = []
-        self._order: torch.Tensor | None = None
+        self._order: torch.Tensor | None = None  # this epoch's permutation of the training set
+        self._shuffled: tuple[torch.Tensor, torch.Tensor] | None = None  # the training set in that order
+        self.measuring = True  # see the module docstring
         self._best_val = math.inf
         self._best_epoch = 0
         # Full-set evaluation cadence: 0 evaluates every epoch (the runner, tests); a live Job sets ~0.1 s,
@@ -205,12 +213,12 @@ class Trainer:
         uses_rng = any(isinstance(m, nn.Dropout) and m.p > 0 for net in modules for m in net.modules())
         self._rng_state = torch.Generator(self.device).manual_seed(self.spec.seed + 3).get_state() if uses_rng else None
 
-    @contextmanager
     def own_rng(self):
         """Run the block on this trainer's own random stream (a no-op for models without dropout)."""
-        if self._rng_state is None:
-            yield
-            return
+        return NO_RNG if self._rng_state is None else self._swapped_rng()
+
+    @contextmanager
+    def _swapped_rng(self):
         cuda = self.device.type == "cuda"
         get = (lambda: torch.cuda.get_rng_state(self.device)) if cuda else torch.get_rng_state
         put = (lambda s: torch.cuda.set_rng_state(s, self.device)) if cuda else torch.set_rng_state
@@ -249,8 +257,12 @@ class Trainer:
         return value
 
     def _eval_due(self) -> bool:
-        """Whether the epoch that just closed is evaluated: always the first and the last, else on the cadence."""
-        if self.eval_interval_s <= 0 or self.epoch <= 1 or self.epoch >= self.spec.train.epochs:
+        """Whether the epoch now closing is evaluated: always the first and the last, else on the cadence.
+
+        Asked on the epoch's last step, before it runs (`measuring`), so probes know in time.
+        """
+        closing = self.epoch + 1
+        if self.eval_interval_s <= 0 or closing <= 1 or closing >= self.spec.train.epochs:
             return True
         return time.perf_counter() - self._last_eval_t >= self.eval_interval_s
 
@@ -259,7 +271,7 @@ class Trainer:
 
         Epochs off the evaluation cadence get no train_/val_ metrics: their records say so by omission.
         """
-        if not self._eval_due():
+        if not self.measuring:
             return {}
         self._last_eval_t = time.perf_counter()
         rec = {}
@@ -331,19 +343,21 @@ class Trainer:
 
     def check_finite(self, loss: torch.Tensor) -> float:
         """The loss as a float; raises Diverged when it is NaN or infinite."""
-        value = float(loss.detach())
+        value = loss.item()
         if not math.isfinite(value):
             raise Diverged(f"diverged at step {self.step_count + 1}: the loss became {value}")
         return value
 
     def _next_batch(self):
-        if self._order is None:
-            self._order = torch.randperm(self.n_train, generator=self.data_gen)
+        if self._shuffled is None:
+            if self._order is None:
+                self._order = torch.randperm(self.n_train, generator=self.data_gen)
+            idx = self._order.to(self.device)
+            # One gather an epoch; each batch is then a slice of it (a view), not an indexing op per step.
+            self._shuffled = (self.data.x_train[idx], self.data.y_train[idx])
         bs = self.spec.data.batch_size
-        idx = self._order[self._batch_in_epoch * bs : (self._batch_in_epoch + 1) * bs]
-        if self.device.type != "cpu":
-            idx = idx.to(self.device)
-        xb, yb = self.data.x_train[idx], self.data.y_train[idx]
+        start = self._batch_in_epoch * bs
+        xb, yb = self._shuffled[0][start : start + bs], self._shuffled[1][start : start + bs]
         if self.augment is not None:
             xb = self.augment(xb, self.aug_gen)
         return xb, yb
@@ -353,8 +367,9 @@ class Trainer:
         """One optimiser step on the next batch; closes the epoch after its last batch."""
         if self.done:
             return StepResult(self.step_count, self.epoch, math.nan, self.lr)
-        lr = self.lr
+        lr, steps_per_epoch = self.lr, self.steps_per_epoch
         xb, yb = self._next_batch()
+        self.measuring = self._batch_in_epoch == steps_per_epoch - 1 and self._eval_due()
         try:
             loss = self._train_step(xb, yb)
         except Diverged as e:
@@ -367,7 +382,7 @@ class Trainer:
         if self.scheduler is not None:
             self.scheduler.step()
         result = StepResult(self.step_count, self.epoch, math.nan, lr)
-        if self._batch_in_epoch >= self.steps_per_epoch:
+        if self._batch_in_epoch >= steps_per_epoch:
             result.metrics = self._end_epoch(lr)
             result.loss = result.metrics["loss"]
         return result
@@ -383,7 +398,7 @@ class Trainer:
     def _end_epoch(self, lr: float) -> dict:
         self.epoch += 1
         mean_loss = math.fsum(self._epoch_losses) / len(self._epoch_losses)
-        self._epoch_losses, self._batch_in_epoch, self._order = [], 0, None
+        self._epoch_losses, self._batch_in_epoch, self._order, self._shuffled = [], 0, None, None
         rec = {
             "step": self.step_count,
             "epoch": self.epoch,
@@ -418,6 +433,7 @@ class Trainer:
             "lr": lr,
             "partial": True,
         }
+        self.measuring = True  # the last record of a diverged run: measure what there is
         for p in self.probes:
             rec.update(p.on_epoch_end(self))
         self.history.append(rec)

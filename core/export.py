@@ -495,10 +495,10 @@ def main():
     loss = float("nan")
     for epoch in range(1, epochs + 1):
         order = torch.randperm(len(x_train), generator=batches)
+        x_epoch, y_epoch = x_train[order], y_train[order]  # shuffled once an epoch; batches are slices
         losses = []
         for i in range(spe):
-            idx = order[i * bs : (i + 1) * bs]
-            xb, yb = x_train[idx], y_train[idx]
+            xb, yb = x_epoch[i * bs : (i + 1) * bs], y_epoch[i * bs : (i + 1) * bs]
             if augment is not None:
                 xb = augment(xb, aug_gen)
             opt.zero_grad(set_to_none=True)

@@ -16,7 +16,7 @@ import torch
 from core.engine import Probe
 from core.probes import GradNormProbe, weight_layers
 
-PROBE_SET = 256  # training inputs whose activations are measured each epoch
+PROBE_SET = 256  # the fixed training inputs whose activations are measured
 HIST_BINS = 30
 # A unit counts as saturated where its activation's derivative is below this share of the maximum:
 # sigmoid' = a (1 - a) <= 0.25, tanh' = 1 - a^2 <= 1.
@@ -24,33 +24,50 @@ SATURATION_SHARE = 0.08
 BOUNDS = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 
 
-def saturated_share(a: torch.Tensor, activation: str) -> float:
+def _numpy(a) -> np.ndarray:
+    """A layer's activations (N, ...) as a float32 NumPy array (N, units), without a copy on the CPU."""
+    if isinstance(a, torch.Tensor):
+        a = a.detach().float().cpu().numpy()
+    return a.reshape(len(a), -1)
+
+
+def saturated_share(a, activation: str) -> float:
     """Share of activations whose derivative is below 8 % of its maximum (sigmoid and tanh only)."""
+    a = _numpy(a)
     if activation == "sigmoid":
-        return float(((a * (1 - a)) / 0.25 < SATURATION_SHARE).float().mean())
+        return float(((a * (1 - a)) / 0.25 < SATURATION_SHARE).mean())
     if activation == "tanh":
-        return float((1 - a * a < SATURATION_SHARE).float().mean())
+        return float((1 - a * a < SATURATION_SHARE).mean())
     return 0.0
 
 
-def dead_share(a: torch.Tensor, activation: str) -> float:
+def dead_share(a, activation: str) -> float:
     """Share of ReLU units that output 0 for every input of the probe set ("dead" units)."""
     if activation != "relu":
         return 0.0
-    return float((a.reshape(len(a), -1) <= 0).all(0).float().mean())
+    return float((_numpy(a) <= 0).all(0).mean())
 
 
-def activation_stats(a: torch.Tensor, activation: str) -> dict:
-    """Quantiles, mean, std, saturated and dead shares of one layer's activations (N, units)."""
-    flat = a.detach().float().reshape(-1)
-    flat = flat[torch.isfinite(flat)]  # an exploding network can overflow; describe what is finite
-    if flat.numel() == 0:
+def _finite(a: np.ndarray) -> np.ndarray:
+    """The finite values, flattened: an exploding network can overflow; describe what is finite."""
+    flat = a.reshape(-1)
+    return flat if np.isfinite(flat).all() else flat[np.isfinite(flat)]
+
+
+def activation_stats(a, activation: str) -> dict:
+    """Quantiles, mean, std, saturated and dead shares of one layer's activations (N, units).
+
+    In NumPy: on this machine its quantiles (a partial sort) and finite filter are 3-50x faster than
+    torch's for a layer of 256 x 64 activations."""
+    a = _numpy(a)
+    flat = _finite(a)
+    if flat.size == 0:
         nan = float("nan")
         return dict.fromkeys(("mean", "std", "q05", "q25", "q50", "q75", "q95", "saturated", "dead"), nan)
-    q = torch.quantile(flat, torch.tensor([0.05, 0.25, 0.5, 0.75, 0.95], device=flat.device)).tolist()
+    q = np.quantile(flat, [0.05, 0.25, 0.5, 0.75, 0.95]).tolist()  # linear interpolation, as torch.quantile
     return {
-        "mean": float(flat.mean()),
-        "std": float(flat.std()) if flat.numel() > 1 else 0.0,
+        "mean": float(flat.mean(dtype=np.float64)),
+        "std": float(flat.std(ddof=1, dtype=np.float64)) if flat.size > 1 else 0.0,
         "q05": q[0],
         "q25": q[1],
         "q50": q[2],
@@ -61,10 +78,9 @@ def activation_stats(a: torch.Tensor, activation: str) -> dict:
     }
 
 
-def histogram(a: torch.Tensor, activation: str) -> dict:
+def histogram(a, activation: str) -> dict:
     """Histogram of one layer's activations: bin edges and the share of values in each bin."""
-    flat = a.detach().float().reshape(-1).cpu().numpy()
-    flat = flat[np.isfinite(flat)]
+    flat = _finite(_numpy(a))
     if flat.size == 0:
         return {"edges": np.zeros(0, np.float32), "share": np.zeros(0, np.float32)}
     lo, hi = BOUNDS.get(activation, (float(flat.min()), float(flat.max())))
@@ -75,7 +91,10 @@ def histogram(a: torch.Tensor, activation: str) -> dict:
 
 
 class ActivationStatsProbe(Probe):
-    """Per-layer activation statistics at the end of each epoch (record key "activation").
+    """Per-layer activation statistics at the end of each measured epoch (record key "activation").
+
+    Measured epochs are those the trainer evaluates (`trainer.measuring`), so the statistics sit in the same
+    records as the whole-set losses.
 
     `latest_hist` keeps each layer's histogram of the latest measurement (for the charts; the
     history keeps only the numbers, so long runs stay small).
@@ -110,42 +129,49 @@ class ActivationStatsProbe(Probe):
                 h.remove()
         stats, hists = {}, {}
         for (name, _), act in zip(self.modules, self.act_names):
-            stats[name] = activation_stats(captured[name], act)
-            hists[name] = histogram(captured[name], act)
+            a = _numpy(captured[name])  # one conversion per layer for both
+            stats[name] = activation_stats(a, act)
+            hists[name] = histogram(a, act)
         return stats, hists
 
     def on_epoch_end(self, trainer) -> dict:
-        if not self.modules:
+        if not self.modules or not trainer.measuring:
             return {}
         stats, self.latest_hist = self.measure(trainer)
         return {"activation": stats}
 
 
 class UpdateRatioProbe(Probe):
-    """‖ΔW‖ / ‖W‖ of each weight layer for the last optimiser step of each epoch (key "update_ratio")."""
+    """‖ΔW‖ / ‖W‖ of each weight layer over the last optimiser step of each measured epoch (key "update_ratio").
+
+    Measured epochs are those the trainer evaluates (`trainer.measuring`): every epoch in the runner, Step and
+    slow motion, on the evaluation cadence while a page trains live.
+    """
 
     def on_train_start(self, trainer):
         self.layers = weight_layers(trainer.model)
+        self.names = [n for n, _ in self.layers]
+        self._weights = [m.weight for _, m in self.layers]
         self._before: list[torch.Tensor] | None = None
         self._ratios: dict[str, float] = {}
 
     def after_backward(self, trainer):
-        # Only the epoch's last step is measured: one weight copy per epoch, not per step.
-        if trainer._batch_in_epoch == trainer.steps_per_epoch - 1:
-            self._before = [m.weight.detach().clone() for _, m in self.layers]
+        # Only the last step of a measured epoch: one weight copy then, none on the other steps.
+        if trainer.measuring:
+            self._before = [w.detach().clone() for w in self._weights]
 
     def after_step(self, trainer):
         if self._before is None:
             return
-        ratios = {}
-        for (name, m), w0 in zip(self.layers, self._before):
-            norm = float(torch.linalg.vector_norm(w0))
-            delta = float(torch.linalg.vector_norm(m.weight.detach() - w0))
-            ratios[name] = delta / norm if norm > 0 else math.inf
-        self._ratios, self._before = ratios, None
+        after = [w.detach() for w in self._weights]
+        norms = torch.stack(torch._foreach_norm(self._before)).tolist()
+        deltas = torch.stack(torch._foreach_norm(torch._foreach_sub(after, self._before))).tolist()
+        self._ratios = {name: d / n if n > 0 else math.inf for name, n, d in zip(self.names, norms, deltas)}
+        self._before = None
 
     def on_epoch_end(self, trainer) -> dict:
-        return {"update_ratio": dict(self._ratios)} if self._ratios else {}
+        ratios, self._ratios = self._ratios, {}  # a record carries only what its own epoch measured
+        return {"update_ratio": ratios} if ratios else {}
 
 
 def gradlab_probes() -> list[Probe]:

@@ -16,6 +16,7 @@ from core.jobs import Job
 from core.probes import GradNormProbe, default_probes
 from core.spec import Spec
 from core.views.mlp import decision_grid
+from tests.core.waiting import wait_until
 
 DEEP = Spec().with_(
     **{
@@ -156,3 +157,73 @@ def test_histograms_cover_sigmoid_range():
     h = probe.latest_hist["layer3"]
     assert h["edges"][0] == 0 and h["edges"][-1] == 1
     assert np.sum(h["share"]) == pytest.approx(1.0, rel=1e-5)
+
+
+def test_costly_probes_follow_the_evaluation_cadence_and_measure_their_own_epoch():
+    act, upd = ActivationStatsProbe(), UpdateRatioProbe()
+    t = Trainer(DEEP.with_(**{"train.epochs": 8}), [GradNormProbe(), act, upd])
+    t.eval_interval_s = 3600.0  # live, as a Job runs it: after the first epoch nothing is due for an hour
+    for _ in range(3):
+        t.run_epoch()
+    seen = [("train_loss" in r, "activation" in r, "update_ratio" in r) for r in t.history]
+    assert seen == [(True, True, True), (False, False, False), (False, False, False)]
+    assert all("grad_norm" in r for r in t.history)  # the gradient norm is measured on every step
+
+    t.eval_interval_s = 0.0  # Step, slow motion and the runner: every epoch is measured
+    for _ in range(t.steps_per_epoch - 1):
+        t.step()
+    before = {n: m.weight.detach().clone() for n, m in t.model.named_layers()}
+    rec = t.step().metrics  # closes epoch 4
+    assert rec["epoch"] == 4 and "train_loss" in rec
+    for name, m in t.model.named_layers():  # the ratio of epoch 4's own last step
+        expected = float((m.weight.detach() - before[name]).norm() / before[name].norm())
+        assert rec["update_ratio"][name] == pytest.approx(expected, rel=1e-4)
+    t.model.eval()
+    with torch.no_grad():  # the statistics of the network as it stands at the end of epoch 4
+        h = t.data.x_train[:256]
+        for i, block in enumerate(t.model.blocks):
+            h = block(h)
+            assert rec["activation"][f"layer{i + 1}"]["mean"] == pytest.approx(float(h.mean()), rel=1e-5)
+    assert act.latest_hist["layer1"]["share"].sum() == pytest.approx(1.0, rel=1e-5)
+
+    t.eval_interval_s = 3600.0
+    while not t.done:
+        t.run_epoch()
+    seen = [("train_loss" in r, "activation" in r, "update_ratio" in r) for r in t.history[4:]]
+    assert seen == [(False, False, False)] * 3 + [(True, True, True)]  # the last epoch is always measured
+
+
+def test_kept_steps_are_thinned_but_stay_the_norms_of_their_steps():
+    kept, every = GradNormProbe(keep_steps=True), GradNormProbe(keep_steps=True)
+    kept.MAX_KEPT_STEPS = 8  # thinned after 8 kept steps, then again: at most 8 rows
+    t = Trainer(DEEP, [kept, every])
+    for _ in range(21):
+        t.step()
+    small, full = kept.steps_view(), every.steps_view()
+    assert len(full["steps"]) == 21 and len(small["steps"]) < 8
+    assert list(small["steps"]) == list(range(4, 22, 4))  # every fourth step after two thinnings
+    assert np.array_equal(small["norms"], full["norms"][small["steps"] - 1])
+
+
+def test_a_stepped_job_measures_every_epoch_and_a_playing_one_with_its_evaluations():
+    job = Job(DEEP.with_(**{"data.n": 100, "train.epochs": 10_000}), probes=gradlab_probes)
+    try:
+        job.play()
+        assert wait_until(lambda: job.trainers[0].epoch >= 30)
+        job.pause()
+        assert wait_until(lambda: not job.running)
+        job.step(3)
+        assert wait_until(lambda: not job.running)
+    finally:
+        job.stop()
+    hist = job.snapshot()["runs"][0]["history"]
+    # while playing, the activation statistics and update ratios come with the whole-set evaluation, never alone
+    assert all(("train_loss" in r) == ("activation" in r) == ("update_ratio" in r) for r in hist)
+    assert all("activation" in r and "update_ratio" in r for r in hist[-3:])  # each stepped epoch is measured
+
+
+def test_the_runners_trainer_measures_every_epoch():
+    t = Trainer(DEEP, gradlab_probes())  # as the runner and the tests build it: no live cadence
+    for _ in range(3):
+        t.run_epoch()
+    assert all("activation" in r and "update_ratio" in r and "train_loss" in r for r in t.history)
