@@ -48,6 +48,8 @@ LIVE_FIELDS = (
     "train.epochs",
     "seq.temperature",
 )
+# While a page trains live, measuring (whole-set evaluation, costly probes) takes at most this share of the time.
+MEASURE_SHARE = 0.1
 
 
 def share_cpu() -> int:
@@ -179,6 +181,7 @@ class Trainer:
         # since on small networks evaluating both sets costs as much as the epoch's training (docs/benchmarks.md).
         self.eval_interval_s = 0.0
         self._last_eval_t = -math.inf
+        self._measure_s = 0.0  # what the last measured epoch end cost (evaluation and probes), in seconds
         self._build()
         for p in self.probes:
             p.on_train_start(self)
@@ -264,7 +267,9 @@ class Trainer:
         closing = self.epoch + 1
         if self.eval_interval_s <= 0 or closing <= 1 or closing >= self.spec.train.epochs:
             return True
-        return time.perf_counter() - self._last_eval_t >= self.eval_interval_s
+        # A large network's measurement may cost more than the cadence allows: then at most MEASURE_SHARE of the time.
+        wait = max(self.eval_interval_s, self._measure_s / MEASURE_SHARE)
+        return time.perf_counter() - self._last_eval_t >= wait
 
     def _evaluate(self) -> dict:
         """Full-set loss (and accuracy for classifiers) on the training and validation sets.
@@ -405,9 +410,12 @@ class Trainer:
             "loss": mean_loss,
             "lr": lr,
         }
+        t0 = time.perf_counter()
         rec.update(self._evaluate())
         for p in self.probes:
             rec.update(p.on_epoch_end(self))
+        if self.measuring:
+            self._measure_s = time.perf_counter() - t0
         bad = [k for k in ("loss", "train_loss", "val_loss") if k in rec and not math.isfinite(rec[k])]
         self.history.append(rec)
         if bad:

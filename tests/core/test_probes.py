@@ -1,10 +1,12 @@
 """Probes report exactly what PyTorch computes, and never change training."""
 
+import time
+
 import numpy as np
 import pytest
 import torch
 
-from core.engine import Trainer
+from core.engine import MEASURE_SHARE, Probe, Trainer
 from core.gradlab import (
     ActivationStatsProbe,
     UpdateRatioProbe,
@@ -227,3 +229,33 @@ def test_the_runners_trainer_measures_every_epoch():
     for _ in range(3):
         t.run_epoch()
     assert all("activation" in r and "update_ratio" in r and "train_loss" in r for r in t.history)
+
+
+class SlowMeasurement(Probe):
+    """A probe whose measurement costs 30 ms (as a whole-set evaluation of a large network might)."""
+
+    def on_epoch_end(self, trainer: Trainer) -> dict:
+        if not trainer.measuring:
+            return {}
+        time.sleep(0.03)
+        return {"slow": 1.0}
+
+
+def test_a_costly_measurement_is_spaced_out_to_a_tenth_of_the_time():
+    """Live, an epoch end that costs 30 ms is measured at most every 0.3 s, not on the 0.1 s cadence;
+    the runner (cadence 0) still measures every epoch."""
+    spec = Spec().with_(**{"train.epochs": 10_000})
+    live = Trainer(spec, probes=[SlowMeasurement()])
+    live.eval_interval_s = 0.001
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < 1.5:
+        live.run_epoch()
+    measured = [r for r in live.history if "slow" in r]
+    assert len(measured) <= 1.5 / (0.03 / MEASURE_SHARE) + 2
+    assert all("train_loss" in r for r in measured) and not any(
+        "train_loss" in r for r in live.history if "slow" not in r
+    )
+    runner = Trainer(spec.with_(**{"train.epochs": 5}), probes=[SlowMeasurement()])
+    while not runner.done:
+        runner.run_epoch()
+    assert [r.get("slow") for r in runner.history] == [1.0] * 5
