@@ -134,6 +134,14 @@ def measure_frames(server: Server, browser, page_name: str, preset: str, seconds
     received = [0]
     page.on("websocket", lambda ws: ws.on("framereceived", lambda p: received.__setitem__(0, received[0] + len(p))))
     open_page(page, f"{server.url}/{page_name}?preset={preset}")
+    epochs = page.get_by_label("Epochs", exact=True)
+    if epochs.count():  # long enough that the run is still training when the sampling ends
+        if not epochs.first.is_visible():  # in a collapsed group of controls
+            page.locator('[data-testid="stExpander"]', has=epochs.first).locator("summary").click()
+        epochs.first.fill("100000")
+        epochs.first.press("Enter")
+        page.wait_for_timeout(500)
+        page.wait_for_selector(IDLE, timeout=60000)
     page.add_script_tag(content=PROBE_JS)
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(f"({EPOCH})() >= 3", timeout=60000)
@@ -147,8 +155,10 @@ def measure_frames(server: Server, browser, page_name: str, preset: str, seconds
     cpu1 = server.thread_cpu()
     busy = sorted(((cpu1[k] - cpu0.get(k, 0.0)) / (t1 - t0) for k in cpu1), reverse=True)
     server_ms = server.redraw_ms(l0)
-    page.get_by_role("button", name="Pause").click()
-    page.wait_for_selector(IDLE, timeout=30000)
+    pause = page.get_by_role("button", name="Pause")
+    if pause.count():  # the run may have finished meanwhile
+        pause.click()
+        page.wait_for_selector(IDLE, timeout=30000)
     ctx.close()
     f = max(1, res["frames"])
     red = max(1, res["renders"] or res["redraws"])

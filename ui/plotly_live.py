@@ -81,19 +81,24 @@ export default function ({ data, key, parentElement, setStateValue }) {
   if (!data) return;
   if (typeof data === "string") data = JSON.parse(data);
   const id = data.key;
+  host.dataset.chart = id;  // a stable name for tests, even when the title changes
   data.traces = decode(data.traces);
   let s = store[id];
-  if (data.full) {
-    s = store[id] = { traces: data.traces, layout: data.layout, rev: data.rev };
-  } else if (!s || s.rev !== data.base) {
-    setStateValue("resync", data.rev);  // our copy is gone or behind: ask for a full one
+  if (data.full || !s) s = store[id] = { traces: [], got: [], layout: null, layoutGot: 0, rev: 0 };
+  if (data.rev < s.rev) return;  // an older payload drawn again: ours is newer
+  const n = data.traces.length;
+  const stale = (got, since) => got === undefined || got < since;
+  let behind = data.layout === null && stale(s.layoutGot, data.since[n]);
+  data.traces.forEach((t, i) => { if (t === null && stale(s.got[i], data.since[i])) behind = true; });
+  if (behind) {
+    setStateValue("resync", data.rev);  // a change we never received: ask for a full copy
     return;
-  } else {
-    data.traces.forEach((t, i) => { if (t !== null) s.traces[i] = t; });
-    s.traces.length = data.traces.length;
-    if (data.layout) s.layout = data.layout;
-    s.rev = data.rev;
   }
+  data.traces.forEach((t, i) => { if (t !== null) { s.traces[i] = t; s.got[i] = data.rev; } });
+  s.traces.length = n;
+  s.got.length = n;
+  if (data.layout !== null) { s.layout = data.layout; s.layoutGot = data.rev; }
+  s.rev = data.rev;
   const traces = s.traces.slice();
   const layout = Object.assign({}, s.layout, { uirevision: s.layout.uirevision || "live", datarevision: s.rev });
   whenPlotly().then((Plotly) => {
@@ -186,22 +191,28 @@ def _fragment_rerun() -> bool:
 def live_payload(fig: go.Figure, key: str, sent: dict, diff: bool) -> str:
     """What to send for `fig`, as JSON text: everything, or (diff) only the traces and layout that changed.
 
-    `sent` maps chart keys to (rev, traces, layout) as the browser last received them (JSON text); it
-    is updated.
+    Each trace (and the layout) goes with `since`, the revision it last changed at: the browser can keep
+    its copy if it got one at that revision or later, so a payload the browser never drew (the page
+    redrew twice within one of its frames) costs nothing unless it held the only copy of a change.
+    `sent` maps chart keys to (rev, traces, layout, since) as sent last (JSON text); it is updated.
     """
     traces, layout = figure_json(fig)
     old = sent.get(key)
     rev = (old[0] + 1) if old else 1
-    sent[key] = (rev, traces, layout)
-    head = {"key": key, "rev": rev}
-    if not diff or old is None:
-        head["full"] = True
+    head = {"key": key, "rev": rev, "full": not diff or old is None}
+    if head["full"]:
+        since = [rev] * (len(traces) + 1)  # the last entry is the layout's
     else:
-        old_rev, old_traces, old_layout = old
-        head |= {"full": False, "base": old_rev}
-        traces = [t if i >= len(old_traces) or t != old_traces[i] else "null" for i, t in enumerate(traces)]
-        layout = layout if layout != old_layout else "null"
-    return json.dumps(head)[:-1] + ',"traces":[' + ",".join(traces) + '],"layout":' + layout + "}"
+        _, old_traces, old_layout, old_since = old
+        same = [i < len(old_traces) and t == old_traces[i] for i, t in enumerate(traces)] + [layout == old_layout]
+        since = [old_since[i] if keep else rev for i, keep in enumerate(same[:-1])] + [
+            old_since[-1] if same[-1] else rev
+        ]
+    sent[key] = (rev, traces, layout, since)
+    parts = [t if since[i] == rev else "null" for i, t in enumerate(traces)]
+    head["since"] = since
+    body = ',"traces":[' + ",".join(parts) + '],"layout":' + (layout if since[-1] == rev else "null") + "}"
+    return json.dumps(head)[:-1] + body
 
 
 def live_chart(fig: go.Figure, key: str, where=None) -> None:

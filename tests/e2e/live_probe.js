@@ -6,6 +6,8 @@
     const t = el.layout && el.layout.title && el.layout.title.text;
     return t ? t.replace(/<[^>]+>/g, "") : "";
   };
+  // A chart's identity: its live-chart key (a title may change, e.g. "3 shown"), else its title.
+  const name = (el) => el.dataset.chart || title(el);
   const charts = () =>
     Array.from(document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot')).filter((el) => {
       const r = el.getBoundingClientRect();
@@ -24,7 +26,7 @@
       const s = {
         frames: 0, clean: 0, blank: 0, dup: 0, nodes: new WeakSet(), newNodes: 0, redraws: 0,
         gaps: [], last: performance.now(), lastData: null, lastNode: null, running: true,
-        expected: new Set(charts().filter(drawn).map(title)), t0: performance.now(), why: {},
+        expected: new Set(charts().filter(drawn).map(name)), t0: performance.now(), why: {},
       };
       charts().forEach((el) => s.nodes.add(el));
       const tick = (now) => {
@@ -36,15 +38,15 @@
         const seen = new Map();
         for (const el of els) {
           if (!s.nodes.has(el)) { s.nodes.add(el); s.newNodes += 1; }
-          const t = title(el);
+          const t = name(el);
           seen.set(t, (seen.get(t) || 0) + 1);
         }
         const fresh = els.filter(shown);
-        const freshTitles = new Set(fresh.map(title));
+        const freshTitles = new Set(fresh.map(name));
         const gone = [...s.expected].filter((t) => !freshTitles.has(t));
         const missing = gone.length > 0;
         for (const t of gone) {
-          const el = els.find((e) => title(e) === t);
+          const el = els.find((e) => name(e) === t);
           const why = !el ? "absent" : !drawn(el) ? "undrawn" : "faded";
           s.why[`${t}: ${why}`] = (s.why[`${t}: ${why}`] || 0) + 1;
         }
