@@ -191,6 +191,20 @@ def measure_frames(server: Server, browser, page_name: str, preset: str, seconds
 
 
 def measure_switch(server: Server, browser) -> None:
+    print(f"first page from Home in a new browser (click -> script idle and every chart drawn): {load()}")
+    for name, title in [(p.name, p.title) for p in NAV_PAGES if p.trains][:3]:
+        ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
+        page = ctx.new_page()
+        page.goto(server.url)
+        page.wait_for_selector(IDLE, timeout=60000)
+        page.wait_for_timeout(1500)  # a student reads the page for a moment
+        t0 = time.perf_counter()
+        page.get_by_role("link", name=title).first.click()
+        page.wait_for_url(re.compile(f"/{name}"), timeout=60000)
+        page.wait_for_selector(IDLE, timeout=60000)
+        page.wait_for_function(CHARTS_DRAWN, timeout=60000)
+        print(f"  Home -> {title:17s} {time.perf_counter() - t0:5.2f} s  ({load()})")
+        ctx.close()
     print(f"page switch from the Playground (click -> script idle and every chart drawn): {load()}")
     for _ in range(2):  # the first round includes each page's first import on this server
         for name, title in [(p.name, p.title) for p in NAV_PAGES if p.name != "playground"]:

@@ -5,8 +5,10 @@ import streamlit as st
 from core.presets import list_presets
 from ui.frame import require_router
 from ui.pages import PAGES
+from ui.plotly_live import ensure_loader
 
 require_router()
+ensure_loader()  # plotly.js (4.8 MB) loads while the student reads this page: the first chart page opens fast
 
 
 st.title("Deep Learning Playground")
