@@ -21,6 +21,7 @@ from core.engine import Probe, Trainer, share_cpu
 from core.export import load_weights_into, read_weights, weights_bytes
 from core.spec import Spec, to_dict
 from core.trainers import make_trainer
+from core.turns import Turns
 
 ViewFn = Callable[[Trainer], dict]  # trainer -> arrays for the charts (decision grid, samples, ...)
 StartFn = Callable[[Callable[[], None], str], "threading.Thread | None"]  # (target, name) -> started thread
@@ -59,6 +60,7 @@ class Job:
         speed: int = 0,
         start_thread: StartFn | None = None,
         weights: list[bytes | None] | None = None,
+        turns: Turns | None = None,
     ):
         """`weights`: saved safetensors per spec (None: fresh); a run continued from them starts from those
         weights with a fresh optimiser (SpecError when they do not fit the network)."""
@@ -76,6 +78,7 @@ class Job:
         self.last_seen = time.time()
         self.owner = ""  # the browser session that drives this job (set by the UI)
         self._start_thread = start_thread or _start_thread
+        self._turns = turns  # a server's jobs train in turns (core/turns.py); None: this job alone
         self._lock = threading.Lock()  # the event flags and the published views
         # Held while the models run (a batch, an action, the views). Reentrant: a probe may stop the job from
         # inside a step, and stop() then saves the weights in the same thread.
@@ -312,6 +315,7 @@ class Job:
                         continue
                     wait = SLOW_MOTION_S - (time.perf_counter() - last_publish)
                     if self.speed == 1 and wait > 0 and not finished:
+                        self._give_turn()  # others train while this epoch stays on screen
                         self._wake.wait(wait)  # slow motion: each epoch stays on screen for a redraw
                         self._wake.clear()
                     self._publish()
@@ -334,6 +338,12 @@ class Job:
             self._flush(force=True, leaving=True)
             with self._lock:
                 self._running, self._pending, self._active = False, 0, False
+        finally:
+            self._give_turn()
+
+    def _give_turn(self) -> None:
+        if self._turns is not None:
+            self._turns.give(self)
 
     def _train_round(self) -> bool:
         """One epoch of every unfinished trainer, batch by batch in turn (A, B, A, B, ...); False when
@@ -353,6 +363,8 @@ class Job:
                     return False
             for i in turn:
                 t = self.trainers[i]
+                if self._turns is not None:
+                    self._turns.keep(self)  # the server's jobs train one at a time, slice by slice
                 with self._train_lock:
                     self._ensure_run(i)
                     result = t.step()
@@ -434,6 +446,7 @@ class JobManager:
         self.store = store
         self.jobs: dict[str, Job] = {}
         self._threads: set[threading.Thread] = set()  # every training thread not yet gone holds a slot
+        self.turns = Turns()
         self._lock = threading.Lock()
         self._closed = threading.Event()
         share_cpu()  # on a 2-core machine one intra-op thread per training thread keeps the server responsive
@@ -443,7 +456,7 @@ class JobManager:
 
     def create(self, specs, **kwargs) -> Job:
         """Build a job (trainers are built here, in the caller's thread; SpecError propagates)."""
-        job = Job(specs, store=self.store, start_thread=self._start, **kwargs)
+        job = Job(specs, store=self.store, start_thread=self._start, turns=self.turns, **kwargs)
         with self._lock:
             self.jobs[job.id] = job
         return job
