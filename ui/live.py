@@ -170,7 +170,8 @@ def live_view(prefix: str, job: Job, draw: Callable[[dict], None]) -> None:
         st.session_state[flag] = snap["running"]
         if TRACE:
             wall, cpu = 1000 * (time.perf_counter() - t0), 1000 * (time.thread_time() - c0)
-            print(f"live redraw {wall:.1f} ms, cpu {cpu:.1f} ms", file=sys.stderr, flush=True)
+            at = f"session {session_id()} at {time.time():.3f}"
+            print(f"live redraw {wall:.1f} ms, cpu {cpu:.1f} ms, {at}", file=sys.stderr, flush=True)
         if was and not snap["running"]:
             st.rerun()  # stop polling and refresh the controls (Play instead of Pause)
 
