@@ -139,20 +139,25 @@ def open_page(page, url: str, timeout_ms: int = 180000) -> None:
     page.wait_for_function(CHARTS_DRAWN, timeout=timeout_ms)
 
 
+def long_run(page) -> None:
+    """Set the page's Epochs to 100,000, so its run still trains when the measurement ends."""
+    epochs = page.get_by_label("Epochs", exact=True)
+    if epochs.count():
+        if not epochs.first.is_visible():  # in a collapsed group of controls
+            page.locator('[data-testid="stExpander"]', has=epochs.first).locator("summary").click()
+        epochs.first.fill("100000")
+        epochs.first.press("Enter")
+        page.wait_for_timeout(500)
+        page.wait_for_selector(IDLE, timeout=180000)
+
+
 def measure_frames(server: Server, browser, page_name: str, preset: str, seconds: float):
     ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
     page = ctx.new_page()
     received = [0]
     page.on("websocket", lambda ws: ws.on("framereceived", lambda p: received.__setitem__(0, received[0] + len(p))))
     open_page(page, f"{server.url}/{page_name}?preset={preset}")
-    epochs = page.get_by_label("Epochs", exact=True)
-    if epochs.count():  # long enough that the run is still training when the sampling ends
-        if not epochs.first.is_visible():  # in a collapsed group of controls
-            page.locator('[data-testid="stExpander"]', has=epochs.first).locator("summary").click()
-        epochs.first.fill("100000")
-        epochs.first.press("Enter")
-        page.wait_for_timeout(500)
-        page.wait_for_selector(IDLE, timeout=60000)
+    long_run(page)
     page.add_script_tag(content=PROBE_JS)
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(f"({EPOCH})() >= 3", timeout=60000)
@@ -253,6 +258,7 @@ def measure_class(server: Server, browser, sessions: int, seconds: float) -> Non
         ctx = browser.new_context(viewport={"width": 1400, "height": 900})
         page = ctx.new_page()
         open_page(page, f"{server.url}/playground?preset=tfp-default")
+        long_run(page)
         page.get_by_role("button", name="Play").click()
         ctxs.append(ctx)
         pages.append(page)
