@@ -317,6 +317,7 @@ def main() -> None:
     ap.add_argument("--sessions", default="1,5,10,20")
     ap.add_argument("--root", type=Path, default=ROOT, help="the checkout whose app.py is served (e.g. a baseline)")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # a timeout still stops the server (finally below)
     from playwright.sync_api import sync_playwright
 
     preset = (
