@@ -8,7 +8,9 @@ from ui.plotly_live import live_payload
 
 def figure(points: list, title: str = "Loss"):
     static = {"type": "scatter", "x": [0, 1], "y": [1, 0], "name": "target"}
-    return make_figure([static, {"type": "scatter", "x": list(range(len(points))), "y": points}], {"title": {"text": title}})
+    return make_figure(
+        [static, {"type": "scatter", "x": list(range(len(points))), "y": points}], {"title": {"text": title}}
+    )
 
 
 def test_a_redraw_sends_only_the_changed_trace_and_says_since_when_the_rest_is_unchanged():
