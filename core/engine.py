@@ -177,7 +177,7 @@ class Trainer:
         self.measuring = True  # see the module docstring
         self._best_val = math.inf
         self._best_epoch = 0
-        # Full-set evaluation cadence: 0 evaluates every epoch (the runner, tests); a live Job sets ~0.1 s,
+        # Full-set evaluation cadence: 0 evaluates every epoch (the runner, tests); a live Job sets ~0.15 s,
         # since on small networks evaluating both sets costs as much as the epoch's training (docs/benchmarks.md).
         self.eval_interval_s = 0.0
         self._last_eval_t = -math.inf

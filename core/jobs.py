@@ -33,7 +33,7 @@ WEIGHTS_S = 30.0
 # every ~0.15 s, so faster snapshots would be computed and never drawn.
 PUBLISH_S = 0.1
 SLOW_MOTION_S = 0.2  # speed 1 (slow motion): every epoch is published and stays up at least this long
-EVAL_S = 0.1  # while the page is live, full-set evaluation at most this often (every epoch in slow motion)
+EVAL_S = 0.15  # while the page is live, full-set evaluation at most this often (every epoch in slow motion)
 BUSY = "the server is busy training other runs; try again in a moment"
 STOPPED = "this run was stopped; press Reset to start a new one"
 

@@ -238,6 +238,6 @@ def controls_ui(prefix: str, running: bool, can_step: bool = True) -> str | None
         format_func=lambda n: {0: "full speed", 1: "1 (slow motion)"}.get(n, str(n)),
         key=f"{prefix}.speed",
         help="full speed: train as fast as the computer can, redrawing 5-6 times a second (the test loss is "
-        "measured up to 10 times a second); 1: slow motion, every epoch drawn",
+        "measured about as often); 1: slow motion, every epoch drawn",
     )
     return action
