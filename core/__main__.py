@@ -155,9 +155,10 @@ def cmd_run(args) -> int:
     run_id = store.create_run(to_dict(spec), "runner", title)
     t0 = time.perf_counter()
     unsaved, last_flush, status = [], time.monotonic(), "running"
-    on_term = _stop_on_sigterm()
+    stop = threading.Event()
+    previous = _stop_on_signals(stop)
     try:
-        while not trainer.done and (args.steps is None or trainer.step_count < args.steps):
+        while not trainer.done and (args.steps is None or trainer.step_count < args.steps) and not stop.is_set():
             r = trainer.step()
             if r.metrics:
                 if out:
@@ -173,15 +174,15 @@ def cmd_run(args) -> int:
             if unsaved and time.monotonic() - last_flush >= FLUSH_S:
                 store.add_metrics(run_id, unsaved)
                 unsaved, last_flush = [], time.monotonic()
-        status = trainer.status if trainer.done else "done"
+        status = "stopped" if stop.is_set() else trainer.status if trainer.done else "done"
     except KeyboardInterrupt:
         status = "stopped"
     except Exception:
         status = "error"
         raise
     finally:
-        if on_term is not None:
-            signal.signal(signal.SIGTERM, on_term)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if out:
             out.close()
         store.add_metrics(run_id, unsaved)
@@ -206,18 +207,15 @@ def cmd_run(args) -> int:
     return 130 if status == "stopped" else 0
 
 
-def _stop_on_sigterm():
-    """Let SIGTERM (a scheduler's or `kill`'s stop) end the run as Ctrl-C does: stored as stopped.
+def _stop_on_signals(stop: threading.Event) -> dict:
+    """Let SIGTERM (a scheduler's or `kill`'s stop) and Ctrl-C end the run between two steps: stored as stopped.
 
-    Returns the handler it replaced (None off the main thread, where signals cannot be set).
+    A signal only sets `stop`, so it never lands between a finished epoch and its record reaching the store.
+    Returns the handlers it replaced (none off the main thread, where signals cannot be set).
     """
     if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    return signal.signal(signal.SIGTERM, interrupt)
+        return {}
+    return {sig: signal.signal(sig, lambda signum, frame: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
 
 
 def _one_line(e: BaseException) -> str:
