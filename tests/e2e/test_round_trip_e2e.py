@@ -120,7 +120,7 @@ def test_refresh_mid_run_loses_no_steps_and_a_shared_link_gets_its_own_run(serve
     try:
         open_page(other, page.url)
         has_number(other, "Points", 400)
-        assert other.evaluate(METRIC, "Epoch") == 0  # a new run, not the owner's
+        other.wait_for_function(f"({METRIC})('Epoch') === 0", timeout=30000)  # a new run, not the owner's
         assert f"run={run}" not in other.url
         assert_no_exception(other)
     finally:
