@@ -108,6 +108,16 @@ class Server:
         pat = r"live redraw ([\d.]+) ms, cpu ([\d.]+) ms"
         return [(float(m[1]), float(m[2])) for ln in self.lines[since:] if (m := re.search(pat, ln))]
 
+    def send_waits(self, since: int) -> tuple[list[float], int]:
+        """Milliseconds each redraw traced after line `since` waited for the server to send it, and how many
+        gave up waiting (ui/live.py SEND_WAIT_S)."""
+        waits = [
+            (float(m[1]), bool(m[2]))
+            for ln in self.lines[since:]
+            if (m := re.search(r"sent after ([\d.]+) ms( \(not yet\))?", ln))
+        ]
+        return [w for w, _ in waits], sum(late for _, late in waits)
+
     def thread_cpu(self) -> dict[int, float]:
         """CPU seconds (user + system) of each of the server's threads, by thread id."""
         out = {}
@@ -252,6 +262,40 @@ WATCH_JS = """(title) => {
 }"""
 
 
+def percentile(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[int(q * (len(xs) - 1))] if xs else float("nan")
+
+
+def server_side(server: Server, since: int, sessions: int, seconds: float) -> None:
+    """Redraw intervals as the server sent them (its fragment runs, by session), after trace line `since`."""
+    runs = server.redraw_times(since)
+    ms = server.redraw_ms(since)
+    waits, late = server.send_waits(since)
+    print(
+        f"class {sessions:2d} sessions, server side: redraw median {percentile([w for w, _ in ms], 0.5):.0f} ms"
+        f" ({percentile([c for _, c in ms], 0.5):.0f} ms CPU), then waits {percentile(waits, 0.5):.0f} ms (p95"
+        f" {percentile(waits, 0.95):.0f} ms) until sent; {late} of {len(waits)} not sent within the wait"
+    )
+    gaps = [[b - a for a, b in zip(ts, ts[1:])] for ts in runs.values()]
+    flat = [g for gs in gaps for g in gs]
+    worst_p95 = max((percentile(gs, 0.95) for gs in gaps if gs), default=seconds)
+    print(
+        f"class {sessions:2d} sessions, server side: {len(runs)} sessions redrawn, interval p50 {percentile(flat, 0.5):.2f} s,"
+        f" p95 {percentile(flat, 0.95):.2f} s, worst session p95 {worst_p95:.2f} s, longest {max(flat, default=0):.2f} s"
+    )
+
+
+def epochs_line(sessions: int, e0: list[float], e1: list[float], dt: float) -> str:
+    steps_per_epoch = 25  # tfp-default: 250 training points, batch 10
+    rates = sorted((b - a) / dt for a, b in zip(e0, e1))
+    total = sum(b - a for a, b in zip(e0, e1)) * steps_per_epoch / dt
+    return (
+        f"class {sessions:2d} sessions: epochs/s per session min {rates[0]:.1f}, median {rates[len(rates) // 2]:.1f},"
+        f" max {rates[-1]:.1f}; total {total:.0f} steps/s"
+    )
+
+
 def measure_class(server: Server, browser, sessions: int, seconds: float) -> None:
     ctxs, pages = [], []
     for _ in range(sessions):
@@ -270,34 +314,16 @@ def measure_class(server: Server, browser, sessions: int, seconds: float) -> Non
     time.sleep(seconds)
     e1 = [p.evaluate(EPOCH) for p in pages]
     t1 = time.perf_counter()
-    runs = server.redraw_times(l0)  # the server's redraws, by session: what the server decides
-    server_gaps = [sorted(b - a for a, b in zip(ts, ts[1:])) for ts in runs.values()]
-    flat = sorted(g for gs in server_gaps for g in gs) or [0.0]
-    worst_p95 = max((gs[int(0.95 * (len(gs) - 1))] for gs in server_gaps if gs), default=seconds)
+    server_side(server, l0, sessions, seconds)
+    gaps = [[b - a for a, b in zip(ts, ts[1:])] for ts in (p.evaluate("window.__redrawTimes") for p in pages)]
+    allg = [x / 1000 for g in gaps for x in g]
+    worst_p95 = max((percentile(g, 0.95) / 1000 if g else seconds) for g in gaps)
+    longest = max((max(g, default=seconds * 1000) / 1000 for g in gaps), default=seconds)
+    print(epochs_line(sessions, e0, e1, t1 - t0))
     print(
-        f"class {sessions:2d} sessions, server side: {len(runs)} sessions redrawn, interval p50 {flat[len(flat) // 2]:.2f} s,"
-        f" p95 {flat[int(0.95 * (len(flat) - 1))]:.2f} s, worst session p95 {worst_p95:.2f} s, longest {flat[-1]:.2f} s"
-    )
-    gaps = []
-    worst = 0.0
-    for p in pages:
-        times = p.evaluate("window.__redrawTimes")
-        g = [b - a for a, b in zip(times, times[1:])]
-        gaps.append(g)
-        worst = max(worst, max(g, default=seconds * 1000))
-    allg = sorted(x for g in gaps for x in g) or [0.0]
-    steps_per_epoch = 25  # tfp-default: 250 training points, batch 10
-    total = sum(b - a for a, b in zip(e0, e1)) * steps_per_epoch / (t1 - t0)
-    p95s = sorted(sorted(g)[int(0.95 * (len(g) - 1))] if g else seconds * 1000 for g in gaps)
-    rates = sorted((b - a) / (t1 - t0) for a, b in zip(e0, e1))
-    print(
-        f"class {sessions:2d} sessions: epochs/s per session min {rates[0]:.1f}, median {rates[len(rates) // 2]:.1f},"
-        f" max {rates[-1]:.1f};"
-    )
-    print(
-        f"class {sessions:2d} sessions: redraw interval p50 {allg[len(allg) // 2] / 1000:.2f} s,"
-        f" p95 {allg[int(0.95 * (len(allg) - 1))] / 1000:.2f} s, worst session p95 {p95s[-1] / 1000:.2f} s,"
-        f" longest gap {worst / 1000:.2f} s, total {total:.0f} steps/s, RSS {server.rss_mb():.0f} MB; {load()}"
+        f"class {sessions:2d} sessions, drawn in the tabs: redraw interval p50 {percentile(allg, 0.5):.2f} s,"
+        f" p95 {percentile(allg, 0.95):.2f} s, worst session p95 {worst_p95:.2f} s, longest gap {longest:.2f} s,"
+        f" RSS {server.rss_mb():.0f} MB; {load()}"
     )
     for page in pages:
         try:
@@ -308,6 +334,91 @@ def measure_class(server: Server, browser, sessions: int, seconds: float) -> Non
         ctx.close()
 
 
+def record_tab(server: Server, browser) -> tuple[list[bytes], bytes]:
+    """What a Chromium tab sends to open the Playground preset, raise its Epochs and press Play (full reruns),
+    and then to press Pause."""
+    from bench.st_client import full_reruns
+
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = ctx.new_page()
+    sent: list = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda p: sent.append(p)))
+    open_page(page, f"{server.url}/playground?preset=tfp-default")
+    long_run(page)
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(f"({EPOCH})() >= 1", timeout=120000)
+    start = full_reruns(sent)
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_selector(IDLE)
+    ctx.close()
+    return start, full_reruns(sent)[len(start)]
+
+
+def measure_class_protocol(server: Server, msgs: list[bytes], pause: bytes, sessions: int, seconds: float) -> None:
+    """N sessions that replay a tab's messages and keep its fragment timers, without drawing (bench/st_client.py)."""
+    import asyncio
+
+    from bench.st_client import Session
+
+    async def run():
+        ss = [Session(server.url) for _ in range(sessions)]
+        for i, s in enumerate(ss):  # students arrive one after another
+            t = time.monotonic()
+            try:
+                await s.open(msgs[0])
+                for m in msgs[1:]:
+                    await s.replay(m)
+            except TimeoutError:
+                print(f"session {i + 1}: the page did not finish within 120 s", flush=True)
+                continue
+            print(f"session {i + 1} opened and pressed Play in {time.monotonic() - t:.1f} s", flush=True)
+        for _ in range(600):
+            if all(s.metric("Epoch") >= 1 for s in ss):
+                break
+            await asyncio.sleep(0.1)
+        e0, t0, l0 = [s.metric("Epoch") for s in ss], time.monotonic(), len(server.lines)
+        n0, d0 = [len(s.fragment_runs) for s in ss], [s.dropped_runs for s in ss]
+        await asyncio.sleep(seconds)
+        e1, t1 = [s.metric("Epoch") for s in ss], time.monotonic()
+        print(f"class {sessions:2d} sessions: {load()}", flush=True)
+        server_side(server, l0, sessions, seconds)
+        gaps = []
+        for s, n in zip(ss, n0):
+            ts = [t0] + s.fragment_runs[n:] + [t1]  # a session that never redraws shows one gap of the whole window
+            gaps.append([b - a for a, b in zip(ts[1:-1], ts[2:])] or [t1 - t0])
+        allg = [g for gs in gaps for g in gs]
+        if os.environ.get("DEBUG_CLASS"):
+            for s, n in zip(ss, n0):
+                print(len(s.fragment_runs) - n, s.received, s._intervals, s.texts[-2:])
+
+        print(epochs_line(sessions, e0, e1, t1 - t0))
+        print(
+            f"class {sessions:2d} sessions, received by the clients: redraw interval p50 {percentile(allg, 0.5):.2f} s,"
+            f" p95 {percentile(allg, 0.95):.2f} s, worst session p95 {max(percentile(g, 0.95) for g in gaps):.2f} s,"
+            f" longest gap {max(allg):.2f} s, RSS {server.rss_mb():.0f} MB; {load()}"
+        )
+        sent, dropped = (
+            sum(len(s.fragment_runs) - n for s, n in zip(ss, n0)),
+            sum(s.dropped_runs - d for s, d in zip(ss, d0)),
+        )
+        print(f"class {sessions:2d} sessions: {sent} redraws received, {dropped} computed but dropped unsent")
+        errors = {t for s in ss for t in s.texts if "Exception" in t or "Cannot" in t or "slots" in t}
+        if errors:
+            print(f"class {sessions:2d} sessions: the pages showed: {sorted(errors)}")
+        for s in ss:
+            try:
+                await s.replay(pause)
+            except TimeoutError:
+                print("a session's Pause did not finish within 120 s", flush=True)
+            await s.close()
+
+    t = threading.Thread(target=lambda: asyncio.run(run()))  # Playwright's loop holds this thread
+    t.start()
+    t.join()
+    if os.environ.get("DEBUG_CLASS"):
+        print("".join(ln for ln in server.lines if "live redraw" not in ln)[-3000:])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("what", choices=["frames", "switch", "class"])
@@ -315,8 +426,15 @@ def main() -> None:
     ap.add_argument("--preset", default=None)
     ap.add_argument("--seconds", type=float, default=6.0)
     ap.add_argument("--sessions", default="1,5,10,20")
+    ap.add_argument(
+        "--clients",
+        choices=["protocol", "chromium"],
+        default="protocol",
+        help="class: sessions that replay a tab's messages without drawing (the server's capacity), or real tabs",
+    )
     ap.add_argument("--root", type=Path, default=ROOT, help="the checkout whose app.py is served (e.g. a baseline)")
     args = ap.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # a timeout still stops the server (finally below)
     from playwright.sync_api import sync_playwright
 
@@ -325,9 +443,10 @@ def main() -> None:
         or {"playground": "tfp-default", "gan": "gan-ring", "gradients": "fix-relu-he", "cnn": "cnn-digits"}[args.page]
     )
     sessions = [int(x) for x in args.sessions.split(",")]
-    # The class: the server on CPU 0, the browsers on CPU 1 (a real class's browsers run on their own machines;
-    # here they would otherwise take the server's CPU). Other measurements use both CPUs for everything.
-    pin = args.what == "class" and os.cpu_count() and os.cpu_count() >= 2
+    # A class of real tabs: the server on CPU 0, the browsers on CPU 1 (a real class's browsers run on their own
+    # machines; here they would otherwise take the server's CPU). Protocol sessions cost little: the server
+    # has both CPUs, as on a class's server. Other measurements use both CPUs for everything.
+    pin = args.what == "class" and args.clients == "chromium" and os.cpu_count() and os.cpu_count() >= 2
     server = Server(args.root, max_runs=max(8, *sessions), cpus={0} if pin else None)
     if pin:
         os.sched_setaffinity(0, {1})  # this process and the browser it starts
@@ -339,9 +458,13 @@ def main() -> None:
                 measure_frames(server, browser, args.page, preset, args.seconds)
             elif args.what == "switch":
                 measure_switch(server, browser)
-            else:
+            elif args.clients == "chromium":
                 for n in sessions:
                     measure_class(server, browser, n, args.seconds)
+            else:
+                start, pause = record_tab(server, browser)
+                for n in sessions:
+                    measure_class_protocol(server, start, pause, n, args.seconds)
             browser.close()
     finally:
         server.close()

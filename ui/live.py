@@ -17,7 +17,7 @@ from core.engine import needs_rebuild
 from core.jobs import BUSY, Job
 from core.spec import Spec, SpecError
 from ui.plotly_live import ensure_loader
-from ui.st_internals import session_alive, session_id
+from ui.st_internals import session_alive, session_id, wait_until_sent
 from ui.state import CURRENT_PAGE, JOB_PAGES, job_key, manager, private
 
 POLL_S = 0.15  # up to 6-7 redraws a second while a job trains (each takes some of the interval)
@@ -25,6 +25,8 @@ POLL_S = 0.15  # up to 6-7 redraws a second while a job trains (each takes some 
 # server's redraw work stays bounded (~23 ms of CPU each for the Playground) and training keeps most of it.
 SERVER_REDRAWS_S = 20
 MAX_POLL_S = 1.5
+POLL_LEVELS = (POLL_S, 0.25, 0.5, 1.0, MAX_POLL_S)
+SEND_WAIT_S = 1.0  # a redraw waits at most this long for the server to send it before the run ends
 # Streamlit fades an element while its rerun is on the way ("stale"). A live view reruns every POLL_S and
 # its charts update in place, so the fade would only make every chart blink: it is switched off here.
 LIVE_CSS = """<style>
@@ -124,13 +126,22 @@ def apply_action(prefix: str, job: Job | None, action: str | None, specs: list[S
     return job
 
 
-def poll_interval(running_jobs: int) -> float:
-    """Seconds between redraws: POLL_S, stretched when many jobs train at once so the server keeps up.
+def poll_interval(running_jobs: int, current: float | None = None) -> float:
+    """Seconds between redraws: POLL_S, stretched in steps when many jobs train at once so the server keeps up.
 
     20 students training on a 2-core server at 6 redraws a second each would need more CPU than
     there is, and every session would lag behind; at 20 running jobs each page redraws once a second.
+    A page that changes its interval reruns whole (the browser's timer is set by a full run), so the
+    interval moves in a few steps, and `current` (the page's interval now) is kept until the class has
+    shrunk well below the next step down: a student pressing Play and Pause does not rerun every page.
     """
-    return min(MAX_POLL_S, max(POLL_S, running_jobs / SERVER_REDRAWS_S))
+    want = running_jobs / SERVER_REDRAWS_S
+    level = next((x for x in POLL_LEVELS if x >= want), MAX_POLL_S)
+    if current in POLL_LEVELS and level < current:
+        lower = POLL_LEVELS[POLL_LEVELS.index(current) - 1]
+        if want > 0.8 * lower:
+            return current
+    return level
 
 
 def _refused(prefix: str, msg: str) -> None:
@@ -156,22 +167,40 @@ def live_view(prefix: str, job: Job, draw: Callable[[dict], None]) -> None:
     """Redraw `draw(snapshot)` every poll_interval() seconds while the job trains; once more when it stops."""
     running = job.running
     ensure_loader()
+    poll_key = f"{prefix}._poll_s"
+    interval = poll_interval(manager().running_count(), st.session_state.get(poll_key))
+    st.session_state[poll_key] = interval
 
-    @st.fragment(run_every=poll_interval(manager().running_count()) if running else None)
+    @st.fragment(run_every=interval if running else None)
     def _view():
         t0, c0 = time.perf_counter(), time.thread_time()
         job.touch()
         snap = job.snapshot()
+        if snap["running"] and poll_interval(manager().running_count(), interval) != interval:
+            st.rerun()  # the class grew or shrank: the whole page reruns to set the browser's new interval
         st.html(LIVE_CSS)
-        with st.container(key=f"{prefix}-live"):
-            draw(snap)
+        # The redraw takes its turn with the training threads (core/turns.py): Python runs one thread at a time,
+        # and a redraw competing with them for it slowed training to a crawl with a class on the server.
+        me, turns = object(), manager().turns
+        turns.take(me)
+        try:
+            with st.container(key=f"{prefix}-live"):
+                draw(snap)
+        finally:
+            turns.give(me)
         flag = f"{prefix}._was_running"
         was = st.session_state.get(flag, False)
         st.session_state[flag] = snap["running"]
+        wall, cpu = 1000 * (time.perf_counter() - t0), 1000 * (time.thread_time() - c0)
+        sent = wait_until_sent(SEND_WAIT_S)
         if TRACE:
-            wall, cpu = 1000 * (time.perf_counter() - t0), 1000 * (time.thread_time() - c0)
             at = f"session {session_id()} at {time.time():.3f}"
-            print(f"live redraw {wall:.1f} ms, cpu {cpu:.1f} ms, {at}", file=sys.stderr, flush=True)
+            wait = 1000 * (time.perf_counter() - t0) - wall
+            print(
+                f"live redraw {wall:.1f} ms, cpu {cpu:.1f} ms, sent after {wait:.1f} ms{'' if sent else ' (not yet)'}, {at}",
+                file=sys.stderr,
+                flush=True,
+            )
         if was and not snap["running"]:
             st.rerun()  # stop polling and refresh the controls (Play instead of Pause)
 

@@ -269,7 +269,7 @@ def _run(page: Page, settings: Callable[[Page], Iterable[Spec]], draw: Callable[
     def _draw(snap: dict) -> None:
         status_message(snap)
         draw(snap)
-        save_page()  # a widget inside the live view may have changed without a full run
+        save_page(live=True)  # a widget inside the live view may have changed without a full run
 
     live_view(d.prefix, job, _draw)
     job_export_ui(d.prefix, job)

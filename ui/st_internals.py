@@ -8,11 +8,16 @@ instead of a page misbehaving in class.
   (each file alone, no router) until some run calls `st.navigation`.
 - `Runtime.instance().is_active_session(id)`: whether a browser session is still connected.
 - `get_script_run_ctx().session_id`: the id of the browser session running this script.
+- `SessionManager.get_active_session_info(id).session._browser_queue`: the messages a session's run has
+  produced that the server has not yet taken to send (Streamlit drops them when the next run starts first).
 - `SessionState._key_id_mapper` and `_new_widget_state.widget_metadata`: which session-state keys
   belong to widgets, and of what kind (a button's value cannot be set from session state).
+- `get_script_run_ctx().shared.widget_ids_this_run`: the widgets drawn so far in this run.
 """
 
 from __future__ import annotations
+
+import time
 
 import streamlit as st
 from streamlit.runtime import Runtime
@@ -49,13 +54,46 @@ def session_alive(sid: str) -> bool:
     return bool(Runtime.instance().is_active_session(sid))
 
 
-def widget_values(prefix: str) -> dict[str, object]:
-    """Current values of the settable widgets whose key starts with `prefix` (buttons and uploads left out)."""
+def wait_until_sent(timeout: float) -> bool:
+    """Wait (asleep) until the server has taken everything this run has drawn so far to send; False on timeout.
+
+    A fragment that reruns on a timer starts its next run as soon as the last one ends when the server is
+    busy; Streamlit then drops the last run's messages not yet sent, and the browser sees no redraw at all.
+    Waiting here delivers each redraw before the next one starts (True at once without a server, e.g. AppTest).
+    """
+    ctx = get_script_run_ctx()
+    if ctx is None or not Runtime.exists():
+        return True
+    manager = getattr(Runtime.instance(), "_session_mgr", None)  # AppTest's runtime is a stand-in without one
+    info = manager.get_active_session_info(ctx.session_id) if manager is not None else None
+    if info is None:
+        return True
+    queue = info.session._browser_queue
+    deadline = time.monotonic() + timeout
+    while len(queue):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+def widget_values(prefix: str, this_run_only: bool = False) -> dict[str, object]:
+    """Current values of the settable widgets whose key starts with `prefix` (buttons and uploads left out).
+
+    `this_run_only`: only the widgets drawn so far in this run (a fragment's: reading every widget of the page
+    on each live redraw cost a sixth of the server's time with a class training).
+    """
     state = get_session_state()._state
     ids = state._key_id_mapper
     meta = state._new_widget_state.widget_metadata
+    if this_run_only:
+        ctx = get_script_run_ctx()
+        drawn = ctx.shared.widget_ids_this_run.snapshot() if ctx else ()
+        keys = [k for w in drawn if (k := ids.id_key_mapping.get(w))]
+    else:
+        keys = list(st.session_state.keys())
     out = {}
-    for key in list(st.session_state.keys()):
+    for key in keys:
         if not (isinstance(key, str) and key.startswith(prefix)):
             continue
         wid = ids.get_id_from_key(key, None)

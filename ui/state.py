@@ -83,15 +83,21 @@ def restore_page(prefix: str) -> None:
     st.session_state[SHOWN_PREFIX] = prefix
 
 
-def save_page() -> None:
+def save_page(live: bool = False) -> None:
     """Copy the shown page's widget values into KEPT (at the end of every run and live redraw).
 
     It must run while the page's widgets still exist: on a page switch Streamlit has dropped them
-    before the next run begins.
+    before the next run begins. `live`: a live redraw (a fragment run), where only the widgets it drew
+    can have changed; their values are updated and the others kept.
     """
     prefix = st.session_state.get(SHOWN_PREFIX)
-    if prefix:
-        st.session_state.setdefault(KEPT, {})[prefix] = widget_values(f"{prefix}.")
+    if not prefix:
+        return
+    kept = st.session_state.setdefault(KEPT, {})
+    if live:
+        kept.setdefault(prefix, {}).update(widget_values(f"{prefix}.", this_run_only=True))
+    else:
+        kept[prefix] = widget_values(f"{prefix}.")
 
 
 @st.cache_resource

@@ -59,6 +59,29 @@ st.session_state["seen"] = widget_values("p.")
     assert at.session_state["seen"] == {"p.s": 7, "p.t": False}
 
 
+def test_widget_values_of_this_run_only_reads_the_fragments_widgets():
+    """Only the widgets drawn so far in this run are read (in a fragment run: the fragment's own)."""
+    script = """
+import streamlit as st
+from ui.st_internals import widget_values
+@st.fragment
+def live():
+    st.slider("inside", 0, 10, key="p.in")
+    st.session_state["seen"] = widget_values("p.", this_run_only=True)
+live()
+st.slider("drawn later", 0, 10, key="p.out")
+"""
+    at = AppTest.from_string(script).run()
+    assert at.session_state["seen"] == {"p.in": 0}
+    at.slider(key="p.in").set_value(4).run()
+    assert at.session_state["seen"] == {"p.in": 4}
+
+
+def test_wait_until_sent_returns_at_once_without_a_server():
+    """Under AppTest (no Runtime) and outside a run there is nothing to wait for."""
+    assert st_internals.wait_until_sent(0.5) is True
+
+
 def test_upload_cap_matches_the_server_setting():
     """The server refuses uploads the CNN page would refuse anyway (server.maxUploadSize is in MB)."""
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
