@@ -14,6 +14,7 @@ import torch
 
 from core.budget import budgets
 from ui import st_internals
+from ui.live import server_redraws
 from ui.state import CURRENT_PAGE, HIDE, JOB_PAGES, PRESENT, manager
 
 SECTIONS = ("data", "features", "network", "training", "augmentation", "generator", "discriminator", "sides")
@@ -100,6 +101,12 @@ def server_box() -> None:
         "A network over one of these is refused with what to shrink. (A teacher sets them with the "
         "PLAYGROUND_MAX_* environment variables.)"
     )
+    redraws, problem = server_redraws()
+    st.caption(
+        f"Redraws a second for the whole server: {redraws:g} (PLAYGROUND_REDRAWS_S); each page slows down to share them."
+    )
+    if problem:
+        st.warning(problem)
     st.caption(f"CPU threads per run: {torch.get_num_threads()} · GPU: {gpu}")
     st.caption("Share: the address bar holds every setting and the seed; copy it to share this exact run.")
 

@@ -22,8 +22,10 @@ from ui.state import CURRENT_PAGE, JOB_PAGES, job_key, manager, private
 
 POLL_S = 0.15  # up to 6-7 redraws a second while a job trains (each takes some of the interval)
 # Redraws a second for the whole server: with many students training, each page's interval stretches so the
-# server's redraw work stays bounded (~23 ms of CPU each for the Playground) and training keeps most of it.
-SERVER_REDRAWS_S = 20
+# server's redraw work stays bounded (~25 ms of CPU each for the Playground, and as much again to send it) and
+# training keeps the rest. Fewer redraws train faster: at 20 students, 20 a second give each page a redraw
+# every second and 12 every 1.5 s with twice the training (docs/benchmarks.md). A teacher may set it.
+SERVER_REDRAWS_S = 20.0
 MAX_POLL_S = 1.5
 POLL_LEVELS = (POLL_S, 0.25, 0.5, 1.0, MAX_POLL_S)
 SEND_WAIT_S = 1.0  # a redraw waits at most this long for the server to send it before the run ends
@@ -126,6 +128,23 @@ def apply_action(prefix: str, job: Job | None, action: str | None, specs: list[S
     return job
 
 
+def server_redraws() -> tuple[float, str]:
+    """The server's redraws a second (PLAYGROUND_REDRAWS_S, read at call time), and what is wrong with it, if any."""
+    raw = os.environ.get("PLAYGROUND_REDRAWS_S", "").strip()
+    if not raw:
+        return SERVER_REDRAWS_S, ""
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 1 <= value <= 1000:
+        return (
+            SERVER_REDRAWS_S,
+            f"PLAYGROUND_REDRAWS_S={raw!r} is not a number from 1 to 1000; {SERVER_REDRAWS_S:g} is used.",
+        )
+    return value, ""
+
+
 def poll_interval(running_jobs: int, current: float | None = None) -> float:
     """Seconds between redraws: POLL_S, stretched in steps when many jobs train at once so the server keeps up.
 
@@ -135,7 +154,7 @@ def poll_interval(running_jobs: int, current: float | None = None) -> float:
     interval moves in a few steps, and `current` (the page's interval now) is kept until the class has
     shrunk well below the next step down: a student pressing Play and Pause does not rerun every page.
     """
-    want = running_jobs / SERVER_REDRAWS_S
+    want = running_jobs / server_redraws()[0]
     level = next((x for x in POLL_LEVELS if x >= want), MAX_POLL_S)
     if current in POLL_LEVELS and level < current:
         lower = POLL_LEVELS[POLL_LEVELS.index(current) - 1]

@@ -25,7 +25,14 @@ def _warm() -> None:
 
 @st.cache_resource(show_spinner=False)
 def warm_up() -> threading.Thread:
-    """Start the warm-up thread (once per server process)."""
+    """Start the warm-up thread (once per server process).
+
+    pandas is imported here first, in the caller's thread (0.4 s, once): scikit-learn imports it, and Plotly
+    uses pandas whenever it is in `sys.modules`. A page building a chart while the warm-up thread was halfway
+    through importing pandas failed with "partially initialized module 'pandas' has no attribute 'Series'".
+    """
+    import pandas  # noqa: F401
+
     thread = threading.Thread(target=_warm, name="warm-up", daemon=True)
     thread.start()
     return thread

@@ -1,6 +1,6 @@
 """How often a training page redraws, alone and in a class."""
 
-from ui.live import POLL_LEVELS, POLL_S, SERVER_REDRAWS_S, poll_interval
+from ui.live import POLL_LEVELS, POLL_S, SERVER_REDRAWS_S, poll_interval, server_redraws
 
 
 def test_one_student_gets_more_than_five_redraws_a_second():
@@ -24,3 +24,12 @@ def test_the_interval_moves_in_steps_and_does_not_flap_when_one_student_pauses()
     assert poll_interval(9, current=at_ten) == at_ten  # one Pause does not rerun every page
     assert poll_interval(2, current=at_ten) < at_ten  # the class has mostly stopped: faster again
     assert poll_interval(1, current=poll_interval(20)) == POLL_S
+
+
+def test_a_teacher_sets_the_servers_redraw_rate_and_a_bad_value_is_named(monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_REDRAWS_S", "10")
+    assert server_redraws() == (10.0, "")
+    assert poll_interval(10) == 1.0  # 10 students share 10 redraws a second
+    monkeypatch.setenv("PLAYGROUND_REDRAWS_S", "lots")
+    value, problem = server_redraws()
+    assert value == SERVER_REDRAWS_S and "PLAYGROUND_REDRAWS_S='lots'" in problem
