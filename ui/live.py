@@ -200,13 +200,17 @@ def live_view(prefix: str, job: Job, draw: Callable[[dict], None]) -> None:
         st.html(LIVE_CSS)
         # The redraw takes its turn with the training threads (core/turns.py): Python runs one thread at a time,
         # and a redraw competing with them for it slowed training to a crawl with a class on the server.
+        # Alone on the server (one job training) it does not wait: its own job's slice would only delay it.
         me, turns = object(), manager().turns
-        turns.take(me)
+        shared = manager().running_count() > 1
+        if shared:
+            turns.take(me)
         try:
             with st.container(key=f"{prefix}-live"):
                 draw(snap)
         finally:
-            turns.give(me)
+            if shared:
+                turns.give(me)
         flag = f"{prefix}._was_running"
         was = st.session_state.get(flag, False)
         st.session_state[flag] = snap["running"]
