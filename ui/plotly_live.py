@@ -11,9 +11,12 @@ typed arrays) and compared as text; the payload goes to the browser as one JSON 
 does not walk it again. A browser that lost the chart's state (a remount) asks for a full
 copy through the component's `resync` state, which reruns the fragment.
 
-Plotly.js itself comes from the installed `plotly` package (no network), as a second component
-whose message never changes: Streamlit's message cache sends its 4.8 MB once per browser session
-and a reference to it afterwards.
+Plotly.js itself comes from the installed `plotly` package (no network). It is copied into the app's
+`static/` folder, which the server serves (`server.enableStaticServing`); a second, tiny component adds
+it to the page as a script once per browser tab, so the browser fetches its 4.8 MB over HTTP once and
+keeps it in its cache. (Sent inside the component's message instead, it crossed the websocket again on
+every page a tab opened: Streamlit's message cache misses, as the element's id differs by page.) Where
+the folder cannot be written or the server does not serve it, the bundle goes inside the message.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from __future__ import annotations
 import base64
 import json
 import math
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -32,14 +37,27 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 STATE = "_plotly_live"  # session-state key: {chart key: (rev, traces, layout)} as the browser last got them
 LOADER_KEY = "_plotly_live_loader"
 
-# The loader: the plotly.js bundle sets window.Plotly; the component hides its own empty element.
-_LOADER_JS = (
-    PLOTLY_JS.read_text(encoding="utf-8")
-    + """
-export default function ({ parentElement }) {
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"  # served at <base>/app/static/
+PLOTLY_FILE = f"plotly-{plotly.__version__}.min.js"
+
+# The loaders hide their own empty element. The inline one carries the plotly.js bundle (it sets window.Plotly);
+# the other adds <script src=data.src> to the page once per tab (window.Plotly survives page switches).
+_HIDE_JS = """
   const host = parentElement.host || parentElement;
   const box = host.closest && host.closest('[data-testid="stElementContainer"]');
   if (box) box.style.display = "none";
+"""
+_LOADER_JS = PLOTLY_JS.read_text(encoding="utf-8") + "export default function ({ parentElement }) {" + _HIDE_JS + "}"
+_SRC_LOADER_JS = (
+    "export default function ({ data, parentElement }) {"
+    + _HIDE_JS
+    + """
+  if (window.Plotly || window.__plotlyScript) return;
+  const s = document.createElement("script");
+  s.src = data.src;
+  s.onerror = () => { s.remove(); window.__plotlyScript = null; };  // the next full run tries again
+  window.__plotlyScript = s;
+  document.head.appendChild(s);
 }
 """
 )
@@ -117,6 +135,7 @@ export default function ({ data, key, parentElement, setStateValue }) {
 """
 
 _loader = st.components.v2.component("playground.plotly_live_loader", js=_LOADER_JS)
+_src_loader = st.components.v2.component("playground.plotly_live_src", js=_SRC_LOADER_JS)
 _chart = st.components.v2.component("playground.plotly_live", js=_CHART_JS, isolate_styles=False)
 
 
@@ -172,13 +191,35 @@ def ensure_loader() -> None:
 
     ctx = get_script_run_ctx()
     if ctx is None:  # bare mode
-        _loader(key=LOADER_KEY)
+        _mount_loader()
         return
     if ctx.fragment_ids_this_run:  # a live redraw: the page's full run already loaded plotly.js
         return
     if getattr(ctx, "_plotly_live_run", None) is not ctx.cursors:  # ctx.cursors is a new dict every run
         ctx._plotly_live_run = ctx.cursors
+        _mount_loader()
+
+
+def _mount_loader() -> None:
+    if st.get_option("server.enableStaticServing") and publish_plotly():
+        base = "/".join(p for p in st.get_option("server.baseUrlPath").split("/") if p)
+        _src_loader(key=LOADER_KEY, data={"src": f"{'/' + base if base else ''}/app/static/{PLOTLY_FILE}"})
+    else:
         _loader(key=LOADER_KEY)
+
+
+def publish_plotly() -> bool:
+    """Put the installed plotly.js into static/ (once per version); False if the folder cannot be written."""
+    target = STATIC_DIR / PLOTLY_FILE
+    try:
+        if target.is_file() and target.stat().st_size == PLOTLY_JS.stat().st_size:
+            return True
+        tmp = target.with_name(f".{PLOTLY_FILE}.{os.getpid()}.tmp")
+        shutil.copyfile(PLOTLY_JS, tmp)
+        os.replace(tmp, target)  # a browser never reads half a file
+        return True
+    except OSError:
+        return False
 
 
 def _fragment_rerun() -> bool:
