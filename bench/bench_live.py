@@ -2,16 +2,21 @@
 
     python -m bench.bench_live frames [--page playground] [--preset tfp-default] [--seconds 6] [--root DIR]
     python -m bench.bench_live switch
-    python -m bench.bench_live class [--sessions 1,5,10,20] [--seconds 20]
+    python -m bench.bench_live class [--sessions 1,5,10,20] [--seconds 20] [--clients protocol|chromium]
 
 frames: one tab trains a page; every animation frame is sampled (bench/live_probe.js): the share of
         frames that show every chart drawn once ("clean"), blank and duplicated frames, new chart nodes,
         redraws of the loss chart per second, epochs per second, bytes the server sent per redraw, and
         the server's time per redraw (the fragment run, timed by ui/live.py under PLAYGROUND_TRACE_REDRAW).
 switch: seconds from clicking a page in the navigation until its script is idle and its charts are drawn.
-class:  N tabs (one browser session each) train the Playground preset at once; per-session redraw
-        interval p50/p95 (as the server sends them, and as the browsers draw them), epochs/s per session,
-        total steps per second and the server's RSS. The server runs on CPU 0 and the browsers on CPU 1.
+class:  N sessions train the Playground preset at once; per-session redraw interval p50/p95 (as the server
+        sends them, and as the sessions receive them), epochs/s per session (the Epoch shown), total steps
+        per second, the server's RSS, what a redraw costs and how long it waits to be sent, and redraws the
+        server computed but never sent. `--clients protocol` (the default): one real Chromium tab records
+        what it sends to open the page, raise Epochs and press Play; N sessions of bench/st_client.py replay
+        it over the websocket and keep the page's redraw timer as Streamlit's frontend does, without drawing
+        (a class's browsers run on the students' machines; 20 tabs would take this machine's CPUs).
+        `--clients chromium`: N real tabs, the server on CPU 0 and the browsers on CPU 1.
 Every figure is printed with the machine's load average (the machine may be shared).
 """
 

@@ -36,15 +36,19 @@ def test_play_moves_samples_and_grows_loss_chart(server, page):
     assert_no_exception(page)
 
 
+def drawn_fakes(page) -> str:
+    """The generated samples once the chart is drawn, checked and read in one step (a redraw may start between
+    two separate reads and fade the chart)."""
+    return page.wait_for_function(f"({FAKES})() || null", timeout=30000).json_value()
+
+
 def test_slow_motion_g_step_moves_samples(server, page):
     """A G step while paused moves the generated samples; a D step leaves them where they are."""
     open_page(page, f"{server}/gan?preset=gan-ring")
-    page.wait_for_function(f"({FAKES})() !== ''", timeout=30000)
-    before = page.evaluate(FAKES)
+    before = drawn_fakes(page)
     page.get_by_role("button", name="D step", exact=True).click()
     page.wait_for_selector(IDLE, timeout=30000)
-    page.wait_for_function(f"({FAKES})() !== ''", timeout=30000)
-    assert page.evaluate(FAKES) == before
+    assert drawn_fakes(page) == before
     page.get_by_role("button", name="G step", exact=True).click()
     page.wait_for_function(f"({FAKES})() !== '' && ({FAKES})() !== {before!r}", timeout=30000)
     assert_no_exception(page)
