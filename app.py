@@ -4,10 +4,12 @@ import streamlit as st
 
 from ui.frame import presenting, read_teacher_flags, sidebar_frame
 from ui.pages import PAGES as PAGE_LIST
+from ui.st_internals import cache_theme_messages
 from ui.state import save_page, start_run
 from ui.warmup import warm_up
 
 read_teacher_flags()
+cache_theme_messages()
 st.set_page_config(
     page_title="Deep Learning Playground",
     page_icon=":material/neurology:",

@@ -13,6 +13,8 @@ instead of a page misbehaving in class.
 - `SessionState._key_id_mapper` and `_new_widget_state.widget_metadata`: which session-state keys
   belong to widgets, and of what kind (a button's value cannot be set from session state).
 - `get_script_run_ctx().shared.widget_ids_this_run`: the widgets drawn so far in this run.
+- `app_session._populate_theme_msg` and `config._config_options`: the theme part of every run's first message,
+  and the config it is read from.
 """
 
 from __future__ import annotations
@@ -75,6 +77,34 @@ def wait_until_sent(timeout: float) -> bool:
             return False
         time.sleep(0.005)
     return True
+
+
+def cache_theme_messages() -> None:
+    """Build the theme part of Streamlit's per-run `new_session` message once per config, not on every run.
+
+    Streamlit rebuilds it from the config for every run, fragment runs included: with a class training it was a
+    fifth of the server's event-loop time (docs/benchmarks.md). The config is read once at start here (no file
+    watcher), so the message is the same each time; a new config (a new options dict) builds it again.
+    """
+    from streamlit import config
+    from streamlit.runtime import app_session
+
+    original = app_session._populate_theme_msg
+    if getattr(original, "cached", False):
+        return
+    built: dict[tuple[str, int], bytes] = {}
+
+    def populate(msg, section: str = "theme") -> None:
+        key = (section, id(config._config_options))
+        if key not in built:
+            fresh = type(msg)()
+            original(fresh, section)
+            built[key] = fresh.SerializeToString()
+        if built[key]:  # an unset theme section leaves the message untouched, as Streamlit does
+            msg.MergeFromString(built[key])
+
+    populate.cached = True
+    app_session._populate_theme_msg = populate
 
 
 def widget_values(prefix: str, this_run_only: bool = False) -> dict[str, object]:

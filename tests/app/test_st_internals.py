@@ -82,6 +82,32 @@ def test_wait_until_sent_returns_at_once_without_a_server():
     assert st_internals.wait_until_sent(0.5) is True
 
 
+def test_cached_theme_messages_are_the_ones_streamlit_builds():
+    """Every theme section of a run's first message is what Streamlit itself writes from the project's config."""
+    from streamlit import config
+    from streamlit.proto.NewSession_pb2 import NewSession
+    from streamlit.runtime import app_session
+
+    original = app_session._populate_theme_msg
+    try:
+        st_internals.cache_theme_messages()
+        cached = app_session._populate_theme_msg
+        st_internals.cache_theme_messages()  # a second call keeps the first wrapper
+        assert app_session._populate_theme_msg is cached is not original
+        for section in ["theme"] + [f"theme.{c.value}" for c in config.CustomThemeCategories]:
+            theirs = NewSession()
+            original(theirs.custom_theme, section)
+            for _ in range(2):  # built once, then from the cache
+                ours = NewSession()
+                cached(ours.custom_theme, section)
+                assert ours == theirs, section
+        built = NewSession()
+        cached(built.custom_theme)
+        assert built.custom_theme.primary_color == "#0072B2"  # .streamlit/config.toml
+    finally:
+        app_session._populate_theme_msg = original
+
+
 def test_upload_cap_matches_the_server_setting():
     """The server refuses uploads the CNN page would refuse anyway (server.maxUploadSize is in MB)."""
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
