@@ -24,7 +24,7 @@ POLL_S = 0.15  # up to 6-7 redraws a second while a job trains (each takes some 
 # Redraws a second for the whole server: with many students training, each page's interval stretches so the
 # server's redraw work stays bounded (~25 ms of CPU each for the Playground, and as much again to send it) and
 # training keeps the rest. Fewer redraws train faster: at 20 students, 20 a second give each page a redraw
-# every second and 12 every 1.5 s with twice the training (docs/benchmarks.md). A teacher may set it.
+# every second, 12 every 1.5 s with more training (docs/benchmarks.md). A teacher may set it.
 SERVER_REDRAWS_S = 20.0
 MAX_POLL_S = 1.5
 POLL_LEVELS = (POLL_S, 0.25, 0.5, 1.0, MAX_POLL_S)

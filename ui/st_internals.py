@@ -90,7 +90,7 @@ def cache_theme_messages() -> None:
     from streamlit.runtime import app_session
 
     original = app_session._populate_theme_msg
-    if getattr(original, "cached", False):
+    if getattr(original, "streamlit_original", None):  # already built once per config
         return
     built: dict[tuple[str, int], bytes] = {}
 
@@ -103,7 +103,7 @@ def cache_theme_messages() -> None:
         if built[key]:  # an unset theme section leaves the message untouched, as Streamlit does
             msg.MergeFromString(built[key])
 
-    populate.cached = True
+    populate.streamlit_original = original
     app_session._populate_theme_msg = populate
 
 

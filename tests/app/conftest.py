@@ -1,5 +1,6 @@
 """AppTest fixtures: start from app.py; stop every job a test started."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,16 @@ def chart_titles(at) -> list[str]:
         title = fig.get("layout", {}).get("title", {})
         titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
     return titles
+
+
+def wait_idle(at, prefix: str, timeout: float = 60.0):
+    """Wait until the page's job (`prefix`) has stopped training (a Step or a run in the background), then rerun
+    the page, as its next redraw would; returns the job."""
+    from ui.state import manager
+
+    job = manager().get(at.session_state[f"{prefix}._job"])
+    end = time.time() + timeout
+    while job.running and time.time() < end:
+        time.sleep(0.05)
+    at.run()
+    return job

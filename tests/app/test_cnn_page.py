@@ -1,12 +1,11 @@
 """AppTest: the CNN page opens through the router, its widgets change the network, Step trains."""
 
 import json
-import time
 
 import pytest
 
 from core.presets import load_preset
-from tests.app.conftest import chart_figures, no_exception
+from tests.app.conftest import chart_figures, no_exception, wait_idle
 
 
 def open_cnn(app, query: dict | None = None):
@@ -17,17 +16,6 @@ def open_cnn(app, query: dict | None = None):
     at.switch_page("pages/cnn.py").run()
     no_exception(at)
     return at
-
-
-def wait_idle(at, timeout: float = 60.0):
-    from ui.state import manager
-
-    job = manager().get(at.session_state["cnn._job"])
-    end = time.time() + timeout
-    while job.running and time.time() < end:
-        time.sleep(0.05)
-    at.run()
-    return job
 
 
 def metric(at, label: str) -> str:
@@ -41,7 +29,7 @@ def test_open_step_and_see_inside(app):
     assert at.dataframe, "the per-layer shape table is shown before training"
     assert metric(at, "Epoch") == "0"
     at.button(key="cnn.step").click().run()
-    wait_idle(at)
+    wait_idle(at, "cnn")
     no_exception(at)
     assert metric(at, "Epoch") == "1"
     assert metric(at, "Test accuracy").endswith("%")
@@ -88,7 +76,7 @@ def test_shapes_augmentation_and_training_widgets(app):
     at.toggle(key="cnn.compare").set_value(True).run()
     no_exception(at)
     at.button(key="cnn.step").click().run()
-    wait_idle(at)
+    wait_idle(at, "cnn")
     no_exception(at)
     assert any("A, no augmentation" in m.label for m in at.metric)
 

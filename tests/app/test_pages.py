@@ -1,20 +1,7 @@
 """AppTest: every page opens through the router, key widgets change, no exception."""
 
-import time
-
 from core.presets import list_presets
-from tests.app.conftest import no_exception
-
-
-def wait_idle(at, prefix, timeout=30.0):
-    from ui.state import manager
-
-    job = manager().get(at.session_state[f"{prefix}._job"])
-    end = time.time() + timeout
-    while job.running and time.time() < end:
-        time.sleep(0.05)
-    at.run()
-    return job
+from tests.app.conftest import no_exception, wait_idle
 
 
 def test_home_lists_pages_and_every_lesson(app):

@@ -88,7 +88,9 @@ def test_cached_theme_messages_are_the_ones_streamlit_builds():
     from streamlit.proto.NewSession_pb2 import NewSession
     from streamlit.runtime import app_session
 
-    original = app_session._populate_theme_msg
+    installed = app_session._populate_theme_msg  # a page run in this process may have installed it already
+    original = getattr(installed, "streamlit_original", installed)
+    app_session._populate_theme_msg = original
     try:
         st_internals.cache_theme_messages()
         cached = app_session._populate_theme_msg
@@ -105,7 +107,7 @@ def test_cached_theme_messages_are_the_ones_streamlit_builds():
         cached(built.custom_theme)
         assert built.custom_theme.primary_color == "#0072B2"  # .streamlit/config.toml
     finally:
-        app_session._populate_theme_msg = original
+        app_session._populate_theme_msg = installed
 
 
 def test_upload_cap_matches_the_server_setting():

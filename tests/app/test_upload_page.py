@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tests.app.conftest import chart_titles, no_exception, open_page
+from tests.app.conftest import chart_titles, no_exception, open_page, wait_idle
 
 
 def csv_bytes(n: int = 60, columns: int = 3, seed: int = 0) -> bytes:
@@ -37,12 +37,10 @@ def test_a_csv_trains_and_draws_its_projection(app):
     assert at.multiselect(key="pg.csv.features").value == ["f0", "f1", "f2"]
     assert any("60 rows" in c.value and "2 classes" in c.value for c in at.sidebar.caption)
     at.button(key="pg.step").click().run()
+    trainer = wait_idle(at, "pg").trainers[0]  # the step trains in the background
     no_exception(at)
     titles = chart_titles(at)
     assert "Your data: kind" in titles and "The network's prediction" in titles
-    from ui.state import manager
-
-    trainer = manager().get(at.session_state["pg._job"]).trainers[0]
     assert trainer.spec.data.name == "table" and trainer.spec.data.columns == 3 and trainer.epoch == 1
     assert at.query_params["data.table"] == trainer.spec.data.table
 
