@@ -13,8 +13,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 SLICE_S = 0.02  # a job keeps its turn this long while others wait (a step of a small network is ~0.5 ms)
 
@@ -54,16 +52,6 @@ class Turns:
         if over:
             self.give(who)
         self.take(who)
-
-    @contextmanager
-    def turn(self) -> Iterator[None]:
-        """Hold a turn of one's own for a block (a page's redraw), in line with the training threads."""
-        me = object()
-        self.take(me)
-        try:
-            yield
-        finally:
-            self.give(me)
 
     @property
     def waiting(self) -> int:

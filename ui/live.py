@@ -10,7 +10,6 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
 
 import streamlit as st
 
@@ -196,16 +195,22 @@ def live_view(prefix: str, job: Job, draw: Callable[[dict], None]) -> None:
         t0, c0 = time.perf_counter(), time.thread_time()
         job.touch()
         snap = job.snapshot()
-        jobs_running = manager().running_count()
-        if snap["running"] and poll_interval(jobs_running, interval) != interval:
+        if snap["running"] and poll_interval(manager().running_count(), interval) != interval:
             st.rerun()  # the class grew or shrank: the whole page reruns to set the browser's new interval
         st.html(LIVE_CSS)
         # The redraw takes its turn with the training threads (core/turns.py): Python runs one thread at a time,
         # and a redraw competing with them for it slowed training to a crawl with a class on the server.
         # Alone on the server (one job training) it does not wait: its own job's slice would only delay it.
-        with manager().turns.turn() if jobs_running > 1 else nullcontext():
+        me, turns = object(), manager().turns
+        shared = manager().running_count() > 1
+        if shared:
+            turns.take(me)
+        try:
             with st.container(key=f"{prefix}-live"):
                 draw(snap)
+        finally:
+            if shared:
+                turns.give(me)
         flag = f"{prefix}._was_running"
         was = st.session_state.get(flag, False)
         st.session_state[flag] = snap["running"]

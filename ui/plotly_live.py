@@ -22,7 +22,6 @@ the folder cannot be written or the server does not serve it, the bundle goes in
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import math
 import os
@@ -209,9 +208,8 @@ def _mount_loader() -> None:
         _loader(key=LOADER_KEY)
 
 
-@functools.cache
 def publish_plotly() -> bool:
-    """Put the installed plotly.js into static/ (once per server); False if the folder cannot be written."""
+    """Put the installed plotly.js into static/ (once per version); False if the folder cannot be written."""
     target = STATIC_DIR / PLOTLY_FILE
     try:
         if target.is_file() and target.stat().st_size == PLOTLY_JS.stat().st_size:

@@ -70,25 +70,3 @@ def test_turns_are_first_come_first_served():
     # with a zero slice every waiting worker gets the next turn: once all three wait, they strictly alternate
     middle = order[6:-6]
     assert all(a != b for a, b in zip(middle, middle[1:])), "".join(order)
-
-
-def test_a_redraw_holds_its_own_turn_and_the_trainer_waits_for_it():
-    turns, log = Turns(slice_s=0.0), []
-    turns.take("trainer")
-    redraw_done = threading.Event()
-
-    def redraw() -> None:
-        with turns.turn():
-            log.append("redraw")
-            time.sleep(0.05)
-        redraw_done.set()
-
-    t = threading.Thread(target=redraw)
-    t.start()
-    while not turns.waiting:  # the redraw is in line behind the trainer
-        time.sleep(0.001)
-    turns.keep("trainer")  # the slice is over and someone waits: the trainer passes the turn, then waits
-    log.append("trainer")
-    t.join(5)
-    assert log == ["redraw", "trainer"] and redraw_done.is_set()
-    turns.give("trainer")
