@@ -8,7 +8,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CORE = ROOT / "core"
 
-KNOWN_LATE: set[tuple[str, str]] = set()  # none: validate() counts parameters by arithmetic (core.budget)
+KNOWN_LATE: set[tuple[str, str]] = set()
+# The modules of the two packages, bottom up: each imports only those before it.
+SPEC_MODULES = [
+    "core.spec.values",
+    "core.spec.sections",
+    "core.spec.limits",
+    "core.spec.validation",
+    "core.spec.codecs",
+]
+ENGINE_MODULES = ["core.engine.optim", "core.engine.device", "core.engine.evaluation", "core.engine.trainer"]
+PACKAGES = {"core.spec", "core.engine"}  # none: validate() counts parameters by arithmetic (core.budget)
 
 
 def module_name(path: Path) -> str:
@@ -103,14 +113,35 @@ def test_no_core_import_inside_a_function():
 
 
 def test_layers_point_bottom_up():
-    """registry -> spec -> data/models -> engine -> families -> trainers -> jobs: never back up."""
+    """registry -> spec -> data/models -> engine -> families -> trainers -> jobs: never back up.
+
+    Inside the spec package: values -> sections -> limits -> validation -> codecs; inside the engine:
+    optim -> device -> evaluation -> trainer.
+    """
     edges, _ = graph()
-    order = ["core.registry", "core.spec", "core.data.dataset", "core.models", "core.engine", "core.gan"]
-    order += ["core.trainers", "core.jobs"]
+    order = ["core.registry", *SPEC_MODULES, "core.spec", "core.data.dataset", "core.models"]
+    order += [*ENGINE_MODULES, "core.engine", "core.gan", "core.trainers", "core.jobs"]
     for i, low in enumerate(order):
         assert not reaches(edges, low) & set(order[i + 1 :]), f"{low} imports a module above it"
     users = {m for m, e in edges.items() if "core.trainers" in e}
     assert users == {"core.jobs", "core.__main__"}, users
+
+
+def test_packages_are_entered_by_their_name():
+    """Outside core/spec and core/engine, code imports `core.spec` / `core.engine`, never one of their modules."""
+    edges, _ = graph()
+    inner = set(SPEC_MODULES) | set(ENGINE_MODULES)
+    assert {m for m in edges if m.startswith(("core.spec.", "core.engine."))} == inner  # the lists name them all
+    outside = {}
+    for path in [
+        ROOT / "app.py",
+        *(p for d in ("core", "ui", "pages", "tests", "bench") for p in (ROOT / d).rglob("*.py")),
+    ]:
+        if path.relative_to(ROOT).parts[:2] in (("core", "spec"), ("core", "engine")):
+            continue
+        if found := {t for t, _ in core_imports(path, inner)}:
+            outside[str(path.relative_to(ROOT))] = sorted(found)
+    assert not outside, outside
 
 
 def test_every_core_module_imports_without_streamlit():

@@ -1,8 +1,8 @@
 """The Trainer: builds data and model from a Spec and runs one optimiser step at a time.
 
 One training loop for every family. A family changes what one step does (`_train_step`) and
-how it evaluates (`_evaluate`) by subclassing; batching, probes, schedules, divergence,
-early stopping and the history stay here.
+how it evaluates (`_evaluate`, core.engine.evaluation) by subclassing; batching, probes, schedules,
+divergence, early stopping and the history stay here.
 
 Probe points, in the order they run within a step (names follow Lightning's hooks):
   after_backward(trainer)  gradients of this batch are in .grad, not yet clipped
@@ -18,7 +18,6 @@ at epoch e.
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from contextlib import contextmanager, nullcontext
@@ -27,12 +26,14 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from core.budget import eval_chunk
 from core.data.dataset import make_dataset
 from core.data.images import make_augmenter
+from core.engine.device import resolve_device
+from core.engine.evaluation import Evaluation
+from core.engine.optim import make_optimizer, make_scheduler
 from core.models import build_model
-from core.registry import DATASETS, LOSSES, OPTIMIZERS, SCHEDULES
-from core.spec import Spec, SpecError, output_size, resolved_loss, to_query, validate
+from core.registry import DATASETS
+from core.spec import Spec, resolved_loss, to_query, validate
 
 # Model initialisation uses torch's global generator; jobs in other threads must not interleave.
 SEED_LOCK = threading.Lock()
@@ -48,19 +49,6 @@ LIVE_FIELDS = (
     "train.epochs",
     "seq.temperature",
 )
-# While a page trains live, measuring (whole-set evaluation, costly probes) takes at most this share of the time.
-MEASURE_SHARE = 0.1
-
-
-def share_cpu() -> int:
-    """Set torch's intra-op threads to half the cores (at least 1) and return it.
-
-    Small models step faster on one thread than on two that wait for each other, and a busy 2-core
-    machine slowed a tiny MLP ~80x with two threads; half the cores leaves room for the server.
-    """
-    n = max(1, (os.cpu_count() or 2) // 2)
-    torch.set_num_threads(n)
-    return n
 
 
 class Diverged(RuntimeError):
@@ -92,59 +80,6 @@ class Probe:
         return {}
 
 
-def resolve_device(spec: Spec) -> torch.device:
-    """'auto' picks CUDA for convolutional, image and recurrent models when present, else the CPU.
-
-    Small MLPs step faster on a CPU than on a GPU (kernel launches dominate), see DESIGN.md.
-    """
-    want = spec.train.device
-    if want == "cuda":
-        if not torch.cuda.is_available():
-            raise SpecError(
-                "train.device",
-                want,
-                "CUDA is not available on this machine; use auto or cpu",
-            )
-        return torch.device("cuda")
-    if want == "auto" and torch.cuda.is_available():
-        kind = DATASETS[spec.data.name].kind
-        image = spec.model.family in ("cnn", "transfer") or kind in ("gan_image", "seq")
-        if image or (spec.model.family == "ae" and spec.ae.arch == "conv"):
-            return torch.device("cuda")
-    return torch.device("cpu")
-
-
-def make_optimizer(params, name: str, train) -> torch.optim.Optimizer:
-    """A torch.optim optimiser from the registry."""
-    return OPTIMIZERS[name].make(params, train)
-
-
-def make_scheduler(optimizer, train, steps_per_epoch: int):
-    """The spec's LR schedule (SCHEDULES' entry) as a torch.optim.lr_scheduler, or None for a constant LR.
-
-    It is stepped once per optimiser step."""
-    return SCHEDULES[train.schedule].make(optimizer, train, steps_per_epoch)
-
-
-def schedule_preview(train, steps_per_epoch: int, max_points: int = 400) -> tuple[list[float], list[float]]:
-    """(epochs, lrs) of the schedule over the whole run, from the real torch scheduler, subsampled."""
-    param = torch.zeros(1, requires_grad=True)
-    # With momentum, so schedules that also cycle momentum (one-cycle) can; the LR does not depend on it.
-    opt = torch.optim.SGD([param], lr=train.lr, momentum=0.9)
-    total = max(1, train.epochs * steps_per_epoch)
-    sched = make_scheduler(opt, train, steps_per_epoch)
-    every = max(1, total // max_points)
-    xs, ys = [], []
-    for s in range(total):
-        if s % every == 0:
-            xs.append(s / steps_per_epoch)
-            ys.append(opt.param_groups[0]["lr"])
-        if sched is not None:
-            opt.step()
-            sched.step()
-    return xs, ys
-
-
 def needs_rebuild(old: Spec, new: Spec) -> bool:
     """True when going from old to new changes more than the live training fields."""
     a, b = to_query(old), to_query(new)
@@ -152,7 +87,7 @@ def needs_rebuild(old: Spec, new: Spec) -> bool:
     return bool(changed - set(LIVE_FIELDS))
 
 
-class Trainer:
+class Trainer(Evaluation):
     """Data + model + optimiser for one Spec; `step()` runs one optimiser step."""
 
     def __init__(
@@ -259,41 +194,6 @@ class Trainer:
             p.after_step(self)
         return value
 
-    def _eval_due(self) -> bool:
-        """Whether the epoch now closing is evaluated: always the first and the last, else on the cadence.
-
-        Asked on the epoch's last step, before it runs (`measuring`), so probes know in time.
-        """
-        closing = self.epoch + 1
-        if self.eval_interval_s <= 0 or closing <= 1 or closing >= self.spec.train.epochs:
-            return True
-        # A large network's measurement may cost more than the cadence allows: then at most MEASURE_SHARE of the time.
-        wait = max(self.eval_interval_s, self._measure_s / MEASURE_SHARE)
-        return time.perf_counter() - self._last_eval_t >= wait
-
-    def _evaluate(self) -> dict:
-        """Full-set loss (and accuracy for classifiers) on the training and validation sets.
-
-        Epochs off the evaluation cadence get no train_/val_ metrics: their records say so by omission.
-        """
-        if not self.measuring:
-            return {}
-        self._last_eval_t = time.perf_counter()
-        rec = {}
-        self.model.eval()
-        with torch.no_grad():
-            for split, x, y in (
-                ("train", self.data.x_train, self.data.y_train),
-                ("val", self.data.x_val, self.data.y_val),
-            ):
-                if len(x) == 0:
-                    continue
-                out = self.predict(x)
-                rec[f"{split}_loss"] = float(self.loss_fn(out, y))
-                if self.data.task != "regression":
-                    rec[f"{split}_accuracy"] = float((self.classify(out) == self.class_of(y)).float().mean())
-        return rec  # the next training step switches back to training mode
-
     # ------------------------------------------------------------------ shared pieces
     @property
     def steps_per_epoch(self) -> int:
@@ -302,49 +202,6 @@ class Trainer:
     @property
     def lr(self) -> float:
         return self.optimizer.param_groups[0]["lr"]
-
-    def loss_fn(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """The spec's data loss (LOSSES' entry; mean over the batch)."""
-        return LOSSES[self.loss_name].fn(out, y)
-
-    def penalty(self) -> torch.Tensor | float:
-        """L1 and L2 penalties on the weights (not biases): l1 * sum|w| + l2 * 0.5 * sum w^2."""
-        t = self.spec.train
-        if t.l1 == 0 and t.l2 == 0:
-            return 0.0
-        total = 0.0
-        for name, p in self.model.named_parameters():
-            if p.ndim < 2:
-                continue  # biases and norm scales are not regularised
-            if t.l1:
-                total = total + t.l1 * p.abs().sum()
-            if t.l2:
-                total = total + t.l2 * 0.5 * (p * p).sum()
-        return total
-
-    def predict(self, x: torch.Tensor, batch: int | None = None) -> torch.Tensor:
-        """Model outputs for x in eval mode, in chunks (no grad) that fit the server's memory budget."""
-        batch = batch or eval_chunk(self.spec, output_size(self.spec))
-        was_training = self.model.training
-        if was_training:  # module.train()/eval() walk every submodule: only switch when needed
-            self.model.eval()
-        with torch.no_grad():
-            out = torch.cat([self.model(x[i : i + batch]) for i in range(0, len(x), batch)]) if len(x) else x
-        if was_training:
-            self.model.train()
-        return out
-
-    def classify(self, out: torch.Tensor) -> torch.Tensor:
-        """Outputs -> predicted class index: argmax of per-class logits, else the one output's sign."""
-        if LOSSES[self.loss_name].target == "index":
-            return out.argmax(1)
-        return (out[:, 0] >= 0.0).long()  # logit 0 for BCE, output 0 for +-1 targets
-
-    def class_of(self, y: torch.Tensor) -> torch.Tensor:
-        """Targets -> class index."""
-        if y.ndim == 1:
-            return y
-        return (y[:, 0] > (0.5 if LOSSES[self.loss_name].target == "01" else 0.0)).long()
 
     def check_finite(self, loss: torch.Tensor) -> float:
         """The loss as a float; raises Diverged when it is NaN or infinite."""
