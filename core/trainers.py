@@ -1,7 +1,8 @@
 """The table from a spec to its family: trainer class, live probes and look-inside views.
 
 Nothing below this module imports it; jobs, the runner and the pages read it. A new family is one
-`Family` entry (its Trainer subclass in core/<family>.py, its views in core/views/<family>.py).
+`Family` entry (its Trainer subclass in core/<family>.py, its views in core/views/<family>.py); a family
+chosen by `model.family` is also a name in the spec's choices: `register_family` adds both (docs/adding.md).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from core.gan import GanTrainer
 from core.gradlab import gradlab_probes
 from core.mlp import MlpTrainer
 from core.probes import default_probes
-from core.registry import DATASETS
+from core.registry import DATASETS, Choice
 from core.seq import SeqTrainer
-from core.spec import Spec
+from core.spec import MODEL_FAMILIES, Spec
 from core.transfer import TransferTrainer
 from core.views.ae import ae_views
 from core.views.cnn import cnn_views
@@ -49,6 +50,24 @@ PROBE_SETS: dict[str, Callable[[], list[Probe]]] = {
     "default": default_probes,
     "gradients": gradlab_probes,
 }
+
+
+def register_family(family: Family, label: str) -> None:
+    """Make `family` a choice of model.family: its entry here, its name and label in the spec's choices.
+
+    Validation, the widgets and the runner read both tables, so nothing else needs editing for a family whose
+    network has the size core.budget computes for an MLP (or CNN) of the spec; docs/adding.md says the rest.
+    """
+    if family.name in FAMILIES or family.name in MODEL_FAMILIES:
+        raise ValueError(f"a family named {family.name!r} is already registered")
+    FAMILIES[family.name] = family
+    MODEL_FAMILIES[family.name] = Choice(label)
+
+
+def unregister_family(name: str) -> None:
+    """Remove a family added with `register_family` (a test's clean-up)."""
+    FAMILIES.pop(name)
+    MODEL_FAMILIES.pop(name)
 
 
 def family_of(spec: Spec) -> str:

@@ -128,7 +128,7 @@ class Trainer(Evaluation):
         with SEED_LOCK:
             torch.manual_seed(spec.seed)
             self.data = make_dataset(spec)
-            self.model = build_model(spec).to(self.device)
+            self.model = self._build_model().to(self.device)
         self.loss_name = resolved_loss(spec)
         self.data_gen = torch.Generator().manual_seed(spec.seed + 1)
         self.n_train = len(self.data.x_train)
@@ -140,6 +140,13 @@ class Trainer(Evaluation):
             self.aug_gen = torch.Generator().manual_seed(spec.seed + 2)
         self._to_device()
         self._init_rng()
+
+    def _build_model(self) -> nn.Module:
+        """The network for the spec (core.models.build_model); a family with a network of its own overrides this.
+
+        Runs under SEED_LOCK right after the dataset is made, with torch's generator seeded by spec.seed.
+        """
+        return build_model(self.spec)
 
     def _init_rng(self) -> None:
         """Give a model that draws random numbers in training (dropout) its own seeded stream.
