@@ -260,7 +260,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_lr_find(args) -> int:
-    """LR range test on a fresh network of the spec; one JSON line with the curve and suggested_lr."""
+    """LR finder on a fresh network of the spec; one JSON line with the curve and suggested_lr."""
     spec, _, _ = load_spec(args.spec)
     spec = validate(apply_each(spec, parse_overrides(args.set or [])))
     share_cpu()
@@ -300,10 +300,10 @@ def main(argv=None) -> int:
     exp.add_argument("--weights", help="write the weights here (safetensors, spec in the metadata)")
     exp.add_argument("--spec", dest="spec_out", help="write the spec JSON here")
     exp.add_argument("--metrics", help="write the epoch records here as CSV")
-    lrf = sub.add_parser("lr-find", help="LR range test: loss vs an exponentially growing LR, suggested LR")
+    lrf = sub.add_parser("lr-find", help="LR finder: loss after a short run at each rate, suggested LR")
     lrf.add_argument("spec", help="preset name or spec .json file")
-    lrf.add_argument("--steps", type=int, default=200, help="steps of the test (10 to 2000)")
-    lrf.add_argument("--min-lr", type=float, default=1e-5)
+    lrf.add_argument("--steps", type=int, default=300, help="steps of each rate's short run (10 to 2000)")
+    lrf.add_argument("--min-lr", type=float, default=1e-4)
     lrf.add_argument("--max-lr", type=float, default=10.0)
     lrf.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a spec field")
     for p in (run, runs, exp, lrf):

@@ -66,6 +66,13 @@ PAGES = [
         "Pretrain a CNN on one task and reuse it on another with only a few labels.",
     ),
     PageInfo(
+        "optimization",
+        "pages/optimization.py",
+        "Optimization",
+        ":material/trending_down:",
+        "Backpropagation by hand, optimizers racing on a surface, and the loss landscape.",
+    ),
+    PageInfo(
         "runs",
         "pages/runs.py",
         "Runs",

@@ -121,26 +121,31 @@ def lr_figure(
     return make_figure([line], layout)
 
 
-def lr_find_figure(result: dict, title: str = "Learning-rate range test", height: int = 300) -> go.Figure:
-    """Loss against the LR of each test step (log LR axis), smoothed, with the suggested LR marked."""
-    fig = figure(title, "learning rate (log scale)", "training loss", height)
-    lrs = result.get("lrs") or []
-    fig.add_trace(
-        go.Scatter(x=lrs, y=result.get("losses"), mode="lines", name="loss per step", line=dict(color=PALETTE[8]))
+def lr_find_figure(result: dict, title: str = "Learning-rate finder", height: int = 300) -> go.Figure:
+    """The training loss each short run ended with against its rate (log axis), the start loss and the suggestion."""
+    steps = result.get("steps")
+    fig = figure(
+        title, "learning rate (log scale)", f"training loss after {steps} steps" if steps else "training loss", height
     )
+    lrs, losses = result.get("lrs") or [], result.get("losses") or []
     fig.add_trace(
-        go.Scatter(x=lrs, y=result.get("smoothed"), mode="lines", name="smoothed", line=dict(color=PALETTE[0]))
+        go.Scatter(x=lrs, y=losses, mode="lines+markers", name="after a short run", line=dict(color=PALETTE[0]))
     )
+    start = result.get("start_loss")
+    if start is not None and lrs:
+        fig.add_trace(
+            go.Scatter(
+                x=[lrs[0], lrs[-1]],
+                y=[start, start],
+                mode="lines",
+                name="before",
+                line=dict(color=PALETTE[8], dash="dot"),
+            )
+        )
     suggested = result.get("suggested_lr")
     if suggested:
         fig.add_vline(
-            x=suggested,
-            line=dict(color=PALETTE[5], dash="dash"),
-            annotation_text=f"steepest fall: {suggested:.2g}",
+            x=suggested, line=dict(color=PALETTE[5], dash="dash"), annotation_text=f"suggested: {suggested:.2g}"
         )
     fig.update_xaxes(type="log", exponentformat="power")
-    smoothed = [v for v in result.get("smoothed") or [] if v == v]
-    if smoothed:  # the end of the test blows up: keep the interesting part on screen
-        lo, hi = min(smoothed), smoothed[0]
-        fig.update_yaxes(range=[lo - 0.1 * (hi - lo + 1e-9), max(hi, lo) + 0.6 * (hi - lo + 1e-9)])
     return fig

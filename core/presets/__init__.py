@@ -5,6 +5,10 @@ A preset's comparison side is one typed field, read one way (`Preset.compare_spe
     "compare": {"preset": "vanishing-sigmoid"}     the other side is that preset's spec
     "compare": {"set": {"data.augment": []}}       the other side is this spec with these fields changed
 
+A preset may also set a page's own view values (not spec fields), e.g. the surface of an optimiser race:
+
+    "ui": {"view": "race", "surface": "ravine"}     plain values (text, numbers, true/false) by view key
+
 Names are `[a-z0-9-]+`: the files shipped here, then a teacher's folder named by the environment variable
 PLAYGROUND_PRESETS (its names may not shadow shipped ones). A name is never a path.
 """
@@ -53,6 +57,7 @@ class Preset:
     lesson: str
     spec: Spec
     compare: Compare | None = None  # the A side of an A/B lesson (the preset's own spec is B)
+    ui: dict = field(default_factory=dict)  # the page's view values this lesson sets (see the module docstring)
 
     def compare_spec(self, base: Spec | None = None) -> Spec | None:
         """The comparison side's spec (None without one); `set` changes apply to `base` (default: this spec)."""
@@ -119,6 +124,18 @@ def _compare(path: Path, raw) -> Compare | None:
     return Compare(set=dict(raw["set"]))
 
 
+def _ui(path: Path, raw) -> dict:
+    if raw is None:
+        return {}
+    ok = isinstance(raw, dict) and all(
+        isinstance(k, str) and NAME.fullmatch(k.replace("_", "-")) and isinstance(v, (str, int, float, bool))
+        for k, v in raw.items()
+    )
+    if not ok:
+        raise PresetError(path, "ui must be an object of view keys to plain values (text, numbers, true/false)")
+    return dict(raw)
+
+
 def load_preset(name: str) -> Preset:
     """Read and validate one preset (both sides); KeyError when there is none by that name, PresetError when
     its file is malformed."""
@@ -128,7 +145,7 @@ def load_preset(name: str) -> Preset:
 def _load(name: str, with_compare: bool) -> Preset:
     path = _path(name)
     raw = _read(path)
-    keys = {"title", "page", "lesson", "spec", "compare"}
+    keys = {"title", "page", "lesson", "spec", "compare", "ui"}
     unknown, missing = set(raw) - keys, {"title", "page", "lesson", "spec"} - set(raw)
     if unknown or missing:
         problem = f"unknown keys {sorted(unknown)}" if unknown else f"missing {sorted(missing)}"
@@ -142,7 +159,8 @@ def _load(name: str, with_compare: bool) -> Preset:
         # Field checks only: the server's budgets (PLAYGROUND_MAX_*) apply when a run is built, where the page
         # says which budget a lesson exceeds; a tight budget must not make the lesson list itself fail.
         spec = validate(from_dict(raw["spec"]), check_params=False)
-        preset = Preset(name, raw["title"], raw["page"], raw["lesson"], spec, _compare(path, raw.get("compare")))
+        compare = _compare(path, raw.get("compare"))
+        preset = Preset(name, raw["title"], raw["page"], raw["lesson"], spec, compare, _ui(path, raw.get("ui")))
         if preset.compare is not None and preset.compare.preset == name:
             raise PresetError(path, "compare.preset names this preset itself")
         if with_compare:

@@ -38,14 +38,14 @@ def test_diagram_neuron_picker_and_weight_edit(app):
 
 
 def test_lr_finder_runs_on_a_copy_and_offers_its_suggestion(app):
-    """The LR range test draws loss vs LR and a button to use the suggestion; the network is unchanged."""
+    """The LR finder draws loss vs LR and a button to use the suggestion; the network is unchanged."""
     at = open_page(app, "pages/playground.py", preset="tfp-default")
     from ui.state import manager
 
     trainer = manager().get(at.session_state["pg._job"]).trainers[0]
     before = [p.detach().clone() for p in trainer.model.parameters()]
     at.button(key="pg.lr_find").click().run()
-    assert "Learning-rate range test" in chart_titles(at)
+    assert "Learning-rate finder" in chart_titles(at)
     assert all((a == b).all() for a, b in zip(before, trainer.model.parameters()))
     use = [b for b in at.button if b.label.startswith("Use learning rate")]
     assert use, [b.label for b in at.button]

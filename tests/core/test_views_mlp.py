@@ -112,7 +112,7 @@ def test_lr_finder_chart_marks_the_suggestion_on_a_log_axis():
     from core.charts.training import lr_find_figure
 
     fig = lr_find_figure(
-        {"lrs": [1e-4, 1e-3, 1e-2], "losses": [1, 0.5, 2], "smoothed": [1, 0.7, 1.2], "suggested_lr": 1e-3}
+        {"lrs": [1e-4, 1e-3, 1e-2], "losses": [1, 0.5, 2], "start_loss": 1.1, "steps": 300, "suggested_lr": 1e-3}
     )
     assert fig.layout.xaxis.type == "log" and fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
     assert any("1e-03" in (a.text or "") or "0.001" in (a.text or "") for a in fig.layout.annotations)

@@ -44,11 +44,11 @@ def test_diagram_changes_while_training_and_a_weight_edit_changes_the_surface(se
 
 
 def test_lr_finder_suggests_a_rate(server, page):
-    """The LR range test draws its curve and offers its suggestion as one click."""
+    """The LR finder draws its curve and offers its suggestion as one click."""
     open_page(page, f"{server}/playground?preset=tfp-default")
     page.get_by_text("Learning-rate finder", exact=True).click()
-    page.get_by_role("button", name="Run the LR range test").click()
-    page.wait_for_function(f"({PRINT_OF})('Learning-rate range test').length > 0", timeout=60000)
+    page.get_by_role("button", name="Run the LR finder").click()
+    page.wait_for_function(f"({PRINT_OF})('Learning-rate finder').length > 0", timeout=60000)
     page.get_by_role("button", name="Use learning rate").click()
     page.wait_for_selector(IDLE, timeout=30000)
     assert_no_exception(page)
