@@ -6,8 +6,10 @@
     python -m core runs [--json] [--limit N]
     python -m core export SPEC_OR_RUN_ID [--steps N] [--script F] [--weights F] [--spec F] [--metrics F]
     python -m core lr-find SPEC [--steps N] [--min-lr A] [--max-lr B] [--set KEY=VALUE ...]
+    python -m core race SURFACE_OR_PRESET [--steps N] [--set NAME.lr=V ...] [--only a,b]   (core/optim_cli.py)
+    python -m core landscape SPEC [--steps N] [--grid K] [--span S] [--directions random|pca] [--set KEY=VALUE ...]
 
-Exit codes: 0 done, 2 bad spec or arguments (one line on stderr), 3 diverged.
+Exit codes: 0 done, 2 bad spec or arguments (one line on stderr), 3 diverged, 130 stopped.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 from core import export
 from core.engine import resolve_device, share_cpu
 from core.lr_find import lr_range_test
+from core.optim_cli import add_parsers, cmd_landscape, cmd_race
 from core.presets import list_presets, load_preset, preset_names
 from core.spec import SpecError, apply_overrides, from_dict, from_json, parse_overrides, to_dict, validate
 from core.store import Store, StoreError
@@ -306,7 +309,7 @@ def main(argv=None) -> int:
     lrf.add_argument("--min-lr", type=float, default=1e-4)
     lrf.add_argument("--max-lr", type=float, default=10.0)
     lrf.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a spec field")
-    for p in (run, runs, exp, lrf):
+    for p in (run, runs, exp, lrf, *add_parsers(sub)):
         p.__class__ = _Parser
     args = parser.parse_args(argv)
     try:
@@ -314,6 +317,10 @@ def main(argv=None) -> int:
             return cmd_presets()
         if args.cmd == "runs":
             return cmd_runs(args)
+        if args.cmd == "race":
+            return cmd_race(args)
+        if args.cmd == "landscape":
+            return cmd_landscape(args, load_spec, lambda spec, sets: apply_each(spec, parse_overrides(sets)))
         if args.cmd == "lr-find":
             if not 10 <= args.steps <= 2000:
                 raise SpecError("--steps", args.steps, "between 10 and 2000")

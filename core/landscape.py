@@ -120,7 +120,7 @@ def landscape(
     train, val = (d.x_train, d.y_train), (d.x_val, d.y_val)
     fn = trainer.loss_fn
 
-    alphas = np.linspace(-0.25, 1.25, line_points)
+    alphas = np.linspace(-0.5, 1.5, line_points)  # 41 points: a = 0 and a = 1 on the grid
     line = {"alphas": alphas, "train": [], "val": []}
     for a in alphas:
         vec = (1 - a) * init + a * centre
