@@ -113,10 +113,13 @@ def backprop_ui(page, snap: dict) -> None:
             return
         result = page.job.snapshot()["action"]["results"][0]
     n_layers = len(result["layers"])
-    if c[1].button("Back", key=page.key("bp_back"), disabled=st.session_state[stage_key] == 0):
-        st.session_state[stage_key] -= 1
-    if c[2].button("Next", key=page.key("bp_next"), disabled=st.session_state[stage_key] >= n_layers):
-        st.session_state[stage_key] += 1
+
+    def move(by: int) -> None:
+        st.session_state[stage_key] = min(max(st.session_state[stage_key] + by, 0), n_layers)
+
+    at = st.session_state[stage_key]
+    c[1].button("Back", key=page.key("bp_back"), disabled=at == 0, on_click=move, args=(-1,))
+    c[2].button("Next", key=page.key("bp_next"), disabled=at >= n_layers, on_click=move, args=(1,))
     stage = min(st.session_state[stage_key], n_layers)
     lr = c[3].number_input("Step's learning rate η", 1e-4, 10.0, format="%g", key=page.key("bp_lr"))
     if c[4].button("Apply w − η·∂L/∂w", key=page.key("bp_apply"), disabled=stage < n_layers):
