@@ -253,6 +253,38 @@ class OverBudget(SpecError):
         return self.args[0]
 
 
+# Budgets field -> (bytes or FLOPs per unit of the budget, the budget in words).
+UNITS = {"params": (1, "{:,.0f}"), "memory_mb": (MB, "{:,.0f} MB")}
+UNITS |= {"step_gflop": (GFLOP, "{:g} GFLOP"), "eval_gflop": (GFLOP, "{:g} GFLOP")}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One budget check: a cost, the budget that caps it, and a refusal that says what to shrink."""
+
+    what: str  # the refusal's name for it
+    budget: str  # the Budgets field (so the PLAYGROUND_MAX_* variable) that caps it
+    cost: str  # the Costs field it reads
+    amount: str  # the cost in words, formatted with the cost in the budget's unit (and items)
+    advice: str  # what to shrink, formatted with smaller (layers) and images (the input)
+
+
+SMALLER_BATCH = "use {smaller}, {images} or a smaller batch"
+CHECKS = (  # in this order: a refusal names the first budget a spec exceeds
+    Check("parameters", "params", "params", "{:,.0f} parameters", "use {smaller}"),
+    Check("activation memory", "memory_mb", "train_bytes", "{:,.0f} MB per training step", SMALLER_BATCH),
+    Check("evaluation memory", "memory_mb", "eval_item_bytes", "{:,.0f} MB per image", "use {smaller} or {images}"),
+    Check("compute per step", "step_gflop", "step_flops", "{:,.2f} GFLOP per training step", SMALLER_BATCH),
+    Check(
+        "compute per evaluation",
+        "eval_gflop",
+        "eval_flops",
+        "{:,.2f} GFLOP per evaluation ({items:,} items)",
+        "use fewer items (data.n), {smaller} or {images}",
+    ),
+)
+
+
 def check(spec, n_out: int) -> Costs:
     """Raise OverBudget (a SpecError) for the first budget the spec exceeds; return its costs."""
     c, cap = costs(spec, n_out), budgets()
@@ -263,34 +295,9 @@ def check(spec, n_out: int) -> Costs:
     images = "smaller images"
     if DATASETS[spec.data.name].kind == "seq":
         smaller, images = "fewer hidden units or layers", "shorter sequences"
-    if c.params > cap.params:
-        raise OverBudget("parameters", f"{c.params:,} parameters", f"{cap.params:,}", f"use {smaller}")
-    if c.train_bytes > cap.memory_mb * MB:
-        raise OverBudget(
-            "activation memory",
-            f"{c.train_bytes / MB:,.0f} MB per training step",
-            f"{cap.memory_mb:,.0f} MB",
-            f"use {smaller}, {images} or a smaller batch",
-        )
-    if c.eval_item_bytes > cap.memory_mb * MB:
-        raise OverBudget(
-            "evaluation memory",
-            f"{c.eval_item_bytes / MB:,.0f} MB per image",
-            f"{cap.memory_mb:,.0f} MB",
-            f"use {smaller} or {images}",
-        )
-    if c.step_flops > cap.step_gflop * GFLOP:
-        raise OverBudget(
-            "compute per step",
-            f"{c.step_flops / GFLOP:,.2f} GFLOP per training step",
-            f"{cap.step_gflop:g} GFLOP",
-            f"use {smaller}, {images} or a smaller batch",
-        )
-    if c.eval_flops > cap.eval_gflop * GFLOP:
-        raise OverBudget(
-            "compute per evaluation",
-            f"{c.eval_flops / GFLOP:,.2f} GFLOP per evaluation ({c.eval_items:,} items)",
-            f"{cap.eval_gflop:g} GFLOP",
-            f"use fewer items (data.n), {smaller} or {images}",
-        )
+    for k in CHECKS:
+        (unit, words), limit, cost = UNITS[k.budget], getattr(cap, k.budget), getattr(c, k.cost)
+        if cost > limit * unit:
+            amount = k.amount.format(cost / unit, items=c.eval_items)
+            raise OverBudget(k.what, amount, words.format(limit), k.advice.format(smaller=smaller, images=images))
     return c

@@ -76,6 +76,19 @@ def test_script_imports_only_torch_numpy_and_sklearn():
     assert imports <= {"__future__", "argparse", "base64", "json", "math", "zlib", "numpy", "torch", "sklearn"}
 
 
+def test_script_blocks_are_cells_that_each_parse_and_make_the_script():
+    """A notebook turns the blocks into cells: each is valid Python, and in order they are the script."""
+    spec = load_preset("tfp-default").spec
+    blocks = export.script_blocks(spec)
+    assert list(blocks) == ["doc", "imports", "spec", "data", "model", "loss", "training", "run"]
+    for name, text in blocks.items():
+        compile(text, name, "exec")
+    text, at = export.script_text(spec), 0
+    for block in filter(None, blocks.values()):
+        at = text.index(block.strip("\n"), at)
+    assert "def main():" in blocks["training"] and "def make_data():" in blocks["data"]
+
+
 def test_every_registry_entry_has_script_code():
     assert set(INITS) == set(export.INIT_CODE)
     assert set(SCHEDULES) == set(export.SCHEDULE_CODE)

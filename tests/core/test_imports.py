@@ -120,11 +120,11 @@ def test_layers_point_bottom_up():
     """
     edges, _ = graph()
     order = ["core.registry", *SPEC_MODULES, "core.spec", "core.data.dataset", "core.models"]
-    order += [*ENGINE_MODULES, "core.engine", "core.gan", "core.trainers", "core.jobs"]
+    order += [*ENGINE_MODULES, "core.engine", "core.gan", "core.trainers", "core.jobs.job", "core.jobs"]
     for i, low in enumerate(order):
         assert not reaches(edges, low) & set(order[i + 1 :]), f"{low} imports a module above it"
     users = {m for m, e in edges.items() if "core.trainers" in e}
-    assert users == {"core.jobs", "core.__main__", "core.optim_cli"}, (
+    assert users == {"core.jobs.job", "core.__main__", "core.optim_cli"}, (
         users
     )  # the runner and its race/landscape commands
 
