@@ -18,6 +18,7 @@ import time
 import torch
 from sklearn.neighbors import KNeighborsClassifier
 
+from bench.timing import ms_per_call
 from core.presets import load_preset
 from core.probes import default_probes
 from core.trainers import make_trainer
@@ -80,12 +81,12 @@ def denoise_run(device: torch.device) -> None:
 def views_ms(name: str, device: torch.device, repeats: int = 10) -> float:
     """Milliseconds for one ae_views call (what a redraw costs the training thread)."""
     t = make_trainer(load_preset(name).spec, default_probes(), device)
-    ae_views(t)
-    t0 = time.perf_counter()
-    for _ in range(repeats):
+
+    def fresh_views() -> None:
         t.step_count += 1  # new weights as far as the score cache knows: measure the full cost
         ae_views(t)
-    return 1000 * (time.perf_counter() - t0) / repeats
+
+    return ms_per_call(fresh_views, repeats)
 
 
 def main() -> None:

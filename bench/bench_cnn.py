@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+from bench.timing import app_devices, gpu_name, ms_per_call, steps_per_s
 from core.presets import load_preset
 from core.probes import default_probes
 from core.trainers import make_trainer
@@ -31,18 +32,6 @@ ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
 HEADING = "## CNN page"
 TARGET = 0.95
-
-
-def steps_per_s(spec, device: torch.device, seconds: float) -> float:
-    """Optimiser steps per second of a fresh trainer (after one warm-up epoch), epoch-end evaluation included."""
-    t = make_trainer(spec.with_(**{"train.epochs": 100_000}), default_probes(), device)
-    t.run_epoch()
-    s0, t0 = t.step_count, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        t.step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return (t.step_count - s0) / (time.perf_counter() - t0)
 
 
 def time_to_target(spec, device: torch.device) -> tuple[float | None, int | None, float]:
@@ -64,15 +53,8 @@ def redraw_ms(spec, device: torch.device, repeats: int = 20) -> tuple[float, flo
     """Milliseconds for the job's views (test set) and for one image's feature maps on a frozen copy."""
     t = make_trainer(spec, default_probes(), device)
     x = t.data.x_test[:1].cpu().numpy()
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        cnn_views(t)
-    views = 1000 * (time.perf_counter() - t0) / repeats
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        image_view(frozen_copy(t.model), x)
-    image = 1000 * (time.perf_counter() - t0) / repeats
-    return views, image
+    views = ms_per_call(lambda: cnn_views(t), repeats)
+    return views, ms_per_call(lambda: image_view(frozen_copy(t.model), x), repeats)
 
 
 def runner_seconds() -> tuple[float, dict]:
@@ -108,12 +90,10 @@ def main() -> None:
     ap.add_argument("--device", choices=["cpu", "cuda", "both"], default="cpu")
     ap.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = ap.parse_args()
-    torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))  # as the JobManager sets it
-    devices = [torch.device("cpu")] if args.device in ("cpu", "both") else []
-    if args.device in ("cuda", "both") and torch.cuda.is_available():
-        devices.append(torch.device("cuda"))
+    devices = app_devices(args.device)
     spec = load_preset("cnn-digits").spec
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    endless = spec.with_(**{"train.epochs": 100_000})  # steps/s: the clock, not the lesson, ends the run
+    gpu = gpu_name()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [
         f"Measured {time.strftime('%Y-%m-%d')} with `python -m bench.bench_cnn`: {os.cpu_count()} CPU cores "
@@ -127,7 +107,7 @@ def main() -> None:
         "|---|---|---|---|---|---|",
     ]
     for device in devices:
-        sps = steps_per_s(spec, device, args.seconds)
+        sps = steps_per_s(endless, device, args.seconds)
         for seed in args.seeds:
             secs, epochs, final = time_to_target(spec.with_(seed=seed), device)
             when = f"{secs:.1f} s" if secs is not None else "not reached"
@@ -144,7 +124,7 @@ def main() -> None:
     if "cpu" in [d.type for d in devices]:
         app_threads = torch.get_num_threads()
         torch.set_num_threads(os.cpu_count() or 1)
-        sps_all = steps_per_s(spec, torch.device("cpu"), args.seconds)
+        sps_all = steps_per_s(endless, torch.device("cpu"), args.seconds)
         torch.set_num_threads(app_threads)
         lines.append("")
         lines.append(

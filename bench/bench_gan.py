@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 import torch
 
+from bench.timing import app_devices, gpu_name, ms_per_call, steps_per_s
 from core.presets import load_preset
 from core.probes import default_probes
 from core.trainers import make_trainer
@@ -28,28 +28,10 @@ CASES = [
 ]
 
 
-def steps_per_s(spec, device: torch.device, seconds: float) -> float:
-    """Steps per second of a fresh trainer over `seconds` (after one warm-up epoch)."""
-    t = make_trainer(spec, default_probes(), device)
-    t.run_epoch()  # warm-up: allocations, cuDNN autotuning
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    s0, t0 = t.step_count, time.perf_counter()
-    while time.perf_counter() - t0 < seconds and not t.done:
-        t.step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return (t.step_count - s0) / (time.perf_counter() - t0)
-
-
 def views_ms(spec, device: torch.device, repeats: int = 20) -> float:
     """Milliseconds for one gan_views call (what a redraw costs the training thread)."""
     t = make_trainer(spec, default_probes(), device)
-    gan_views(t)
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        gan_views(t)
-    return 1000 * (time.perf_counter() - t0) / repeats
+    return ms_per_call(lambda: gan_views(t), repeats)
 
 
 def main() -> None:
@@ -58,11 +40,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--device", choices=["cpu", "cuda", "both"], default="both")
     args = ap.parse_args()
-    torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))  # as the JobManager sets it
-    devices = [torch.device("cpu")] if args.device in ("cpu", "both") else []
-    if args.device in ("cuda", "both") and torch.cuda.is_available():
-        devices.append(torch.device("cuda"))
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    devices = app_devices(args.device)
+    gpu = gpu_name()
     print(f"cpu cores: {os.cpu_count()}, torch {torch.__version__}, threads {torch.get_num_threads()}, gpu: {gpu}")
     for device in devices:
         for name, overrides, label in CASES:

@@ -17,6 +17,7 @@ import time
 
 import torch
 
+from bench.timing import app_devices, gpu_name, ms_per_call, steps_per_s
 from core.presets import load_preset
 from core.probes import default_probes
 from core.trainers import make_trainer
@@ -25,28 +26,10 @@ from core.views.seq import seq_views
 CELLS = ("rnn_tanh", "rnn_relu", "lstm", "gru")
 
 
-def steps_per_s(spec, device: torch.device, seconds: float) -> float:
-    """Steps per second of a fresh trainer over `seconds` (after one warm-up epoch), epoch ends included."""
-    t = make_trainer(spec, default_probes(), device)
-    t.run_epoch()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    s0, t0 = t.step_count, time.perf_counter()
-    while time.perf_counter() - t0 < seconds and not t.done:
-        t.step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return (t.step_count - s0) / (time.perf_counter() - t0)
-
-
 def views_ms(spec, device: torch.device, repeats: int = 5) -> float:
     """Milliseconds for one seq_views call (what a redraw costs the training thread)."""
     t = make_trainer(spec, default_probes(), device)
-    seq_views(t)
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        seq_views(t)
-    return 1000 * (time.perf_counter() - t0) / repeats
+    return ms_per_call(lambda: seq_views(t), repeats)
 
 
 def race(device: torch.device) -> tuple[float | None, int | None]:
@@ -67,11 +50,8 @@ def main() -> None:
     ap.add_argument("--device", choices=["cpu", "cuda", "both"], default="both")
     ap.add_argument("--no-race", action="store_true", help="skip the time-to-beat-the-baseline run")
     args = ap.parse_args()
-    torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))  # as the JobManager sets it
-    devices = [torch.device("cpu")] if args.device in ("cpu", "both") else []
-    if args.device in ("cuda", "both") and torch.cuda.is_available():
-        devices.append(torch.device("cuda"))
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    devices = app_devices(args.device)
+    gpu = gpu_name()
     load = os.getloadavg()[0]
     print(f"cpu cores: {os.cpu_count()}, torch {torch.__version__}, threads {torch.get_num_threads()}, gpu: {gpu}")
     print(f"load average at start: {load:.1f}")
