@@ -15,44 +15,26 @@
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import time
 
 import torch
 import torch.nn.functional as F
 
-from core.data.dataset import make_dataset
 from core.engine import Trainer
 from core.gradlab import gradlab_probes
 from core.jobs import EVAL_S, Job
-from core.models import build_model
 from core.presets import load_preset
 from core.probes import default_probes
 from core.views.mlp import decision_grid
+from tests.core.bare import bare_loop
 
 
 def bare_epochs(spec):
-    """Plain PyTorch: the same model, data, optimiser and batch order; nothing measured. Returns a function
-    that trains one epoch and returns its number of steps."""
-    torch.manual_seed(spec.seed)
-    data = make_dataset(spec)
-    model = build_model(spec)
-    opt = torch.optim.SGD(model.parameters(), lr=spec.train.lr)
-    gen = torch.Generator().manual_seed(spec.seed + 1)
-    n, bs = len(data.x_train), spec.data.batch_size
-
-    def epoch() -> int:
-        order = torch.randperm(n, generator=gen)
-        for i in range(0, n, bs):
-            idx = order[i : i + bs]
-            opt.zero_grad(set_to_none=True)
-            loss = 0.5 * F.mse_loss(model(data.x_train[idx]), data.y_train[idx])
-            loss.backward()
-            opt.step()
-        return math.ceil(n / bs)
-
-    return epoch
+    """The plain PyTorch loop tests/core/test_engine.py holds the Trainer to (same model, data, optimiser and batch
+    order; nothing measured). Returns a function that trains one epoch and returns its number of steps."""
+    epoch = bare_loop(spec, lambda out, y: 0.5 * F.mse_loss(out, y))
+    return lambda: len(epoch())
 
 
 def trainer_epochs(spec, probes, eval_s: float):

@@ -132,39 +132,57 @@ def make_image_dataset(spec: Spec) -> Dataset:
         names = list(SHAPES[: d.classes])
     else:
         raise SpecError("data.name", d.name, "an image dataset: digits or shapes")
-    x = torch.from_numpy(images).unsqueeze(1)  # (N, 1, h, w)
-    if x.shape[-1] != size:
-        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False).clamp(0.0, 1.0)
+    x = image_tensor(images, size)
     n_train, n_val, n_test = split_sizes(len(x), d.train_frac, d.val_frac)
     if n_train < 1 or n_test < 1:
         raise SpecError("data.n", d.n, "enough images for a training and a test set (at least 10)")
     mean, std = 0.0, 1.0
     if d.normalize == "standard":
-        mean, std = float(x[:n_train].mean()), float(x[:n_train].std()) or 1.0
+        mean, std = image_stats(x[:n_train])
         x = (x - mean) / std
     y = targets_for(spec, labels)
-    tr, va = slice(0, n_train), slice(n_train, n_train + n_val)
-    te = slice(n_train + n_val, None)
-    val_is_test = n_val == 0
+    tr, te = slice(0, n_train), slice(n_train + n_val, None)
+    va = slice(n_train, n_train + n_val) if n_val else None
     return Dataset(
         x_train=x[tr],
         y_train=y[tr],
-        x_val=x[te] if val_is_test else x[va],
-        y_val=y[te] if val_is_test else y[va],
+        x_val=x[va or te],
+        y_val=y[va or te],
         x_test=x[te],
         y_test=y[te],
         task=task_of(spec),
         n_classes=n_classes(spec),
-        extra={
-            "mean": mean,
-            "std": std,
-            "class_names": names,
-            "labels_train": labels[tr],
-            "labels_val": labels[te] if val_is_test else labels[va],
-            "labels_test": labels[te],
-            "val_is_test": val_is_test,
-        },
+        extra=image_extra(labels, names, mean, std, tr, va, te),
     )
+
+
+def image_tensor(images: np.ndarray, size: int) -> torch.Tensor:
+    """(N, h, w) in [0, 1] -> (N, 1, size, size), resized bilinearly when h is not size."""
+    x = torch.from_numpy(images).unsqueeze(1)
+    if x.shape[-1] != size:
+        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False).clamp(0.0, 1.0)
+    return x
+
+
+def image_stats(x: torch.Tensor) -> tuple[float, float]:
+    """Mean and std of training images (std 1 for blank images), to normalise every split by."""
+    return float(x.mean()), float(x.std()) or 1.0
+
+
+def image_extra(labels: np.ndarray, names: list[str], mean: float, std: float, train, val, test) -> dict:
+    """What the image views read beside the tensors: normalisation, class names and each split's labels.
+
+    `val` None: there is no separate validation set; the test set's labels stand in and `val_is_test` says so.
+    """
+    return {
+        "mean": mean,
+        "std": std,
+        "class_names": names,
+        "labels_train": labels[train],
+        "labels_val": labels[test if val is None else val],
+        "labels_test": labels[test],
+        "val_is_test": val is None,
+    }
 
 
 def make_augmenter(spec: Spec):

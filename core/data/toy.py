@@ -18,6 +18,16 @@ def _uniform(rng, a, b, size=None):
     return rng.uniform(a, b, size)
 
 
+def _square(rng, radius, n):
+    """n points uniform in [-radius, radius]^2, as (x, y)."""
+    return _uniform(rng, -radius, radius, n), _uniform(rng, -radius, radius, n)
+
+
+def _noise(rng, radius, n, noise):
+    """What TF Playground adds to each point before labelling it: uniform in [-radius, radius]^2 times noise."""
+    return _uniform(rng, -radius, radius, n) * noise, _uniform(rng, -radius, radius, n) * noise
+
+
 def circle(n, noise, rng, classes=2):
     """Positives inside radius 2.5, negatives in the ring 3.5-5; label by the noisy point's radius."""
     radius = 5.0
@@ -30,8 +40,7 @@ def circle(n, noise, rng, classes=2):
         r = _uniform(rng, r_lo, r_hi, count)
         angle = _uniform(rng, 0, 2 * np.pi, count)
         x, y = r * np.sin(angle), r * np.cos(angle)
-        nx = _uniform(rng, -radius, radius, count) * noise
-        ny = _uniform(rng, -radius, radius, count) * noise
+        nx, ny = _noise(rng, radius, count, noise)
         pts.append(np.stack([x, y], 1))
         labels.append((np.hypot(x + nx, y + ny) < radius * 0.5).astype(np.int64))
     return np.concatenate(pts), np.concatenate(labels)
@@ -44,8 +53,7 @@ def xor(n, noise, rng, classes=2):
     x = x + np.where(x > 0, padding, -padding)
     y = _uniform(rng, -5, 5, n)
     y = y + np.where(y > 0, padding, -padding)
-    nx = _uniform(rng, -5, 5, n) * noise
-    ny = _uniform(rng, -5, 5, n) * noise
+    nx, ny = _noise(rng, 5, n, noise)
     label = ((x + nx) * (y + ny) >= 0).astype(np.int64)
     return np.stack([x, y], 1), label
 
@@ -109,11 +117,8 @@ def moons(n, noise, rng, classes=2):
 
 def plane(n, noise, rng, classes=2):
     """Uniform in [-6, 6]^2; label (x + y) / 10 of the noisy point."""
-    radius = 6.0
-    x = _uniform(rng, -radius, radius, n)
-    y = _uniform(rng, -radius, radius, n)
-    nx = _uniform(rng, -radius, radius, n) * noise
-    ny = _uniform(rng, -radius, radius, n) * noise
+    x, y = _square(rng, 6.0, n)
+    nx, ny = _noise(rng, 6.0, n, noise)
     return np.stack([x, y], 1), ((x + nx) + (y + ny)) / 10.0
 
 
@@ -138,9 +143,6 @@ def multigauss_label(x, y):
 
 def multigauss(n, noise, rng, classes=2):
     """Uniform in [-6, 6]^2; label from six signed bumps at the noisy point."""
-    radius = 6.0
-    x = _uniform(rng, -radius, radius, n)
-    y = _uniform(rng, -radius, radius, n)
-    nx = _uniform(rng, -radius, radius, n) * noise
-    ny = _uniform(rng, -radius, radius, n) * noise
+    x, y = _square(rng, 6.0, n)
+    nx, ny = _noise(rng, 6.0, n, noise)
     return np.stack([x, y], 1), multigauss_label(x + nx, y + ny)

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from core.data.base import Dataset
-from core.data.images import SHAPES, load_digits_images, make_shapes
+from core.data.images import SHAPES, image_extra, image_stats, image_tensor, load_digits_images, make_shapes
 from core.spec import Spec
 
 TARGET_DIGITS = (5, 6, 7, 8, 9)
@@ -24,26 +23,14 @@ SHAPES_N = 1500
 SOURCE_TRAIN_FRAC = 0.8  # the source keeps a fifth of its images to report its own test accuracy
 
 
-def _resize(images: np.ndarray, size: int) -> torch.Tensor:
-    """(N, h, w) in [0, 1] -> (N, 1, size, size)."""
-    x = torch.from_numpy(images).unsqueeze(1)
-    if x.shape[-1] != size:
-        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False).clamp(0.0, 1.0)
-    return x
-
-
 def _source_raw(spec: Spec) -> tuple[torch.Tensor, np.ndarray, list[str]]:
     size = spec.data.image_size
     if spec.transfer.source == "shapes":
         images, labels = make_shapes(SHAPES_N, SOURCE_SHAPES, size, 0.0, spec.seed)
-        return _resize(images, size), labels, list(SHAPES[:SOURCE_SHAPES])
+        return image_tensor(images, size), labels, list(SHAPES[:SOURCE_SHAPES])
     images, labels = load_digits_images(spec.seed)
     keep = np.isin(labels, SOURCE_DIGITS)
-    return _resize(images[keep], size), labels[keep], [str(d) for d in SOURCE_DIGITS]
-
-
-def _stats(x: torch.Tensor) -> tuple[float, float]:
-    return float(x.mean()), float(x.std()) or 1.0
+    return image_tensor(images[keep], size), labels[keep], [str(d) for d in SOURCE_DIGITS]
 
 
 def _dataset(x, labels, n_train, mean, std, names, extra=None) -> Dataset:
@@ -57,15 +44,7 @@ def _dataset(x, labels, n_train, mean, std, names, extra=None) -> Dataset:
         te,
         task="multiclass",
         n_classes=len(names),
-        extra={
-            "mean": mean,
-            "std": std,
-            "class_names": names,
-            "labels_train": labels[tr],
-            "labels_test": labels[te],
-            "val_is_test": True,
-        }
-        | (extra or {}),
+        extra=image_extra(labels, names, mean, std, tr, None, te) | (extra or {}),
     )
 
 
@@ -73,7 +52,7 @@ def source_dataset(spec: Spec) -> Dataset:
     """The pretraining task: digits 0-4 or five generated shapes, 80 % for training."""
     x, labels, names = _source_raw(spec)
     n_train = int(round(len(x) * SOURCE_TRAIN_FRAC))
-    mean, std = _stats(x[:n_train])
+    mean, std = image_stats(x[:n_train])
     return _dataset(x, labels, n_train, mean, std, names)
 
 
@@ -95,10 +74,10 @@ def target_dataset(spec: Spec, labels_per_class: int | None = None) -> Dataset:
     """
     k = spec.transfer.labels_per_class if labels_per_class is None else labels_per_class
     src, _, _ = _source_raw(spec)
-    mean, std = _stats(src[: int(round(len(src) * SOURCE_TRAIN_FRAC))])
+    mean, std = image_stats(src[: int(round(len(src) * SOURCE_TRAIN_FRAC))])
     images, digits = load_digits_images(spec.seed)
     keep = np.isin(digits, TARGET_DIGITS)
-    x, labels = _resize(images[keep], spec.data.image_size), digits[keep] - TARGET_DIGITS[0]
+    x, labels = image_tensor(images[keep], spec.data.image_size), digits[keep] - TARGET_DIGITS[0]
     n_pool = int(round(len(x) * spec.data.train_frac))
     chosen = pick_per_class(labels[:n_pool], k)
     order = np.concatenate([chosen, np.arange(n_pool, len(x))])

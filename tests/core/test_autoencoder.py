@@ -10,6 +10,7 @@ from sklearn.metrics import precision_score, recall_score, roc_auc_score
 
 from core.anomaly import corrupt_images, noise_images, precision_recall, roc_auc, roc_curve
 from core.autoencoder import AeTrainer, kl_divergence, pixel_errors, recon_loss
+from core.charts import ae as charts
 from core.models import count_params
 from core.models.autoencoder import build_autoencoder
 from core.probes import GradNormProbe
@@ -240,36 +241,24 @@ def test_denoising_is_evaluated_on_fixed_noisy_inputs():
 
 def test_every_chart_labels_both_axes():
     """Every autoencoder chart with axes labels both; image charts carry a title."""
-    from core.charts.ae import (
-        ae_loss_figure,
-        auc_figure,
-        error_histogram_figure,
-        interpolation_figure,
-        kl_figure,
-        latent_figure,
-        reconstruction_figure,
-        roc_figure,
-        sweep_figure,
-    )
-
     trainer = make_trainer(tiny(**{"ae.variational": True, "ae.bottleneck": 3, "ae.normal_classes": (0, 1)}))
     trainer.run_epoch()
     v, hist = ae_views(trainer), trainer.history
     names = [str(i) for i in range(10)]
     for fig in (
-        ae_loss_figure(hist, "bce"),
-        kl_figure(hist, 1.0),
-        auc_figure(hist, ["other", "noise", "corrupt"]),
-        latent_figure(v["latent"], names),
-        error_histogram_figure(v["scores"], 0.05),
-        roc_figure(v["roc"], (0.1, 0.5)),
+        charts.ae_loss_figure(hist, "bce"),
+        charts.kl_figure(hist, 1.0),
+        charts.auc_figure(hist, ["other", "noise", "corrupt"]),
+        charts.latent_figure(v["latent"], names),
+        charts.error_histogram_figure(v["scores"], 0.05),
+        charts.roc_figure(v["roc"], (0.1, 0.5)),
     ):
         assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text, fig.layout.title.text
-    assert "PCA projection of the 3-D code" in latent_figure(v["latent"], names).layout.title.text
+    assert "PCA projection of the 3-D code" in charts.latent_figure(v["latent"], names).layout.title.text
     for fig in (
-        reconstruction_figure(v["examples"], False),
-        interpolation_figure(v["interp"], v["examples"][0], 3, 1),
-        sweep_figure(v["sweep"]),
+        charts.reconstruction_figure(v["examples"], False),
+        charts.interpolation_figure(v["interp"], v["examples"][0], 3, 1),
+        charts.sweep_figure(v["sweep"]),
     ):
         assert fig.layout.title.text and fig.data[0].source.startswith("data:image/png")
 

@@ -6,36 +6,19 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core.data.dataset import make_dataset
 from core.engine import Trainer, needs_rebuild, schedule_preview
 from core.models import build_model, count_params
 from core.probes import default_probes
 from core.spec import Spec
+from tests.core.bare import bare_loop
 
 SMALL = Spec().with_(**{"data.n": 120, "data.batch_size": 10, "model.hidden": (6, 4), "train.epochs": 50})
 
 
 def bare_loop_losses(spec: Spec, epochs: int) -> list[float]:
-    """The oracle: plain PyTorch with the same data, initial weights and batch order."""
-    torch.manual_seed(spec.seed)
-    data = make_dataset(spec)
-    model = build_model(spec)
-    opt = torch.optim.SGD(model.parameters(), lr=spec.train.lr)
-    gen = torch.Generator().manual_seed(spec.seed + 1)
-    n, bs = len(data.x_train), spec.data.batch_size
-    means = []
-    for _ in range(epochs):
-        order = torch.randperm(n, generator=gen)
-        losses = []
-        for i in range(0, n, bs):
-            idx = order[i : i + bs]
-            opt.zero_grad()
-            loss = F.binary_cross_entropy_with_logits(model(data.x_train[idx]), data.y_train[idx])
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
-        means.append(sum(losses) / len(losses))
-    return means
+    """The oracle's mean loss per epoch."""
+    epoch = bare_loop(spec, F.binary_cross_entropy_with_logits)
+    return [sum(x.item() for x in losses) / len(losses) for losses in (epoch() for _ in range(epochs))]
 
 
 def test_epoch_losses_equal_a_bare_pytorch_loop():

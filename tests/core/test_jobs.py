@@ -11,19 +11,10 @@ from core.jobs import BUSY, STOPPED, JobManager
 from core.presets import load_preset
 from core.spec import Spec
 from core.views.gan import gan_views
+from tests.core.test_gan import tiny as tiny_gan
 from tests.core.waiting import manager_fixture, wait_until
 
-GAN = Spec().with_(
-    **{
-        "data.name": "ring",
-        "data.gan_samples": 64,
-        "data.batch_size": 16,
-        "gan.gen_hidden": (8, 8),
-        "gan.disc_hidden": (8, 8),
-        "train.epochs": 50,
-        "seed": 3,
-    }
-)
+GAN = tiny_gan(**{"train.epochs": 50})
 
 
 manager = manager_fixture(max_running=2)

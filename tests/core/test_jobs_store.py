@@ -1,6 +1,5 @@
 """Background jobs: play, pause, step, stop, the manager's caps and reaping; the SQLite store."""
 
-import signal
 import subprocess
 import sys
 import threading
@@ -11,7 +10,7 @@ from core.engine import Probe
 from core.jobs import FLUSH_S, Job
 from core.spec import Spec, to_dict
 from core.store import KEEP_LAST, Store
-from tests.core.waiting import manager_fixture, wait_until
+from tests.core.waiting import kill_9_once_flushed, manager_fixture, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -212,21 +211,9 @@ time.sleep(600)
 def test_kill_9_of_a_server_keeps_finished_runs_and_marks_the_training_one(tmp_path):
     path = tmp_path / "runs.sqlite"
     proc = subprocess.Popen([sys.executable, "-c", SERVER, str(path)], cwd=ROOT)
-    try:
-        store, deadline, live = Store(path), time.time() + 120, []
-        while time.time() < deadline:  # wait for a few flushes of the training run
-            live = store.list_runs(status="running")
-            if live and store.metrics(live[0]["id"]) and live[0]["updated"] > live[0]["created"] + 3:
-                break
-            time.sleep(0.2)
-        assert live, "the server's job never flushed"
-        seen = len(store.metrics(live[0]["id"]))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    store = Store(path)
+    live, seen = kill_9_once_flushed(proc, store)  # after a few flushes of the training run
+    assert live and seen, "the server's job never flushed"
     runs = {r["status"]: r for r in Store(path).list_runs()}
     assert set(runs) == {"done", "interrupted"}
     assert [m["epoch"] for m in store.metrics(runs["done"]["id"])] == [1, 2, 3]

@@ -3,6 +3,7 @@ exception; an accepted spec is within the server's budgets and survives both cod
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import fields
 
 from hypothesis import HealthCheck, event, given, settings
@@ -148,6 +149,18 @@ def accepted(spec: Spec) -> None:
     assert from_query(to_query(spec)) == (spec, [])
 
 
+def accepted_or_refused_clearly(read: Callable[[], Spec]) -> None:
+    """`read()` gives a spec that passes `accepted`, or raises a SpecError that names the field and what is allowed."""
+    try:
+        spec = read()
+    except SpecError as e:
+        assert e.field and e.allowed and len(str(e)) < 1000
+        event("refused")
+        return
+    event("accepted")
+    accepted(spec)
+
+
 @CASES
 @given(spec_dicts())
 def test_any_spec_json_is_accepted_or_refused_clearly(d):
@@ -155,28 +168,14 @@ def test_any_spec_json_is_accepted_or_refused_clearly(d):
         text = json.dumps(d)
     except ValueError:  # a 5,000-digit number cannot even be written as JSON text here
         text = None
-    try:
-        spec = validate(from_dict(json.loads(text) if text else d))
-    except SpecError as e:
-        assert e.field and e.allowed and len(str(e)) < 1000
-        event("refused")
-        return
-    event("accepted")
-    accepted(spec)
+    accepted_or_refused_clearly(lambda: validate(from_dict(json.loads(text) if text else d)))
 
 
 @CASES
 @given(text_pairs())
 def test_any_set_strings_are_accepted_or_refused_clearly(pairs):
     items = [f"{k}={v}" for k, v in pairs]
-    try:
-        spec = validate(apply_overrides(Spec(), parse_overrides(items)))
-    except SpecError as e:
-        assert e.field and e.allowed and len(str(e)) < 1000
-        event("refused")
-        return
-    event("accepted")
-    accepted(spec)
+    accepted_or_refused_clearly(lambda: validate(apply_overrides(Spec(), parse_overrides(items))))
 
 
 @CASES

@@ -2,7 +2,6 @@
 
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import pytest
 
 from core.spec import Spec, to_dict
 from core.store import SCHEMA_VERSION, Store
+from tests.core.waiting import kill_9_once_flushed
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = to_dict(Spec())
@@ -200,26 +200,11 @@ def test_kill_9_of_the_runner_keeps_finished_runs_and_marks_the_killed_one(tmp_p
     done_id = json.loads(finished.stdout)["run_id"]
 
     proc = subprocess.Popen([*cmd, "--steps", "10000000"], cwd=ROOT, env=env)
-    try:
-        store = Store(path)
-        deadline, seen = time.time() + 120, 0
-        while time.time() < deadline:  # wait for two flushes, so records are in the store when it dies
-            live = [r for r in store.list_runs() if r["status"] == "running"]
-            if live:
-                seen = len(store.metrics(live[0]["id"]))
-                if seen and live[0]["updated"] > live[0]["created"] + 3:
-                    break
-            time.sleep(0.2)
-        assert seen, "the runner flushed nothing"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    live, seen = kill_9_once_flushed(proc, Store(path))  # after two flushes: records are in the store when it dies
+    assert live and seen, "the runner flushed nothing"
 
     store = Store(path)  # opening a store finds the dead runner's run
-    killed = live[0]["id"]
+    killed = live["id"]
     run = store.get_run(killed)
     assert run["status"] == "interrupted"
     epochs = [m["epoch"] for m in store.metrics(killed)]

@@ -1,5 +1,6 @@
 """Helpers the job and store tests share."""
 
+import signal
 import time
 
 import pytest
@@ -27,3 +28,25 @@ def manager_fixture(max_running: int):
         jm.stop_all()
 
     return manager
+
+
+def kill_9_once_flushed(proc, store, timeout: float = 120.0) -> tuple[dict | None, int]:
+    """SIGKILL `proc` once `store` holds a running run it has flushed a few times (records in, updated 3 s after
+    created), or after `timeout` seconds; returns that run as last seen (None if none) and its record count."""
+    run, seen = None, 0
+    try:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            live = store.list_runs(status="running")
+            if live:
+                run, seen = live[0], len(store.metrics(live[0]["id"]))
+                if seen and run["updated"] > run["created"] + 3:
+                    break
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return run, seen
