@@ -46,7 +46,7 @@ from core.spec import Spec, SpecError, resolved_loss, to_dict, validate
 def script_supported(spec: Spec) -> str:
     """'' when a script can be generated for the spec, else why not (one sentence)."""
     kind = DATASETS[spec.data.name].kind
-    if kind not in ("toy", "image", "table"):
+    if kind not in ("toy", "image", "table") or spec.model.family not in ("mlp", "cnn"):
         return "scripts are generated for supervised networks (Playground, Gradient lab, CNN pages)"
     if kind == "table":  # the script ships the table's numbers: they must still be on this server
         try:

@@ -95,9 +95,11 @@ def test_every_registry_entry_has_script_code():
     assert set(FEATURES) == set(export.FEATURE_CODE)
 
 
-def test_gan_script_is_refused_with_a_reason():
+@pytest.mark.parametrize("preset", ["gan-ring", "vae-digits"])
+def test_script_of_another_family_is_refused_with_a_reason(preset):
+    """A VAE on digits has image data, but a script would train a classifier: refused, not written wrong."""
     with pytest.raises(SpecError, match="supervised"):
-        export.script_text(load_preset("gan-ring").spec)
+        export.script_text(load_preset(preset).spec)
 
 
 def test_weights_round_trip_with_spec_in_metadata():
