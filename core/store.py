@@ -1,30 +1,34 @@
-"""SQLite run store (stdlib sqlite3, WAL): runs and their per-epoch metrics, shared by app and runner.
+"""The run store: runs, their per-epoch records and weights, uploaded tables and pretrained weights.
 
-Every write is one `BEGIN IMMEDIATE` transaction, retried while another writer (a thread, the
-runner, another server process) holds the lock, so "database is locked" never reaches a user.
-The schema carries a version (PRAGMA user_version) and older files are migrated when opened.
-A run left `running` or `paused` by a process that no longer exists is marked `interrupted`
-when a store is next opened; the records it flushed stay.
+One interface over two databases: a SQLite file (the embedded default, nothing to set) or PostgreSQL
+when PLAYGROUND_DATABASE_URL=postgresql://... (several app replicas share it). The SQL is written
+once; core.store_sqlite and core.store_postgres run it (the latter translates placeholders and types).
+Both carry the same schema version and migrate along the same path. A run left `running` or `paused`
+by a process of this host that no longer exists is marked `interrupted` when a store is next opened
+(and whenever runs are listed); the records it flushed stay.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
-import sqlite3
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
-SCHEMA_VERSION = 2
+from core.store_postgres import PostgresBackend, describe, is_url
+from core.store_sqlite import SqliteBackend
+
+SCHEMA_VERSION = 3
 STATUSES = ("running", "paused", "done", "diverged", "early_stopped", "stopped", "error", "interrupted")
 LIVE = ("running", "paused")  # statuses that mean "a process still holds this run"
 MAX_RECORDS = 2000  # per run; beyond it older records are thinned to every 2nd, 4th, ... (see add_metrics)
 KEEP_LAST = 500  # the newest records are never thinned
-RETRY_S = 60.0  # give up on a locked database only after this long
+DATABASE_URL = "PLAYGROUND_DATABASE_URL"
 
+# SQL in SQLite's words; core.store_postgres translates types and placeholders. Scripts split at ";\n".
 WEIGHTS = """
 CREATE TABLE weights (
     run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
@@ -32,7 +36,7 @@ CREATE TABLE weights (
     data BLOB NOT NULL
 );
 """
-SCHEMA = (
+SCHEMA_V2 = (
     """
 CREATE TABLE runs (
     id TEXT PRIMARY KEY,
@@ -60,9 +64,9 @@ CREATE TABLE metrics (
     + WEIGHTS
 )
 
-
-# Version 1 (no user_version) had runs without pid/host/epochs/stride, metrics without seq, and the
-# statuses "created" (every page load) and "ready" (paused, finished, crashed or raised alike).
+# Version 1 (no user_version; SQLite only, it predates PostgreSQL) had runs without pid/host/epochs/stride,
+# metrics without seq, and the statuses "created" (every page load) and "ready" (paused, finished, crashed
+# or raised alike).
 MIGRATE_1_TO_2 = (
     """
 ALTER TABLE runs ADD COLUMN pid INTEGER;
@@ -81,11 +85,28 @@ UPDATE runs SET status = 'interrupted' WHERE status IN ('created', 'ready');
     + WEIGHTS
 )
 
+# Version 3 keeps uploaded tables (NumPy .npz bytes) and pretrained weights (safetensors bytes) in the
+# store, so every replica finds what one replica stored. Both are named by a content or spec hash.
+MIGRATE_2_TO_3 = """
+CREATE TABLE uploaded_tables (
+    key TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    data BLOB NOT NULL
+);
+CREATE TABLE pretrained (
+    key TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    data BLOB NOT NULL
+);
+"""
+MIGRATIONS = {2: MIGRATE_2_TO_3}  # version -> the script that takes it one version up (both databases)
+BLOBS = ("uploaded_tables", "pretrained")
+
 COLUMNS = ("id", "created", "updated", "source", "title", "spec", "status", "summary", "pid", "host", "epochs", "tags")
 
 
 def data_folder() -> Path:
-    """The data folder: $PLAYGROUND_DATA, else ~/.dl-playground (runs, pretrained weights, uploaded tables)."""
+    """The data folder: $PLAYGROUND_DATA, else ~/.dl-playground (the SQLite store; tables and weights before v3)."""
     return Path(os.environ.get("PLAYGROUND_DATA") or os.path.join(Path.home(), ".dl-playground"))
 
 
@@ -94,84 +115,76 @@ def default_path() -> Path:
     return data_folder() / "runs.sqlite"
 
 
+def default_location() -> str:
+    """$PLAYGROUND_DATABASE_URL when set, else the SQLite file in the data folder."""
+    return os.environ.get(DATABASE_URL, "").strip() or str(default_path())
+
+
+@functools.cache
+def _shared(location: str) -> Store:
+    return Store(location)
+
+
+def shared_store() -> Store:
+    """This process's store at the default location, opened once (a PostgreSQL pool is costly to open)."""
+    return _shared(default_location())
+
+
 class StoreError(RuntimeError):
-    """The store file cannot be used (e.g. written by a newer version of the app)."""
+    """The store cannot be used (unreachable, not a database, or written by a newer version of the app)."""
 
 
 class Store:
-    """Runs and metrics in one SQLite file. Every write is one transaction; safe across threads and processes."""
+    """Runs, records, weights, tables and pretrained weights. Every write is one transaction; safe across
+    threads, processes and replicas.
 
-    def __init__(self, path: str | Path | None = None, max_records: int = MAX_RECORDS, keep_last: int = KEEP_LAST):
-        self.path = Path(path) if path else default_path()
+    `location` is a PostgreSQL URL or a SQLite file path; by default PLAYGROUND_DATABASE_URL, else
+    $PLAYGROUND_DATA/runs.sqlite.
+    """
+
+    def __init__(self, location: str | Path | None = None, max_records: int = MAX_RECORDS, keep_last: int = KEEP_LAST):
+        location = str(location) if location else default_location()
         self.max_records, self.keep_last = max_records, min(keep_last, max_records // 2)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        where = describe(location) if is_url(location) else location
         try:
-            _retry(self._set_wal)
-            self._write(self._migrate)
-        except sqlite3.DatabaseError as e:  # not a database, unreadable, a full disk
-            raise StoreError(f"cannot use the run store {self.path}: {e}") from None
+            self.db = PostgresBackend(location) if is_url(location) else SqliteBackend(Path(location))
+            self.db.write(self._migrate)
+        except (*SqliteBackend.errors, *PostgresBackend.errors, OSError) as e:
+            raise StoreError(f"cannot use the run store {where}: {e}") from None
+        self.where = self.db.where
         self.mark_interrupted()
 
-    # ------------------------------------------------------------------ plumbing
-    def _connect(self) -> sqlite3.Connection:
-        # A connection per call: sqlite3 connections must not cross threads, and these calls are rare.
-        db = sqlite3.connect(self.path, timeout=RETRY_S, isolation_level=None)
-        db.execute(f"PRAGMA busy_timeout = {int(RETRY_S * 1000)}")
-        db.execute("PRAGMA foreign_keys = ON")
-        return db
+    @property
+    def shared(self) -> bool:
+        """True when the store is a database server that other replicas may share."""
+        return self.db.dialect == "postgresql"
 
-    def _set_wal(self) -> None:
-        db = self._connect()
-        try:
-            db.execute("PRAGMA journal_mode = WAL")  # readers never block the writer, nor it them
-        finally:
-            db.close()
+    def close(self) -> None:
+        """Let go of the database connections (a later call opens new ones)."""
+        self.db.close()
 
-    def _write(self, fn: Callable[[sqlite3.Connection], object]):
-        """Run fn(db) in one BEGIN IMMEDIATE transaction (retried while the file is locked)."""
-
-        def attempt():
-            db = self._connect()
-            try:
-                db.execute("BEGIN IMMEDIATE")  # take the write lock now: no deadlock upgrading a read
-                try:
-                    out = fn(db)
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-                db.execute("COMMIT")
-                return out
-            finally:
-                db.close()
-
-        return _retry(attempt)
-
-    def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
-        def attempt():
-            db = self._connect()
-            try:
-                return db.execute(sql, args).fetchall()
-            finally:
-                db.close()
-
-        return _retry(attempt)
-
-    def _migrate(self, db: sqlite3.Connection) -> None:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
+    # ------------------------------------------------------------------ schema
+    def _migrate(self, db) -> None:
+        self.db.lock_schema(db)
+        version = self.db.version(db)
         if version > SCHEMA_VERSION:
-            raise StoreError(f"{self.path} was written by a newer version (schema {version} > {SCHEMA_VERSION})")
-        has_runs = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'").fetchone()
+            raise StoreError(f"{self.db.where} was written by a newer version (schema {version} > {SCHEMA_VERSION})")
         if version == SCHEMA_VERSION:
             return
-        if not has_runs:
-            for stmt in SCHEMA.split(";"):
-                if stmt.strip():
-                    db.execute(stmt)
+        if not self.db.has_table(db, "runs"):
+            self._script(db, SCHEMA_V2)
+            version = 2
         elif version < 2:
-            for stmt in MIGRATE_1_TO_2.split(";\n"):
-                if stmt.strip():
-                    db.execute(stmt)
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._script(db, MIGRATE_1_TO_2)
+            version = 2
+        for v in range(version, SCHEMA_VERSION):
+            self._script(db, MIGRATIONS[v])
+        self.db.set_version(db, SCHEMA_VERSION)
+
+    def _script(self, db, script: str) -> None:
+        for stmt in script.split(";\n"):
+            if stmt.strip():
+                db.execute(self.db.ddl(stmt))
 
     # ------------------------------------------------------------------ writes
     def create_run(self, spec: dict, source: str, title: str = "", status: str = "running") -> str:
@@ -179,7 +192,7 @@ class Store:
         _check(status)
         run_id = uuid.uuid4().hex[:12]
         now = time.time()
-        self._write(
+        self.db.write(
             lambda db: db.execute(
                 "INSERT INTO runs (id, created, updated, source, title, spec, status, pid, host) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -194,20 +207,25 @@ class Store:
             return
 
         def write(db):
+            # The run's row first: a second writer to the same run waits here, not after reading seq.
+            if not db.execute(f"SELECT 1 FROM runs WHERE id = ?{self.db.for_update}", (run_id,)).fetchone():
+                return
             (seq,) = db.execute("SELECT COALESCE(MAX(seq) + 1, 0) FROM metrics WHERE run_id = ?", (run_id,)).fetchone()
             db.executemany(
-                "INSERT OR REPLACE INTO metrics (run_id, step, data, seq) VALUES (?, ?, ?, ?)",
+                "INSERT INTO metrics (run_id, step, data, seq) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (run_id, step) DO UPDATE SET data = excluded.data, seq = excluded.seq",
                 [(run_id, int(r["step"]), json.dumps(r), seq + k) for k, r in enumerate(records)],
             )
             epochs = max(float(r.get("epoch", 0) or 0) for r in records)
             db.execute(
-                "UPDATE runs SET updated = ?, epochs = MAX(epochs, ?) WHERE id = ?", (time.time(), epochs, run_id)
+                "UPDATE runs SET updated = ?, epochs = CASE WHEN epochs > ? THEN epochs ELSE ? END WHERE id = ?",
+                (time.time(), epochs, epochs, run_id),
             )
             self._thin(db, run_id, seq + len(records) - 1)
 
-        self._write(write)
+        self.db.write(write)
 
-    def _thin(self, db: sqlite3.Connection, run_id: str, last_seq: int) -> None:
+    def _thin(self, db, run_id: str, last_seq: int) -> None:
         """Keep at most max_records: older records at an even stride (doubled as needed), the newest all."""
         (count,) = db.execute("SELECT COUNT(*) FROM metrics WHERE run_id = ?", (run_id,)).fetchone()
         if count <= self.max_records:
@@ -225,7 +243,7 @@ class Store:
     def finish_run(self, run_id: str, status: str, summary: dict) -> None:
         """Set a run's final (or current) status and summary."""
         _check(status)
-        self._write(
+        self.db.write(
             lambda db: db.execute(
                 "UPDATE runs SET status = ?, summary = ?, updated = ? WHERE id = ?",
                 (status, json.dumps(summary), time.time(), run_id),
@@ -235,13 +253,13 @@ class Store:
     def mark_interrupted(self) -> list[str]:
         """Mark `interrupted` every running or paused run of this host whose process is gone; returns their ids."""
         host = socket.gethostname()
-        rows = self._read(
+        rows = self.db.read(
             f"SELECT id, pid, created FROM runs WHERE status IN ({', '.join('?' * len(LIVE))}) AND host = ?",
             (*LIVE, host),
         )
         dead = [run_id for run_id, pid, created in rows if not _process_alive(pid, created)]
         if dead:
-            self._write(
+            self.db.write(
                 lambda db: db.executemany(
                     f"UPDATE runs SET status = 'interrupted', updated = ? WHERE id = ? AND status IN ({', '.join('?' * len(LIVE))})",
                     [(time.time(), run_id, *LIVE) for run_id in dead],
@@ -260,68 +278,85 @@ class Store:
 
     def delete_run(self, run_id: str) -> bool:
         """Delete a run with its metrics and weights; False when there is no such run."""
-        return self._write(lambda db: db.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount) > 0
+        return self.db.write(lambda db: db.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount) > 0
 
     def save_weights(self, run_id: str, raw: bytes) -> None:
         """Keep a run's weights (safetensors bytes), replacing any saved before; KeyError for an unknown run."""
 
         def write(db):
-            if not db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone():
+            if not db.execute(f"SELECT 1 FROM runs WHERE id = ?{self.db.for_update}", (run_id,)).fetchone():
                 raise KeyError(run_id)
             db.execute(
-                "INSERT OR REPLACE INTO weights (run_id, updated, data) VALUES (?, ?, ?)",
-                (run_id, time.time(), sqlite3.Binary(bytes(raw))),
+                "INSERT INTO weights (run_id, updated, data) VALUES (?, ?, ?) "
+                "ON CONFLICT (run_id) DO UPDATE SET updated = excluded.updated, data = excluded.data",
+                (run_id, time.time(), bytes(raw)),
             )
 
-        self._write(write)
+        self.db.write(write)
 
     def load_weights(self, run_id: str) -> bytes | None:
         """A run's saved weights (safetensors bytes), or None when none were saved."""
-        rows = self._read("SELECT data FROM weights WHERE run_id = ?", (run_id,))
+        rows = self.db.read("SELECT data FROM weights WHERE run_id = ?", (run_id,))
         return bytes(rows[0][0]) if rows else None
+
+    def save_blob(self, kind: str, key: str, raw: bytes) -> None:
+        """Keep bytes under a hash name: kind "uploaded_tables" (.npz) or "pretrained" (safetensors); the
+        first copy stays (the same name means the same content)."""
+        self.db.write(
+            lambda db: db.execute(
+                f"INSERT INTO {_blob_table(kind)} (key, created, data) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                (key, time.time(), bytes(raw)),
+            )
+        )
+
+    def load_blob(self, kind: str, key: str) -> bytes | None:
+        """The bytes kept under `key`, or None."""
+        rows = self.db.read(f"SELECT data FROM {_blob_table(kind)} WHERE key = ?", (key,))
+        return bytes(rows[0][0]) if rows else None
+
+    def has_blob(self, kind: str, key: str) -> bool:
+        """True when bytes are kept under `key` (without reading them)."""
+        return bool(self.db.read(f"SELECT 1 FROM {_blob_table(kind)} WHERE key = ?", (key,)))
 
     def _update(self, run_id: str, assignment: str, value) -> bool:
         sql = f"UPDATE runs SET {assignment}, updated = ? WHERE id = ?"
-        return self._write(lambda db: db.execute(sql, (value, time.time(), run_id)).rowcount) > 0
+        return self.db.write(lambda db: db.execute(sql, (value, time.time(), run_id)).rowcount) > 0
 
     # ------------------------------------------------------------------ reads
     def get_run(self, run_id: str) -> dict | None:
         """One run as a dict (spec and summary decoded), or None."""
-        rows = self._read(f"SELECT {', '.join(COLUMNS)} FROM runs WHERE id = ?", (run_id,))
+        rows = self.db.read(f"SELECT {', '.join(COLUMNS)} FROM runs WHERE id = ?", (run_id,))
         return _run_row(rows[0]) if rows else None
 
     def list_runs(self, limit: int = 50, status: str | None = None) -> list[dict]:
         """Newest runs first (only those with `status` when given); runs of dead processes show as interrupted."""
         self.mark_interrupted()  # a runner killed while this server runs is seen without a restart
         where, args = ("WHERE status = ?", (status,)) if status else ("", ())
-        rows = self._read(
-            f"SELECT {', '.join(COLUMNS)} FROM runs {where} ORDER BY created DESC, rowid DESC LIMIT ?", (*args, limit)
+        rows = self.db.read(
+            f"SELECT {', '.join(COLUMNS)} FROM runs {where} ORDER BY created DESC, id DESC LIMIT ?", (*args, limit)
         )
         return [_run_row(r) for r in rows]
 
+    def running_by_process(self) -> dict[tuple[str, int], int]:
+        """How many runs are training now, per (host, pid) of the process that trains them (every replica)."""
+        rows = self.db.read("SELECT host, pid, COUNT(*) FROM runs WHERE status = 'running' GROUP BY host, pid")
+        return {(host, pid): n for host, pid, n in rows}
+
     def metrics(self, run_id: str) -> list[dict]:
         """A run's records in step order."""
-        rows = self._read("SELECT data FROM metrics WHERE run_id = ? ORDER BY step", (run_id,))
+        rows = self.db.read("SELECT data FROM metrics WHERE run_id = ? ORDER BY step", (run_id,))
         return [json.loads(r[0]) for r in rows]
+
+
+def _blob_table(kind: str) -> str:
+    if kind not in BLOBS:
+        raise ValueError(f"unknown kind of stored bytes {kind!r}; one of {', '.join(BLOBS)}")
+    return kind
 
 
 def _check(status: str) -> None:
     if status not in STATUSES:
         raise ValueError(f"unknown run status {status!r}; one of {', '.join(STATUSES)}")
-
-
-def _retry(fn):
-    """Call fn, retrying with backoff while SQLite reports the file locked or busy (up to RETRY_S)."""
-    end, delay = time.monotonic() + RETRY_S, 0.005
-    while True:
-        try:
-            return fn()
-        except sqlite3.OperationalError as e:
-            msg = str(e).lower()
-            if ("locked" not in msg and "busy" not in msg) or time.monotonic() > end:
-                raise
-        time.sleep(delay)
-        delay = min(delay * 2, 0.5)
 
 
 def _process_alive(pid: int | None, since: float) -> bool:

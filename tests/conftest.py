@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated run store for every test session."""
+"""Shared fixtures: an isolated run store for every test, on SQLite and on a throwaway PostgreSQL server."""
 
 import os
 import tempfile
@@ -7,11 +7,49 @@ import pytest
 
 # Every test run writes to its own store, never the user's.
 os.environ.setdefault("PLAYGROUND_DATA", tempfile.mkdtemp(prefix="playground-test-"))
+os.environ.pop("PLAYGROUND_DATABASE_URL", None)
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """The URL of a PostgreSQL server started for this test session (stopped at its end)."""
+    from tests.postgres import throwaway_postgres
+
+    with throwaway_postgres() as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def store_location(request, tmp_path):
+    """An empty store's location: a SQLite file, or a fresh database on the throwaway server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "runs.sqlite")
+    from tests.postgres import fresh_database
+
+    return fresh_database(request.getfixturevalue("postgres_server"))
 
 
 @pytest.fixture
-def tmp_store(tmp_path):
-    """A fresh SQLite store in a temporary folder."""
+def tmp_store(store_location):
+    """A fresh store (each test runs once on SQLite and once on PostgreSQL)."""
     from core.store import Store
 
-    return Store(tmp_path / "runs.sqlite")
+    store = Store(store_location)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def default_store(store_location, monkeypatch):
+    """The store that a bare Store() and shared_store() open, pointed at a fresh store_location."""
+    from pathlib import Path
+
+    from core.store import shared_store
+
+    if store_location.startswith("postgresql://"):
+        monkeypatch.setenv("PLAYGROUND_DATABASE_URL", store_location)
+    else:
+        monkeypatch.setenv("PLAYGROUND_DATA", str(Path(store_location).parent))
+    return shared_store()

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Install what the tests need (Python packages, Debian's Chromium for the browser tests), then run them.
+# Install what the tests need (Python packages; Debian's Chromium for the browser tests, PostgreSQL for the
+# store tests, nginx for the two-replica test), then run them. No test is skipped for a missing server.
 # Usage: bash tests/run.sh [pytest args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x /usr/bin/chromium ]; then
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium >/dev/null
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 python -m pytest "$@"

@@ -1,4 +1,5 @@
-"""The SQLite run store: schema version and migration, true statuses, thinning, weights, edits, concurrency."""
+"""The run store on SQLite and PostgreSQL alike: schema version and migration, true statuses, thinning, weights,
+tables and pretrained weights, edits, concurrency from threads and processes."""
 
 import json
 import os
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.spec import Spec, to_dict
-from core.store import SCHEMA_VERSION, Store
+from core.store import SCHEMA_VERSION, Store, StoreError
 from tests.core.waiting import kill_9_once_flushed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,11 +28,17 @@ CREATE TABLE metrics (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE
 """
 
 
+def sql(store: Store, stmt: str, args: tuple = ()) -> None:
+    """Change the database behind the store's back (as another process or an older version would)."""
+    store.db.write(lambda db: db.execute(stmt, args))
+
+
 def records(epochs, steps_per_epoch=10):
     return [{"step": e * steps_per_epoch, "epoch": e, "loss": 1.0 / e} for e in epochs]
 
 
 def test_old_schema_is_migrated_keeping_its_runs(tmp_path):
+    """Version 1 existed only as a SQLite file (PostgreSQL came with version 3)."""
     path = tmp_path / "runs.sqlite"
     db = sqlite3.connect(path)
     db.executescript(OLD_SCHEMA)
@@ -65,14 +72,36 @@ def test_old_schema_is_migrated_keeping_its_runs(tmp_path):
     assert [m["epoch"] for m in Store(path).metrics("done1")] == [1, 2, 3, 4]
 
 
-def test_newer_schema_is_refused(tmp_path):
-    from core.store import StoreError
-
-    path = tmp_path / "runs.sqlite"
-    with sqlite3.connect(path) as db:
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+def test_newer_schema_is_refused(store_location):
+    store = Store(store_location)
+    store.db.write(lambda db: store.db.set_version(db, SCHEMA_VERSION + 1))
+    store.close()
     with pytest.raises(StoreError, match="newer version"):
-        Store(path)
+        Store(store_location)
+
+
+def test_a_version_2_store_is_migrated_and_keeps_its_runs(store_location):
+    """A store from before tables and pretrained weights lived in it gains them; its runs stay."""
+    store = Store(store_location)
+
+    def back_to_v2(db):  # version 2 had these tables and no others
+        for name in ("uploaded_tables", "pretrained"):
+            db.execute(f"DROP TABLE {name}")
+        store.db.set_version(db, 2)
+        db.execute(
+            "INSERT INTO runs (id, created, updated, source, spec, status) VALUES ('old', 1, 1, 'app', '{}', 'done')"
+        )
+
+    store.db.write(back_to_v2)
+    store.close()
+    store = Store(store_location)
+    assert store.get_run("old")["status"] == "done"
+    assert store.db.write(store.db.version) == SCHEMA_VERSION
+    store.save_blob("uploaded_tables", "abc", b"npz")
+    store.save_blob("uploaded_tables", "abc", b"other")  # a hash names one content: the first copy stays
+    assert store.load_blob("uploaded_tables", "abc") == b"npz"
+    assert not store.has_blob("pretrained", "abc") and store.load_blob("pretrained", "abc") is None
+    store.close()
 
 
 def test_statuses_are_checked_and_epochs_counted(tmp_store):
@@ -86,29 +115,26 @@ def test_statuses_are_checked_and_epochs_counted(tmp_store):
     assert tmp_store.get_run(rid)["status"] == "stopped"
 
 
-def test_a_run_of_a_dead_process_is_marked_interrupted_when_a_store_opens(tmp_path):
-    path = tmp_path / "runs.sqlite"
-    store = Store(path)
+def test_a_run_of_a_dead_process_is_marked_interrupted_when_a_store_opens(store_location):
+    store = Store(store_location)
     mine = store.create_run(SPEC, "app")
     gone = store.create_run(SPEC, "runner")
     store.add_metrics(gone, records([1, 2]))
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     assert store.list_runs(status="interrupted") == []  # its process was alive until now
-    with sqlite3.connect(path) as db:
-        db.execute("UPDATE runs SET pid = ? WHERE id = ?", (dead.pid, gone))
+    sql(store, "UPDATE runs SET pid = ? WHERE id = ?", (dead.pid, gone))
     assert [r["id"] for r in store.list_runs(status="interrupted")] == [gone]  # an open store sees it too
-    assert Store(path).get_run(gone)["status"] == "interrupted"
+    assert Store(store_location).get_run(gone)["status"] == "interrupted"
     assert store.get_run(mine)["status"] == "running"  # this process is alive: its run is left alone
     assert [m["epoch"] for m in store.metrics(gone)] == [1, 2]
     # A server restarted with the same pid (as containers do) is not the process that created a run.
-    with sqlite3.connect(path) as db:
-        db.execute("UPDATE runs SET created = ? WHERE id = ?", (time.time() - 30 * 86400, mine))
+    sql(store, "UPDATE runs SET created = ? WHERE id = ?", (time.time() - 30 * 86400, mine))
     assert {r["id"] for r in store.list_runs(status="interrupted")} == {gone, mine}
 
 
-def test_long_runs_are_thinned_keeping_the_newest_records(tmp_path):
-    store = Store(tmp_path / "runs.sqlite", max_records=100, keep_last=30)
+def test_long_runs_are_thinned_keeping_the_newest_records(store_location):
+    store = Store(store_location, max_records=100, keep_last=30)
     rid = store.create_run(SPEC, "app")
     for start in range(1, 1001, 7):  # flushes of 7 records, as a job sends them
         store.add_metrics(rid, records(range(start, min(start + 7, 1001))))
@@ -155,9 +181,9 @@ for k in range(int(sys.argv[2])):
 """
 
 
-def test_concurrent_writers_from_threads_and_processes(tmp_path):
+def test_concurrent_writers_from_threads_and_processes(store_location):
     """4 threads and 2 processes write at once; every run arrives whole and no 'database is locked' escapes."""
-    path = tmp_path / "runs.sqlite"
+    path = store_location
     store = Store(path)
     n, errors = 15, []
     procs = [
@@ -191,9 +217,11 @@ def test_concurrent_writers_from_threads_and_processes(tmp_path):
     assert sum(r["source"] == "proc" for r in runs) == 2 * n
 
 
-def test_kill_9_of_the_runner_keeps_finished_runs_and_marks_the_killed_one(tmp_path):
+def test_kill_9_of_the_runner_keeps_finished_runs_and_marks_the_killed_one(tmp_path, store_location):
     env = {**os.environ, "PLAYGROUND_DATA": str(tmp_path)}
-    path = tmp_path / "runs.sqlite"
+    path = store_location
+    if store_location.startswith("postgresql://"):
+        env["PLAYGROUND_DATABASE_URL"] = store_location
     cmd = [sys.executable, "-m", "core", "run", "tfp-default", "--quiet"]
     finished = subprocess.run([*cmd, "--steps", "75"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert finished.returncode == 0, finished.stderr
