@@ -8,28 +8,26 @@ examples, batches and seed (the same initial head, too):
   finetune  the pretrained body and the new head train together; the body's parameter group has
             LR train.lr * transfer.body_lr_factor
   scratch   the same network from its random initial weights, every layer at train.lr
-Pretrained weights are kept once per source spec (a hash of it) as safetensors in the store's folder,
-with the source spec in the metadata; `pretrain` mode writes them at the end of its last epoch.
+Pretrained weights are kept once per source spec (a hash of it) as safetensors bytes in the run store
+(every replica finds them), with the source spec in the metadata; `pretrain` mode writes them at the end of its last epoch.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import replace
-from pathlib import Path
 
 import torch
-from safetensors import safe_open
-from safetensors.torch import save_file
+from safetensors.torch import load, save
 
 from core.data.transfer import TARGET_DIGITS, source_dataset, target_dataset
 from core.engine import SEED_LOCK, Diverged, Trainer, make_optimizer, make_scheduler
+from core.export.files import weights_metadata
 from core.models import init_weights
 from core.models.cnn import CNN, plan
 from core.spec import DataSpec, ModelSpec, Spec, SpecError, TrainSpec, TransferSpec, to_dict, to_json
-from core.store import default_path
+from core.store import data_folder, shared_store
 
 MODES = ("frozen", "finetune", "scratch")  # the three target-task modes, in the order pages draw them
 PRETRAIN_TRAIN = TrainSpec(
@@ -62,35 +60,36 @@ def weights_key(spec: Spec) -> str:
     return hashlib.sha256(json.dumps(src, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def weights_path(spec: Spec) -> Path:
-    """Where the pretrained weights of `spec`'s source spec live: <store folder>/pretrained/<key>.safetensors."""
-    return default_path().parent / "pretrained" / f"{weights_key(spec)}.safetensors"
-
-
 def has_pretrained(spec: Spec) -> bool:
     """True when the weights `spec` fine-tunes from are stored."""
-    return weights_path(spec).is_file()
+    return _stored_weights(spec) is not None
 
 
-def save_pretrained(model: torch.nn.Module, spec: Spec, info: dict) -> Path:
-    """Write the model's state (body and source head) with the source spec and `info` in the metadata."""
-    path = weights_path(spec)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def save_pretrained(model: torch.nn.Module, spec: Spec, info: dict) -> str:
+    """Store the model's state (body and source head) with the source spec and `info` in the metadata; returns
+    its key. The first copy stays when two runs pretrain at once (the same source spec, the same weights)."""
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     meta = {"spec": to_json(source_spec(spec)), "key": weights_key(spec)} | {k: str(v) for k, v in info.items()}
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    save_file(tensors, tmp, metadata=meta)
-    os.replace(tmp, path)  # readers never see half a file, even when two runs pretrain at once
-    return path
+    shared_store().save_blob("pretrained", weights_key(spec), save(tensors, metadata=meta))
+    return weights_key(spec)
 
 
 def load_pretrained(spec: Spec) -> tuple[dict[str, torch.Tensor], dict[str, str]] | None:
     """(state dict, metadata) of the stored weights for `spec`, or None when there are none."""
-    path = weights_path(spec)
-    if not path.is_file():
-        return None
-    with safe_open(path, framework="pt") as f:
-        return {k: f.get_tensor(k) for k in f.keys()}, f.metadata()
+    raw = _stored_weights(spec)
+    return None if raw is None else (load(raw), weights_metadata(raw))
+
+
+def _stored_weights(spec: Spec) -> bytes | None:
+    """The stored safetensors bytes; weights pretrained before the store kept them (in
+    $PLAYGROUND_DATA/pretrained/) move into the store on first use."""
+    key, store = weights_key(spec), shared_store()
+    raw = store.load_blob("pretrained", key)
+    legacy = data_folder() / "pretrained" / f"{key}.safetensors"
+    if raw is None and legacy.is_file():
+        raw = legacy.read_bytes()
+        store.save_blob("pretrained", key, raw)
+    return raw
 
 
 def load_or_pretrain(spec: Spec, device=None) -> dict[str, torch.Tensor]:

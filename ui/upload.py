@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.charts.table import projection_figure
-from core.data.table import store_table, table_fields
+from core.data.table import store_table, stored_table, table_fields
 from core.data.tabular import (
     MAX_CLASSES,
     MAX_COLUMNS,
@@ -20,14 +20,12 @@ from core.data.tabular import (
     Table,
     TableError,
     column_problem,
-    load_prepared,
     numeric_columns,
     parse_csv,
     prepare,
 )
 from core.data.upload import MAX_UPLOAD_BYTES
 from core.spec import PATTERNS, TABLE_TASKS, DataSpec
-from core.store import data_folder
 from ui.plotly_live import live_chart
 from ui.state import private
 
@@ -127,7 +125,7 @@ def _stored(prefix: str, key: str) -> tuple[Prepared | None, str]:
     cached = st.session_state.get(private(prefix, "stored"))
     if cached is None or cached[0] != key:
         try:
-            cached = (key, load_prepared(data_folder(), key), "")
+            cached = (key, stored_table(key), "")
         except TableError as e:
             cached = (key, None, str(e))
         st.session_state[private(prefix, "stored")] = cached

@@ -13,10 +13,19 @@ import numpy as np
 import torch
 
 from core.data.base import Dataset, targets_for
-from core.data.tabular import Prepared, TableError, load_prepared, pca_2d, save_prepared, split, standardize
+from core.data.tabular import (
+    Prepared,
+    TableError,
+    check_key,
+    pack_prepared,
+    pca_2d,
+    split,
+    standardize,
+    unpack_prepared,
+)
 from core.errors import SpecError
 from core.spec import Spec, n_classes, task_of
-from core.store import data_folder
+from core.store import data_folder, shared_store
 
 
 def table_fields(key: str, prepared: Prepared) -> dict:
@@ -35,15 +44,34 @@ def table_fields(key: str, prepared: Prepared) -> dict:
 
 
 def store_table(prepared: Prepared) -> dict:
-    """Keep prepared data in the data folder; returns its spec fields (`table_fields`)."""
-    return table_fields(save_prepared(data_folder(), prepared), prepared)
+    """Keep prepared data in the run store (every replica sees it); returns its spec fields (`table_fields`)."""
+    key, raw = pack_prepared(prepared)
+    shared_store().save_blob("uploaded_tables", key, raw)
+    return table_fields(key, prepared)
+
+
+def stored_table(key: str) -> Prepared:
+    """The prepared data stored under `key`; TableError when there is none (or it does not hash to `key`).
+
+    A table uploaded before the store kept tables is still in $PLAYGROUND_DATA/tables/: it moves into the store.
+    """
+    check_key(key)
+    store = shared_store()
+    raw = store.load_blob("uploaded_tables", key)
+    if raw is None:
+        legacy = data_folder() / "tables" / f"{key}.npz"
+        if not legacy.is_file():
+            raise TableError(f"no uploaded table '{key}' on this server; upload the CSV again")
+        raw = legacy.read_bytes()
+        store.save_blob("uploaded_tables", key, raw)
+    return unpack_prepared(key, raw)
 
 
 def load_table(spec: Spec) -> Prepared:
     """The spec's stored table; SpecError naming data.table when it is missing or does not match the spec."""
     d = spec.data
     try:
-        prepared = load_prepared(data_folder(), d.table)
+        prepared = stored_table(d.table)
     except TableError as e:
         raise SpecError("data.table", d.table, str(e)) from None
     stored = table_fields(d.table, prepared)

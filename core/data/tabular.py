@@ -2,7 +2,7 @@
 
 Pure functions over bytes and NumPy arrays. Every refusal is a `TableError` whose message a student
 can act on (which column, which row, what was found, what is allowed). The prepared data is kept
-under its content hash in the data folder, so a spec names it by that hash and stays serialisable.
+under its content hash in the run store, so a spec names it by that hash and stays serialisable.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import io
 import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -198,34 +197,28 @@ def content_hash(prepared: Prepared) -> str:
     return h.hexdigest()[:16]
 
 
-def save_prepared(folder: Path, prepared: Prepared) -> str:
-    """Keep prepared data as `<folder>/tables/<hash>.npz` (NumPy arrays, no pickle); returns the hash."""
-    key = content_hash(prepared)
-    path = Path(folder) / "tables" / f"{key}.npz"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        buf = io.BytesIO()
-        meta = json.dumps({"features": prepared.features, "target": prepared.target, "task": prepared.task,
-                           "classes": prepared.classes})  # fmt: skip
-        np.savez(buf, x=prepared.x, y=prepared.y, meta=np.array(meta))
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(buf.getvalue())
-        tmp.replace(path)  # a reader never sees half a file
-    return key
+def pack_prepared(prepared: Prepared) -> tuple[str, bytes]:
+    """(hash, bytes) of prepared data: NumPy's .npz of the arrays and the column choices (no pickle)."""
+    buf = io.BytesIO()
+    meta = json.dumps({"features": prepared.features, "target": prepared.target, "task": prepared.task,
+                       "classes": prepared.classes})  # fmt: skip
+    np.savez(buf, x=prepared.x, y=prepared.y, meta=np.array(meta))
+    return content_hash(prepared), buf.getvalue()
 
 
-def load_prepared(folder: Path, key: str) -> Prepared:
-    """The data saved under `key`; TableError when there is none (or the file was changed)."""
-    if not (len(key) == 16 and all(c in "0123456789abcdef" for c in key)):
+def check_key(key: str) -> None:
+    """TableError unless `key` can name an uploaded table (16 hex digits)."""
+    if not (isinstance(key, str) and len(key) == 16 and all(c in "0123456789abcdef" for c in key)):
         raise TableError(f"'{key}' is not an uploaded table's name (16 hex digits)")
-    path = Path(folder) / "tables" / f"{key}.npz"
-    if not path.is_file():
-        raise TableError(f"no uploaded table '{key}' on this server; upload the CSV again")
-    with np.load(path, allow_pickle=False) as f:
+
+
+def unpack_prepared(key: str, raw: bytes) -> Prepared:
+    """The data `pack_prepared` wrote under `key`; TableError when the bytes do not hash to it."""
+    with np.load(io.BytesIO(raw), allow_pickle=False) as f:
         meta = json.loads(str(f["meta"]))
         prepared = Prepared(
             f["x"], f["y"], tuple(meta["features"]), meta["target"], meta["task"], tuple(meta["classes"])
         )
     if content_hash(prepared) != key:
-        raise TableError(f"the uploaded table '{key}' was changed on disk; upload the CSV again")
+        raise TableError(f"the uploaded table '{key}' was changed in the store; upload the CSV again")
     return prepared

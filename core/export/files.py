@@ -28,14 +28,15 @@ def read_weights(raw: bytes) -> tuple[dict[str, torch.Tensor], Spec | None]:
     """Parse safetensors bytes (never pickle) -> (tensors, the spec in its metadata or None)."""
     try:
         tensors = load(raw)
-        meta = _metadata(raw)
+        meta = weights_metadata(raw)
     except Exception as e:  # safetensors raises its own error types for any malformed header
         raise SpecError("weights", f"{len(raw)} bytes", f"a safetensors file ({type(e).__name__})") from None
     spec = from_json(meta["spec"]) if "spec" in meta else None
     return tensors, spec
 
 
-def _metadata(raw: bytes) -> dict:
+def weights_metadata(raw: bytes) -> dict[str, str]:
+    """The metadata in safetensors bytes' header (read without loading a tensor)."""
     n = int.from_bytes(raw[:8], "little")
     header = json.loads(raw[8 : 8 + n])
     return header.get("__metadata__") or {}

@@ -4,6 +4,7 @@ arithmetic for any width, training that learns, the runner and the exported scri
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,12 +13,14 @@ import torch
 from core import export
 from core.__main__ import main
 from core.charts.table import projection_figure
-from core.data.table import make_table_dataset, store_table
-from core.data.tabular import parse_csv, prepare
+from core.data.table import make_table_dataset, store_table, stored_table
+from core.data.tabular import TableError, pack_prepared, parse_csv, prepare
 from core.models import build_model, count_params
 from core.spec import Spec, SpecError, from_query, to_json, to_query, validate
 from core.trainers import make_trainer
 from core.views.mlp import mlp_views
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -131,6 +134,22 @@ def test_a_missing_or_mismatched_table_is_named():
     with pytest.raises(SpecError, match="holds") as e:
         make_table_dataset(table_spec(fields, **{"data.columns": 4}))
     assert e.value.field == "data.columns"
+
+
+def test_a_stored_table_is_read_by_another_process_and_an_older_file_moves_into_the_store(default_store, tmp_path):
+    """What one replica stored, another finds; a table from before the store kept tables still opens."""
+    key = stored()["data.table"]
+    code = "import sys; from core.data.table import stored_table; print(len(stored_table(sys.argv[1]).y))"
+    out = subprocess.run([sys.executable, "-c", code, key], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert out.returncode == 0 and out.stdout.strip() == "200", out.stderr[-2000:]
+
+    key, raw = pack_prepared(prepare(parse_csv(table_csv(seed=7)), ["c0", "c1", "c2"], "out", "classification"))
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables" / f"{key}.npz").write_bytes(raw)
+    assert not default_store.has_blob("uploaded_tables", key)
+    assert len(stored_table(key).y) == 200 and default_store.load_blob("uploaded_tables", key) == raw
+    with pytest.raises(TableError, match="upload the CSV again"):
+        stored_table("0123456789abcdef")
 
 
 # ---------------------------------------------------------------------------- training

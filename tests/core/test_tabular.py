@@ -5,7 +5,7 @@ import pytest
 from sklearn.decomposition import PCA
 
 from core.data import tabular
-from core.data.tabular import TableError, load_prepared, parse_csv, prepare, save_prepared
+from core.data.tabular import TableError, check_key, pack_prepared, parse_csv, prepare, unpack_prepared
 
 GOOD = b"a,b,c,label\n" + b"".join(f"{i},{i % 3},{i * 0.5},{'yes' if i % 2 else 'no'}\n".encode() for i in range(20))
 
@@ -80,18 +80,18 @@ def test_pca_matches_scikit_learn():
     assert np.allclose(scores, ref.transform(x) * signs, atol=1e-4)
 
 
-def test_prepared_data_is_kept_under_its_content_hash(tmp_path):
+def test_prepared_data_is_packed_under_its_content_hash():
     p = prepare(parse_csv(GOOD), ["a", "b"], "label", "classification")
-    key = save_prepared(tmp_path, p)
+    key, raw = pack_prepared(p)
     assert key == tabular.content_hash(p) and len(key) == 16
-    back = load_prepared(tmp_path, key)
+    back = unpack_prepared(key, raw)
     assert (back.x == p.x).all() and (back.y == p.y).all() and back.classes == p.classes
     other = prepare(parse_csv(GOOD), ["a", "c"], "label", "classification")
     assert tabular.content_hash(other) != key  # other columns, another name
     with pytest.raises(TableError, match="upload the CSV again"):
-        load_prepared(tmp_path, "0" * 16)
+        unpack_prepared("0" * 16, raw)  # bytes that do not hash to their name
     with pytest.raises(TableError, match="16 hex digits"):
-        load_prepared(tmp_path, "../../etc/passwd")
+        check_key("../../etc/passwd")
 
 
 def test_a_column_that_cannot_be_a_feature_says_where():

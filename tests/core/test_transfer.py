@@ -9,6 +9,7 @@ import torch
 from core.__main__ import main
 from core.charts.transfer import architecture_figure, modes_accuracy_figure, sweep_figure
 from core.data.transfer import target_dataset
+from core.presets import load_preset
 from core.spec import LayerSpec as L
 from core.spec import Spec, SpecError, from_json, validate
 from core.trainers import make_trainer
@@ -16,6 +17,7 @@ from core.transfer import (
     MODES,
     TransferCompare,
     TransferTrainer,
+    has_pretrained,
     load_pretrained,
     save_pretrained,
     source_spec,
@@ -108,10 +110,11 @@ def test_finetune_body_lr_factor_is_in_the_param_groups(store_dir):
         assert body["lr"] / head["lr"] == pytest.approx(0.1), schedule
 
 
-def test_pretrained_weights_round_trip_through_safetensors_with_the_spec(store_dir):
+def test_pretrained_weights_round_trip_through_the_store_with_the_spec(store_dir, default_store):
     model = TransferTrainer(with_mode(SPEC, "scratch")).model
-    path = save_pretrained(model, SPEC, {"source_test_accuracy": 0.5})
-    assert path.parent == store_dir / "pretrained" and path.suffix == ".safetensors"
+    assert not has_pretrained(SPEC)
+    key = save_pretrained(model, SPEC, {"source_test_accuracy": 0.5})
+    assert default_store.has_blob("pretrained", key) and has_pretrained(SPEC)
     tensors, meta = load_pretrained(SPEC)
     for k, v in model.state_dict().items():
         assert torch.equal(tensors[k], v), k
@@ -209,4 +212,5 @@ def test_runner_final_record_carries_the_three_accuracies(store_dir, capsys):
     for mode in MODES:
         assert 0 <= last[f"{mode}_test_accuracy"] <= 1
         assert summary[f"{mode}_test_accuracy"] == last[f"{mode}_test_accuracy"]
-    assert list((store_dir / "pretrained").glob("*.safetensors"))  # pretrained in the run, then stored
+    preset = load_preset("transfer-10-labels").spec.with_(**{"transfer.pretrain_epochs": 1})
+    assert has_pretrained(preset)  # pretrained in the run, then stored
