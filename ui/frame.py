@@ -15,7 +15,7 @@ import torch
 from core.budget import budgets
 from ui import st_internals
 from ui.live import server_redraws
-from ui.state import CURRENT_PAGE, HIDE, JOB_PAGES, PRESENT, manager
+from ui.state import CURRENT_PAGE, HIDE, JOB_PAGES, PRESENT, manager, store
 
 SECTIONS = ("data", "features", "network", "training", "augmentation", "generator", "discriminator", "sides")
 
@@ -85,12 +85,19 @@ def sidebar_frame(current_page: str) -> None:
 
 
 def server_box() -> None:
-    """What this server allows one run, and how many runs are training now."""
+    """What this server allows one run, how many runs are training now on it and, with a shared store,
+    in the whole deployment."""
     jm = manager()
     b = budgets()
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
     running = jm.running_count()
-    st.markdown(f"**Runs training now: {running} of {jm.max_running}**")
+    st.markdown(f"**Runs training now: {running} of {jm.max_running}** on this server")
+    if store().shared:  # several replicas: each has its own slots; the store sees them all
+        per_process = store().running_by_process()
+        st.caption(
+            f"The whole deployment: {sum(per_process.values())} training on {len(per_process)} server "
+            "processes (read from the shared store; runs of the command-line runner count too)."
+        )
     if running >= jm.max_running:
         st.warning(
             "Every training slot is taken: Play waits until a run pauses or finishes. Pause runs you are not watching."

@@ -24,7 +24,7 @@ import torch._dynamo  # noqa: F401
 
 from core.jobs import JobManager
 from core.spec import SECTIONS, Spec
-from core.store import Store
+from core.store import Store, shared_store
 from ui.st_internals import widget_values
 
 CURRENT_PAGE = "_current_page"  # url path of the page being shown
@@ -102,8 +102,8 @@ def save_page(live: bool = False) -> None:
 
 @st.cache_resource
 def store() -> Store:
-    """The SQLite run store (one per server)."""
-    return Store()
+    """The run store (one per server process): SQLite, or PostgreSQL when PLAYGROUND_DATABASE_URL is set."""
+    return shared_store()
 
 
 @st.cache_resource

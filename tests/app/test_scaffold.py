@@ -93,6 +93,31 @@ def test_server_box_shows_budgets_and_slots(app):
     assert "Runs training now: 0 of" in text and "parameters" in text and "GFLOP" in text
 
 
+def test_with_a_shared_store_the_server_box_counts_the_whole_deployment(app, monkeypatch, postgres_server):
+    """On PostgreSQL the box adds every replica's training runs (read from the store) to this server's slots."""
+    from core.store import Store
+    from tests.postgres import fresh_database
+    from ui.state import manager, store
+
+    url = fresh_database(postgres_server)
+    other = Store(url)
+    for host in ("replica-b", "replica-b", "replica-c"):  # runs that other machines' replicas train
+        run_id = other.create_run({}, "app")
+        other.db.write(lambda db, h=host, r=run_id: db.execute("UPDATE runs SET host = ? WHERE id = ?", (h, r)))
+    other.finish_run(run_id, "paused", {})  # a paused run holds no slot
+    monkeypatch.setenv("PLAYGROUND_DATABASE_URL", url)
+    store.clear()
+    manager.clear()
+    try:
+        at = open_with(app, "pages/playground.py", {})
+        text = " ".join(c.value for c in at.sidebar.caption)
+        assert "The whole deployment: 2 training on 1 server processes" in text
+    finally:
+        store.clear()
+        manager.clear()
+        other.close()
+
+
 def test_a_full_server_says_which_cap_and_what_to_do(app, monkeypatch):
     """With every training slot taken, Play explains the running cap instead of failing silently."""
     from ui.state import manager
