@@ -3,6 +3,7 @@
     python -m bench.bench_live frames [--page playground] [--preset tfp-default] [--seconds 6] [--root DIR]
     python -m bench.bench_live switch
     python -m bench.bench_live class [--sessions 1,5,10,20] [--seconds 20] [--clients protocol|chromium]
+                                     [--replicas N]
 
 frames: one tab trains a page; every animation frame is sampled (bench/live_probe.js): the share of
         frames that show every chart drawn once ("clean"), blank and duplicated frames, new chart nodes,
@@ -17,12 +18,15 @@ class:  N sessions train the Playground preset at once; per-session redraw inter
         it over the websocket and keep the page's redraw timer as Streamlit's frontend does, without drawing
         (a class's browsers run on the students' machines; 20 tabs would take this machine's CPUs).
         `--clients chromium`: N real tabs, the server on CPU 0 and the browsers on CPU 1.
+        `--replicas N` (N >= 2): N servers on one throwaway PostgreSQL behind nginx (deploy/nginx.conf), as
+        docs/deploy.md sets them up; each session lands on a replica as a new browser would (by chance).
 Every figure is printed with the machine's load average (the machine may be shared).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import signal
@@ -65,16 +69,25 @@ def load() -> str:
 class Server:
     """A `streamlit run app.py` on 127.0.0.1 whose stderr is kept (redraw traces, errors)."""
 
-    def __init__(self, root: Path = ROOT, trace: bool = True, max_runs: int = 8, cpus: set[int] | None = None):
-        """`cpus`: run the server on these CPUs only (the class benchmark keeps the browsers off them)."""
+    def __init__(
+        self,
+        root: Path = ROOT,
+        trace: bool = True,
+        max_runs: int = 8,
+        cpus: set[int] | None = None,
+        env: dict | None = None,
+        lines: list[str] | None = None,
+    ):
+        """`cpus`: run the server on these CPUs only (the class benchmark keeps the browsers off them).
+        `env`: more environment (a replica's store); `lines`: a list its stderr lines go to (replicas share one)."""
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        env = os.environ | {"PLAYGROUND_DATA": tempfile.mkdtemp(prefix="playground-bench-")}
+        env = os.environ | {"PLAYGROUND_DATA": tempfile.mkdtemp(prefix="playground-bench-")} | (env or {})
         env["PLAYGROUND_MAX_RUNS"] = str(max_runs)  # a class server allows one run per student
         if trace:
             env["PLAYGROUND_TRACE_REDRAW"] = "1"
-        self.lines: list[str] = []
+        self.lines: list[str] = [] if lines is None else lines
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port)]
             + ["--server.address", "127.0.0.1", "--server.headless", "true"],
@@ -144,6 +157,32 @@ class Server:
             self.proc.wait(15)
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+class Replicas:
+    """Servers behind nginx on one PostgreSQL store, read by the class benchmark as one server: their redraw
+    traces go to one list, their memory is summed."""
+
+    def __init__(self, root: Path, max_runs: int, n: int, stack: contextlib.ExitStack):
+        from tests.e2e.deployment import balancer, shared_env
+        from tests.postgres import fresh_database, throwaway_postgres
+
+        env = shared_env(fresh_database(stack.enter_context(throwaway_postgres())))
+        self.lines: list[str] = []
+        self.servers = [Server(root, max_runs=max_runs, env=env, lines=self.lines) for _ in range(n)]
+        for s in self.servers:
+            stack.callback(s.close)
+        self.url = stack.enter_context(balancer([s.port for s in self.servers]))
+        self.proc, self.port = self.servers[0].proc, self.url.rsplit(":", 1)[1]
+
+    def __getattr__(self, name):  # the trace readers: they read self.lines, which every replica writes
+        return getattr(Server, name).__get__(self)
+
+    def rss_mb(self) -> float:
+        return sum(s.rss_mb() for s in self.servers)
+
+    def close(self) -> None:
+        """The ExitStack stops the servers, nginx and PostgreSQL."""
 
 
 def open_page(page, url: str, timeout_ms: int = 180000) -> None:
@@ -438,6 +477,7 @@ def main() -> None:
         help="class: sessions that replay a tab's messages without drawing (the server's capacity), or real tabs",
     )
     ap.add_argument("--root", type=Path, default=ROOT, help="the checkout whose app.py is served (e.g. a baseline)")
+    ap.add_argument("--replicas", type=int, default=1, help="class: servers behind nginx on one PostgreSQL store")
     args = ap.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # a timeout still stops the server (finally below)
@@ -452,7 +492,11 @@ def main() -> None:
     # machines; here they would otherwise take the server's CPU). Protocol sessions cost little: the server
     # has both CPUs, as on a class's server. Other measurements use both CPUs for everything.
     pin = args.what == "class" and args.clients == "chromium" and os.cpu_count() and os.cpu_count() >= 2
-    server = Server(args.root, max_runs=max(8, *sessions), cpus={0} if pin else None)
+    stack = contextlib.ExitStack()
+    if args.replicas > 1:
+        server = Replicas(args.root, max(8, *sessions), args.replicas, stack)
+    else:
+        server = Server(args.root, max_runs=max(8, *sessions), cpus={0} if pin else None)
     if pin:
         os.sched_setaffinity(0, {1})  # this process and the browser it starts
     print(f"server pid {server.proc.pid} on port {server.port}", flush=True)
@@ -473,6 +517,7 @@ def main() -> None:
             browser.close()
     finally:
         server.close()
+        stack.close()
 
 
 if __name__ == "__main__":

@@ -54,6 +54,8 @@ def attach_job(prefix: str, specs: list[Spec], *, views=None, probes=None, title
             job = None
     if job is not None and len(job.trainers) != len(specs):
         job = None
+    if job is not None and job.views_fn is None and views is not None:
+        job.adopt_views(views)  # a continued run's job was made on the Runs page, without this page's views
     if job is not None:
         old = [t.spec for t in job.trainers]
         if old != specs:

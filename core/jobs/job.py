@@ -166,6 +166,11 @@ class Job(TrainingLoop):
         for t in self.trainers:
             t.eval_interval_s = 0.0 if self.speed == 1 else EVAL_S
 
+    def adopt_views(self, views: ViewFn) -> None:
+        """Compute the page's views from now on (a job created off its page, e.g. a continued run, had none)."""
+        self.views_fn = views
+        self._publish()
+
     def apply_live(self, specs: Spec | list[Spec]) -> None:
         """Give paused trainers new live fields (LR, regularisation, ...); weights are kept."""
         specs = specs if isinstance(specs, list) else [specs]

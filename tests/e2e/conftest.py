@@ -34,11 +34,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextlib.contextmanager
-def streamlit_server():
-    """Base URL of a streamlit server on 127.0.0.1 with its own empty run store (stopped on exit)."""
-    port = _free_port()
-    env = os.environ | {"PLAYGROUND_DATA": tempfile.mkdtemp(prefix="playground-e2e-")}
+def start_streamlit(env: dict | None = None, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """A `streamlit run app.py` on 127.0.0.1 (its own empty data folder unless `env` names one) and its base URL,
+    once it answers."""
+    port = port or _free_port()
+    env = os.environ | {"PLAYGROUND_DATA": tempfile.mkdtemp(prefix="playground-e2e-")} | (env or {})
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -62,22 +62,35 @@ def streamlit_server():
         stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                return proc, url
+        except OSError:
+            time.sleep(0.1)
+    stop_streamlit(proc)
+    pytest.fail("streamlit did not start")
+
+
+def stop_streamlit(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """Stop a server started by start_streamlit (and whatever it started); SIGKILL when it lingers."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, sig)
     try:
-        for _ in range(600):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("streamlit did not start")
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(15)
+
+
+@contextlib.contextmanager
+def streamlit_server():
+    """Base URL of a streamlit server on 127.0.0.1 with its own empty run store (stopped on exit)."""
+    proc, url = start_streamlit()
+    try:
         yield url
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_streamlit(proc)
 
 
 @pytest.fixture(scope="session")
