@@ -18,7 +18,7 @@ class:  N sessions train the Playground preset at once; per-session redraw inter
         it over the websocket and keep the page's redraw timer as Streamlit's frontend does, without drawing
         (a class's browsers run on the students' machines; 20 tabs would take this machine's CPUs).
         `--clients chromium`: N real tabs, the server on CPU 0 and the browsers on CPU 1.
-        `--replicas N` (N >= 2): N servers on one throwaway PostgreSQL behind nginx (deploy/nginx.conf), as
+        `--replicas N`: N servers on one throwaway PostgreSQL behind nginx (deploy/nginx.conf), as
         docs/deploy.md sets them up; each session lands on a replica as a new browser would (by chance).
 Every figure is printed with the machine's load average (the machine may be shared).
 """
@@ -477,7 +477,7 @@ def main() -> None:
         help="class: sessions that replay a tab's messages without drawing (the server's capacity), or real tabs",
     )
     ap.add_argument("--root", type=Path, default=ROOT, help="the checkout whose app.py is served (e.g. a baseline)")
-    ap.add_argument("--replicas", type=int, default=1, help="class: servers behind nginx on one PostgreSQL store")
+    ap.add_argument("--replicas", type=int, default=0, help="class: servers behind nginx on one PostgreSQL store")
     args = ap.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # a timeout still stops the server (finally below)
@@ -493,7 +493,7 @@ def main() -> None:
     # has both CPUs, as on a class's server. Other measurements use both CPUs for everything.
     pin = args.what == "class" and args.clients == "chromium" and os.cpu_count() and os.cpu_count() >= 2
     stack = contextlib.ExitStack()
-    if args.replicas > 1:
+    if args.replicas:
         server = Replicas(args.root, max(8, *sessions), args.replicas, stack)
     else:
         server = Server(args.root, max_runs=max(8, *sessions), cpus={0} if pin else None)

@@ -14,11 +14,14 @@ import functools
 import json
 import os
 import socket
+import threading
 import time
 import uuid
+import weakref
 from pathlib import Path
 
 from core.store_postgres import PostgresBackend, describe, is_url
+from core.store_schema import MIGRATE_1_TO_2, MIGRATE_2_TO_3, SCHEMA_V2
 from core.store_sqlite import SqliteBackend
 
 SCHEMA_VERSION = 3
@@ -27,78 +30,9 @@ LIVE = ("running", "paused")  # statuses that mean "a process still holds this r
 MAX_RECORDS = 2000  # per run; beyond it older records are thinned to every 2nd, 4th, ... (see add_metrics)
 KEEP_LAST = 500  # the newest records are never thinned
 DATABASE_URL = "PLAYGROUND_DATABASE_URL"
+BEAT_S = 10.0  # a process on a shared store says it is alive this often...
+GONE_S = 60.0  # ...and its runs are interrupted once it has been silent this long (clocks may differ by seconds)
 
-# SQL in SQLite's words; core.store_postgres translates types and placeholders. Scripts split at ";\n".
-WEIGHTS = """
-CREATE TABLE weights (
-    run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
-    updated REAL NOT NULL,
-    data BLOB NOT NULL
-);
-"""
-SCHEMA_V2 = (
-    """
-CREATE TABLE runs (
-    id TEXT PRIMARY KEY,
-    created REAL NOT NULL,
-    updated REAL NOT NULL,
-    source TEXT NOT NULL,
-    title TEXT NOT NULL DEFAULT '',
-    spec TEXT NOT NULL,
-    status TEXT NOT NULL,
-    summary TEXT NOT NULL DEFAULT '{}',
-    pid INTEGER,
-    host TEXT NOT NULL DEFAULT '',
-    epochs REAL NOT NULL DEFAULT 0,
-    stride INTEGER NOT NULL DEFAULT 1,
-    tags TEXT NOT NULL DEFAULT '[]'
-);
-CREATE TABLE metrics (
-    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    step INTEGER NOT NULL,
-    data TEXT NOT NULL,
-    seq INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (run_id, step)
-);
-"""
-    + WEIGHTS
-)
-
-# Version 1 (no user_version; SQLite only, it predates PostgreSQL) had runs without pid/host/epochs/stride,
-# metrics without seq, and the statuses "created" (every page load) and "ready" (paused, finished, crashed
-# or raised alike).
-MIGRATE_1_TO_2 = (
-    """
-ALTER TABLE runs ADD COLUMN pid INTEGER;
-ALTER TABLE runs ADD COLUMN host TEXT NOT NULL DEFAULT '';
-ALTER TABLE runs ADD COLUMN epochs REAL NOT NULL DEFAULT 0;
-ALTER TABLE runs ADD COLUMN stride INTEGER NOT NULL DEFAULT 1;
-ALTER TABLE runs ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
-ALTER TABLE metrics ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
-UPDATE metrics SET seq = r.n FROM (
-    SELECT run_id, step, ROW_NUMBER() OVER (PARTITION BY run_id ORDER BY step) - 1 AS n FROM metrics
-) AS r WHERE metrics.run_id = r.run_id AND metrics.step = r.step;
-UPDATE runs SET epochs = COALESCE((SELECT MAX(json_extract(data, '$.epoch')) FROM metrics WHERE run_id = runs.id), 0);
-DELETE FROM runs WHERE status IN ('created', 'ready') AND NOT EXISTS (SELECT 1 FROM metrics WHERE run_id = runs.id);
-UPDATE runs SET status = 'interrupted' WHERE status IN ('created', 'ready');
-"""
-    + WEIGHTS
-)
-
-# Version 3 keeps uploaded tables (NumPy .npz bytes) and pretrained weights (safetensors bytes) in the
-# store, so every replica finds what one replica stored. Both are named by a content or spec hash.
-MIGRATE_2_TO_3 = """
-CREATE TABLE uploaded_tables (
-    key TEXT PRIMARY KEY,
-    created REAL NOT NULL,
-    data BLOB NOT NULL
-);
-CREATE TABLE pretrained (
-    key TEXT PRIMARY KEY,
-    created REAL NOT NULL,
-    data BLOB NOT NULL
-);
-"""
 MIGRATIONS = {2: MIGRATE_2_TO_3}  # version -> the script that takes it one version up (both databases)
 BLOBS = ("uploaded_tables", "pretrained")
 
@@ -152,6 +86,12 @@ class Store:
         except (*SqliteBackend.errors, *PostgresBackend.errors, OSError) as e:
             raise StoreError(f"cannot use the run store {where}: {e}") from None
         self.where = self.db.where
+        self._stop = threading.Event()
+        if self.shared:  # processes on other machines learn from the beat that this one is alive
+            self.beat()
+            beat = threading.Thread(target=_beat_loop, args=(weakref.ref(self), self._stop), name="store-beat")
+            beat.daemon = True
+            beat.start()
         self.mark_interrupted()
 
     @property
@@ -160,8 +100,19 @@ class Store:
         return self.db.dialect == "postgresql"
 
     def close(self) -> None:
-        """Let go of the database connections (a later call opens new ones)."""
+        """Stop the beat and let go of the database connections (a later call opens new ones)."""
+        self._stop.set()
         self.db.close()
+
+    def beat(self) -> None:
+        """Record that this process is alive now (its runs are not to be interrupted by other machines)."""
+        self.db.write(
+            lambda db: db.execute(
+                "INSERT INTO servers (host, pid, seen) VALUES (?, ?, ?) "
+                "ON CONFLICT (host, pid) DO UPDATE SET seen = excluded.seen",
+                (socket.gethostname(), os.getpid(), time.time()),
+            )
+        )
 
     # ------------------------------------------------------------------ schema
     def _migrate(self, db) -> None:
@@ -251,17 +202,23 @@ class Store:
         )
 
     def mark_interrupted(self) -> list[str]:
-        """Mark `interrupted` every running or paused run of this host whose process is gone; returns their ids."""
-        host = socket.gethostname()
-        rows = self.db.read(
-            f"SELECT id, pid, created FROM runs WHERE status IN ({', '.join('?' * len(LIVE))}) AND host = ?",
-            (*LIVE, host),
-        )
+        """Mark `interrupted` every running or paused run whose process is gone: on this host, by asking the
+        system; on another, when its process has not beaten for GONE_S. Returns their ids."""
+        host, live = socket.gethostname(), ", ".join("?" * len(LIVE))
+        rows = self.db.read(f"SELECT id, pid, created FROM runs WHERE status IN ({live}) AND host = ?", (*LIVE, host))
         dead = [run_id for run_id, pid, created in rows if not _process_alive(pid, created)]
+        dead += [
+            run_id
+            for (run_id,) in self.db.read(
+                f"SELECT runs.id FROM runs JOIN servers ON servers.host = runs.host AND servers.pid = runs.pid "
+                f"WHERE runs.status IN ({live}) AND runs.host != ? AND servers.seen < ?",
+                (*LIVE, host, time.time() - GONE_S),
+            )
+        ]
         if dead:
             self.db.write(
                 lambda db: db.executemany(
-                    f"UPDATE runs SET status = 'interrupted', updated = ? WHERE id = ? AND status IN ({', '.join('?' * len(LIVE))})",
+                    f"UPDATE runs SET status = 'interrupted', updated = ? WHERE id = ? AND status IN ({live})",
                     [(time.time(), run_id, *LIVE) for run_id in dead],
                 )
             )
@@ -352,6 +309,19 @@ def _blob_table(kind: str) -> str:
     if kind not in BLOBS:
         raise ValueError(f"unknown kind of stored bytes {kind!r}; one of {', '.join(BLOBS)}")
     return kind
+
+
+def _beat_loop(ref: weakref.ref, stop: threading.Event) -> None:
+    """Beat every BEAT_S until the store is closed or forgotten (a weak reference: the loop keeps no store alive)."""
+    while not stop.wait(BEAT_S):
+        store = ref()
+        if store is None:
+            return
+        try:
+            store.beat()
+        except Exception:  # noqa: BLE001 - a database away for a moment: the next beat tries again
+            pass
+        del store
 
 
 def _check(status: str) -> None:

@@ -1,5 +1,6 @@
 """Shared fixtures: an isolated run store for every test, on SQLite and on a throwaway PostgreSQL server."""
 
+import logging
 import os
 import tempfile
 
@@ -19,6 +20,8 @@ def postgres_server():
 
     with throwaway_postgres() as url:
         yield url
+        # Stores a test left open try to reconnect to the stopped server until the interpreter exits.
+        logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
 
 
 @pytest.fixture(params=BACKENDS)

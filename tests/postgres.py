@@ -50,7 +50,7 @@ def throwaway_postgres():
     pg = bin_dir()
     run = {"check": True, "capture_output": True, "text": True}
     subprocess.run(_as_server_user([f"{pg}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8"]), **run)
-    opts = f"-h 127.0.0.1 -p {port} -k {folder} -F -c synchronous_commit=off -c full_page_writes=off"
+    opts = f"-h 127.0.0.1 -p {port} -k {folder} -F -c synchronous_commit=off -c full_page_writes=off -c max_connections=500"
     log = os.path.join(folder, "server.log")
     subprocess.run(
         _as_server_user([f"{pg}/pg_ctl", "-D", data, "-l", log, "-o", opts, "-w", "-t", "60", "start"]), **run

@@ -139,3 +139,16 @@ def test_the_playground_export_box_offers_the_trained_network(app):
     tensors, spec = read_weights(job.weights())
     assert spec == job.snapshot()["runs"][0]["spec"]
     assert all((tensors[k] == v).all() for k, v in job.trainers[0].model.state_dict().items())
+
+
+def test_a_continued_run_opens_on_its_page_with_the_pages_views(app, two_runs):
+    """Continue makes the job on the Runs page; its page then draws it (the network panel) without an exception."""
+    from ui.state import manager
+
+    at = open_runs(app)
+    at.selectbox(key="runs.one").set_value(two_runs[0]).run()
+    at.button(key="runs.continue").click().run()
+    no_exception(at)
+    job = manager().get(at.session_state["pg._job"])
+    assert job.title.endswith("(continued)")
+    assert "network" in job.snapshot()["runs"][0]["views"]

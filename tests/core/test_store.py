@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.spec import Spec, to_dict
-from core.store import SCHEMA_VERSION, Store, StoreError
+from core.store import GONE_S, SCHEMA_VERSION, Store, StoreError
 from tests.core.waiting import kill_9_once_flushed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,7 +85,7 @@ def test_a_version_2_store_is_migrated_and_keeps_its_runs(store_location):
     store = Store(store_location)
 
     def back_to_v2(db):  # version 2 had these tables and no others
-        for name in ("uploaded_tables", "pretrained"):
+        for name in ("uploaded_tables", "pretrained", "servers"):
             db.execute(f"DROP TABLE {name}")
         store.db.set_version(db, 2)
         db.execute(
@@ -131,6 +131,26 @@ def test_a_run_of_a_dead_process_is_marked_interrupted_when_a_store_opens(store_
     # A server restarted with the same pid (as containers do) is not the process that created a run.
     sql(store, "UPDATE runs SET created = ? WHERE id = ?", (time.time() - 30 * 86400, mine))
     assert {r["id"] for r in store.list_runs(status="interrupted")} == {gone, mine}
+
+
+def test_runs_of_a_silent_process_on_another_machine_are_marked_interrupted(store_location):
+    """A replica on another machine cannot be asked: its runs stop when its beat has been silent for GONE_S."""
+    store = Store(store_location)
+    gone, alive, runner = (store.create_run(SPEC, "app") for _ in range(3))
+    old = time.time() - GONE_S - 5
+    for run_id, pid in ((gone, 101), (alive, 102), (runner, 103)):
+        sql(store, "UPDATE runs SET host = 'elsewhere', pid = ? WHERE id = ?", (pid, run_id))
+    sql(
+        store,
+        "INSERT INTO servers (host, pid, seen) VALUES ('elsewhere', 101, ?), ('elsewhere', 102, ?)",
+        (old, time.time()),
+    )
+    # (the runner, pid 103, never beats: a process that does not beat is never judged from afar)
+    assert store.mark_interrupted() == [gone]
+    assert [store.get_run(r)["status"] for r in (gone, alive, runner)] == ["interrupted", "running", "running"]
+    if store.shared:  # this process beats on a shared store, so others leave its runs alone
+        assert store.db.read("SELECT pid FROM servers WHERE host != 'elsewhere'") == [(os.getpid(),)]
+    store.close()
 
 
 def test_long_runs_are_thinned_keeping_the_newest_records(store_location):
