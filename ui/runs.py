@@ -11,7 +11,7 @@ from core import export
 from core.data.upload import MAX_UPLOAD_BYTES
 from core.jobs import Job
 from core.runs import page_of
-from core.spec import Spec, SpecError, from_dict, from_json, to_dict, to_query, validate
+from core.spec import Spec, SpecError, from_dict, from_json, resolved_loss, to_dict, to_query, validate
 from core.trainers import make_trainer
 from ui.pages import PAGES
 from ui.state import manager, store
@@ -120,6 +120,7 @@ def import_ui(key: str) -> None:
 def continue_run(run: dict) -> None:
     """Open a stored run's page with a job that starts from the run's saved weights (press Play there)."""
     spec, page = validate(from_dict(run["spec"])), page_of(run)
+    spec = spec.with_(**{"train.loss": resolved_loss(spec)})  # as the link writes it, so the page attaches
     raw = store().load_weights(run["id"])
     if raw is None:
         st.error("This run saved no weights, so it cannot be continued; re-open it to train it afresh.")

@@ -142,7 +142,7 @@ def test_the_playground_export_box_offers_the_trained_network(app):
 
 
 def test_a_continued_run_opens_on_its_page_with_the_pages_views(app, two_runs):
-    """Continue makes the job on the Runs page; its page then draws it (the network panel) without an exception."""
+    """Continue makes the job on the Runs page (without the page's views); its page attaches to it and draws it."""
     from ui.state import manager
 
     at = open_runs(app)
@@ -150,5 +150,5 @@ def test_a_continued_run_opens_on_its_page_with_the_pages_views(app, two_runs):
     at.button(key="runs.continue").click().run()
     no_exception(at)
     job = manager().get(at.session_state["pg._job"])
-    assert job.title.endswith("(continued)")
+    assert job.title.endswith("(continued)")  # the run's own job, not a new network
     assert "network" in job.snapshot()["runs"][0]["views"]
