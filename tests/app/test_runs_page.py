@@ -149,6 +149,7 @@ def test_a_continued_run_opens_on_its_page_with_the_pages_views(app, two_runs):
     at.selectbox(key="runs.one").set_value(two_runs[0]).run()
     at.button(key="runs.continue").click().run()
     no_exception(at)
-    job = manager().get(at.session_state["pg._job"])
-    assert job.title.endswith("(continued)")  # the run's own job, not a new network
-    assert "network" in job.snapshot()["runs"][0]["views"]
+    continued = at.query_params["run"]
+    continued = continued[0] if isinstance(continued, list) else continued
+    assert at.session_state["pg._job"] == continued  # the continued run's own job, not a new network
+    assert "network" in manager().get(continued).snapshot()["runs"][0]["views"]
