@@ -4,7 +4,8 @@
     python -m core run SPEC [--steps N] [--set dotted.key=value ...] [--seed S]
                             [--device auto|cpu|cuda] [--out metrics.jsonl] [--quiet]
     python -m core runs [--json] [--limit N]
-    python -m core export SPEC_OR_RUN_ID [--steps N] [--script F] [--weights F] [--spec F] [--metrics F]
+    python -m core export SPEC_OR_RUN_ID [--steps N] [--script F] [--notebook F] [--weights F] [--spec F]
+                          [--metrics F]
     python -m core lr-find SPEC [--steps N] [--min-lr A] [--max-lr B] [--set KEY=VALUE ...]
     python -m core race SURFACE_OR_PRESET [--steps N] [--set NAME.lr=V ...] [--only a,b]   (core/optim_cli.py)
     python -m core landscape SPEC [--steps N] [--grid K] [--span S] [--directions random|pca] [--set KEY=VALUE ...]
@@ -26,6 +27,7 @@ from pathlib import Path
 from core import export
 from core.engine import resolve_device, share_cpu
 from core.lr_find import lr_range_test
+from core.notebook import notebook_text
 from core.optim_cli import add_parsers, cmd_landscape, cmd_race
 from core.presets import list_presets, load_preset, preset_names
 from core.spec import SpecError, apply_overrides, from_dict, from_json, parse_overrides, to_dict, validate
@@ -227,8 +229,9 @@ def _one_line(e: BaseException) -> str:
 
 
 def cmd_export(args) -> int:
-    """Write the spec, weights, a standalone script and/or metrics of a preset, spec file or stored run."""
+    """Write the spec, weights, a standalone script or notebook and/or metrics of a preset, spec file or stored run."""
     run = Store().get_run(args.spec) if not args.spec.endswith(".json") else None
+    title = ""
     if run is not None:
         spec, history, trainer = validate(from_dict(run["spec"])), Store().metrics(args.spec), None
         if args.weights:
@@ -236,7 +239,7 @@ def cmd_export(args) -> int:
             if raw is None:
                 raise SpecError("--weights", args.spec, "a run with saved weights (this run saved none)")
     else:
-        spec, _, page = load_spec(args.spec)
+        spec, title, page = load_spec(args.spec)
         share_cpu()
         trainer = make_trainer(spec, probes_for(spec, page))
         while trainer.step_count < (args.steps or 0) and not trainer.done:
@@ -245,6 +248,7 @@ def cmd_export(args) -> int:
     outputs = {
         args.spec_out: lambda: export.spec_json(spec),
         args.script: lambda: export.script_text(spec),
+        args.notebook: lambda: notebook_text(spec, title),
         args.metrics: lambda: export.metrics_csv(history),
         args.weights: lambda: export.weights_bytes(trainer.model, spec) if trainer else raw,
     }
@@ -296,10 +300,11 @@ def main(argv=None) -> int:
     runs = sub.add_parser("runs", help="list the stored runs, newest first")
     runs.add_argument("--json", action="store_true", help="one JSON object per line")
     runs.add_argument("--limit", type=int, default=1000, help="at most N runs (default 1000)")
-    exp = sub.add_parser("export", help="write a spec, weights, a standalone PyTorch script or metrics")
+    exp = sub.add_parser("export", help="write a spec, weights, a standalone PyTorch script or notebook, or metrics")
     exp.add_argument("spec", help="preset name, spec .json file or stored run id")
     exp.add_argument("--steps", type=int, default=0, help="train N optimiser steps first (0 = untrained)")
     exp.add_argument("--script", help="write a standalone PyTorch training script here")
+    exp.add_argument("--notebook", help="write the same as a Jupyter notebook (.ipynb) with a chart of the losses")
     exp.add_argument("--weights", help="write the weights here (safetensors, spec in the metadata)")
     exp.add_argument("--spec", dest="spec_out", help="write the spec JSON here")
     exp.add_argument("--metrics", help="write the epoch records here as CSV")

@@ -10,6 +10,7 @@ import streamlit as st
 from core import export
 from core.data.upload import MAX_UPLOAD_BYTES
 from core.jobs import Job
+from core.notebook import notebook_text
 from core.runs import page_of
 from core.spec import Spec, SpecError, from_dict, from_json, resolved_loss, to_dict, to_query, validate
 from core.trainers import make_trainer
@@ -26,8 +27,8 @@ def spec_query(spec: Spec, **extra: str) -> dict:
 
 
 def export_box_ui(key: str, spec: Spec, history: list[dict], weights: Callable[[], bytes] | None = None) -> None:
-    """Download buttons: the spec as JSON, the weights (safetensors), a standalone PyTorch script, the metrics."""
-    cols = st.columns(4)
+    """Download buttons: the spec as JSON, the weights (safetensors), a PyTorch script and notebook, the metrics."""
+    cols = st.columns(5)
     cols[0].download_button(
         "Spec (JSON)", export.spec_json(spec), "spec.json", "application/json", key=f"{key}.spec", on_click="ignore"
     )
@@ -55,6 +56,16 @@ def export_box_ui(key: str, spec: Spec, history: list[dict], weights: Callable[[
         help=why_not or "A plain `python train.py` that rebuilds the data, model and training loop of this spec.",
     )
     cols[3].download_button(
+        "Notebook",
+        (lambda: notebook_text(spec)) if not why_not else "",
+        "lesson.ipynb",
+        "application/x-ipynb+json",
+        key=f"{key}.notebook",
+        on_click="ignore",
+        disabled=bool(why_not),
+        help=why_not or "The same as a Jupyter notebook: spec, data, model, training loop and a chart of the losses.",
+    )
+    cols[4].download_button(
         "Metrics (CSV)",
         export.metrics_csv(history),
         "metrics.csv",
@@ -68,7 +79,7 @@ def export_box_ui(key: str, spec: Spec, history: list[dict], weights: Callable[[
 def job_export_ui(key: str, job: Job, i: int = 0) -> None:
     """The export box of a training page: its job's spec, current weights, script and metrics so far."""
     run = job.snapshot()["runs"][i]
-    with st.expander("Export: spec, weights, PyTorch script, metrics", icon=":material/download:"):
+    with st.expander("Export: spec, weights, PyTorch script or notebook, metrics", icon=":material/download:"):
         export_box_ui(f"{key}.export", run["spec"], run["history"], lambda: job.weights(i))
 
 

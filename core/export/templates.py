@@ -194,10 +194,8 @@ def evaluate(model, x, y):
     return loss, accuracy
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--epochs", type=int, default=T["epochs"])
-    epochs = ap.parse_args().epochs
+def train(epochs):
+    # A fresh model trained as the app trains it; one record per epoch: mean training loss, test loss, accuracy.
     torch.set_num_threads(1)
     torch.manual_seed(SEED)
     x_train, y_train, x_test, y_test = make_data()
@@ -216,7 +214,7 @@ def main():
     total = max(1, T["epochs"] * spe)
     warm = min(total - 1, T["warmup"] * spe)
     sched = {schedule_code}
-    loss = float("nan")
+    history = []
     for epoch in range(1, epochs + 1):
         order = torch.randperm(len(x_train), generator=batches)
         x_epoch, y_epoch = x_train[order], y_train[order]  # shuffled once an epoch; batches are slices
@@ -228,8 +226,8 @@ def main():
             opt.zero_grad(set_to_none=True)
             data_loss = loss_fn(model(xb), yb)
             if not math.isfinite(float(data_loss.detach())):
-                print(json.dumps({{"status": "diverged", "epoch": epoch}}))
-                raise SystemExit(3)
+                history.append({{"status": "diverged", "epoch": epoch}})
+                return history
             (data_loss + penalty(model)).backward()
             if T["clip"] > 0:
                 nn.utils.clip_grad_norm_(model.parameters(), T["clip"])
@@ -237,9 +235,21 @@ def main():
             if sched is not None:
                 sched.step()
             losses.append(float(data_loss.detach()))
+        val_loss, val_accuracy = evaluate(model, x_test, y_test)  # no randomness: the batches stay the app's
         loss = math.fsum(losses) / len(losses)
-    val_loss, val_accuracy = evaluate(model, x_test, y_test)
-    print(json.dumps({{"epochs": epochs, "loss": loss, "val_loss": val_loss, "val_accuracy": val_accuracy}}))
+        history.append({{"epoch": epoch, "loss": loss, "val_loss": val_loss, "val_accuracy": val_accuracy}})
+    return history
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--epochs", type=int, default=T["epochs"])
+    history = train(ap.parse_args().epochs)
+    last = history[-1] if history else {{"epoch": 0}}
+    if last.get("status") == "diverged":
+        print(json.dumps(last))
+        raise SystemExit(3)
+    print(json.dumps({{"epochs": last["epoch"]}} | {{k: last.get(k) for k in ("loss", "val_loss", "val_accuracy")}}))
 
 
 class _Namespace:
