@@ -1,4 +1,4 @@
-"""Transfer learning on the shared engine: pretrain a CNN on a source task, reuse its body on digits 5-9.
+"""Transfer learning on the shared engine: pretrain a CNN on a source task, reuse its body on a target task.
 
 The network is `core.models.cnn`'s CNN built from `model.layers`: its `body` (every layer but the last)
 is what transfers, its `output` layer is new for each task. Three modes train on the same target
@@ -21,7 +21,7 @@ from dataclasses import replace
 import torch
 from safetensors.torch import load, save
 
-from core.data.transfer import TARGET_DIGITS, source_dataset, target_dataset
+from core.data.transfer import source_dataset, target_classes, target_dataset
 from core.engine import SEED_LOCK, Diverged, Trainer, make_optimizer, make_scheduler
 from core.export.files import weights_metadata
 from core.models import init_weights
@@ -264,7 +264,7 @@ class TransferSweep(TransferTrainer):
         self.n_train = len(self.points)
         with SEED_LOCK:
             torch.manual_seed(spec.seed)
-            self.model = build_transfer_cnn(spec, len(TARGET_DIGITS)).to(self.device)
+            self.model = build_transfer_cnn(spec, target_classes(spec)).to(self.device)
         self.optimizer = make_optimizer(self.model.parameters(), spec.train.optimizer, spec.train)
         self.loss_name, self.augment, self.scheduler, self._rng_state = "ce", None, None, None
         self.data = target_dataset(spec)
@@ -285,7 +285,11 @@ class TransferSweep(TransferTrainer):
         if run.status == "diverged":
             raise Diverged(f"{run.message} (labels per class {k or 'all'})")
         last = run.history[-1]
-        self._point = {"labels_per_class": k, "n_train": run.n_train, "per_class": run.n_train / len(TARGET_DIGITS)}
+        self._point = {
+            "labels_per_class": k,
+            "n_train": run.n_train,
+            "per_class": run.n_train / target_classes(self.spec),
+        }
         self._point |= {k2: v for k2, v in last.items() if k2.endswith("_accuracy")}
         return sum(last[f"{m}_loss"] for m in MODES) / len(MODES)
 

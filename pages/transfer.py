@@ -1,9 +1,10 @@
-"""Transfer learning: pretrain a CNN on one task, then reuse it on digits 5-9 with only a few labels."""
+"""Transfer learning: pretrain a CNN on one task, then reuse it on new classes with only a few labels."""
 
 import streamlit as st
 
 from core.charts.training import series
 from core.charts.transfer import MODE_LABELS, architecture_figure, modes_accuracy_figure, sweep_figure
+from core.data.transfer import TARGETS
 from core.registry import TRANSFER_SOURCES
 from core.transfer import MODES, load_pretrained, source_spec, with_mode
 from core.views.transfer import transfer_views
@@ -18,7 +19,7 @@ SWEEP_CHOICES = [1, 2, 3, 5, 10, 20, 50, 100, 0]
 EXPLAIN = """
 **The idea.** A network trained on one task has learned features (stroke edges, corners, loops) that other
 tasks can use. Here a CNN first learns the **source task**; then its body (every layer but the output layer)
-is reused for digits 5-9, a task it has never seen, with a new output layer.
+is reused for the **target task**, classes it has never seen, with a new output layer.
 
 **Three ways to train the target task**, on exactly the same labelled images, batches and seed:
 - **frozen body**: the pretrained layers stay as they are; only the new output layer learns (its parameters
@@ -36,7 +37,7 @@ PAGE = PageDef(
     name="transfer",
     title="Transfer learning",
     caption="Pretrain a CNN on one task, then reuse what it learned on another task that has only a few labels.",
-    default="transfer-10-labels",
+    default="transfer-glyphs",
     views=transfer_views,
 )
 
@@ -96,9 +97,9 @@ def settings(page: Page) -> list:
     with st.expander("What transfer learning is, and what the three curves compare", expanded=False):
         st.markdown(EXPLAIN)
     with page.section("tasks", "Tasks"):
-        select_ui(P, "transfer.source", "Pretrain on (source task)")
+        source = select_ui(P, "transfer.source", "Pretrain on (source task)")
         number_ui(P, "transfer.pretrain_epochs", "Pretraining epochs")
-        st.caption("Target task: handwritten digits 5, 6, 7, 8 and 9.")
+        st.caption(f"Target task: {TARGETS[source]}.")
         number_ui(P, "transfer.labels_per_class", "Labelled examples per class (0 = all)")
         number_ui(
             P, "transfer.body_lr_factor", "Fine-tune: body LR factor", slider=True,

@@ -19,7 +19,7 @@ LAYER_STATES = {
 
 
 def modes_accuracy_figure(
-    series: dict[str, tuple[list, list]], title: str = "Test accuracy on digits 5-9", height: int = 360
+    series: dict[str, tuple[list, list]], title: str = "Test accuracy on the target task", height: int = 360
 ) -> go.Figure:
     """One test-accuracy curve (fraction, drawn in %) per mode against epochs, on one pair of axes."""
     lines = {MODE_LABELS.get(m, m): (xs, [100 * y for y in ys]) for m, (xs, ys) in series.items()}

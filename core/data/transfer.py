@@ -1,4 +1,7 @@
-"""The two tasks of transfer learning: a source task to pretrain on and the target task, digits 5-9.
+"""The two tasks of transfer learning: a source task to pretrain on and a target task with new classes.
+
+`transfer.source` names the pair: digits 0-4 or five generated shapes, then digits 5-9; or glyphs 0-39
+of the generated alphabet (core.data.glyphs), then ten glyphs it never showed (40-49).
 
 Both are (N, 1, S, S) images at `data.image_size`, normalised with the mean and std of the source
 training images, so the pretrained body sees target images on the scale it learned from (and all
@@ -13,6 +16,7 @@ import numpy as np
 import torch
 
 from core.data.base import Dataset
+from core.data.glyphs import make_glyphs
 from core.data.images import SHAPES, image_extra, image_stats, image_tensor, load_digits_images, make_shapes
 from core.spec import Spec
 
@@ -20,11 +24,23 @@ TARGET_DIGITS = (5, 6, 7, 8, 9)
 SOURCE_DIGITS = (0, 1, 2, 3, 4)
 SOURCE_SHAPES = 5  # circle, square, triangle, cross, star
 SHAPES_N = 1500
+GLYPH_SOURCE = tuple(range(40))  # many source classes: the body has to learn strokes, not five templates
+GLYPH_TARGET = tuple(range(40, 50))
+GLYPH_SOURCE_PER_CLASS = 150
+GLYPH_TARGET_PER_CLASS = 200  # train_frac of them is the labelled pool, the rest the test set
+TARGETS = {  # source -> what the target task is, for pages and lessons
+    "digits_0_4": "handwritten digits 5, 6, 7, 8 and 9",
+    "shapes": "handwritten digits 5, 6, 7, 8 and 9",
+    "glyphs": "ten new glyphs (40-49), never shown in pretraining, drawn with the same variation",
+}
 SOURCE_TRAIN_FRAC = 0.8  # the source keeps a fifth of its images to report its own test accuracy
 
 
 def _source_raw(spec: Spec) -> tuple[torch.Tensor, np.ndarray, list[str]]:
     size = spec.data.image_size
+    if spec.transfer.source == "glyphs":
+        images, labels = make_glyphs(list(GLYPH_SOURCE), GLYPH_SOURCE_PER_CLASS, size, spec.seed)
+        return image_tensor(images, size), labels, [f"glyph {k}" for k in GLYPH_SOURCE]
     if spec.transfer.source == "shapes":
         images, labels = make_shapes(SHAPES_N, SOURCE_SHAPES, size, 0.0, spec.seed)
         return image_tensor(images, size), labels, list(SHAPES[:SOURCE_SHAPES])
@@ -49,7 +65,7 @@ def _dataset(x, labels, n_train, mean, std, names, extra=None) -> Dataset:
 
 
 def source_dataset(spec: Spec) -> Dataset:
-    """The pretraining task: digits 0-4 or five generated shapes, 80 % for training."""
+    """The pretraining task (digits 0-4, five generated shapes or 40 glyphs), 80 % for training."""
     x, labels, names = _source_raw(spec)
     n_train = int(round(len(x) * SOURCE_TRAIN_FRAC))
     mean, std = image_stats(x[:n_train])
@@ -66,8 +82,24 @@ def pick_per_class(labels: np.ndarray, k: int) -> np.ndarray:
     return np.flatnonzero(keep)
 
 
+def _target_raw(spec: Spec) -> tuple[torch.Tensor, np.ndarray, list[str]]:
+    """The target task's images (shuffled by the seed), labels from 0 and class names."""
+    size = spec.data.image_size
+    if spec.transfer.source == "glyphs":  # another draw than the source's: seed + 1
+        images, labels = make_glyphs(list(GLYPH_TARGET), GLYPH_TARGET_PER_CLASS, size, spec.seed + 1)
+        return image_tensor(images, size), labels, [f"glyph {k}" for k in GLYPH_TARGET]
+    images, digits = load_digits_images(spec.seed)
+    keep = np.isin(digits, TARGET_DIGITS)
+    return image_tensor(images[keep], size), digits[keep] - TARGET_DIGITS[0], [str(d) for d in TARGET_DIGITS]
+
+
+def target_classes(spec: Spec) -> int:
+    """How many classes the target task has."""
+    return len(GLYPH_TARGET) if spec.transfer.source == "glyphs" else len(TARGET_DIGITS)
+
+
 def target_dataset(spec: Spec, labels_per_class: int | None = None) -> Dataset:
-    """Digits 5-9 as classes 0-4: a labelled training set of k per class and the held-out test set.
+    """The target task's classes from 0: a labelled training set of k per class and the held-out test set.
 
     The pool the labels come from is `data.train_frac` of the (seed-shuffled) images; the rest is the
     test set. `extra["pool_per_class"]` is the smallest class's pool size (what "all" means).
@@ -75,13 +107,10 @@ def target_dataset(spec: Spec, labels_per_class: int | None = None) -> Dataset:
     k = spec.transfer.labels_per_class if labels_per_class is None else labels_per_class
     src, _, _ = _source_raw(spec)
     mean, std = image_stats(src[: int(round(len(src) * SOURCE_TRAIN_FRAC))])
-    images, digits = load_digits_images(spec.seed)
-    keep = np.isin(digits, TARGET_DIGITS)
-    x, labels = image_tensor(images[keep], spec.data.image_size), digits[keep] - TARGET_DIGITS[0]
+    x, labels, names = _target_raw(spec)
     n_pool = int(round(len(x) * spec.data.train_frac))
     chosen = pick_per_class(labels[:n_pool], k)
     order = np.concatenate([chosen, np.arange(n_pool, len(x))])
-    pool_counts = np.bincount(labels[:n_pool], minlength=len(TARGET_DIGITS))
+    pool_counts = np.bincount(labels[:n_pool], minlength=len(names))
     extra = {"pool_per_class": int(pool_counts.min()), "chosen": chosen}
-    names = [str(d) for d in TARGET_DIGITS]
     return _dataset(x[order], labels[order], len(chosen), mean, std, names, extra)

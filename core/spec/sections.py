@@ -132,7 +132,7 @@ class AeSpec:
 
 @dataclass(frozen=True)
 class TransferSpec:
-    """Transfer learning (model.family "transfer"): pretrain model.layers on a source task, reuse it on digits 5-9."""
+    """Transfer learning (model.family "transfer"): pretrain model.layers on a source task, reuse it on a target task."""
 
     source: str = "digits_0_4"  # the pretraining task (TRANSFER_SOURCES)
     pretrain_epochs: int = 10

@@ -195,7 +195,7 @@ def _check_ae(spec: Spec) -> None:
 def _validate_transfer(spec: Spec) -> None:
     """A transfer network (its fields' own limits are in the table) needs the digits, its target, and a body."""
     if spec.model.family == "transfer":
-        _check(spec.data.name == "digits", "data.name", spec.data.name, "digits: the target task is digits 5-9")
+        _check(spec.data.name == "digits", "data.name", spec.data.name, "digits (images come from transfer.source)")
         _check(bool(spec.model.layers), "model.layers", (), "at least one layer in the pretrained body")
 
 

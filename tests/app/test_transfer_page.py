@@ -56,7 +56,7 @@ def test_pretrain_then_step_trains_three_modes(app):
     for label in ("frozen body", "fine-tune", "from scratch"):
         assert metric(at, f"{label}: test accuracy").endswith("%")
     titles = chart_titles(at)
-    assert "Test accuracy on digits 5-9" in titles and "The network in each mode" in titles
+    assert "Test accuracy on the target task" in titles and "The network in each mode" in titles
 
 
 def test_sweep_runs_through_a_job(app):

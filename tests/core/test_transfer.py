@@ -8,7 +8,8 @@ import torch
 
 from core.__main__ import main
 from core.charts.transfer import architecture_figure, modes_accuracy_figure, sweep_figure
-from core.data.transfer import target_dataset
+from core.data.glyphs import glyph_strokes, make_glyphs
+from core.data.transfer import GLYPH_SOURCE, GLYPH_TARGET, target_classes, target_dataset
 from core.presets import load_preset
 from core.spec import LayerSpec as L
 from core.spec import Spec, SpecError, from_json, validate
@@ -40,6 +41,13 @@ SPEC = Spec().with_(
         "transfer.labels_per_class": 5,
     }
 )
+
+# The glyph lesson's network at 16 px with 4 pretraining epochs and 20 target epochs: seconds instead of a
+# minute. Measured (seed 0): frozen 65.1 %, scratch 46.8 % at 10 labels per class (10 % is chance).
+GLYPH_SPEC = load_preset("transfer-glyphs").spec.with_(
+    **{"data.image_size": 16, "transfer.pretrain_epochs": 4, "train.epochs": 20}
+)
+GLYPH_GAP = 0.10
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -214,3 +222,29 @@ def test_runner_final_record_carries_the_three_accuracies(store_dir, capsys):
         assert summary[f"{mode}_test_accuracy"] == last[f"{mode}_test_accuracy"]
     preset = load_preset("transfer-10-labels").spec.with_(**{"transfer.pretrain_epochs": 1})
     assert has_pretrained(preset)  # pretrained in the run, then stored
+
+
+def test_glyphs_are_fixed_figures_and_the_target_classes_are_new(store_dir):
+    """A glyph is the same figure for every seed (only its drawing varies); the target glyphs are not in the source."""
+    a, _ = make_glyphs([3], 2, 16, seed=0)
+    b, _ = make_glyphs([3], 2, 16, seed=0)
+    c, _ = make_glyphs([3], 2, 16, seed=1)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    assert np.array_equal(glyph_strokes(41), glyph_strokes(41)) and not np.array_equal(
+        glyph_strokes(41), glyph_strokes(3)
+    )
+    assert not set(GLYPH_SOURCE) & set(GLYPH_TARGET)
+    spec = GLYPH_SPEC.with_(**{"transfer.labels_per_class": 3})
+    data = target_dataset(spec)
+    assert np.bincount(data.y_train.numpy()).tolist() == [3] * len(GLYPH_TARGET)
+    assert data.x_train.shape[1:] == (1, 16, 16) and data.n_classes == target_classes(spec) == len(GLYPH_TARGET)
+
+
+def test_a_body_pretrained_on_glyphs_beats_scratch_with_few_labels(store_dir):
+    """The glyph lesson in small (16 px, short pretraining): at 10 labels the frozen body is well ahead of scratch."""
+    run_ = run(TransferCompare(GLYPH_SPEC))
+    last = run_.history[-1]
+    frozen, scratch = last["frozen_test_accuracy"], last["scratch_test_accuracy"]
+    chance = 1 / len(GLYPH_TARGET)
+    assert frozen - scratch >= GLYPH_GAP, (frozen, scratch)
+    assert scratch > chance  # scratch learns something: the gap is not a broken baseline
