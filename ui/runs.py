@@ -45,26 +45,23 @@ def export_box_ui(key: str, spec: Spec, history: list[dict], weights: Callable[[
         else "No weights saved for this run.",
     )
     why_not = export.script_supported(spec)
-    cols[2].download_button(
-        "PyTorch script",
-        (lambda: export.script_text(spec)) if not why_not else "",
-        "train.py",
-        "text/x-python",
-        key=f"{key}.script",
-        on_click="ignore",
-        disabled=bool(why_not),
-        help=why_not or "A plain `python train.py` that rebuilds the data, model and training loop of this spec.",
-    )
-    cols[3].download_button(
-        "Notebook",
-        (lambda: notebook_text(spec)) if not why_not else "",
-        "lesson.ipynb",
-        "application/x-ipynb+json",
-        key=f"{key}.notebook",
-        on_click="ignore",
-        disabled=bool(why_not),
-        help=why_not or "The same as a Jupyter notebook: spec, data, model, training loop and a chart of the losses.",
-    )
+    code = (
+        ("PyTorch script", export.script_text, "train.py", "text/x-python", "script",
+         "A plain `python train.py` that rebuilds the data, model and training loop of this spec."),
+        ("Notebook", notebook_text, "lesson.ipynb", "application/x-ipynb+json", "notebook",
+         "The same as a Jupyter notebook: spec, data, model, training loop and a chart of the losses."),
+    )  # fmt: skip
+    for col, (label, write, name, mime, part, help_text) in zip(cols[2:4], code):
+        col.download_button(
+            label,
+            (lambda write=write: write(spec)) if not why_not else "",
+            name,
+            mime,
+            key=f"{key}.{part}",
+            on_click="ignore",
+            disabled=bool(why_not),
+            help=why_not or help_text,
+        )
     cols[4].download_button(
         "Metrics (CSV)",
         export.metrics_csv(history),

@@ -120,7 +120,7 @@ def test_importing_saved_weights_adds_a_run_that_can_continue(app, two_runs):
 
 
 def test_the_playground_export_box_offers_the_trained_network(app):
-    """After a Step, the Playground's export box holds the spec, weights, a script and the metrics."""
+    """After a Step, the Playground's export box holds the spec, weights, a script, a notebook and the metrics."""
     from core.export import read_weights
     from ui.state import manager
 
@@ -134,8 +134,9 @@ def test_the_playground_export_box_offers_the_trained_network(app):
     at.run()
     no_exception(at)
     buttons = {b.proto.label: b for b in at.get("download_button")}
-    assert {"Spec (JSON)", "Weights", "PyTorch script", "Metrics (CSV)"} <= set(buttons)
+    assert {"Spec (JSON)", "Weights", "PyTorch script", "Notebook", "Metrics (CSV)"} <= set(buttons)
     assert not buttons["Weights"].proto.disabled and not buttons["Metrics (CSV)"].proto.disabled
+    assert not buttons["Notebook"].proto.disabled and not buttons["PyTorch script"].proto.disabled
     tensors, spec = read_weights(job.weights())
     assert spec == job.snapshot()["runs"][0]["spec"]
     assert all((tensors[k] == v).all() for k, v in job.trainers[0].model.state_dict().items())
