@@ -14,7 +14,7 @@ from ui.live import last_evaluated
 from ui.network_panel import lr_finder_ui, plane_and_network_ui, weight_edit_ui
 from ui.plotly_live import live_chart
 from ui.scaffold import Page, PageDef
-from ui.state import keep, preset_key
+from ui.state import preset_key
 from ui.upload import NO_TABLE, projection_ui, table_ui
 
 P = "pg"
@@ -94,8 +94,7 @@ def settings(page: Page) -> list[Spec]:
         select_ui(P, "data.name", "Dataset", DATA, on_change=on_dataset)
         info = DATA[st.session_state[f"{P}.data.name"]]
         table = None
-        if info.kind == "table":  # the 2-D sets' widgets are not drawn: keep their values for a switch back
-            keep(f"{P}.{k}" for k in ("data.n", "data.noise", "data.classes", "data.features"))
+        if info.kind == "table":
             table = table_ui(P)
         if info.task == "classes":
             number_ui(P, "data.classes", "Classes", hi=8, slider=True)

@@ -23,14 +23,14 @@ from ui.state import private
 LR_HELP = "Step size of the optimiser. Too small: slow. Too large: the loss jumps around or explodes."
 
 
-def preset_select(prefix: str, page: str, on_change) -> None:
-    """The sidebar's "Lesson preset" box: the page's presets; choosing one calls `on_change`."""
+def preset_select(prefix: str, page: str, on_change, empty: str = "choose a lesson...") -> None:
+    """The sidebar's "Lesson preset" box: the page's presets; choosing one calls `on_change`. `empty`: what the
+    box reads while no lesson is chosen."""
     presets = {p.name: p.title for p in list_presets(page)}
     st.selectbox(
         "Lesson preset",
         [None, *presets],
-        format_func=lambda k: "choose a lesson..." if k is None else presets[k],
-        placeholder="choose a lesson...",  # shown when a restored page comes back with no lesson chosen
+        format_func=lambda k: empty if k is None else presets[k],
         key=private(prefix, "preset_choice"),
         on_change=on_change,
     )

@@ -15,7 +15,7 @@ from core.models.cnn import layer_table
 from core.registry import ACTIVATIONS, LAYER_TYPES
 from core.spec import LayerSpec
 from ui.controls import number_ui
-from ui.state import private
+from ui.state import forget, private
 
 FIELDS = [f.name for f in dataclasses.fields(LayerSpec)]
 NEW_LAYER = {
@@ -42,8 +42,7 @@ EDIT = {
 
 def load_layers(prefix: str, layers) -> None:
     """Replace the edited layer list (fresh ids, so no old row's widget value is reused)."""
-    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(f"{prefix}.layer.")]:
-        del st.session_state[key]
+    forget(prefix, f"{prefix}.layer.")
     start = st.session_state.get(private(prefix, "next_uid"), 0)
     st.session_state[private(prefix, "layers")] = [
         {"uid": start + i} | dataclasses.asdict(x) for i, x in enumerate(layers)

@@ -26,8 +26,8 @@ A page module reads top to bottom:
     page = Page(PAGE)
     page.run(settings, draw)                  # the one call
 
-`Page.run` does, in order: the router check; puts back the page's settings after a page switch
-(`ui.state.restore_page`); title and caption; on a session's first visit reads the link (`?preset=`,
+`Page.run` does, in order: the router check; puts back every setting whose widget key Streamlit dropped
+(`ui.state.enter_page`: a page's settings are kept by construction, see ui/state.py); title and caption; on a session's first visit reads the link (`?preset=`,
 else the spec keys, B side as `b.<key>`) into the widgets and says what it could not restore; the
 sidebar's lesson box; `settings(page)`; what a widget had to change (`ui.controls.changes`); the lesson
 note; the Job (attach, Play/Pause/Step/Reset, the page's `actions` through `job.act`); the URL
@@ -52,7 +52,7 @@ from ui.controls import changes, controls_ui, preset_select, spec_from_widgets
 from ui.frame import hidden_sections, require_router, teacher_query
 from ui.live import apply_action, attach_job, live_view, refusal_ui, status_message
 from ui.runs import job_export_ui
-from ui.state import job_key, keep, load_into_widgets, preset_key, private, restore_page, save_page
+from ui.state import enter_page, job_key, load_into_widgets, page_settings, preset_key, private, save_page
 
 
 @dataclass(frozen=True)
@@ -134,10 +134,23 @@ class Page:
                 yield
 
     def load(self, sides: list[Spec]) -> None:
-        """Put one spec (or the sides A, B, C) into the page's widgets."""
+        """Put one spec (or the sides A, B, C) into the page's widgets; the end of the run remembers them as the
+        lesson's (`lesson_changed`)."""
         load_into_widgets(self.prefix, sides[-1])
         if self.d.load:
             self.d.load(sides)
+        st.session_state[private(self.prefix, "lesson_values")] = None
+
+    def lesson_changed(self) -> bool:
+        """Whether the student has changed a setting since the lesson (or link) was loaded."""
+        loaded = st.session_state.get(private(self.prefix, "lesson_values")) or {}
+        now = page_settings(self.prefix)
+        skip = {self.key(n) for n in ("speed", *self.d.ui_keys)}
+        return any(
+            st.session_state.get(k, now.get(k)) != v
+            for k, v in loaded.items()
+            if k not in skip and not k.startswith(f"{self.prefix}._")
+        )
 
 
 SIDE_KEYS = ("", "b.", "c.")  # link key prefixes of sides A, B and C (a page trains up to three side by side)
@@ -187,7 +200,7 @@ def _ui_value(raw: str):
 
 
 def _on_preset(page: Page) -> None:
-    name = st.session_state[private(page.prefix, "preset_choice")]
+    name = st.session_state.get(private(page.prefix, "preset_choice"))
     if name:
         preset = load_preset(name)
         st.session_state[preset_key(page.prefix)] = name
@@ -195,10 +208,24 @@ def _on_preset(page: Page) -> None:
 
 
 def lesson_note(page: Page) -> None:
-    """The lesson's title and text above the charts."""
+    """The lesson's title and text above the charts (and whether the student has changed its settings)."""
     preset = page.preset
     if preset:
-        st.info(f"**{preset.title}.** {preset.lesson}", icon=":material/school:")
+        since = " You have changed its settings since; choose it again in the sidebar to start over." * (
+            page.lesson_changed()
+        )
+        st.info(f"**{preset.title}.** {preset.lesson}{since}", icon=":material/school:")
+
+
+def lesson_box(page: Page) -> None:
+    """The sidebar's lesson box, showing the lesson the settings came from ("..., changed" once the student has
+    changed one; choosing the lesson again loads it afresh)."""
+    preset = page.preset
+    changed = preset is not None and page.lesson_changed()
+    st.session_state[private(page.prefix, "preset_choice")] = None if changed or preset is None else preset.name
+    empty = f"{preset.title}, changed" if changed else "choose a lesson..."
+    with st.sidebar:
+        preset_select(page.prefix, page.d.name, lambda: _on_preset(page), empty)
 
 
 def sync_url(page: Page, job: Job) -> None:
@@ -235,8 +262,7 @@ def _actions_ui(page: Page, job: Job) -> None:
 def _run(page: Page, settings: Callable[[Page], Iterable[Spec]], draw: Callable[[dict], None]) -> None:
     d = page.d
     require_router()
-    restore_page(d.prefix)
-    keep([f"{d.prefix}.speed"])  # a run that stops before the controls (e.g. no CSV yet) keeps the chosen speed
+    enter_page(d.prefix)
     st.title(d.title)
     st.caption(d.caption)
     if private(d.prefix, "initial") not in st.session_state:
@@ -244,8 +270,7 @@ def _run(page: Page, settings: Callable[[Page], Iterable[Spec]], draw: Callable[
         for p in _from_link(page):
             st.warning(f"Ignored a bad setting in the link: {p}", icon=":material/link_off:")
     notes = st.empty()
-    with st.sidebar:
-        preset_select(d.prefix, d.name, lambda: _on_preset(page))
+    lesson_box(page)
     page.specs = list(settings(page))
     changed = changes(d.prefix)
     if changed:

@@ -10,7 +10,9 @@ instead of a page misbehaving in class.
 - `get_script_run_ctx().session_id`: the id of the browser session running this script.
 - `SessionManager.get_active_session_info(id).session._browser_queue`: the messages a session's run has
   produced that the server has not yet taken to send (Streamlit drops them when the next run starts first).
-- `SessionState._key_id_mapper` and `_new_widget_state.widget_metadata`: which session-state keys
+- `get_session_state()._state`: the session state without the stop check `st.session_state` makes on every
+  access (after `st.stop()` each access raises StopException again, so a `finally` could never save).
+- `SessionState._keys()`, `_key_id_mapper` and `_new_widget_state.widget_metadata`: which session-state keys
   belong to widgets, and of what kind (a button's value cannot be set from session state).
 - `get_script_run_ctx().shared.widget_ids_this_run`: the widgets drawn so far in this run.
 - `app_session._populate_theme_msg` and `config._config_options`: the theme part of every run's first message,
@@ -107,13 +109,18 @@ def cache_theme_messages() -> None:
     app_session._populate_theme_msg = populate
 
 
+def raw_state():
+    """This session's state past Streamlit's stop check: usable in a `finally` after `st.stop()`."""
+    return get_session_state()._state
+
+
 def widget_values(prefix: str, this_run_only: bool = False) -> dict[str, object]:
     """Current values of the settable widgets whose key starts with `prefix` (buttons and uploads left out).
 
     `this_run_only`: only the widgets drawn so far in this run (a fragment's: reading every widget of the page
     on each live redraw cost a sixth of the server's time with a class training).
     """
-    state = get_session_state()._state
+    state = raw_state()
     ids = state._key_id_mapper
     meta = state._new_widget_state.widget_metadata
     if this_run_only:
@@ -121,7 +128,7 @@ def widget_values(prefix: str, this_run_only: bool = False) -> dict[str, object]
         drawn = ctx.shared.widget_ids_this_run.snapshot() if ctx else ()
         keys = [k for w in drawn if (k := ids.id_key_mapping.get(w))]
     else:
-        keys = list(st.session_state.keys())
+        keys = [ids.id_key_mapping.get(k, k) for k in state._keys()]  # widget ids -> their keys
     out = {}
     for key in keys:
         if not (isinstance(key, str) and key.startswith(prefix)):
@@ -131,7 +138,7 @@ def widget_values(prefix: str, this_run_only: bool = False) -> dict[str, object]
         if kind is None or kind.value_type in UNSETTABLE:
             continue
         try:
-            out[key] = st.session_state[key]
+            out[key] = state[key]
         except KeyError:  # a widget whose value the browser has not sent yet
             pass
     return out

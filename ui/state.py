@@ -3,11 +3,14 @@
 Every private (non-widget) session-state key is named here. Widget keys are `<prefix>.<name>`, with
 `<prefix>.<section>.<field>` for widgets bound to a spec field; private per-page keys are `<prefix>._<name>`.
 
-A page's settings survive page switches: Streamlit drops the widget keys of a page that is not shown
-(before the next page's run starts), so at the end of every run and live redraw `save_page()` copies
-the shown page's widget values into `KEPT` (plain session state, which Streamlit keeps), and
-`restore_page(prefix)` puts them back when the page is shown again. A refresh starts a new session; the URL (spec, `run=` and a page's UI values)
-restores it.
+A page's settings live in one place per page and browser session: `SETTINGS[prefix]` (plain session state,
+which Streamlit never drops), every settable widget value of the page under its widget key. Streamlit drops a
+widget's key in any run that does not draw it (a page switch, a control shown only for some choices, a run
+stopped early), so the widget key is never the only copy: `enter_page(prefix)` puts every dropped key back
+from SETTINGS before the page draws a widget, and `save_page()` copies the page's widget values into SETTINGS
+at the end of every run and live redraw (merged: a value whose widget was not drawn stays). A page gets this
+from the scaffold without a line of its own. A refresh starts a new session; the URL (spec, `run=` and a
+page's UI values) restores it.
 """
 
 from __future__ import annotations
@@ -25,12 +28,11 @@ import torch._dynamo  # noqa: F401
 from core.jobs import JobManager
 from core.spec import SECTIONS, Spec
 from core.store import Store, shared_store
-from ui.st_internals import widget_values
+from ui.st_internals import raw_state, widget_values
 
 CURRENT_PAGE = "_current_page"  # url path of the page being shown
-SHOWN_PREFIX = "_shown_prefix"  # widget prefix of the page this run shows (set by restore_page)
-LAST_PREFIX = "_last_prefix"  # widget prefix of the page the last full run showed (None: home)
-KEPT = "_kept"  # prefix -> {widget key: value}: each page's settings while it is not shown
+SHOWN_PREFIX = "_shown_prefix"  # widget prefix of the page this run shows (set by enter_page)
+SETTINGS = "_settings"  # prefix -> {widget key: value}: each page's settings, the copy Streamlit never drops
 JOB_PAGES = "_job_pages"  # job id -> url path of the page that owns it
 PRESENT = "_present"  # presentation mode (the sidebar toggle's key; ?present=1)
 HIDE = "_hide"  # control groups a locked-lesson link hides (?hide=data,network)
@@ -40,20 +42,12 @@ HIDE = "_hide"  # control groups a locked-lesson link hides (?hide=data,network)
 #   job          the page's job id                  preset      the lesson its settings came from
 #   preset_choice the lesson box (a widget)         initial     the link has been read this session
 #   changed      settings a widget had to change    layers, next_uid, new_type   the CNN layer editor
-#   was_running  the live view's last state
+#   was_running  the live view's last state         lesson_values  the settings as the lesson loaded them
 
 
 def private(prefix: str, name: str) -> str:
     """A page's private session-state key (not a spec field): `<prefix>._<name>`."""
     return f"{prefix}._{name}"
-
-
-def keep(keys) -> None:
-    """Keep the values of widgets this run does not draw: Streamlit drops a widget's key at the end of a run that
-    did not draw it, unless the key was set from session state in that run."""
-    for key in keys:
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
 
 
 def job_key(prefix: str) -> str:
@@ -67,37 +61,54 @@ def preset_key(prefix: str) -> str:
 
 
 def start_run() -> None:
-    """Note which page the last full run showed (call first in every full run, before the page)."""
-    st.session_state[LAST_PREFIX] = st.session_state.pop(SHOWN_PREFIX, None)
+    """Forget which page the last run showed (call first in every full run, before the page)."""
+    st.session_state.pop(SHOWN_PREFIX, None)
 
 
-def restore_page(prefix: str) -> None:
-    """On entering a page, put back every widget value it had when it was left; mark the page as shown.
+def page_settings(prefix: str) -> dict[str, object]:
+    """The page's settings: widget key -> value (the one copy; see the module docstring)."""
+    return st.session_state.setdefault(SETTINGS, {}).setdefault(prefix, {})
 
-    All kept values are written, not only the missing ones: a key first set from session state
-    (before its widget existed) can outlive its widget with a stale value.
-    """
-    if st.session_state.get(LAST_PREFIX) != prefix:
-        for key, value in st.session_state.get(KEPT, {}).get(prefix, {}).items():
+
+def enter_page(prefix: str) -> None:
+    """Before the page draws a widget: put back every setting whose widget key Streamlit dropped; mark the page
+    as shown (so `save_page` saves it)."""
+    for key, value in page_settings(prefix).items():
+        if key not in st.session_state:
             st.session_state[key] = value
     st.session_state[SHOWN_PREFIX] = prefix
 
 
-def save_page(live: bool = False) -> None:
-    """Copy the shown page's widget values into KEPT (at the end of every run and live redraw).
+def forget(prefix: str, start: str) -> None:
+    """Drop the settings whose widget key starts with `start` (widgets that will never be drawn again)."""
+    settings = page_settings(prefix)
+    for key in [k for k in [*settings, *st.session_state] if isinstance(k, str) and k.startswith(start)]:
+        settings.pop(key, None)
+        st.session_state.pop(key, None)
 
-    It must run while the page's widgets still exist: on a page switch Streamlit has dropped them
-    before the next run begins. `live`: a live redraw (a fragment run), where only the widgets it drew
-    can have changed; their values are updated and the others kept.
+
+def save_page(live: bool = False) -> None:
+    """Copy the shown page's widget values into its settings (at the end of every run and live redraw).
+
+    Merged, never replaced: a run that stopped before drawing some widgets (or a redraw that draws only the
+    live view's, `live=True`) leaves their saved values as they were. A lesson just loaded is remembered as
+    loaded (`lesson_values`), so the page can say when the student has changed it.
+
+    It reads and writes the state past Streamlit's stop check (`raw_state`): after `st.stop()` every
+    `st.session_state` access raises again, and a run stopped early (Transfer's pretraining step, the
+    Playground waiting for a CSV) used to save nothing, so a tour of the pages lost every setting.
     """
-    prefix = st.session_state.get(SHOWN_PREFIX)
+    state = raw_state()
+    prefix = state[SHOWN_PREFIX] if SHOWN_PREFIX in state else None
     if not prefix:
         return
-    kept = st.session_state.setdefault(KEPT, {})
-    if live:
-        kept.setdefault(prefix, {}).update(widget_values(f"{prefix}.", this_run_only=True))
-    else:
-        kept[prefix] = widget_values(f"{prefix}.")
+    if SETTINGS not in state:
+        state[SETTINGS] = {}
+    settings = state[SETTINGS].setdefault(prefix, {})
+    settings.update(widget_values(f"{prefix}.", this_run_only=live))
+    lesson = private(prefix, "lesson_values")
+    if not live and lesson in state and state[lesson] is None:
+        state[lesson] = dict(settings)
 
 
 @st.cache_resource

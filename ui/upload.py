@@ -49,8 +49,17 @@ def default_task(table: Table, target: str, numeric: list[str]) -> str:
 
 
 def _numeric(prefix: str) -> list[str]:
-    """The uploaded table's number columns (found once per file: a 2 MB table takes ~0.15 s)."""
-    return st.session_state[private(prefix, "csv")][3]
+    """The uploaded table's number columns (found once per file: a 2 MB table takes ~0.15 s); [] without one."""
+    cached = st.session_state.get(private(prefix, "csv"))
+    return cached[3] if cached else []
+
+
+def _on_target(prefix: str) -> None:
+    """A new label column: its own task and features. Streamlit may call this after the file is gone (the
+    browser still sends the select's value while a bad file replaces a good one): then there is nothing to do."""
+    cached = st.session_state.get(private(prefix, "csv"))
+    if cached and cached[1] is not None and _key(prefix, "target") in st.session_state:
+        _reset_choices(prefix, cached[1], st.session_state[_key(prefix, "target")])
 
 
 def _parsed(prefix: str, upload) -> Table | None:
@@ -101,7 +110,8 @@ def _choices_ui(prefix: str, table: Table) -> dict | None:
         "Label or target column",
         table.columns,
         key=_key(prefix, "target"),
-        on_change=lambda: _reset_choices(prefix, table, st.session_state[_key(prefix, "target")]),
+        on_change=_on_target,
+        args=(prefix,),
         help="what the network learns to predict from the other columns",
     )
     task = st.segmented_control(

@@ -1,0 +1,148 @@
+"""What a user can do to any page through AppTest, chosen at random from what the page offers.
+
+Every value set is one the widget itself offers (a number on its step grid within its range, one of a box's
+options), so a failure is the app's, not the test's. String-valued widgets (multiselect, pills, segmented
+control, select slider, radio) are sent as the browser sends them: the option texts the widget shows.
+"""
+
+from __future__ import annotations
+
+import random
+
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from streamlit.testing.v1.element_tree import (
+    Button,
+    ButtonGroup,
+    Checkbox,
+    Multiselect,
+    NumberInput,
+    Radio,
+    Selectbox,
+    SelectSlider,
+    Slider,
+    TextInput,
+    Toggle,
+    Widget,
+)
+
+from ui.pages import PAGES
+
+PATHS = [p.path for p in PAGES]
+SETTABLE = (NumberInput, Slider, SelectSlider, Selectbox, Multiselect, ButtonGroup, Toggle, Checkbox, Radio, TextInput)
+
+
+def widgets(at) -> list[Widget]:
+    """Every keyed widget on the page (main area and sidebar), in page order."""
+    return [n for n in at._tree if isinstance(n, Widget) and n.key]
+
+
+def settings(at) -> dict[str, object]:
+    """The value of every keyed setting widget on the page (what a tour must find again)."""
+    out = {}
+    for w in widgets(at):
+        if isinstance(w, SETTABLE):
+            value = w.value
+            out[w.key] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def _raw(widget: Widget, state: WidgetState) -> None:
+    """Make `widget` send `state` on the next run (the option texts a browser sends)."""
+    widget.__class__ = type(f"Raw{type(widget).__name__}", (type(widget),), {"_widget_state": property(lambda s: state)})
+
+
+def _strings(widget: Widget, texts: list[str], single: bool = False) -> None:
+    ws = WidgetState(id=widget.id)
+    if single:
+        ws.string_value = texts[0]
+    else:
+        ws.string_array_value.data[:] = texts
+    _raw(widget, ws)
+
+
+def _number(rng: random.Random, lo, hi, step, is_int: bool):
+    if rng.random() < 0.3:  # the ends of a range find most bugs
+        value = rng.choice((lo, hi))
+    else:
+        steps = int(min((hi - lo) / step, 10_000))
+        value = lo + step * rng.randint(0, steps)
+    return int(round(value)) if is_int else round(float(value), 10)
+
+
+def set_random(widget: Widget, rng: random.Random) -> str:
+    """Give a setting widget a random value it offers; returns what was done (for the failure log)."""
+    if isinstance(widget, (Toggle, Checkbox)):
+        widget.set_value(not widget.value)
+        return f"{widget.key} = {not widget.value}"
+    if isinstance(widget, NumberInput):
+        p = widget.proto
+        lo = p.min if p.has_min else -1000
+        hi = p.max if p.has_max else 1000
+        is_int = p.data_type == p.INT
+        value = _number(rng, lo, hi, p.step or (1 if is_int else 0.1), is_int)
+        widget.set_value(value)
+        return f"{widget.key} = {value}"
+    if isinstance(widget, Slider):
+        p = widget.proto
+        is_int = p.data_type == p.INT
+        values = [_number(rng, p.min, p.max, p.step, is_int) for _ in p.default]
+        widget.set_value(values[0] if len(values) == 1 else sorted(values))
+        return f"{widget.key} = {values}"
+    if isinstance(widget, Selectbox):
+        if not widget.options:
+            return f"{widget.key}: no options"
+        i = rng.randrange(len(widget.options))
+        widget.select_index(i)
+        return f"{widget.key} = {widget.options[i]!r}"
+    if isinstance(widget, (Multiselect, ButtonGroup, SelectSlider, Radio)):
+        options = list(widget.options)
+        if not options:
+            return f"{widget.key}: no options"
+        single = isinstance(widget, Radio) or (isinstance(widget, ButtonGroup) and widget._is_single_select)
+        single = single or (isinstance(widget, SelectSlider) and len(widget.proto.default) == 1)
+        if single:
+            texts = [rng.choice(options)]
+        else:
+            texts = rng.sample(options, rng.randint(0, min(len(options), 4)))
+        _strings(widget, texts, single=isinstance(widget, Radio))
+        return f"{widget.key} = {texts}"
+    if isinstance(widget, TextInput):
+        text = rng.choice(["", "x", "a tag", "é ☃", "0" * 40])
+        widget.set_value(text)
+        return f"{widget.key} = {text!r}"
+    return f"{widget.key}: not set"
+
+
+def change_settings(at, rng: random.Random, n: int = 3) -> list[str]:
+    """Set `n` random setting widgets to random allowed values, one run each."""
+    done = []
+    for _ in range(n):
+        choices = [w for w in widgets(at) if isinstance(w, SETTABLE) and not w.disabled and w.key != "_present"]
+        if not choices:
+            break
+        done.append(set_random(rng.choice(choices), rng))
+        at.run()
+    return done
+
+
+def random_action(at, rng: random.Random, home: str) -> str:
+    """One random thing a user does: a setting, a button, or a switch to another page and back to `home`."""
+    roll = rng.random()
+    if roll < 0.1:
+        away = rng.choice([p for p in PATHS if p != home] + ["pages/home.py"])
+        at.switch_page(away).run()
+        at.switch_page(home).run()
+        return f"switch to {away} and back"
+    live = [w for w in widgets(at) if not w.disabled]
+    buttons = [w for w in live if isinstance(w, Button)]
+    setters = [w for w in live if isinstance(w, SETTABLE) and w.key != "_present"]
+    if (roll < 0.4 and buttons) or not setters:
+        if not buttons:
+            at.run()
+            return "rerun"
+        button = rng.choice(buttons)
+        button.click().run()
+        return f"click {button.key}"
+    what = set_random(rng.choice(setters), rng)
+    at.run()
+    return what
