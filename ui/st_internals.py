@@ -12,6 +12,8 @@ instead of a page misbehaving in class.
   produced that the server has not yet taken to send (Streamlit drops them when the next run starts first).
 - `get_session_state()._state`: the session state without the stop check `st.session_state` makes on every
   access (after `st.stop()` each access raises StopException again, so a `finally` could never save).
+- `SessionState._new_session_state` and `_new_widget_state` at the start of a run: what callbacks set and what
+  the browser sent for this run (`fresh_this_run`).
 - `SessionState._keys()`, `_key_id_mapper` and `_new_widget_state.widget_metadata`: which session-state keys
   belong to widgets, and of what kind (a button's value cannot be set from session state).
 - `get_script_run_ctx().shared.widget_ids_this_run`: the widgets drawn so far in this run.
@@ -112,6 +114,17 @@ def cache_theme_messages() -> None:
 def raw_state():
     """This session's state past Streamlit's stop check: usable in a `finally` after `st.stop()`."""
     return get_session_state()._state
+
+
+def fresh_this_run(key: str) -> bool:
+    """Whether `key`'s value in session state is this run's own: set by a callback before the run, or sent by the
+    browser for a widget it shows. Anything else may be a stale copy Streamlit kept under the key (a value set
+    from session state before its widget existed outlives the widget)."""
+    state = raw_state()
+    if key in state._new_session_state:
+        return True
+    wid = state._key_id_mapper.get_id_from_key(key, None)
+    return wid is not None and wid in state._new_widget_state
 
 
 def widget_values(prefix: str, this_run_only: bool = False) -> dict[str, object]:

@@ -6,8 +6,9 @@ Every private (non-widget) session-state key is named here. Widget keys are `<pr
 A page's settings live in one place per page and browser session: `SETTINGS[prefix]` (plain session state,
 which Streamlit never drops), every settable widget value of the page under its widget key. Streamlit drops a
 widget's key in any run that does not draw it (a page switch, a control shown only for some choices, a run
-stopped early), so the widget key is never the only copy: `enter_page(prefix)` puts every dropped key back
-from SETTINGS before the page draws a widget, and `save_page()` copies the page's widget values into SETTINGS
+stopped early) and may keep a stale copy under it, so the widget key is never the only copy:
+`enter_page(prefix)` writes every setting the browser did not send this run back from SETTINGS before the page
+draws a widget, and `save_page()` copies the page's widget values into SETTINGS
 at the end of every run and live redraw (merged: a value whose widget was not drawn stays). A page gets this
 from the scaffold without a line of its own. A refresh starts a new session; the URL (spec, `run=` and a
 page's UI values) restores it.
@@ -28,7 +29,7 @@ import torch._dynamo  # noqa: F401
 from core.jobs import JobManager
 from core.spec import SECTIONS, Spec
 from core.store import Store, shared_store
-from ui.st_internals import raw_state, widget_values
+from ui.st_internals import fresh_this_run, raw_state, widget_values
 
 CURRENT_PAGE = "_current_page"  # url path of the page being shown
 SHOWN_PREFIX = "_shown_prefix"  # widget prefix of the page this run shows (set by enter_page)
@@ -71,10 +72,11 @@ def page_settings(prefix: str) -> dict[str, object]:
 
 
 def enter_page(prefix: str) -> None:
-    """Before the page draws a widget: put back every setting whose widget key Streamlit dropped; mark the page
-    as shown (so `save_page` saves it)."""
+    """Before the page draws a widget: every setting the browser did not send and no callback set this run is
+    written from the page's settings (Streamlit dropped it, or kept a stale copy); mark the page as shown (so
+    `save_page` saves it)."""
     for key, value in page_settings(prefix).items():
-        if key not in st.session_state:
+        if not fresh_this_run(key):
             st.session_state[key] = value
     st.session_state[SHOWN_PREFIX] = prefix
 
