@@ -73,7 +73,9 @@ def weight_edit_ui(page, view: dict, running: bool) -> None:
         src = c[1].number_input("from neuron", 1, n_in, key=page.key("w_in"), help="of the layer before (or input)")
         dst = c[2].number_input("to neuron", 1, n_out, key=page.key("w_out"))
         current = float(view["weights"][layer][dst - 1, src - 1])
-        value = c[3].number_input(f"weight (now {current:.4g})", -100.0, 100.0, value=current, step=0.1, format="%g")
+        # A diverging network's weight can lie outside what the box takes: the label names it, the box starts at the end.
+        start = min(max(current, -100.0), 100.0)
+        value = c[3].number_input(f"weight (now {current:.4g})", -100.0, 100.0, value=start, step=0.1, format="%g")
         if c[4].button("Set", key=page.key("w_set"), icon=":material/edit:"):
             msg = page.job.act("set_weight", layer, dst - 1, src - 1, value)
             if msg:

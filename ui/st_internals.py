@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import time
 
-import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx

@@ -48,7 +48,9 @@ def settings(at) -> dict[str, object]:
 
 def _raw(widget: Widget, state: WidgetState) -> None:
     """Make `widget` send `state` on the next run (the option texts a browser sends)."""
-    widget.__class__ = type(f"Raw{type(widget).__name__}", (type(widget),), {"_widget_state": property(lambda s: state)})
+    widget.__class__ = type(
+        f"Raw{type(widget).__name__}", (type(widget),), {"_widget_state": property(lambda s: state)}
+    )
 
 
 def _strings(widget: Widget, texts: list[str], single: bool = False) -> None:
