@@ -64,6 +64,16 @@ def open_page(at, path: str, **query):
     return at
 
 
+def choose_lesson(at, prefix: str, name: str):
+    """Choose the lesson `name` in the page's sidebar box; its note must be shown, with no exception."""
+    from core.presets import load_preset
+
+    at.selectbox(key=f"{prefix}._preset_choice").select(name).run()
+    no_exception(at)
+    assert any(load_preset(name).title in i.value for i in at.info), name
+    return at
+
+
 def chart_titles(at) -> list[str]:
     """Titles of the Plotly charts on the page."""
     titles = []

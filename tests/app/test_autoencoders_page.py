@@ -65,16 +65,6 @@ def test_anomaly_threshold_changes_precision_and_recall(app):
     assert low[2] == "40.0%" or low[2].startswith("4")  # about 40 % of normal images lie above the 60th percentile
 
 
-def test_every_preset_opens(app):
-    from core.presets import list_presets
-
-    at = open_ae(app)
-    for p in list_presets("autoencoders"):
-        at.selectbox(key="ae._preset_choice").select(p.name).run()
-        no_exception(at)
-        assert any(p.title in i.value for i in at.info), p.name
-
-
 def test_conv_on_shapes_draws(app):
     """The convolutional autoencoder on the shapes set builds and draws."""
     at = open_ae(app)
@@ -87,13 +77,7 @@ def test_conv_on_shapes_draws(app):
 
 def test_bad_link_is_a_warning_not_a_traceback(app):
     """A link with a code of size 1 is reported and skipped; the page keeps the link's other settings."""
-    app.run()
-    app.query_params["model.family"] = "ae"
-    app.query_params["data.name"] = "digits"
-    app.query_params["data.normalize"] = "none"
-    app.query_params["ae.bottleneck"] = "1"
-    app.query_params["ae.variational"] = "1"
-    app.switch_page("pages/autoencoders.py").run()
-    no_exception(app)
+    query = {"model.family": "ae", "data.name": "digits", "data.normalize": "none", "ae.bottleneck": "1"}
+    app = open_page(app, "pages/autoencoders.py", **query, **{"ae.variational": "1"})
     assert any("Ignored a bad setting" in w.value and "ae.bottleneck" in w.value for w in app.warning)
     assert app.toggle(key="ae.ae.variational").value is True

@@ -54,24 +54,9 @@ def test_digits_preset_shows_sample_grid(app):
     assert at.selectbox(key="gan.gan.arch").value == "dcgan"
 
 
-def test_every_preset_opens(app):
-    """Each GAN preset, chosen in the sidebar, loads without an exception and shows its lesson."""
-    from core.presets import list_presets
-
-    at = open_gan(app)
-    for p in list_presets("gan"):
-        at.selectbox(key="gan._preset_choice").select(p.name).run()
-        no_exception(at)
-        assert any(p.title in i.value for i in at.info), p.name
-
-
 def test_bad_link_is_a_warning_not_a_traceback(app):
     """A link with an unknown loss is reported as a warning and the page still trains the default GAN."""
-    app.run()
-    app.query_params["gan.loss"] = "bogus"
-    app.query_params["data.name"] = "grid"
-    app.switch_page("pages/gan.py").run()
-    no_exception(app)
+    app = open_page(app, "pages/gan.py", **{"gan.loss": "bogus", "data.name": "grid"})
     assert any("Ignored a bad setting" in w.value for w in app.warning)
     assert app.selectbox(key="gan.data.name").value == "grid"
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from core.presets import list_presets
-from tests.app.conftest import no_exception
+from core.presets import list_presets, load_preset
+from tests.app.conftest import choose_lesson, no_exception, open_page
 from ui.pages import PAGES
 
 PATH = {p.name: p.path for p in PAGES}
@@ -11,12 +11,7 @@ PATH = {p.name: p.path for p in PAGES}
 
 def open_with(at, path: str, query: dict):
     """Open `path` with a link's query, as a new browser session would."""
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page(path).run()
-    no_exception(at)
-    return at
+    return open_page(at, path, **query)
 
 
 @pytest.mark.parametrize("page", [p.name for p in PAGES if p.trains])
@@ -35,19 +30,33 @@ def test_every_lesson_link_opens(app, name):
     at = open_with(app, PATH[preset.page], {"preset": name})
     assert not at.error, [e.value for e in at.error]
     assert any(preset.title in i.value for i in at.info)
-    prefix = {
-        "playground": "pg",
-        "gradients": "gl",
-        "cnn": "cnn",
-        "gan": "gan",
-        "sequences": "seq",
-        "autoencoders": "ae",
-        "transfer": "tl",
-    }[preset.page]
+    prefix = at.session_state["_shown_prefix"]
     if preset.page == "transfer" and f"{prefix}._job" not in at.session_state:
         assert any(b.label == "Pretrain" for b in at.button)  # step 1: no pretrained weights stored yet
     else:
         assert at.session_state[f"{prefix}._job"]
+
+
+@pytest.mark.parametrize("page", [p.name for p in PAGES if p.trains])
+def test_the_lesson_box_names_the_lesson_then_a_change(app, page):
+    """The sidebar box shows the lesson the settings came from; after a change it says so (and the note too);
+    choosing the lesson again loads it afresh; every lesson of the page can be chosen there."""
+    at = open_with(app, PATH[page], {})
+    prefix = at.session_state["_shown_prefix"]
+    box = at.selectbox(key=f"{prefix}._preset_choice")
+    lesson = load_preset(box.value)
+    assert box.value and lesson.page == page
+    seed = at.number_input(key=f"{prefix}.seed")
+    seed.set_value(seed.value + 1).run()
+    box = at.selectbox(key=f"{prefix}._preset_choice")
+    assert box.value is None and box.options[0] == f"{lesson.title}, changed"
+    assert any("You have changed its settings" in i.value for i in at.info)
+    choose_lesson(at, prefix, lesson.name)
+    assert at.selectbox(key=f"{prefix}._preset_choice").value == lesson.name
+    assert at.number_input(key=f"{prefix}.seed").value == seed.value - 1
+    assert not any("You have changed" in i.value for i in at.info)
+    for other in list_presets(page):
+        choose_lesson(at, prefix, other.name)
 
 
 def test_link_batch_100_restores_exactly(app):

@@ -2,18 +2,13 @@
 
 import time
 
-from tests.app.conftest import no_exception
+from tests.app.conftest import no_exception, open_page
 from tests.app.test_gan_page import chart_titles
 
 
 def open_transfer(at, preset: str | None = None):
     """Run the app and switch to the transfer page (optionally with ?preset=)."""
-    at.run()
-    if preset:
-        at.query_params["preset"] = preset
-    at.switch_page("pages/transfer.py").run()
-    no_exception(at)
-    return at
+    return open_page(at, "pages/transfer.py", preset=preset)
 
 
 def wait_job(at, key: str, timeout: float = 120.0):
@@ -71,34 +66,16 @@ def test_sweep_runs_through_a_job(app):
     assert "Accuracy against labelled examples" in chart_titles(at)
 
 
-def test_every_preset_opens_with_its_lesson(app):
-    """Each transfer preset, chosen in the sidebar, loads without an exception and shows its lesson."""
-    from core.presets import list_presets
-
-    at = open_transfer(app)
-    for p in list_presets("transfer"):
-        at.selectbox(key="tl._preset_choice").select(p.name).run()
-        no_exception(at)
-        assert any(p.title in i.value for i in at.info), p.name
-
-
 def test_bad_link_is_a_warning_not_a_traceback(app):
     """A link with a negative labels-per-class is reported as a warning; the default 10 labels stay."""
-    app.run()
-    app.query_params["transfer.labels_per_class"] = "-3"
-    app.query_params["data.name"] = "digits"
-    app.switch_page("pages/transfer.py").run()
-    no_exception(app)
+    app = open_page(app, "pages/transfer.py", **{"transfer.labels_per_class": "-3", "data.name": "digits"})
     assert any("Ignored a bad setting" in w.value for w in app.warning)
     assert app.number_input(key="tl.transfer.labels_per_class").value == 10
 
 
 def test_link_with_an_unlisted_sweep_value_opens(app):
     """A shared link may carry sweep values the multiselect does not offer by default: they are added."""
-    app.run()
-    app.query_params["transfer.sweep"] = "7,0"
-    app.query_params["data.name"] = "digits"
-    app.query_params["model.family"] = "transfer"
-    app.switch_page("pages/transfer.py").run()
-    no_exception(app)
+    app = open_page(
+        app, "pages/transfer.py", **{"transfer.sweep": "7,0", "data.name": "digits", "model.family": "transfer"}
+    )
     assert app.multiselect(key="tl.transfer.sweep").value == [7, 0]
