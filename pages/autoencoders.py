@@ -17,16 +17,16 @@ from core.charts.ae import (
     sweep_figure,
 )
 from core.data.images import SHAPES
-from core.registry import ANOMALIES, DATASETS
+from core.registry import ANOMALIES
 from core.shapes import ae_shapes
 from core.spec import MAX_AE_CHANNELS
 from core.views.ae import ae_views
-from ui.controls import number_ui, select_ui, training_ui
+from ui.controls import datasets, number_ui, select_ui, training_ui
 from ui.plotly_live import live_chart
 from ui.scaffold import Page, PageDef
 
 P = "ae"
-IMAGE = {k: v for k, v in DATASETS.items() if v.kind == "image"}
+IMAGE = datasets("image")
 LAYER_DEFAULTS = {"dense_layers": 1, "dense_units": 64, "conv_layers": 2, "conv_channels": 16}
 
 

@@ -15,10 +15,10 @@ from core.charts.cnn import (
 )
 from core.charts.training import accuracy_figure, grad_norm_figure, loss_figure
 from core.data.images import SHAPES, augment_preview, split_sizes
-from core.registry import AUGMENTS, DATASETS
+from core.registry import AUGMENTS
 from core.spec import Spec, from_json, to_json
 from core.views.cnn import cnn_views, frozen_copy, image_view
-from ui.controls import number_ui, select_ui, training_ui
+from ui.controls import datasets, number_ui, select_ui, training_ui
 from ui.image_input import image_input_ui
 from ui.layer_editor import layer_editor_ui, layer_table_ui, load_layers
 from ui.live import last_evaluated
@@ -26,7 +26,7 @@ from ui.plotly_live import live_chart
 from ui.scaffold import Page, PageDef
 
 P = "cnn"
-IMAGE = {k: v for k, v in DATASETS.items() if v.kind == "image"}
+IMAGE = datasets("image")
 
 
 def load(sides: list[Spec]) -> None:

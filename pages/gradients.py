@@ -15,19 +15,17 @@ from core.charts.gradients import (
     update_ratio_figure,
 )
 from core.charts.training import accuracy_figure, grad_norm_figure, loss_figure
-from core.registry import ACTIVATIONS, DATASETS, INITS
+from core.registry import DATASETS
 from core.spec import LENGTHS, LIMITS, Spec
 from core.trainers import PROBE_SETS
 from core.views.gradients import gradients_views
-from ui.controls import number_ui, select_ui
+from ui.controls import datasets, number_ui, select_ui, view_ui
+from ui.gradient_lab import SIDES, P, copy_a_to_b, describe, load_sides, side_ui
 from ui.live import last_evaluated
 from ui.plotly_live import live_chart
 from ui.scaffold import Page, PageDef
-from ui.state import load_into_widgets
 
-P = "gl"
-SIDES = ("a", "b")
-DATA = {k: v for k, v in DATASETS.items() if v.kind == "toy" and v.task != "regression"}
+DATA = {k: v for k, v in datasets("toy").items() if v.task != "regression"}
 if importlib.util.find_spec("core.data.images"):
     DATA["digits"] = DATASETS["digits"]
 VIEWS = ["Gradients", "Activations", "Updates", "Loss"]
@@ -48,16 +46,6 @@ near zero, where sigmoid's slope is largest. *Residual links* (x + f(x)) give th
 """
 
 
-def load(sides: list[Spec]) -> None:
-    """A fix lesson opens with the broken setting as A and the fix as B; others fill both sides."""
-    for side, spec in zip(SIDES, (sides[0], sides[-1])):
-        load_into_widgets(f"{P}.{side}", spec)
-        st.session_state[f"{P}.{side}.depth"] = len(spec.model.hidden)
-        st.session_state[f"{P}.{side}.width"] = spec.model.hidden[0] if spec.model.hidden else 32
-        st.session_state[f"{P}.{side}.act"] = spec.model.activation[0]
-    st.session_state[f"{P}.compare"] = len(sides) > 1
-
-
 PAGE = PageDef(
     prefix=P,
     name="gradients",
@@ -65,33 +53,11 @@ PAGE = PageDef(
     caption="A deep network, trained live: watch each layer's gradient shrink or blow up, then fix it. "
     "A and B train in lockstep on the same data, batches and seed.",
     default="fix-relu-he",
-    load=load,
+    load=load_sides,
     views=gradients_views,
     probes=PROBE_SETS["gradients"],
     ui_keys=("view",),
 )
-
-
-def copy_a_to_b() -> None:
-    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(f"{P}.a.")]:
-        st.session_state[f"{P}.b." + key[len(f"{P}.a.") :]] = st.session_state[key]
-
-
-def side_ui(side: str) -> None:
-    """The settings of one configuration: depth, width, activation, init, norm, residual, optimiser."""
-    k = f"{P}.{side}"
-    c1, c2 = st.columns(2)
-    number_ui(k, "model.hidden", "Layers", key=f"{k}.depth", lo=1, length=True, where=c1)
-    number_ui(k, "model.hidden", "Units", key=f"{k}.width", where=c2)
-    select_ui(k, "model.activation", "Activation", key=f"{k}.act")
-    select_ui(k, "model.init", "Weight init")
-    if st.session_state[f"{k}.model.init"] in ("normal", "uniform"):
-        number_ui(k, "model.init_scale", "Init std / bound")
-    st.toggle("Batch norm", key=f"{k}.model.batchnorm")
-    st.toggle("Residual links", key=f"{k}.model.residual")
-    select_ui(k, "train.optimizer", "Optimizer")
-    number_ui(k, "train.lr", "Learning rate")
-    number_ui(k, "train.clip", "Clip gradient norm (0 = off)")
 
 
 def settings(page: Page) -> list[Spec]:
@@ -123,24 +89,8 @@ def settings(page: Page) -> list[Spec]:
         depth, width = st.session_state[f"{k}.depth"], st.session_state[f"{k}.width"]
         extra = {"model.hidden": (width,) * depth, "model.activation": (st.session_state[f"{k}.act"],)}
         specs.append(page.spec(extra | shared_fields, prefix=k, base=shared))
-    st.session_state.setdefault(f"{P}.view", "Gradients")
-    st.segmented_control("Show", VIEWS, key=f"{P}.view")
+    view_ui(P, "view", VIEWS)
     return specs
-
-
-def describe(spec: Spec) -> str:
-    m = spec.model
-    parts = [f"{len(m.hidden)} × {m.hidden[0]} {ACTIVATIONS[m.activation[0]].label}", INITS[m.init].label]
-    parts += [
-        x
-        for x, on in (
-            ("batch norm", m.batchnorm),
-            ("residual", m.residual),
-            (f"clip {spec.train.clip:g}", spec.train.clip > 0),
-        )
-        if on
-    ]
-    return ", ".join(parts)
 
 
 def draw_side(col, name: str, run: dict, spec: Spec, zrange) -> None:

@@ -6,10 +6,10 @@ import streamlit as st
 
 from core.budget import costs
 from core.charts.training import accuracy_figure, grad_norm_figure, loss_figure, lr_figure
-from core.registry import DATASETS, FEATURES, losses_for
+from core.registry import FEATURES, losses_for
 from core.spec import LENGTHS, Spec, output_size, to_json
 from core.views.mlp import mlp_views
-from ui.controls import number_ui, schedule_points, select_ui, training_ui
+from ui.controls import datasets, number_ui, schedule_points, select_ui, training_ui
 from ui.live import last_evaluated
 from ui.network_panel import lr_finder_ui, plane_and_network_ui, weight_edit_ui
 from ui.plotly_live import live_chart
@@ -19,8 +19,8 @@ from ui.upload import NO_TABLE, projection_ui, table_ui
 
 P = "pg"
 MAX_LAYERS_UI = 10  # the sidebar shows one row per layer; deeper networks belong to the Gradient lab
-TOY = {k: v for k, v in DATASETS.items() if v.kind == "toy"}
-DATA = TOY | {k: v for k, v in DATASETS.items() if v.kind == "table"}  # 2-D sets, then your own CSV
+TOY = datasets("toy")
+DATA = TOY | datasets("table")  # 2-D sets, then your own CSV
 PLANE_HELP = {
     "binary": "Background: the network's prediction at every point of the plane (orange class 0, blue class 1). "
     "Dots: training points; diamonds with a dark outline: test points.",

@@ -15,15 +15,15 @@ from core.charts.seq import (
     seq_loss_figure,
 )
 from core.charts.training import grad_norm_figure
-from core.registry import CELLS, DATASETS
+from core.registry import CELLS
 from core.spec import Spec
 from core.views.seq import EXAMPLES, seq_views
-from ui.controls import number_ui, select_ui, training_ui
+from ui.controls import datasets, index_ui, number_ui, select_ui, training_ui, view_ui
 from ui.plotly_live import live_chart
 from ui.scaffold import Page, PageDef
 
 P = "seq"
-TASKS = {k: v for k, v in DATASETS.items() if v.kind == "seq"}
+TASKS = datasets("seq")
 SHOW = ["Gradient through time", "Inside the network", "Predictions", "Weight gradients"]
 EXPLAIN = """
 **Backpropagation through time.** A recurrent network applies the same cell at every step, so the gradient that
@@ -106,12 +106,9 @@ def settings(page: Page) -> list[Spec]:
         st.stop()
     spec = page.spec({"train.loss": "auto"})
     c1, c2, c3 = st.columns([3, 1, 1])
-    st.session_state.setdefault(f"{P}.show", SHOW[0])
-    c1.segmented_control("Show", SHOW, key=f"{P}.show")
-    c2.selectbox("Example", range(EXAMPLES), format_func=lambda i: f"validation #{i + 1}", key=f"{P}.example")
-    if st.session_state.get(f"{P}.layer", 0) >= spec.seq.layers:
-        st.session_state[f"{P}.layer"] = 0
-    c3.selectbox("Layer", range(spec.seq.layers), format_func=lambda i: f"layer {i + 1}", key=f"{P}.layer")
+    view_ui(P, "show", SHOW, where=c1)
+    index_ui(P, "example", "Example", EXAMPLES, lambda i: f"validation #{i + 1}", where=c2)
+    index_ui(P, "layer", "Layer", spec.seq.layers, lambda i: f"layer {i + 1}", where=c3)
     return [spec.with_(**{"seq.cell": c}) for c in cells]
 
 

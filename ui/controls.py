@@ -16,11 +16,16 @@ import torch
 
 from core.engine import schedule_preview
 from core.presets import list_presets
-from core.registry import DEVICES, OPTIMIZERS, SCHEDULES
+from core.registry import DATASETS, DEVICES, OPTIMIZERS, SCHEDULES
 from core.spec import CHOICES, LENGTHS, LIMITS, SECTIONS, Spec, SpecError, apply_overrides, from_json, validate
 from ui.state import private
 
 LR_HELP = "Step size of the optimiser. Too small: slow. Too large: the loss jumps around or explodes."
+
+
+def datasets(kind: str) -> dict:
+    """The registry's datasets of one kind ("toy", "image", "seq", "table"), as a select box offers them."""
+    return {k: v for k, v in DATASETS.items() if v.kind == kind}
 
 
 def preset_select(prefix: str, page: str, on_change, empty: str = "choose a lesson...") -> None:
@@ -119,6 +124,20 @@ def select_ui(
         note_change(prefix, f"{label}: {value!r} is not offered on this page; it is now {registry[first].label}")
         st.session_state[key] = first
     return where.selectbox(label, list(registry), format_func=lambda k: registry[k].label, key=key, help=help, **kw)
+
+
+def view_ui(prefix: str, name: str, views: list[str], where=st, label: str = "Show") -> str:
+    """A view picker (segmented control `<prefix>.<name>`) that always has one view chosen (the first at first)."""
+    st.session_state.setdefault(f"{prefix}.{name}", views[0])
+    return where.segmented_control(label, views, key=f"{prefix}.{name}")
+
+
+def index_ui(prefix: str, name: str, label: str, n: int, format_func, where=st) -> int:
+    """A select box over 0..n-1 (`<prefix>.<name>`); a kept choice past the end (n shrank) goes back to 0."""
+    key = f"{prefix}.{name}"
+    if st.session_state.get(key, 0) >= n:
+        st.session_state[key] = 0
+    return where.selectbox(label, range(n), format_func=format_func, key=key)
 
 
 def spec_from_widgets(prefix: str, base: Spec, overrides: dict | None = None) -> tuple[Spec | None, str]:
