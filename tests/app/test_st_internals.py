@@ -23,6 +23,7 @@ def test_internals_exist():
     state = SessionState()
     assert hasattr(state, "_key_id_mapper") and hasattr(state._key_id_mapper, "get_id_from_key")
     assert hasattr(state._new_widget_state, "widget_metadata")
+    assert hasattr(state, "_new_session_state") and callable(state._keys)
 
 
 def test_legacy_mode_switch_round_trips():
@@ -75,6 +76,42 @@ st.slider("drawn later", 0, 10, key="p.out")
     assert at.session_state["seen"] == {"p.in": 0}
     at.slider(key="p.in").set_value(4).run()
     assert at.session_state["seen"] == {"p.in": 4}
+
+
+def test_raw_state_is_readable_after_st_stop():
+    """After st.stop() every st.session_state access raises again; the raw state still reads and writes (the
+    settings of a page that stops early are saved)."""
+    script = """
+import streamlit as st
+from ui.st_internals import raw_state, widget_values
+st.slider("s", 0, 10, key="p.s")
+try:
+    st.stop()
+finally:
+    state = raw_state()
+    state["saved"] = widget_values("p.")
+"""
+    at = AppTest.from_string(script).run()
+    at.slider(key="p.s").set_value(3).run()
+    assert at.session_state["saved"] == {"p.s": 3}
+
+
+def test_fresh_this_run_tells_sent_and_set_values_from_stale_copies():
+    """A widget the browser shows and a value a callback set are this run's; a key whose widget was not drawn
+    last run is not (Streamlit may keep a stale copy under it)."""
+    script = """
+import streamlit as st
+from ui.st_internals import fresh_this_run
+st.session_state["seen"] = {k: fresh_this_run(k) for k in ("p.shown", "p.hidden", "p.set")}
+st.slider("shown", 0, 10, key="p.shown", on_change=lambda: st.session_state.update({"p.set": 1}))
+if st.session_state.get("draw_hidden", True):
+    st.slider("hidden", 0, 10, key="p.hidden")
+"""
+    at = AppTest.from_string(script).run()
+    at.session_state["draw_hidden"] = False
+    at.run()
+    at.slider(key="p.shown").set_value(5).run()
+    assert at.session_state["seen"] == {"p.shown": True, "p.hidden": False, "p.set": True}
 
 
 def test_wait_until_sent_returns_at_once_without_a_server():
