@@ -9,11 +9,12 @@ from core.spec import SpecError, from_dict, validate
 from core.store import STATUSES
 from ui.frame import require_router
 from ui.runs import PAGE_PATHS, PAGE_TITLES, continue_run, export_box_ui, import_ui, spec_query
-from ui.state import store
+from ui.state import enter_page, store
 
 P = "runs"
 
 require_router()
+enter_page(P)  # the filters and choices come back after a tour of the other pages (ui/state.py)
 
 st.title("Runs")
 st.caption(

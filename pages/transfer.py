@@ -12,7 +12,7 @@ from ui.controls import number_ui, select_ui, training_ui
 from ui.live import live_view
 from ui.plotly_live import live_chart
 from ui.scaffold import Page, PageDef, lesson_note
-from ui.state import manager
+from ui.state import CURRENT_PAGE, JOB_PAGES, manager
 
 P = "tl"
 SWEEP_CHOICES = [1, 2, 3, 5, 10, 20, 50, 100, 0]
@@ -48,7 +48,7 @@ def side_job(key: str, spec, title: str):
     jm.discard(st.session_state.get(key))
     job = jm.create([spec], views=transfer_views, title=title)
     st.session_state[key] = job.id
-    st.session_state.setdefault("_job_pages", {})[job.id] = st.session_state.get("_current_page")
+    st.session_state.setdefault(JOB_PAGES, {})[job.id] = st.session_state.get(CURRENT_PAGE)
     msg = job.play()
     if msg:
         st.info(msg)
