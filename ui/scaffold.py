@@ -26,13 +26,14 @@ A page module reads top to bottom:
     page = Page(PAGE)
     page.run(settings, draw)                  # the one call
 
-`Page.run` does, in order: the router check; puts back every setting whose widget key Streamlit dropped
-(`ui.state.enter_page`: a page's settings are kept by construction, see ui/state.py); title and caption; on a session's first visit reads the link (`?preset=`,
-else the spec keys, B side as `b.<key>`) into the widgets and says what it could not restore; the
-sidebar's lesson box; `settings(page)`; what a widget had to change (`ui.controls.changes`); the lesson
-note; the Job (attach, Play/Pause/Step/Reset, the page's `actions` through `job.act`); the URL
-(`spec`, `b.` side, `run=`, `ui_keys`, the teacher flags `present=` and `hide=`); then the live view,
-which redraws `draw(snapshot)` while the job trains and saves the page's settings each redraw.
+`Page.run` does, in order: the router check; writes back every setting the browser did not send this run
+(`ui.state.enter_page`: a page's settings are kept by construction, see ui/state.py); title and caption; on
+a session's first visit reads the link (`?preset=`, else the spec keys, B side as `b.<key>`) into the
+widgets and says what it could not restore; the sidebar's lesson box (the lesson the settings came from,
+or "<lesson>, changed"); `settings(page)`; what a widget had to change (`ui.controls.changes`); the lesson
+note; the Job (attach, Play/Pause/Step/Reset, the page's `actions` through `job.act`); the URL (`spec`,
+`b.` side, `run=`, `ui_keys`, the teacher flags `present=` and `hide=`); then the live view, which
+redraws `draw(snapshot)` while the job trains and saves the page's settings each redraw.
 
 Sections named in the link's `?hide=` (e.g. `hide=data,network,training`) are not shown: a locked lesson.
 """
