@@ -119,9 +119,10 @@ def settings(page: Page) -> list:
 def anomaly_ui(scores: dict, roc: dict) -> None:
     """Error histograms, the threshold slider with precision and recall at it, and the ROC curve."""
     st.subheader("Anomaly detection")
+    st.session_state.setdefault(f"{P}.threshold", 95.0)
     q = st.slider(
         "Threshold: flag an image when its error is above this percentile of the normal images' errors",
-        50.0, 100.0, 95.0, step=0.5, key=f"{P}.threshold",
+        50.0, 100.0, step=0.5, key=f"{P}.threshold",
     )  # fmt: skip
     threshold = float(np.percentile(scores["normal"], q))
     pr = precision_recall(scores["normal"], scores["anomalous"], threshold)
@@ -159,9 +160,8 @@ def draw(snap: dict) -> None:
         ex = list(views["example_classes"])
         c1, c2 = st.columns(2)
         a = c1.selectbox("From", range(len(ex)), format_func=lambda i: names[ex[i]], key=f"{P}.from")
-        b = c2.selectbox(
-            "To", range(len(ex)), index=min(1, len(ex) - 1), format_func=lambda i: names[ex[i]], key=f"{P}.to"
-        )
+        st.session_state.setdefault(f"{P}.to", min(1, len(ex) - 1))  # kept settings come from session state only
+        b = c2.selectbox("To", range(len(ex)), format_func=lambda i: names[ex[i]], key=f"{P}.to")
         if a == b:
             st.info("Pick two different images to interpolate between.")
         else:

@@ -68,9 +68,11 @@ else:
             else:
                 c1, c2, c3 = st.columns([2, 1, 2])
                 metric = c1.selectbox("Metric", shared, key=f"{P}.metric")
-                log_y = c2.toggle("Log scale", key=f"{P}.log", value="loss" in metric)
+                st.session_state.setdefault(f"{P}.log", "loss" in metric)  # settings come from session state only
+                st.session_state.setdefault(f"{P}.smooth", 0.0)
+                log_y = c2.toggle("Log scale", key=f"{P}.log")
                 smooth = c3.slider(
-                    "Smoothing", 0.0, 0.95, 0.0, 0.05, key=f"{P}.smooth", help="Exponential moving average."
+                    "Smoothing", 0.0, 0.95, step=0.05, key=f"{P}.smooth", help="Exponential moving average."
                 )
                 names = [runs.run_row(by_id[i])["name"] for i in picked]
                 curves = {f"{n} ({i[:6]})": runs.series(h, metric, smooth) for n, i, h in zip(names, picked, histories)}
@@ -90,7 +92,8 @@ else:
                 st.caption("Every setting is the same: only the randomness of training can tell them apart.")
 
     with manage_tab:
-        run_id = st.selectbox("Run", ids, key=f"{P}.one", format_func=label, index=None, placeholder="Pick a run")
+        st.session_state.setdefault(f"{P}.one", None)
+        run_id = st.selectbox("Run", ids, key=f"{P}.one", format_func=label, placeholder="Pick a run")
         if run_id:
             run = by_id[run_id]
             page = runs.page_of(run)

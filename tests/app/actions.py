@@ -105,7 +105,8 @@ def set_random(widget: Widget, rng: random.Random) -> str:
         if single:
             texts = [rng.choice(options)]
         else:
-            texts = rng.sample(options, rng.randint(0, min(len(options), 4)))
+            most = getattr(widget, "max_selections", 0) or 4  # a browser cannot pick more than the widget allows
+            texts = rng.sample(options, rng.randint(0, min(len(options), most)))
         _strings(widget, texts, single=isinstance(widget, Radio))
         return f"{widget.key} = {texts}"
     if isinstance(widget, TextInput):
