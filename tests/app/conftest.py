@@ -53,12 +53,12 @@ def chart_figures(at) -> list[dict]:
 
 
 def open_page(at, path: str, **query):
-    """Run the app, then switch to the page at `path` with a link's query (`preset=...`, spec keys), as a
+    """Open the page at `path` with a link's query (`preset=...`, spec keys, teacher flags) in a new session, as a
     browser opening that link would; fails on an exception."""
-    at.run()
     for k, v in query.items():
         if v is not None:
             at.query_params[k] = v
+    at.run()
     at.switch_page(path).run()
     no_exception(at)
     return at
