@@ -62,6 +62,7 @@ else:
             st.caption("Pick two or more runs to overlay their curves.")
         else:
             histories = [store().metrics(i) for i in picked]
+            names = [runs.run_row(by_id[i])["name"] for i in picked]  # the settings table below names them too
             shared = runs.shared_metrics(histories)
             if not shared:
                 st.warning("These runs record no metric in common.")
@@ -74,7 +75,6 @@ else:
                 smooth = c3.slider(
                     "Smoothing", 0.0, 0.95, step=0.05, key=f"{P}.smooth", help="Exponential moving average."
                 )
-                names = [runs.run_row(by_id[i])["name"] for i in picked]
                 curves = {f"{n} ({i[:6]})": runs.series(h, metric, smooth) for n, i, h in zip(names, picked, histories)}
                 st.plotly_chart(compare_figure(curves, metric, log_y, smooth), key=f"{P}.chart")
             diff = runs.differing_settings([by_id[i]["spec"] for i in picked])

@@ -2,7 +2,7 @@
 
 Every value set is one the widget itself offers (a number on its step grid within its range, one of a box's
 options), so a failure is the app's, not the test's. String-valued widgets (multiselect, pills, segmented
-control, select slider, radio) are sent as the browser sends them: the option texts the widget shows.
+control, select slider, radio, select box) are sent as the browser sends them: the option texts the widget shows.
 """
 
 from __future__ import annotations
@@ -90,24 +90,19 @@ def set_random(widget: Widget, rng: random.Random) -> str:
         values = [_number(rng, p.min, p.max, p.step, is_int) for _ in p.default]
         widget.set_value(values[0] if len(values) == 1 else sorted(values))
         return f"{widget.key} = {values}"
-    if isinstance(widget, Selectbox):
-        if not widget.options:
-            return f"{widget.key}: no options"
-        i = rng.randrange(len(widget.options))
-        widget.select_index(i)
-        return f"{widget.key} = {widget.options[i]!r}"
-    if isinstance(widget, (Multiselect, ButtonGroup, SelectSlider, Radio)):
+    if isinstance(widget, (Selectbox, Multiselect, ButtonGroup, SelectSlider, Radio)):
         options = list(widget.options)
         if not options:
             return f"{widget.key}: no options"
-        single = isinstance(widget, Radio) or (isinstance(widget, ButtonGroup) and widget._is_single_select)
+        one = isinstance(widget, (Radio, Selectbox))  # sent as one string
+        single = one or (isinstance(widget, ButtonGroup) and widget._is_single_select)
         single = single or (isinstance(widget, SelectSlider) and len(widget.proto.default) == 1)
         if single:
             texts = [rng.choice(options)]
         else:
             most = getattr(widget, "max_selections", 0) or 4  # a browser cannot pick more than the widget allows
             texts = rng.sample(options, rng.randint(0, min(len(options), most)))
-        _strings(widget, texts, single=isinstance(widget, Radio))
+        _strings(widget, texts, single=one)
         return f"{widget.key} = {texts}"
     if isinstance(widget, TextInput):
         text = rng.choice(["", "x", "a tag", "é ☃", "0" * 40])
