@@ -70,6 +70,9 @@ def attach_job(prefix: str, specs: list[Spec], *, views=None, probes=None, title
                 _apply_live(job, specs)
     if job is None:
         job = _create(prefix, specs, views, probes, title)
+    if job is not None and views is not None and job.views_fn is not views:
+        job.views_fn = views  # a run continued from the Runs page was built without this page's views
+        job._publish()
     if job is not None:
         job.owner = session_id()
         st.session_state[key] = job.id
