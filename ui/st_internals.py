@@ -147,8 +147,8 @@ def widget_values(prefix: str, this_run_only: bool = False) -> dict[str, object]
             continue
         wid = ids.get_id_from_key(key, None)
         kind = meta.get(wid) if wid else None
-        if kind is None or kind.value_type in UNSETTABLE:
-            continue
+        if kind is None or kind.value_type is None or kind.value_type in UNSETTABLE:
+            continue  # not a settable widget, or one known only by id (an uploader's placeholder, seen in AppTest)
         try:
             out[key] = state[key]
         except KeyError:  # a widget whose value the browser has not sent yet
