@@ -12,7 +12,7 @@ read_teacher_flags()
 cache_theme_messages()
 st.set_page_config(
     page_title="Deep Learning Playground",
-    page_icon=":material/neurology:",
+    page_icon="🧠",  # the tab's favicon: a Material icon there is fetched from fonts.gstatic.com, an emoji is not
     layout="wide",
     initial_sidebar_state="collapsed" if presenting() else "auto",  # a projector shows the charts, not controls
 )

@@ -1,6 +1,7 @@
 """Browser fixtures: a real `streamlit run` on 127.0.0.1 and Playwright driving Debian's Chromium."""
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -136,6 +137,16 @@ def open_page(page, url: str) -> None:
     page.wait_for_selector(IDLE, timeout=60000)
 
 
+def read_when(page, fn: str, arg=None, ok: str = "v => v !== null && v !== undefined && v !== -1", timeout=30000):
+    """The value of the JS function `fn(arg)` once `ok(value)` holds, checked and read in one step.
+
+    A chart or metric read once right after a rerun or a click may be mid-redraw (faded, emptied, or not yet
+    drawn); this waits for the value instead, and returns the very value that passed the check.
+    """
+    check = f"(arg) => {{ const v = ({fn})(arg); return ({ok})(v) ? {{v}} : null; }}"
+    return page.wait_for_function(check, arg=arg, timeout=timeout).json_value()["v"]
+
+
 def assert_no_exception(page) -> None:
     """Fail with the text of any Streamlit exception box on the page."""
     boxes = page.locator('[data-testid="stException"]')
@@ -159,3 +170,43 @@ METRIC = """(label) => {
   return m ? parseInt(m.querySelector('[data-testid="stMetricValue"]').innerText.replace(/,/g, '')) : -1;
 }"""
 EPOCH = f"() => ({METRIC})('Epoch')"  # JS: the page's epoch counter
+
+# JS: a hash of the first live (non-stale) chart whose title starts with `prefix`: its images, heatmap values or
+# x values, so it changes when the picture does; null while no such chart is drawn.
+SIGNATURE = """(prefix) => {
+  for (const el of document.querySelectorAll('.js-plotly-plot')) {
+    const raw = el.layout && el.layout.title && el.layout.title.text;
+    const t = raw && raw.replace(/<[^>]+>/g, '');
+    if (t && t.startsWith(prefix) && el.closest('[data-stale="true"]') === null && el.data && el.data.length) {
+      const s = JSON.stringify(el.data.map(d => d.z || d.y || d.source || d.x || ''));
+      let h = 0;
+      for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
+      return String(h);
+    }
+  }
+  return null;
+}"""
+
+START = ("Play", "Pause", "Pretrain")  # the buttons that start or pause a page's training (Transfer: Pretrain first)
+# JS: the labels of the buttons that start or pause training in the main area (drawn, not stale).
+STARTS = f"""() => Array.from(document.querySelectorAll('[data-testid="stMain"] button'))
+  .filter(b => b.closest('[data-stale="true"]') === null)
+  .map(b => (b.querySelector('[data-testid="stMarkdownContainer"]') || b).innerText.trim()).filter(t => {json.dumps(list(START))}.includes(t))"""
+
+
+def start_training(page) -> str | None:
+    """Press the page's Play (or Pretrain) and wait until it trains; returns the button pressed, or None."""
+    labels = page.evaluate(STARTS)
+    for label in ("Play", "Pretrain"):
+        if label in labels:
+            page.get_by_role("button", name=label, exact=True).click()
+            page.wait_for_function(f"!({STARTS})().includes({label!r})", timeout=60000)
+            return label
+    return None
+
+
+def pause_training(page) -> None:
+    """Press Pause if the page trains, and wait until it has paused."""
+    if "Pause" in page.evaluate(STARTS):
+        page.get_by_role("button", name="Pause", exact=True).click()
+        page.wait_for_function(f"!({STARTS})().includes('Pause')", timeout=30000)
