@@ -119,8 +119,13 @@ def set_seed(page, value: int) -> None:
         box.first.fill(str(value))
         box.first.press("Enter")
         # the run the new seed started has written the address (the URL holds the whole state)
-        page.wait_for_function(f"() => location.search.includes('seed={value}') && ({SIDEBAR})() !== null")
-        page.wait_for_selector(IDLE)
+        try:
+            page.wait_for_function(
+                f"() => location.search.includes('seed={value}') && ({SIDEBAR})() !== null", timeout=60000
+            )
+        except Exception as e:  # noqa: BLE001 (a timeout: say where)
+            raise AssertionError(f"seed {value} never reached the address: {page.url}") from e
+        page.wait_for_selector(IDLE, timeout=60000)
 
 
 @pytest.fixture
