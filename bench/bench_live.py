@@ -323,13 +323,13 @@ def measure_switch(server: Server, browser) -> None:
         ctx.close()
     print(f"page switch from the Playground (click -> script idle and every chart drawn): {load()}")
     for _ in range(2):  # the first round includes each page's first import on this server
-        for name, title in [(p.name, p.title) for p in NAV_PAGES if p.name != "playground"]:
+        for name, title in [("", "Home")] + [(p.name, p.title) for p in NAV_PAGES if p.name != "playground"]:
             ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
             page = ctx.new_page()
             open_page(page, f"{server.url}/playground")
             t0 = time.perf_counter()
-            page.get_by_role("link", name=title).first.click()
-            page.wait_for_url(re.compile(f"/{name}"), timeout=60000)
+            page.get_by_role("link", name=title, exact=True).first.click()
+            page.wait_for_url(re.compile(f"{re.escape(server.url)}/{name}([?#].*)?$"), timeout=60000)
             page.wait_for_selector(IDLE, timeout=60000)
             page.wait_for_function(ALL_DRAWN, timeout=60000)  # Transfer (before pretraining) and Runs have none
             print(f"  -> {title:17s} {time.perf_counter() - t0:5.2f} s  ({load()})")

@@ -88,6 +88,27 @@ def open_page(page, url: str) -> None:
     page.wait_for_selector(IDLE, timeout=60000)
 
 
+# JS: note in window.__ran whether the script runs from now on (a rerun may start and end between two polls).
+WATCH_RUN = """() => {
+  window.__ran = false;
+  const app = document.querySelector('[data-testid="stApp"]');
+  new MutationObserver(records => {
+    if (records.some(r => r.oldValue === 'running') || app.getAttribute('data-test-script-state') === 'running')
+      window.__ran = true;
+  }).observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
+def rerun_done(page, action, timeout=60000) -> None:
+    """Do `action()` (a click, a key) and wait until the rerun it starts has finished.
+
+    Waiting for the idle script alone right after a click can pass before the rerun has even started.
+    """
+    page.evaluate(WATCH_RUN)
+    action()
+    page.wait_for_function(f"() => window.__ran && document.querySelector('{IDLE}') !== null", timeout=timeout)
+
+
 def read_when(page, fn: str, arg=None, ok: str = "v => v !== null && v !== undefined && v !== -1", timeout=30000):
     """The value of the JS function `fn(arg)` once `ok(value)` holds, checked and read in one step.
 

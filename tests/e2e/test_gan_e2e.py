@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.conftest import CHART, IDLE, POINTS_OF, assert_no_exception, open_page, read_when
+from tests.e2e.conftest import CHART, IDLE, POINTS_OF, assert_no_exception, open_page, read_when, rerun_done
 
 pytestmark = pytest.mark.e2e
 
@@ -38,8 +38,7 @@ def test_slow_motion_g_step_moves_samples(server, page):
     """A G step while paused moves the generated samples; a D step leaves them where they are."""
     open_page(page, f"{server}/gan?preset=gan-ring")
     before = drawn_fakes(page)
-    page.get_by_role("button", name="D step", exact=True).click()
-    page.wait_for_selector(IDLE, timeout=30000)
+    rerun_done(page, page.get_by_role("button", name="D step", exact=True).click)
     assert drawn_fakes(page) == before
     page.get_by_role("button", name="G step", exact=True).click()
     read_when(page, FAKES, ok=f"v => v !== '' && v !== {before!r}")

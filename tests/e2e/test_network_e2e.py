@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.conftest import IDLE, assert_no_exception, open_page, read_settled, read_when
+from tests.e2e.conftest import IDLE, assert_no_exception, open_page, read_settled, read_when, rerun_done
 
 pytestmark = pytest.mark.e2e
 
@@ -33,8 +33,7 @@ def test_diagram_changes_while_training_and_a_weight_edit_changes_the_surface(se
     page.get_by_text("Edit a weight", exact=True).click()
     weight = page.get_by_label("weight (now", exact=False)
     weight.fill("9")
-    weight.press("Enter")
-    page.wait_for_selector(IDLE, timeout=30000)
+    rerun_done(page, lambda: weight.press("Enter"))
     page.get_by_role("button", name="Set", exact=True).click()
     read_when(page, PRINT_OF, "Decision surface", ok=f"v => v.length > 0 && v !== {surface!r}")
     assert_no_exception(page)

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import IDLE, METRIC, POINTS_OF, assert_no_exception, open_page, read_when
+from tests.e2e.conftest import METRIC, POINTS_OF, assert_no_exception, open_page, read_when, rerun_done
 from ui.pages import PAGES as PAGE_LIST
 
 pytestmark = pytest.mark.e2e
@@ -12,16 +12,9 @@ NAV = '[data-testid="stSidebarNav"] a'
 PAGES = ["Home"] + [p.title for p in PAGE_LIST]
 
 
-def settle(page) -> None:
-    """Wait until the script has run (a click starts a rerun a moment later)."""
-    page.wait_for_timeout(300)
-    page.wait_for_selector(IDLE, timeout=60000)
-
-
 def go(page, title: str) -> None:
     """Visit a page through the sidebar navigation."""
-    page.locator(NAV).filter(has_text=title).first.click()
-    settle(page)
+    rerun_done(page, page.locator(NAV).filter(has_text=title).first.click)
     assert_no_exception(page)
 
 
@@ -29,8 +22,7 @@ def set_number(page, label: str, value, nth: int = 0) -> None:
     """Type a value into a number input and confirm it."""
     box = page.get_by_label(label, exact=True).nth(nth)
     box.fill(str(value))
-    box.press("Enter")
-    settle(page)
+    rerun_done(page, lambda: box.press("Enter"))
 
 
 def has_number(page, label: str, value) -> None:
@@ -42,8 +34,7 @@ def step(page, times: int) -> None:
     button = page.get_by_role("button", name="Step", exact=True)
     for _ in range(times):
         expect(button).to_be_enabled(timeout=60000)  # the previous epoch has finished
-        button.click()
-        settle(page)
+        rerun_done(page, button.click)
 
 
 def test_every_page_round_trip_keeps_settings_run_and_charts(server, page):
@@ -112,8 +103,7 @@ def test_refresh_mid_run_loses_no_steps_and_a_shared_link_gets_its_own_run(serve
     page.wait_for_function(f"({POINTS_OF})('Loss') >= {points}", timeout=30000)  # the history came back too
     has_number(page, "Points", 400)
     assert f"run={run}" in page.url
-    page.get_by_role("button", name="Pause").click()
-    settle(page)
+    rerun_done(page, page.get_by_role("button", name="Pause").click)
 
     other = browser.new_context(viewport={"width": 1500, "height": 1000}).new_page()
     try:

@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from tests.e2e.conftest import IDLE, STARTS, open_page, pause_training, start_training
+from tests.e2e.conftest import IDLE, STARTS, open_page, pause_training, rerun_done, start_training
 from ui.pages import PAGES
 
 pytestmark = pytest.mark.e2e
@@ -117,15 +117,7 @@ def set_seed(page, value: int) -> None:
             groups = page.locator('[data-testid="stSidebar"] [data-testid="stExpander"]')
             groups.filter(has=page.get_by_label("Seed", exact=True)).locator("summary").first.click()
         box.first.fill(str(value))
-        box.first.press("Enter")
-        # the run the new seed started has written the address (the URL holds the whole state)
-        try:
-            page.wait_for_function(
-                f"() => location.search.includes('seed={value}') && ({SIDEBAR})() !== null", timeout=60000
-            )
-        except Exception as e:  # noqa: BLE001 (a timeout: say where)
-            raise AssertionError(f"seed {value} never reached the address: {page.url}") from e
-        page.wait_for_selector(IDLE, timeout=60000)
+        rerun_done(page, lambda: box.first.press("Enter"))
 
 
 @pytest.fixture
