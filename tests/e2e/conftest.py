@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e import server as server_process
 
@@ -192,7 +193,14 @@ def start_training(page) -> str | None:
 
 
 def pause_training(page) -> None:
-    """Press Pause if the page trains, and wait until it has paused."""
-    if "Pause" in page.evaluate(STARTS):
-        page.get_by_role("button", name="Pause", exact=True).click()
+    """Press Pause while the page trains, and wait until it has paused (or finished on its own meanwhile)."""
+    for _ in range(10):  # a redraw may replace the button under the click; the run may end by itself
+        if "Pause" not in page.evaluate(STARTS):
+            return
+        try:
+            page.get_by_role("button", name="Pause", exact=True).click(timeout=5000)
+        except PlaywrightTimeout:
+            continue
         page.wait_for_function(f"!({STARTS})().includes('Pause')", timeout=30000)
+        return
+    raise AssertionError("Pause could not be pressed")
