@@ -88,7 +88,7 @@ class Tour:
             same = f"""([want, url]) => {{ const s = ({SIDEBAR})();
                 return s !== null && JSON.stringify(s, Object.keys(s).sort()) === want && location.href === url; }}"""
             try:  # waits out the page's own address update and its widgets' first drawing
-                self.page.wait_for_function(same, arg=[want, self.left[title][1]], timeout=10000)
+                self.page.wait_for_function(same, arg=[want, self.left[title][1]], timeout=4000)
             except Exception:  # noqa: BLE001 (a timeout: say what differs)
                 widgets, url = self.state()
                 before, addr = self.left[title]
