@@ -74,10 +74,11 @@ class Tour:
         self.left[self.here] = self.state()
         self.page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title, exact=True).click()
         self.here = title
-        self.page.wait_for_function(  # the server has switched pages (it sets the path) and the run is over
-            f"() => location.pathname === {PATHS[title]!r} && document.querySelector('{IDLE}') !== null",
-            timeout=60000,
-        )
+        try:  # the server has switched pages (it sets the path), then the run is over
+            self.page.wait_for_function(f"() => location.pathname === {PATHS[title]!r}", timeout=60000)
+            self.page.wait_for_selector(IDLE, timeout=60000)
+        except Exception as e:  # noqa: BLE001 (a timeout: say where)
+            raise AssertionError(f"{title} ({why}) did not open: still at {self.page.url}") from e
         self.check(title, why)
 
     def check(self, title: str, why: str) -> None:
