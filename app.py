@@ -6,13 +6,13 @@ from ui.frame import presenting, read_teacher_flags, sidebar_frame
 from ui.pages import PAGES as PAGE_LIST
 from ui.st_internals import cache_theme_messages
 from ui.state import save_page, start_run
-from ui.warmup import warm_up
+from ui.warmup import charts_ready, warm_up
 
 read_teacher_flags()
 cache_theme_messages()
 st.set_page_config(
     page_title="Deep Learning Playground",
-    page_icon=":material/neurology:",
+    page_icon="🧠",  # the tab's favicon: a Material icon there is fetched from fonts.gstatic.com, an emoji is not
     layout="wide",
     initial_sidebar_state="collapsed" if presenting() else "auto",  # a projector shows the charts, not controls
 )
@@ -22,10 +22,11 @@ PAGES = [st.Page("pages/home.py", title="Home", icon=":material/home:", default=
 ]
 
 page = st.navigation(PAGES)
-warm_up()
+charts_ready()
 start_run()
 sidebar_frame(page.url_path)
 try:
     page.run()
 finally:  # also after st.stop() / st.rerun(): the page's widgets are gone by the next run
     save_page()
+    warm_up()  # once the page is drawn: the warm-up's imports would slow the server's first page

@@ -2,6 +2,7 @@
 
     python -m bench.bench_live frames [--page playground] [--preset tfp-default] [--seconds 6] [--root DIR]
     python -m bench.bench_live switch
+    python -m bench.bench_live home [--repeat 5]
     python -m bench.bench_live class [--sessions 1,5,10,20] [--seconds 20] [--clients protocol|chromium]
                                      [--replicas N]
 
@@ -9,6 +10,8 @@ frames: one tab trains a page; every animation frame is sampled (bench/live_prob
         frames that show every chart drawn once ("clean"), blank and duplicated frames, new chart nodes,
         redraws of the loss chart per second, epochs per second, bytes the server sent per redraw, and
         the server's time per redraw (the fragment run, timed by ui/live.py under PLAYGROUND_TRACE_REDRAW).
+home:   seconds from opening Home in a new browser until it is drawn, on a fresh server (its first run imports
+        torch and the app) and in a second browser; the server's CPU seconds meanwhile, by thread.
 switch: seconds from clicking a page in the navigation until its script is idle and its charts are drawn.
 class:  N sessions train the Playground preset at once; per-session redraw interval p50/p95 (as the server
         sends them, and as the sessions receive them), epochs/s per session (the Epoch shown), total steps
@@ -30,15 +33,13 @@ import contextlib
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
+from tests.e2e import server as server_process
 from ui.pages import PAGES as NAV_PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,34 +81,19 @@ class Server:
     ):
         """`cpus`: run the server on these CPUs only (the class benchmark keeps the browsers off them).
         `env`: more environment (a replica's store); `lines`: a list its stderr lines go to (replicas share one)."""
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        env = os.environ | {"PLAYGROUND_DATA": tempfile.mkdtemp(prefix="playground-bench-")} | (env or {})
-        env["PLAYGROUND_MAX_RUNS"] = str(max_runs)  # a class server allows one run per student
+        env = dict(env or {}) | {"PLAYGROUND_MAX_RUNS": str(max_runs)}  # a class server allows one run per student
         if trace:
             env["PLAYGROUND_TRACE_REDRAW"] = "1"
         self.lines: list[str] = [] if lines is None else lines
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port)]
-            + ["--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=root,
-            env=env,
-            start_new_session=True,
+        self.proc, self.url = server_process.start(
+            root,
+            env,
             preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
-            stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
         )
+        self.port = int(self.url.rsplit(":", 1)[1])
         threading.Thread(target=self._read, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.port}"
-        for _ in range(600):
-            try:
-                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1).read() == b"ok":
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise SystemExit("streamlit did not start")
 
     def _read(self) -> None:
         for line in self.proc.stderr:
@@ -147,16 +133,27 @@ class Server:
             out[int(task.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         return out
 
+    def cpu(self) -> float:
+        """CPU seconds (user + system) of the server process so far, threads that have ended included."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def thread_names(self) -> dict[int, str]:
+        """The name of each of the server's threads (the kernel's 15-character name), by thread id."""
+        out = {}
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            try:
+                out[int(task.name)] = (task / "comm").read_text().strip()
+            except OSError:
+                continue
+        return out
+
     def rss_mb(self) -> float:
         with open(f"/proc/{self.proc.pid}/status") as f:
             return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) / 1024
 
     def close(self) -> None:
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
+        server_process.stop(self.proc)
 
 
 class Replicas:
@@ -260,6 +257,55 @@ def measure_frames(server: Server, browser, page_name: str, preset: str, seconds
     return res
 
 
+HOME_DRAWN = """() => document.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]') !== null
+  && Array.from(document.querySelectorAll('[data-testid="stMain"] h2')).some(h => h.innerText.startsWith('Lessons'))
+  && document.querySelectorAll('[data-testid="stMain"] [data-testid="stPageLink"]').length > 0
+  && document.querySelector('[data-testid="stMain"] [data-testid="stSkeleton"]') === null"""
+
+
+def first_home(server: Server, browser) -> tuple[float, float, dict[str, float]]:
+    """Seconds from opening the Home page in a new browser until it is drawn (script idle, lessons listed), the
+    server's CPU seconds meanwhile, and those of each thread still alive ("name/tid": a script run's thread ends
+    with its run and is counted only in the total)."""
+    ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
+    page = ctx.new_page()
+    cpu0, total0 = server.thread_cpu(), server.cpu()
+    t0 = time.perf_counter()
+    page.goto(server.url)
+    page.wait_for_function(HOME_DRAWN, timeout=180000)
+    wall = time.perf_counter() - t0
+    cpu1, total1 = server.thread_cpu(), server.cpu()
+    ctx.close()
+    names = server.thread_names()
+    by_name: dict[str, float] = {}
+    for k, c in cpu1.items():
+        name = f"{names.get(k, '?')}/{k}"
+        by_name[name] = by_name.get(name, 0.0) + c - cpu0.get(k, 0.0)
+    return wall, total1 - total0, by_name
+
+
+def measure_home(browser, root: Path, repeat: int) -> None:
+    """Home's first render on a fresh server (imports and the first run included), then in a second new browser."""
+    print(f"Home page, new browser, open -> drawn (script idle, lessons listed): {load()}")
+    firsts, seconds = [], []
+    for i in range(repeat):
+        server = Server(root, trace=False)
+        try:
+            time.sleep(1.0)  # the server has started; a student opens the page a moment later
+            wall, cpu, threads = first_home(server, browser)
+            wall2, cpu2, _ = first_home(server, browser)
+        finally:
+            server.close()
+        firsts.append(wall)
+        seconds.append(wall2)
+        busiest = ", ".join(f"{n} {c:.2f}" for n, c in sorted(threads.items(), key=lambda x: -x[1])[:3])
+        print(
+            f"  fresh server {i + 1}: first {wall:5.2f} s ({cpu:.2f} s server CPU: {busiest}),"
+            f" second browser {wall2:5.2f} s ({cpu2:.2f} s CPU)  ({load()})"
+        )
+    print(f"  median: first {percentile(firsts, 0.5):.2f} s, second browser {percentile(seconds, 0.5):.2f} s")
+
+
 def measure_switch(server: Server, browser) -> None:
     print(f"first page from Home in a new browser (click -> script idle and every chart drawn): {load()}")
     for name, title in [(p.name, p.title) for p in NAV_PAGES if p.trains][:3]:
@@ -277,13 +323,13 @@ def measure_switch(server: Server, browser) -> None:
         ctx.close()
     print(f"page switch from the Playground (click -> script idle and every chart drawn): {load()}")
     for _ in range(2):  # the first round includes each page's first import on this server
-        for name, title in [(p.name, p.title) for p in NAV_PAGES if p.name != "playground"]:
+        for name, title in [("", "Home")] + [(p.name, p.title) for p in NAV_PAGES if p.name != "playground"]:
             ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
             page = ctx.new_page()
             open_page(page, f"{server.url}/playground")
             t0 = time.perf_counter()
-            page.get_by_role("link", name=title).first.click()
-            page.wait_for_url(re.compile(f"/{name}"), timeout=60000)
+            page.get_by_role("link", name=title, exact=True).first.click()
+            page.wait_for_url(re.compile(f"{re.escape(server.url)}/{name}([?#].*)?$"), timeout=60000)
             page.wait_for_selector(IDLE, timeout=60000)
             page.wait_for_function(ALL_DRAWN, timeout=60000)  # Transfer (before pretraining) and Runs have none
             print(f"  -> {title:17s} {time.perf_counter() - t0:5.2f} s  ({load()})")
@@ -465,7 +511,8 @@ def measure_class_protocol(server: Server, msgs: list[bytes], pause: bytes, sess
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["frames", "switch", "class"])
+    ap.add_argument("what", choices=["frames", "switch", "class", "home"])
+    ap.add_argument("--repeat", type=int, default=5, help="home: fresh servers to measure")
     ap.add_argument("--page", default="playground", choices=list(PAGES))
     ap.add_argument("--preset", default=None)
     ap.add_argument("--seconds", type=float, default=6.0)
@@ -488,6 +535,14 @@ def main() -> None:
         or {"playground": "tfp-default", "gan": "gan-ring", "gradients": "fix-relu-he", "cnn": "cnn-digits"}[args.page]
     )
     sessions = [int(x) for x in args.sessions.split(",")]
+    if args.what == "home":  # a fresh server for each measurement
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            measure_home(browser, args.root, args.repeat)
+            browser.close()
+        return
     # A class of real tabs: the server on CPU 0, the browsers on CPU 1 (a real class's browsers run on their own
     # machines; here they would otherwise take the server's CPU). Protocol sessions cost little: the server
     # has both CPUs, as on a class's server. Other measurements use both CPUs for everything.

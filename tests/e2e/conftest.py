@@ -1,19 +1,14 @@
 """Browser fixtures: a real `streamlit run` on 127.0.0.1 and Playwright driving Debian's Chromium."""
 
 import contextlib
-import os
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
+import json
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.e2e import server as server_process
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--headless",
@@ -28,69 +23,27 @@ ARGS = [
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+_free_port = server_process.free_port
+stop_streamlit = server_process.stop
 
 
-def start_streamlit(env: dict | None = None, port: int | None = None) -> tuple[subprocess.Popen, str]:
+def start_streamlit(env: dict | None = None, port: int | None = None):
     """A `streamlit run app.py` on 127.0.0.1 (its own empty data folder unless `env` names one) and its base URL,
     once it answers."""
-    port = port or _free_port()
-    env = os.environ | {"PLAYGROUND_DATA": tempfile.mkdtemp(prefix="playground-e2e-")} | (env or {})
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                return proc, url
-        except OSError:
-            time.sleep(0.1)
-    stop_streamlit(proc)
-    pytest.fail("streamlit did not start")
-
-
-def stop_streamlit(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    """Stop a server started by start_streamlit (and whatever it started); SIGKILL when it lingers."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, sig)
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(15)
+    return server_process.start(env=env, port=port)
 
 
 @contextlib.contextmanager
 def streamlit_server():
     """Base URL of a streamlit server on 127.0.0.1 with its own empty run store (stopped on exit)."""
-    proc, url = start_streamlit()
+    try:
+        proc, url = server_process.start()
+    except RuntimeError as e:
+        pytest.fail(str(e))
     try:
         yield url
     finally:
-        stop_streamlit(proc)
+        server_process.stop(proc)
 
 
 @pytest.fixture(scope="session")
@@ -136,26 +89,118 @@ def open_page(page, url: str) -> None:
     page.wait_for_selector(IDLE, timeout=60000)
 
 
+# JS: note in window.__ran whether the script runs from now on (a rerun may start and end between two polls).
+WATCH_RUN = """() => {
+  window.__ran = false;
+  const app = document.querySelector('[data-testid="stApp"]');
+  new MutationObserver(records => {
+    if (records.some(r => r.oldValue === 'running') || app.getAttribute('data-test-script-state') === 'running')
+      window.__ran = true;
+  }).observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
+def rerun_done(page, action, timeout=60000) -> None:
+    """Do `action()` (a click, a key) and wait until the rerun it starts has finished.
+
+    Waiting for the idle script alone right after a click can pass before the rerun has even started.
+    """
+    page.evaluate(WATCH_RUN)
+    action()
+    page.wait_for_function(f"() => window.__ran && document.querySelector('{IDLE}') !== null", timeout=timeout)
+
+
+def read_when(page, fn: str, arg=None, ok: str = "v => v !== null && v !== undefined && v !== -1", timeout=30000):
+    """The value of the JS function `fn(arg)` once `ok(value)` holds, checked and read in one step.
+
+    A chart or metric read once right after a rerun or a click may be mid-redraw (faded, emptied, or not yet
+    drawn); this waits for the value instead, and returns the very value that passed the check.
+    """
+    check = f"(arg) => {{ const v = ({fn})(arg); return ({ok})(v) ? {{v}} : null; }}"
+    return page.wait_for_function(check, arg=arg, timeout=timeout).json_value()["v"]
+
+
+def read_settled(page, fn: str, arg=None, ok: str = "v => v !== null && v !== undefined && v !== -1", ms=1000):
+    """`read_when`'s value once it has stayed the same for `ms` milliseconds (a run's last redraw is over)."""
+    value = read_when(page, fn, arg, ok)
+    while True:
+        page.wait_for_timeout(ms)
+        again = read_when(page, fn, arg, ok)
+        if again == value:
+            return value
+        value = again
+
+
 def assert_no_exception(page) -> None:
     """Fail with the text of any Streamlit exception box on the page."""
     boxes = page.locator('[data-testid="stException"]')
     assert boxes.count() == 0, boxes.first.inner_text()[:500]
 
 
-# JS: the number of x values of the first trace of the (non-stale) Plotly chart titled `title`; -1 if none.
-POINTS_OF = """(title) => {
-  for (const el of document.querySelectorAll('.js-plotly-plot')) {
-    const t = el.layout && el.layout.title && el.layout.title.text;
-    if (t && t.replace(/<[^>]+>/g, '') === title && el.closest('[data-stale="true"]') === null)
-      return (el.data && el.data.length && el.data[0].x) ? el.data[0].x.length : 0;
-  }
-  return -1;
-}"""
+# JS: the first Plotly chart titled `title` (tags stripped) that is drawn and not being redrawn (a stale chart
+# is faded while its page reruns); undefined when there is none.
+CHART = """(title) => Array.from(document.querySelectorAll('.js-plotly-plot')).find(el => {
+  const t = el.layout && el.layout.title && el.layout.title.text;
+  return t && t.replace(/<[^>]+>/g, '') === title && el.closest('[data-stale="true"]') === null;
+})"""
+# JS: the number of x values of the first trace of the chart titled `title`; -1 if none.
+POINTS_OF = f"""(title) => {{
+  const el = ({CHART})(title);
+  if (!el) return -1;
+  return (el.data && el.data.length && el.data[0].x) ? el.data[0].x.length : 0;
+}}"""
 
-# JS: the number shown by the first metric whose label starts with `label` (-1 if none).
+# JS: the number shown by the first metric whose label starts with `label` (-1 if none, or while it is redrawn).
 METRIC = """(label) => {
   const m = Array.from(document.querySelectorAll('[data-testid="stMetric"]'))
-    .find(e => e.innerText.startsWith(label));
+    .find(e => e.innerText.startsWith(label) && e.closest('[data-stale="true"]') === null);
   return m ? parseInt(m.querySelector('[data-testid="stMetricValue"]').innerText.replace(/,/g, '')) : -1;
 }"""
 EPOCH = f"() => ({METRIC})('Epoch')"  # JS: the page's epoch counter
+
+# JS: a hash of the first live (non-stale) chart whose title starts with `prefix`: its images, heatmap values or
+# x values, so it changes when the picture does; null while no such chart is drawn.
+SIGNATURE = """(prefix) => {
+  for (const el of document.querySelectorAll('.js-plotly-plot')) {
+    const raw = el.layout && el.layout.title && el.layout.title.text;
+    const t = raw && raw.replace(/<[^>]+>/g, '');
+    if (t && t.startsWith(prefix) && el.closest('[data-stale="true"]') === null && el.data && el.data.length) {
+      const s = JSON.stringify(el.data.map(d => d.z || d.y || d.source || d.x || ''));
+      let h = 0;
+      for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
+      return String(h);
+    }
+  }
+  return null;
+}"""
+
+START = ("Play", "Pause", "Pretrain")  # the buttons that start or pause a page's training (Transfer: Pretrain first)
+# JS: the labels of the buttons that start or pause training in the main area (drawn, not stale).
+STARTS = f"""() => Array.from(document.querySelectorAll('[data-testid="stMain"] button'))
+  .filter(b => b.closest('[data-stale="true"]') === null)
+  .map(b => (b.querySelector('[data-testid="stMarkdownContainer"]') || b).innerText.trim()).filter(t => {json.dumps(list(START))}.includes(t))"""
+
+
+def start_training(page) -> str | None:
+    """Press the page's Play (or Pretrain) and wait until it trains; returns the button pressed, or None."""
+    labels = page.evaluate(STARTS)
+    for label in ("Play", "Pretrain"):
+        if label in labels:
+            page.get_by_role("button", name=label, exact=True).click()
+            page.wait_for_function(f"!({STARTS})().includes({label!r})", timeout=60000)
+            return label
+    return None
+
+
+def pause_training(page) -> None:
+    """Press Pause while the page trains, and wait until it has paused (or finished on its own meanwhile)."""
+    for _ in range(10):  # a redraw may replace the button under the click; the run may end by itself
+        if "Pause" not in page.evaluate(STARTS):
+            return
+        try:
+            page.get_by_role("button", name="Pause", exact=True).click(timeout=5000)
+        except PlaywrightTimeout:
+            continue
+        page.wait_for_function(f"!({STARTS})().includes('Pause')", timeout=30000)
+        return
+    raise AssertionError("Pause could not be pressed")

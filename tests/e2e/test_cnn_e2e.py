@@ -2,24 +2,9 @@
 
 import pytest
 
-from tests.e2e.conftest import EPOCH, IDLE, assert_no_exception, open_page
+from tests.e2e.conftest import EPOCH, IDLE, SIGNATURE, assert_no_exception, open_page, read_when
 
 pytestmark = pytest.mark.e2e
-
-# A signature of the first live (non-stale) chart whose title starts with `prefix`, or null.
-SIGNATURE = """(prefix) => {
-  for (const el of document.querySelectorAll('.js-plotly-plot')) {
-    const raw = el.layout && el.layout.title && el.layout.title.text;
-    const t = raw && raw.replace(/<[^>]+>/g, '');
-    if (t && t.startsWith(prefix) && el.closest('[data-stale="true"]') === null && el.data && el.data.length) {
-      const s = JSON.stringify(el.data[0].z || el.data[0].y || el.data[0].source || '');
-      let h = 0;
-      for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
-      return String(h);
-    }
-  }
-  return null;
-}"""
 
 MAPS = "Feature maps, conv 1"
 
@@ -27,20 +12,19 @@ MAPS = "Feature maps, conv 1"
 def test_train_and_feature_maps_change(server, page):
     """Open the digits lesson, press Play: epochs advance, feature maps and filters change, no exception."""
     open_page(page, f"{server}/cnn?preset=cnn-digits")
-    page.wait_for_function(f"({SIGNATURE})('{MAPS}') !== null", timeout=60000)
-    maps0 = page.evaluate(SIGNATURE, MAPS)
-    filters0 = page.evaluate(SIGNATURE, "First-layer filters")
-    assert page.evaluate(SIGNATURE, "Feature maps, conv 2") is not None
-    assert page.evaluate(SIGNATURE, "Confusion matrix") is not None
-    assert page.evaluate(EPOCH) == 0
+    maps0 = read_when(page, SIGNATURE, MAPS, timeout=60000)
+    filters0 = read_when(page, SIGNATURE, "First-layer filters")
+    read_when(page, SIGNATURE, "Feature maps, conv 2")
+    read_when(page, SIGNATURE, "Confusion matrix")
+    assert read_when(page, EPOCH) == 0
     page.get_by_role("button", name="Play").click()
-    page.wait_for_function(f"({EPOCH})() >= 3", timeout=90000)
-    page.wait_for_function(f"({SIGNATURE})('{MAPS}') !== '{maps0}'", timeout=30000)
+    read_when(page, EPOCH, ok="v => v >= 3", timeout=90000)
+    read_when(page, SIGNATURE, MAPS, ok=f"v => v !== null && v !== {maps0!r}")
     # The lesson's 15 epochs take seconds: let the run finish rather than race a Pause click.
     page.wait_for_selector("text=Training finished 15 epochs", timeout=120000)
     page.wait_for_selector(IDLE, timeout=60000)
-    assert page.evaluate(EPOCH) == 15
-    assert page.evaluate(SIGNATURE, "First-layer filters") != filters0
+    assert read_when(page, EPOCH) == 15
+    read_when(page, SIGNATURE, "First-layer filters", ok=f"v => v !== null && v !== {filters0!r}")
     assert_no_exception(page)
 
 
@@ -70,7 +54,7 @@ def test_upload_an_image(server, page, tmp_path):
     exact_input = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(el =>
         el.layout && el.layout.title && el.layout.title.text.replace(/<[^>]+>/g, '') === 'Input')"""
     page.wait_for_function(exact_input, timeout=60000)
-    assert page.evaluate(SIGNATURE, "Prediction") is not None
     page.wait_for_selector(IDLE, timeout=60000)
-    assert page.evaluate(SIGNATURE, MAPS) is not None
+    read_when(page, SIGNATURE, "Prediction")  # drawn, not read mid-redraw (it once read null here)
+    read_when(page, SIGNATURE, MAPS)
     assert_no_exception(page)

@@ -2,55 +2,46 @@
 
 import pytest
 
-from tests.e2e.conftest import IDLE, POINTS_OF, assert_no_exception, open_page
+from tests.e2e.conftest import CHART, IDLE, POINTS_OF, assert_no_exception, open_page, read_when, rerun_done
 
 pytestmark = pytest.mark.e2e
 
 # The generated samples (trace "generated") of the plane chart, as one string that changes when they move.
-FAKES = """() => {
-  for (const el of document.querySelectorAll('.js-plotly-plot')) {
-    const t = el.layout && el.layout.title && el.layout.title.text;
-    if (t && t.replace(/<[^>]+>/g, '') === 'Real and generated samples' && el.closest('[data-stale="true"]') === null) {
-      const tr = (el._fullData || []).find(d => d.name === 'generated');  // decoded arrays (data holds base64)
-      return tr ? Array.from(tr.x).slice(0, 20).join(',') : '';
-    }
-  }
-  return '';
-}"""
+FAKES = f"""() => {{
+  const el = ({CHART})('Real and generated samples');
+  const tr = el && (el._fullData || []).find(d => d.name === 'generated');  // decoded arrays (data holds base64)
+  return tr ? Array.from(tr.x).slice(0, 20).join(',') : '';
+}}"""
 
 
 def test_play_moves_samples_and_grows_loss_chart(server, page):
     """Open the GAN page, press Play: the loss curve grows, the fake samples move, no exception."""
     open_page(page, f"{server}/gan?preset=gan-ring")
-    page.wait_for_function(f"({POINTS_OF})('Losses') >= 0", timeout=30000)
-    assert page.evaluate(POINTS_OF, "Losses") == 0  # nothing trained yet
-    before = page.evaluate(FAKES)
-    assert before
+    assert read_when(page, POINTS_OF, "Losses") == 0  # nothing trained yet
+    before = drawn_fakes(page)
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(f"({POINTS_OF})('Losses') >= 5", timeout=60000)
     page.get_by_role("button", name="Pause").click()
     page.wait_for_selector(IDLE, timeout=30000)
-    assert page.evaluate(FAKES) != before
+    read_when(page, FAKES, ok=f"v => v !== '' && v !== {before!r}")
     # the page redraws once more after Pause: wait for the chart rather than read it mid-redraw
     page.wait_for_function(f"({POINTS_OF})('Mode coverage') >= 5", timeout=30000)
     assert_no_exception(page)
 
 
 def drawn_fakes(page) -> str:
-    """The generated samples once the chart is drawn, checked and read in one step (a redraw may start between
-    two separate reads and fade the chart)."""
-    return page.wait_for_function(f"({FAKES})() || null", timeout=30000).json_value()
+    """The generated samples once the chart is drawn."""
+    return read_when(page, FAKES, ok="v => v !== ''")
 
 
 def test_slow_motion_g_step_moves_samples(server, page):
     """A G step while paused moves the generated samples; a D step leaves them where they are."""
     open_page(page, f"{server}/gan?preset=gan-ring")
     before = drawn_fakes(page)
-    page.get_by_role("button", name="D step", exact=True).click()
-    page.wait_for_selector(IDLE, timeout=30000)
+    rerun_done(page, page.get_by_role("button", name="D step", exact=True).click)
     assert drawn_fakes(page) == before
     page.get_by_role("button", name="G step", exact=True).click()
-    page.wait_for_function(f"({FAKES})() !== '' && ({FAKES})() !== {before!r}", timeout=30000)
+    read_when(page, FAKES, ok=f"v => v !== '' && v !== {before!r}")
     assert_no_exception(page)
 
 

@@ -4,13 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import IDLE, POINTS_OF, assert_no_exception, open_page
+from tests.e2e.conftest import IDLE, POINTS_OF, assert_no_exception, open_page, read_when
 
 pytestmark = pytest.mark.e2e
 
 PROBE_JS = (Path(__file__).parent / "live_probe.js").read_text()
-# JS: the Plotly element of the chart titled `title`.
-CHART = """(title) => Array.from(document.querySelectorAll('.js-plotly-plot'))
+# JS: the Plotly element (DOM node) of the chart titled `title`, stale or not.
+NODE = """(title) => Array.from(document.querySelectorAll('.js-plotly-plot'))
   .find(el => el.layout && el.layout.title && el.layout.title.text.replace(/<[^>]+>/g, '') === title)"""
 
 
@@ -23,7 +23,7 @@ def test_playground_frames_are_clean_while_training(server, page):
     page.add_script_tag(content=PROBE_JS)
     charts = page.evaluate("window.__liveProbe.start('Loss')")
     assert charts == 6  # decision surface, network diagram, loss, gradient norm, accuracy, learning rate
-    points_before = page.evaluate(POINTS_OF, "Loss")
+    points_before = read_when(page, POINTS_OF, "Loss")
     page.wait_for_timeout(5000)
     res = page.evaluate("window.__liveProbe.stop()")
     page.get_by_role("button", name="Pause").click()
@@ -43,9 +43,9 @@ def test_zoomed_chart_stays_zoomed_across_redraws(server, page):
     open_page(page, f"{server}/playground?preset=tfp-default")
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(f"({POINTS_OF})('Loss') >= 5", timeout=60000)
-    page.evaluate(f"({CHART})('Loss').__marked = true")
+    page.evaluate(f"({NODE})('Loss').__marked = true")
     box = page.evaluate(  # the loss chart's plot area
-        f"""() => {{ const el = ({CHART})('Loss');
+        f"""() => {{ const el = ({NODE})('Loss');
                     el.scrollIntoView({{block: 'center'}});
                     const r = el.querySelector('.nsewdrag').getBoundingClientRect();
                     return {{x: r.x, y: r.y, width: r.width, height: r.height}}; }}"""
@@ -55,11 +55,11 @@ def test_zoomed_chart_stays_zoomed_across_redraws(server, page):
     page.mouse.down()
     page.mouse.move(x0 + box["width"] * 0.3, y0 + box["height"] * 0.3, steps=8)
     page.mouse.up()
-    zoomed = page.evaluate(f"({CHART})('Loss')._fullLayout.xaxis.range.slice()")
-    points = page.evaluate(POINTS_OF, "Loss")
+    zoomed = page.evaluate(f"({NODE})('Loss')._fullLayout.xaxis.range.slice()")
+    points = read_when(page, POINTS_OF, "Loss")
     page.wait_for_function(f"({POINTS_OF})('Loss') >= {points + 3}", timeout=60000)  # several redraws later
-    el_same = page.evaluate(f"({CHART})('Loss').__marked === true")
-    now = page.evaluate(f"({CHART})('Loss')._fullLayout.xaxis.range.slice()")
+    el_same = page.evaluate(f"({NODE})('Loss').__marked === true")
+    now = page.evaluate(f"({NODE})('Loss')._fullLayout.xaxis.range.slice()")
     page.get_by_role("button", name="Pause").click()
     page.wait_for_selector(IDLE, timeout=30000)
     assert el_same

@@ -2,16 +2,15 @@
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, open_page
+from tests.e2e.conftest import IDLE, assert_no_exception, open_page, read_settled, read_when, rerun_done
 
 pytestmark = pytest.mark.e2e
 
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 # JS: a fingerprint of the chart titled `title`: its images (the diagram's neuron tiles) or its heatmap values.
 PRINT_OF = """(title) => {
   for (const el of document.querySelectorAll('.js-plotly-plot')) {
     const t = el.layout && el.layout.title && el.layout.title.text;
-    if (!t || !t.startsWith(title)) continue;
+    if (!t || !t.startsWith(title) || el.closest('[data-stale="true"]') !== null) continue;
     const imgs = (el.layout.images || []).map(i => i.source.length + ':' + i.source.slice(-40)).join('|');
     const z = el.data && el.data[0] && el.data[0].z;  // plain rows, or base64 {dtype, bdata, shape}
     const zs = !z ? '' : (z.bdata ? z.bdata : JSON.stringify(Array.from(z, r => Array.from(r))));
@@ -24,22 +23,19 @@ PRINT_OF = """(title) => {
 def test_diagram_changes_while_training_and_a_weight_edit_changes_the_surface(server, page):
     """Play: the neuron tiles change; Pause, set a first-layer weight: the decision surface changes."""
     open_page(page, f"{server}/playground?preset=tfp-default")
-    page.wait_for_function(f"({PRINT_OF})('Network').length > 0", timeout=60000)
-    before = page.evaluate(PRINT_OF, "Network")
+    before = read_when(page, PRINT_OF, "Network", ok="v => v.length > 0", timeout=60000)
     assert before.split("#")[1] == str(2 + 4 + 2 + 1)  # x1, x2 inputs; 4 and 2 hidden neurons; one output
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(f"({PRINT_OF})('Network') !== {before!r}", timeout=60000)
     page.get_by_role("button", name="Pause").click()
     page.wait_for_selector(IDLE, timeout=30000)
-    page.wait_for_timeout(1500)  # the redraw that follows Pause
-    surface = page.evaluate(PRINT_OF, "Decision surface")
+    surface = read_settled(page, PRINT_OF, "Decision surface", ok="v => v.length > 0")  # after Pause's redraw
     page.get_by_text("Edit a weight", exact=True).click()
     weight = page.get_by_label("weight (now", exact=False)
     weight.fill("9")
-    weight.press("Enter")
-    page.wait_for_selector(IDLE, timeout=30000)
+    rerun_done(page, lambda: weight.press("Enter"))
     page.get_by_role("button", name="Set", exact=True).click()
-    page.wait_for_function(f"({PRINT_OF})('Decision surface') !== {surface!r}", timeout=30000)
+    read_when(page, PRINT_OF, "Decision surface", ok=f"v => v.length > 0 && v !== {surface!r}")
     assert_no_exception(page)
 
 

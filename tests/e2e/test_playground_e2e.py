@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.conftest import EPOCH, POINTS_OF, assert_no_exception, open_page
+from tests.e2e.conftest import EPOCH, IDLE, POINTS_OF, assert_no_exception, open_page, read_when
 
 pytestmark = pytest.mark.e2e
 
@@ -10,12 +10,11 @@ pytestmark = pytest.mark.e2e
 def test_play_grows_loss_chart(server, page):
     """Open the Playground, press Play: the loss curve gains points, the epoch counter moves, no exception."""
     open_page(page, f"{server}/playground")
-    page.wait_for_function(f"({POINTS_OF})('Loss') >= 0", timeout=30000)
-    assert page.evaluate(POINTS_OF, "Loss") == 0  # nothing trained yet
+    assert read_when(page, POINTS_OF, "Loss") == 0  # nothing trained yet
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(f"({POINTS_OF})('Loss') >= 10", timeout=60000)
     page.get_by_role("button", name="Pause").click()
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=30000)
+    page.wait_for_selector(IDLE, timeout=30000)
     page.wait_for_function(f"({POINTS_OF})('Gradient norm per layer') >= 10", timeout=30000)
     assert_no_exception(page)
 
@@ -31,9 +30,8 @@ def test_refresh_reattaches_to_running_job(server, page):
     """Press Play, reload the page: the same run goes on (the epoch counter does not restart)."""
     open_page(page, f"{server}/playground?preset=tfp-default")
     page.get_by_role("button", name="Play").click()
-    page.wait_for_function(f"({EPOCH})() >= 5", timeout=60000)
+    before = read_when(page, EPOCH, ok="v => v >= 5", timeout=60000)
     assert "run=" in page.url
-    before = page.evaluate(EPOCH)
     page.reload()
     page.wait_for_function(f"({EPOCH})() >= {before}", timeout=60000)
     page.get_by_role("button", name="Pause").click()

@@ -3,24 +3,18 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import IDLE, METRIC, POINTS_OF, assert_no_exception, open_page
+from tests.e2e.conftest import METRIC, POINTS_OF, assert_no_exception, open_page, read_when, rerun_done
+from ui.pages import PAGES as PAGE_LIST
 
 pytestmark = pytest.mark.e2e
 
 NAV = '[data-testid="stSidebarNav"] a'
-PAGES = ["Home", "Playground", "Gradient lab", "CNN", "GAN", "Sequences", "Autoencoders", "Transfer learning", "Runs"]
-
-
-def settle(page) -> None:
-    """Wait until the script has run (a click starts a rerun a moment later)."""
-    page.wait_for_timeout(300)
-    page.wait_for_selector(IDLE, timeout=60000)
+PAGES = ["Home"] + [p.title for p in PAGE_LIST]
 
 
 def go(page, title: str) -> None:
     """Visit a page through the sidebar navigation."""
-    page.locator(NAV).filter(has_text=title).first.click()
-    settle(page)
+    rerun_done(page, page.locator(NAV).filter(has_text=title).first.click)
     assert_no_exception(page)
 
 
@@ -28,8 +22,7 @@ def set_number(page, label: str, value, nth: int = 0) -> None:
     """Type a value into a number input and confirm it."""
     box = page.get_by_label(label, exact=True).nth(nth)
     box.fill(str(value))
-    box.press("Enter")
-    settle(page)
+    rerun_done(page, lambda: box.press("Enter"))
 
 
 def has_number(page, label: str, value) -> None:
@@ -41,8 +34,7 @@ def step(page, times: int) -> None:
     button = page.get_by_role("button", name="Step", exact=True)
     for _ in range(times):
         expect(button).to_be_enabled(timeout=60000)  # the previous epoch has finished
-        button.click()
-        settle(page)
+        rerun_done(page, button.click)
 
 
 def test_every_page_round_trip_keeps_settings_run_and_charts(server, page):
@@ -66,7 +58,7 @@ def test_every_page_round_trip_keeps_settings_run_and_charts(server, page):
     go(page, "Playground")
     for label, value in (("Points", 300), ("Hidden layers", 3), ("Units in layer 3", 7), ("Seed", 1234)):
         has_number(page, label, value)
-    assert page.evaluate(METRIC, "Epoch") == 2  # the same run
+    assert read_when(page, METRIC, "Epoch") == 2  # the same run
     page.wait_for_function(f"({POINTS_OF})('Loss') === 2", timeout=30000)
     assert page.get_by_text("Cannot use these settings").count() == 0
 
@@ -75,7 +67,7 @@ def test_every_page_round_trip_keeps_settings_run_and_charts(server, page):
     go(page, "Gradient lab")
     has_number(page, "Layers", 20)
     has_number(page, "Units", 16)
-    assert page.evaluate(METRIC, "Epoch") == 3
+    assert read_when(page, METRIC, "Epoch") == 3
     page.wait_for_function(f"({POINTS_OF})('A: gradient norm per layer') === 3", timeout=30000)
 
 
@@ -102,10 +94,8 @@ def test_refresh_mid_run_loses_no_steps_and_a_shared_link_gets_its_own_run(serve
     open_page(page, f"{server}/playground")
     set_number(page, "Points", 400)
     page.get_by_role("button", name="Play").click()
-    page.wait_for_function(f"({METRIC})('Epoch') >= 5", timeout=60000)
-    before = page.evaluate(METRIC, "Epoch")
-    page.wait_for_function(f"({POINTS_OF})('Loss') > 0", timeout=30000)
-    points = page.evaluate(POINTS_OF, "Loss")  # the whole-set evaluations so far (on a cadence, not every epoch)
+    before = read_when(page, METRIC, "Epoch", ok="v => v >= 5", timeout=60000)
+    points = read_when(page, POINTS_OF, "Loss", ok="v => v > 0")  # the whole-set evaluations so far (on a cadence)
     run = page.url.split("run=")[1].split("&")[0]
     page.reload()
     page.wait_for_selector('[data-testid="stApp"]', timeout=60000)
@@ -113,8 +103,7 @@ def test_refresh_mid_run_loses_no_steps_and_a_shared_link_gets_its_own_run(serve
     page.wait_for_function(f"({POINTS_OF})('Loss') >= {points}", timeout=30000)  # the history came back too
     has_number(page, "Points", 400)
     assert f"run={run}" in page.url
-    page.get_by_role("button", name="Pause").click()
-    settle(page)
+    rerun_done(page, page.get_by_role("button", name="Pause").click)
 
     other = browser.new_context(viewport={"width": 1500, "height": 1000}).new_page()
     try:
@@ -125,5 +114,5 @@ def test_refresh_mid_run_loses_no_steps_and_a_shared_link_gets_its_own_run(serve
         assert_no_exception(other)
     finally:
         other.context.close()
-    assert page.evaluate(METRIC, "Epoch") >= before  # the owner's run is untouched
+    assert read_when(page, METRIC, "Epoch") >= before  # the owner's run is untouched
     assert_no_exception(page)

@@ -4,19 +4,15 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import EPOCH, IDLE, assert_no_exception, open_page
+from tests.e2e.conftest import CHART, EPOCH, IDLE, assert_no_exception, open_page, read_when
 
 pytestmark = pytest.mark.e2e
 
 # JS: the x-lengths of every trace of the (non-stale) Plotly chart titled `title`; null if none.
-TRACES_OF = """(title) => {
-  for (const el of document.querySelectorAll('.js-plotly-plot')) {
-    const t = el.layout && el.layout.title && el.layout.title.text;
-    if (t && t.replace(/<[^>]+>/g, '') === title && el.closest('[data-stale="true"]') === null)
-      return (el.data || []).map(d => (d.x || []).length);
-  }
-  return null;
-}"""
+TRACES_OF = f"""(title) => {{
+  const el = ({CHART})(title);
+  return el ? (el.data || []).map(d => (d.x || []).length) : null;
+}}"""
 
 
 def train(page, url: str, epochs: int) -> int:
@@ -27,7 +23,7 @@ def train(page, url: str, epochs: int) -> int:
     page.get_by_role("button", name="Pause").click()
     page.wait_for_selector(IDLE, timeout=30000)
     page.wait_for_timeout(500)  # the job leaves its loop and flushes to the store after the script goes idle
-    return page.evaluate(EPOCH)
+    return read_when(page, EPOCH)
 
 
 def test_a_trained_run_survives_a_refresh_and_is_listed(fresh_server, page):
@@ -56,8 +52,7 @@ def test_compare_two_runs_shows_both_curves(fresh_server, page):
         page.get_by_role("option").first.click()
         page.keyboard.press("Escape")
         page.wait_for_selector(IDLE, timeout=30000)
-    page.wait_for_function(f"({TRACES_OF})('loss by epoch') !== null", timeout=30000)
-    lengths = page.evaluate(TRACES_OF, "loss by epoch")
+    lengths = read_when(page, TRACES_OF, "loss by epoch")
     assert len(lengths) == 2 and min(lengths) >= 3
     page.wait_for_selector("text=Settings that differ", timeout=10000)
     assert_no_exception(page)

@@ -2,30 +2,19 @@
 
 import pytest
 
-from tests.e2e.conftest import IDLE, POINTS_OF, assert_no_exception, open_page
+from tests.e2e.conftest import CHART, IDLE, POINTS_OF, assert_no_exception, open_page, read_when
 
 pytestmark = pytest.mark.e2e
 
 # JS: rows (epochs) of the (non-stale) heatmap titled `title`; -1 if there is no such chart.
-ROWS_OF = """(title) => {
-  for (const el of document.querySelectorAll('.js-plotly-plot')) {
-    const t = el.layout && el.layout.title && el.layout.title.text;
-    if (t && t.replace(/<[^>]+>/g, '') === title && el.closest('[data-stale="true"]') === null) {
-      const tr = (el._fullData || [])[0];
-      return tr && tr.y ? tr.y.length : 0;
-    }
-  }
-  return -1;
-}"""
+ROWS_OF = f"""(title) => {{
+  const el = ({CHART})(title);
+  if (!el) return -1;
+  const tr = (el._fullData || [])[0];
+  return tr && tr.y ? tr.y.length : 0;
+}}"""
 # JS: the number of lines on the (non-stale) chart titled `title`.
-TRACES_OF = """(title) => {
-  for (const el of document.querySelectorAll('.js-plotly-plot')) {
-    const t = el.layout && el.layout.title && el.layout.title.text;
-    if (t && t.replace(/<[^>]+>/g, '') === title && el.closest('[data-stale="true"]') === null)
-      return (el.data || []).length;
-  }
-  return -1;
-}"""
+TRACES_OF = f"""(title) => {{ const el = ({CHART})(title); return el ? (el.data || []).length : -1; }}"""
 A, B = "A: RNN (tanh): gradient through time", "B: LSTM: gradient through time"
 
 
@@ -36,8 +25,8 @@ def test_side_by_side_trains_in_lockstep(server, page):
         f"{server}/sequences?data.name=adding&seq.length=20&data.n=400&seq.cell=rnn_tanh"
         "&b.data.name=adding&b.seq.length=20&b.data.n=400&b.seq.cell=lstm",
     )
-    page.wait_for_function(f"({POINTS_OF})('Validation loss') >= 0", timeout=30000)
-    assert page.evaluate(ROWS_OF, A) == 0 and page.evaluate(ROWS_OF, B) == 0  # nothing trained yet
+    read_when(page, POINTS_OF, "Validation loss")
+    assert read_when(page, ROWS_OF, A) == 0 and read_when(page, ROWS_OF, B) == 0  # nothing trained yet
     page.get_by_role("button", name="Play").click()
     for title in (A, B):
         page.wait_for_function(f"({ROWS_OF})({title!r}) >= 3", timeout=90000)

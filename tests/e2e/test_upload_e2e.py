@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import EPOCH, IDLE, POINTS_OF, assert_no_exception, open_page
+from tests.e2e.conftest import EPOCH, IDLE, POINTS_OF, assert_no_exception, open_page, read_settled, read_when
 
 pytestmark = pytest.mark.e2e
 
 # JS: the value shown on the "Epochs per redraw" slider.
-SPEED = """() => Array.from(document.querySelectorAll('[data-testid="stSlider"]'))
-  .map(e => e.innerText.split('\\n').filter(Boolean)).find(t => t[0] === 'Epochs per redraw')[1]"""
+SPEED = """() => (Array.from(document.querySelectorAll('[data-testid="stSlider"]'))
+  .map(e => e.innerText.split('\\n').filter(Boolean)).find(t => t[0] === 'Epochs per redraw') || [])[1]"""
 
 
 def write_csv(path, n: int = 120) -> None:
@@ -41,14 +41,14 @@ def test_upload_pick_the_label_play_and_see_the_projection(server, page, tmp_pat
     page.wait_for_selector(IDLE, timeout=60000)
     choose(page, "Label or target column", "kind")  # the last column (a number) was picked by default
     page.wait_for_selector("text=2 classes", timeout=30000)
-    assert page.evaluate(SPEED) == "full speed"  # the controls came back with the speed the page had
+    assert read_when(page, SPEED) == "full speed"  # the controls came back with the speed the page had
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(f"({POINTS_OF})('Loss') >= 5", timeout=60000)
     page.wait_for_function(f"({POINTS_OF})('Your data: kind') > 0", timeout=60000)
     page.wait_for_function(f"({POINTS_OF})('The network\\'s prediction') > 0", timeout=60000)
     page.get_by_role("button", name="Pause").click()
     page.wait_for_selector(IDLE, timeout=60000)
-    epoch = page.evaluate(EPOCH)
+    epoch = read_settled(page, EPOCH)  # after the redraw that follows Pause
     assert epoch >= 5
     assert "data.table=" in page.url and "data.target=kind" in page.url
     bad = tmp_path / "latin.csv"
@@ -56,6 +56,6 @@ def test_upload_pick_the_label_play_and_see_the_projection(server, page, tmp_pat
     upload.set_input_files(str(bad))
     page.wait_for_selector("text=not a UTF-8 text file", timeout=30000)
     page.wait_for_selector(IDLE, timeout=60000)
-    assert page.evaluate(EPOCH) == epoch  # the trained network is still shown, not rebuilt
-    assert page.evaluate(POINTS_OF, "Your data: kind") > 0
+    assert read_when(page, EPOCH) == epoch  # the trained network is still shown, not rebuilt
+    assert read_when(page, POINTS_OF, "Your data: kind") > 0
     assert_no_exception(page)

@@ -1,0 +1,63 @@
+"""One way to start and stop a real `streamlit run app.py` on 127.0.0.1: the browser tests and bench/ share it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that no one listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(root: Path = ROOT, env: dict | None = None, port: int | None = None, **popen) -> tuple[subprocess.Popen, str]:
+    """Start the app of checkout `root` on `port` (a free one by default) with its own empty data folder unless
+    `env` names one; returns (process, URL)
+    once the server answers its health check. `env` adds to the environment; `popen` goes to Popen (by default
+    the server's output goes to server.log in its data folder: a pipe no one reads would block it once full)."""
+    port = port or free_port()
+    data = tempfile.mkdtemp(prefix="playground-e2e-")
+    env = os.environ | {"PLAYGROUND_DATA": data} | (env or {})
+    popen.setdefault("stderr", open(Path(data) / "server.log", "w"))  # noqa: SIM115 (the server holds it)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+        + ["--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=root,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        **popen,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                return proc, url
+        except OSError:
+            time.sleep(0.1)
+    stop(proc)
+    raise RuntimeError("streamlit did not start")
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """Stop the server and everything it started; SIGKILL when it lingers."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, sig)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(15)
