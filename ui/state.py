@@ -21,11 +21,6 @@ import os
 
 import streamlit as st
 
-# torch.optim imports torch._dynamo on the first optimiser a process builds: 1.3 s of CPU on this machine,
-# which the first training page a student opened used to wait for. Imported here, it is paid once, when the
-# server loads the app.
-import torch._dynamo  # noqa: F401
-
 from core.jobs import JobManager
 from core.spec import SECTIONS, Spec
 from core.store import Store, shared_store
