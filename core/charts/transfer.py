@@ -8,12 +8,12 @@ import plotly.graph_objects as go
 from core.charts.base import PALETTE, figure, line_figure
 
 MODE_LABELS = {"frozen": "frozen body", "finetune": "fine-tune", "scratch": "from scratch"}
-MODE_COLORS = {"frozen": PALETTE[0], "finetune": PALETTE[2], "scratch": PALETTE[1]}
+MODE_COLORS = {"frozen": PALETTE[0], "finetune": PALETTE[4], "scratch": PALETTE[1]}
 # What a layer is in a run: code -> (legend label, colour)
 LAYER_STATES = {
     0: ("no parameters", "#eeeeee"),
     1: ("frozen (pretrained, not trained)", "#7f8fa6"),
-    2: ("pretrained, trained", PALETTE[2]),
+    2: ("pretrained, trained", PALETTE[4]),
     3: ("random start, trained", PALETTE[1]),
 }
 
