@@ -134,6 +134,7 @@ export default function ({ data, key, parentElement, setStateValue }) {
 //   its pad: it is moved down by what was measured);
 // - the top margin holds the title and, under it, a legend that sits above the plot, however many rows the
 //   legend needs at this width;
+// - an annotation that would run past the chart's edge is broken into lines the same way;
 // - an axis whose tick labels run into each other is given fewer ticks (`nticks`), halved until they stand
 //   apart; that stays until the chart is resized.
 const canvas = document.createElement("canvas").getContext("2d");
@@ -186,6 +187,15 @@ function measureFit(host, layout, old) {
     need += legend.getBoundingClientRect().height + 4;
   }
   if (Math.ceil(need) > top) fit.top = Math.ceil(need);
+  (layout.annotations || []).forEach((note, i) => {
+    const el = host.querySelectorAll(".annotation")[i];
+    const font = (fl.annotations[i] || {}).font;
+    if (!el || !font || !note.text) return;
+    const r = el.getBoundingClientRect();
+    const room = r.left > box.left + 1 ? box.right - r.left : r.right - box.left;  // from the side it is pinned to
+    const lines = wrapTitle(note.text, font, room - 8);
+    if (lines.length > 1) (fit.notes = fit.notes || {})[i] = lines.join("<br>");
+  });
   for (const name of Object.keys(fl)) {
     const ax = fl[name];
     if (!/^[xy]axis\d*$/.test(name) || !ax || !ax._id || !ax.visible) continue;
@@ -204,6 +214,7 @@ function withFit(layout, fit) {
     out.title = Object.assign({}, layout.title, { text: fit.title || layout.title.text });
     out.title.pad = Object.assign(pad, { t: (pad.t || 0) + (fit.dy || 0) });
   }
+  if (fit.notes) out.annotations = layout.annotations.map((a, i) => (fit.notes[i] ? Object.assign({}, a, { text: fit.notes[i] }) : a));
   if (fit.top) out.margin = Object.assign({}, layout.margin, { t: fit.top });
   for (const [name, ax] of Object.entries(fit.axes || {})) out[name] = Object.assign({}, layout[name], ax);
   return out;

@@ -125,13 +125,15 @@ def figure(title: str, x_title: str, y_title: str, height: int = 320, log_y: boo
 
 
 def log_ticks(ys) -> dict:
-    """Tick labels for a log axis over these values: over two or more decades, only the powers of ten that
-    Plotly's spacing keeps (it thins them to fit the axis' length), never 2 and 5 between them; over less,
-    the 2 and 5 too, or the axis would show one label or none."""
+    """Tick labels for a log axis over these values that do not crowd on a short axis: over two decades or more,
+    only powers of ten (Plotly thins them to fit the axis' length); over one to two, 1, 2 and 5 of each decade
+    (not every digit 2 ... 9); under one decade, Plotly's own plain numbers."""
     ys = np.asarray([y for y in ys if y is not None], dtype=np.float64)
     ys = ys[np.isfinite(ys) & (ys > 0)]
-    wide = ys.size and np.log10(ys.max()) - np.log10(ys.min()) >= 2
-    return {"minorloglabels": "none" if wide else "small digits"}
+    decades = float(np.log10(ys.max()) - np.log10(ys.min())) if ys.size else 0.0
+    if decades >= 2:
+        return {"minorloglabels": "none"}
+    return {"dtick": "D2"} if decades >= 1 else {}
 
 
 def decade_ticks(fig: go.Figure) -> go.Figure:

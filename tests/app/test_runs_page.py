@@ -1,6 +1,5 @@
 """AppTest: the Runs page lists, filters, compares, renames, deletes (after a confirmation) and refuses bad imports."""
 
-import json
 import time
 import uuid
 
@@ -8,7 +7,8 @@ import pytest
 
 from core.jobs import Job
 from core.spec import Spec
-from tests.app.conftest import no_exception
+from tests.app.conftest import chart_figures, no_exception
+from ui.runs import runs_table
 
 SPEC = Spec().with_(**{"data.n": 100, "train.epochs": 1000})
 
@@ -59,7 +59,7 @@ def test_compare_two_runs_overlays_both_curves_and_lists_only_differences(app, t
     at = open_runs(app)
     at.multiselect(key="runs.compare").set_value([a, b]).run()
     no_exception(at)
-    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    fig = chart_figures(at)[0]
     lines = [t for t in fig["data"] if t.get("x")]
     assert len(lines) == 2 and all(len(t["x"]) == 2 for t in lines)  # two runs, two epochs each
     assert fig["layout"]["xaxis"]["title"]["text"] == "epoch"
@@ -154,3 +154,17 @@ def test_a_continued_run_opens_on_its_page_with_the_pages_views(app, two_runs):
     continued = continued[0] if isinstance(continued, list) else continued
     assert at.session_state["pg._job"] == continued  # the continued run's own job, not a new network
     assert "network" in manager().get(continued).snapshot()["runs"][0]["views"]
+
+
+def test_empty_cells_read_as_a_dash_and_numbers_stay_numbers():
+    """A run with no validation yet shows "-" in the table, not "None"; its loss still sorts as a number."""
+    rows = [
+        {"name": "a", "epochs": 3, "loss": 0.123456, "val_loss": None, "val_accuracy": None},
+        {"name": "b", "epochs": None, "loss": None, "val_loss": 0.5, "val_accuracy": 0.875},
+    ]
+    table = runs_table(rows)
+    text = table.to_string()
+    assert "None" not in text and "nan" not in text.lower()
+    assert text.splitlines()[1].split()[1:] == ["a", "3", "0.1235", "-", "-"]
+    assert text.splitlines()[2].split()[1:] == ["b", "-", "-", "0.5", "87.5%"]
+    assert table.data["loss"].dtype.kind == "f"

@@ -93,11 +93,13 @@ def test_image_grids_travel_as_one_png_with_square_pixels():
 
 
 def test_log_axes_label_only_decades_over_a_wide_range():
-    """Over six decades: powers of ten only (2 and 5 would crowd them); under one decade the 2 and 5 stay."""
+    """Over six decades: powers of ten only; over one and a half: 1, 2 and 5 of each (not every digit)."""
     wide = loss_figure([{"epoch": e, "train_loss": 10.0**-e} for e in range(7)])
+    middle = loss_figure([{"epoch": e, "train_loss": 10.0 ** (-e / 4)} for e in range(7)])
     narrow = loss_figure([{"epoch": e, "train_loss": 0.5 - 0.05 * e} for e in range(7)])
     assert wide.layout.yaxis.minorloglabels == "none" and wide.layout.yaxis.dtick is None
-    assert narrow.layout.yaxis.minorloglabels == "small digits"
+    assert middle.layout.yaxis.dtick == "D2"
+    assert narrow.layout.yaxis.dtick is None and narrow.layout.yaxis.minorloglabels is None
 
 
 def test_axis_titles_stand_clear_of_their_ticks():

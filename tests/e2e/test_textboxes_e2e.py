@@ -27,6 +27,10 @@ EPOCH = """() => { const m = Array.from(document.querySelectorAll('[data-testid=
   return m ? parseFloat(m.querySelector('[data-testid="stMetricValue"]').innerText.replace(/,/g, '')) : -1; }"""
 
 
+def key(problem: dict) -> tuple:
+    return problem["kind"], problem["where"], problem["a"], problem["b"]
+
+
 def measure(page, when: str, seen: dict) -> list[str]:
     """The problems on the page at each width (the charts resize in place), as lines naming chart and texts.
 
@@ -38,6 +42,10 @@ def measure(page, when: str, seen: dict) -> list[str]:
         page.wait_for_function(SETTLED, timeout=30000)
         page.wait_for_timeout(300)  # a chart whose text did not fit is drawn once more
         found = page.evaluate(MEASURE)
+        # What a reader sees stays: a chart is redrawn once when its text did not fit, and live data moves.
+        page.wait_for_timeout(500)
+        again = {key(p) for p in page.evaluate(MEASURE)["problems"]}
+        found["problems"] = [p for p in found["problems"] if key(p) in again]
         seen["charts"] += found["charts"]
         seen["bad"] += len({p["where"] for p in found["problems"] if p["kind"] != "ellipsis"})
         for p in found["problems"]:
