@@ -130,8 +130,8 @@ export default function ({ data, key, parentElement, setStateValue }) {
 }
 
 // Text that fits, measured where it is drawn (a chart added later gets it too):
-// - a title wider than the chart is broken into lines at spaces (Plotly lifts a title of several lines above
-//   its pad: it is moved down by what was measured);
+// - a title wider than the chart is broken into lines at spaces (" <br>": without its tags it reads as sent);
+//   Plotly lifts a title of several lines above its pad: it is moved down by what was measured;
 // - the top margin holds the title and, under it, a legend that sits above the plot, however many rows the
 //   legend needs at this width;
 // - an annotation that would run past the chart's edge is broken into lines the same way;
@@ -154,7 +154,8 @@ function wrapTitle(text, font, width) {
   return lines;
 }
 
-const apart = (a, b) => a.right <= b.left + 1 || b.right <= a.left + 1 || a.bottom <= b.top + 1 || b.bottom <= a.top + 1;
+const apart = (a, b) =>
+  a.right <= b.left + 1 || b.right <= a.left + 1 || a.bottom <= b.top + 1 || b.bottom <= a.top + 1;
 
 function titlePad(layout) {
   const tmpl = (layout.template && layout.template.layout && layout.template.layout.title) || {};
@@ -174,7 +175,7 @@ function measureFit(host, layout, old) {
     const font = fl.title.font;
     const pad = titlePad(layout);
     const lines = wrapTitle(text, font, fl.width - (pad.l || 0) - 16);
-    if (lines.length > 1) fit.title = lines.join("<br>");
+    if (lines.length > 1) fit.title = lines.join(" <br>");
     const r = gt.getBoundingClientRect();
     const dy = Math.max(0, Math.round((old.dy || 0) + box.top + (pad.t || 0) - r.top));
     if (dy > 0) fit.dy = dy;
@@ -194,15 +195,16 @@ function measureFit(host, layout, old) {
     const r = el.getBoundingClientRect();
     const room = r.left > box.left + 1 ? box.right - r.left : r.right - box.left;  // from the side it is pinned to
     const lines = wrapTitle(note.text, font, room - 8);
-    if (lines.length > 1) (fit.notes = fit.notes || {})[i] = lines.join("<br>");
+    if (lines.length > 1) (fit.notes = fit.notes || {})[i] = lines.join(" <br>");
   });
   for (const name of Object.keys(fl)) {
     const ax = fl[name];
     if (!/^[xy]axis\d*$/.test(name) || !ax || !ax._id || !ax.visible) continue;
     const boxes = Array.from(host.querySelectorAll(`.${ax._id}tick text`))
       .filter((t) => t.textContent.trim()).map((t) => t.getBoundingClientRect());
+    const had = (fit.axes[name] && fit.axes[name].nticks) || boxes.length;  // halve again if still crowded
     if (boxes.some((a, i) => boxes.slice(i + 1).some((b) => !apart(a, b))))
-      fit.axes[name] = { nticks: Math.max(2, Math.floor(boxes.length / 2)) };
+      fit.axes[name] = { tickmode: "auto", nticks: Math.max(2, Math.floor(Math.min(boxes.length, had) / 2)) };
   }
   return fit;
 }
@@ -214,7 +216,8 @@ function withFit(layout, fit) {
     out.title = Object.assign({}, layout.title, { text: fit.title || layout.title.text });
     out.title.pad = Object.assign(pad, { t: (pad.t || 0) + (fit.dy || 0) });
   }
-  if (fit.notes) out.annotations = layout.annotations.map((a, i) => (fit.notes[i] ? Object.assign({}, a, { text: fit.notes[i] }) : a));
+  const note = (a, i) => (fit.notes[i] ? Object.assign({}, a, { text: fit.notes[i] }) : a);
+  if (fit.notes) out.annotations = layout.annotations.map(note);
   if (fit.top) out.margin = Object.assign({}, layout.margin, { t: fit.top });
   for (const [name, ax] of Object.entries(fit.axes || {})) out[name] = Object.assign({}, layout[name], ax);
   return out;
