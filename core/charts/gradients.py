@@ -144,7 +144,11 @@ def update_ratio_figure(history: list[dict], title: str = "Update size ‖ΔW‖
         xs, ys = downsample([r["epoch"] for r in recs], [max(r["update_ratio"].get(name, 0.0), TINY) for r in recs])
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, line=dict(color=color)))
     fig.add_hline(
-        y=1e-3, line=dict(color="#888", dash="dot"), annotation_text="1e-3", annotation_position="bottom right"
+        y=1e-3,
+        line=dict(color="#888", dash="dot"),
+        annotation_text="1e-3",
+        annotation_position="bottom right",
+        annotation_y=-3,  # on a log axis an annotation's y is log10 of the value
     )
     fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1.0, yanchor="top"))
     return decade_ticks(fig)

@@ -117,3 +117,9 @@ def test_ten_classes_get_ten_colours_and_sides_keep_theirs():
     colours = [t.marker.color for t in fig.data]
     assert len(colours) == 10 and len(set(colours)) == 10 and set(colours) <= set(PALETTE)
     assert list(run_colors(["A: RNN", "B: LSTM", "C: GRU"]).values()) == PALETTE[:3]
+
+
+def test_a_line_on_a_log_axis_carries_its_label_at_its_height():
+    """The 1e-3 guide of the update-ratio chart is labelled at 1e-3 (log10: -3), not at 10^0.001."""
+    fig = update_ratio_figure(HIST)
+    assert fig.layout.shapes[0].y0 == 1e-3 and fig.layout.annotations[0].y == -3
