@@ -9,7 +9,8 @@ from core.spec import SpecError, from_dict, validate
 from core.store import STATUSES
 from ui.frame import require_router
 from ui.plotly_live import live_chart
-from ui.runs import PAGE_PATHS, PAGE_TITLES, continue_run, export_box_ui, import_ui, runs_table, spec_query
+from ui.plotly_live import live_chart
+from ui.runs import PAGE_PATHS, PAGE_TITLES, continue_run, export_box_ui, import_ui, spec_query
 from ui.state import enter_page, store
 
 P = "runs"
@@ -47,10 +48,11 @@ else:
     page_f, status_f = filters_ui()
     shown = [r for r in rows if (not page_f or r["page"] in page_f) and (not status_f or r["status"] in status_f)]
     st.dataframe(
-        runs_table(shown),
+        shown,
         hide_index=True,
         column_order=["name", "page", "status", "epochs", "loss", "val_loss", "val_accuracy", "tags", "created", "id"],
-        column_config={"val_accuracy": "val accuracy"},
+        column_config={"val_accuracy": st.column_config.NumberColumn("val accuracy", format="percent")},
+        placeholder="-",  # an empty cell (no validation yet) reads "-", not "None"
         key=f"{P}.table",
     )
     st.caption(f"{len(shown)} of {len(rows)} runs shown.")

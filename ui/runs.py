@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pandas as pd
 import streamlit as st
 
 from core import export
@@ -72,13 +71,6 @@ def export_box_ui(key: str, spec: Spec, history: list[dict], weights: Callable[[
         on_click="ignore",
         disabled=not history,
     )
-
-
-def runs_table(rows: list[dict]):
-    """The runs table's rows as a styled frame: numbers as numbers (they sort), an empty cell as "-", not "None"."""
-    frame = pd.DataFrame(rows)
-    shown = {"epochs": "{:g}", "loss": "{:.4g}", "val_loss": "{:.4g}", "val_accuracy": "{:.1%}"}
-    return frame.style.format(na_rep="-").format({k: v for k, v in shown.items() if k in frame}, na_rep="-")
 
 
 def job_export_ui(key: str, job: Job, i: int = 0) -> None:

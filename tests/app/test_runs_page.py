@@ -8,7 +8,6 @@ import pytest
 from core.jobs import Job
 from core.spec import Spec
 from tests.app.conftest import chart_figures, no_exception
-from ui.runs import runs_table
 
 SPEC = Spec().with_(**{"data.n": 100, "train.epochs": 1000})
 
@@ -47,6 +46,7 @@ def test_list_and_filter(app, two_runs):
     table = at.dataframe[0].value
     assert {a, b} <= set(table["id"])
     assert table["id"].tolist().index(b) < table["id"].tolist().index(a)  # newest first
+    assert at.dataframe[0].proto.placeholder == "-"  # a run with no validation yet shows "-", not "None"
     store().finish_run(a, "done", {})
     at.run()
     at.multiselect(key="runs.status").set_value(["done"]).run()
@@ -154,17 +154,3 @@ def test_a_continued_run_opens_on_its_page_with_the_pages_views(app, two_runs):
     continued = continued[0] if isinstance(continued, list) else continued
     assert at.session_state["pg._job"] == continued  # the continued run's own job, not a new network
     assert "network" in manager().get(continued).snapshot()["runs"][0]["views"]
-
-
-def test_empty_cells_read_as_a_dash_and_numbers_stay_numbers():
-    """A run with no validation yet shows "-" in the table, not "None"; its loss still sorts as a number."""
-    rows = [
-        {"name": "a", "epochs": 3, "loss": 0.123456, "val_loss": None, "val_accuracy": None},
-        {"name": "b", "epochs": None, "loss": None, "val_loss": 0.5, "val_accuracy": 0.875},
-    ]
-    table = runs_table(rows)
-    text = table.to_string()
-    assert "None" not in text and "nan" not in text.lower()
-    assert text.splitlines()[1].split()[1:] == ["a", "3", "0.1235", "-", "-"]
-    assert text.splitlines()[2].split()[1:] == ["b", "-", "-", "0.5", "87.5%"]
-    assert table.data["loss"].dtype.kind == "f"
