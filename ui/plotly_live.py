@@ -121,7 +121,8 @@ export default function ({ data, key, parentElement, setStateValue }) {
   if (!host.__observer) {
     host.__observer = new ResizeObserver(() => {
       const cur = store[host.dataset.chart];
-      if (!window.Plotly || !host._fullLayout || !cur) return;
+      if (!window.Plotly || !host._fullLayout || !cur || host.clientWidth === host.__width) return;
+      host.__width = host.clientWidth;  // a fit that made the chart taller must not start this again
       cur.fit = {};  // measured again at the new width
       window.Plotly.Plots.resize(host).then(() => draw(window.Plotly, host, cur));
     });
@@ -133,7 +134,7 @@ export default function ({ data, key, parentElement, setStateValue }) {
 // - a title wider than the chart is broken into lines at spaces (" <br>": without its tags it reads as sent);
 //   Plotly lifts a title of several lines above its pad: it is moved down by what was measured;
 // - the top margin holds the title and, under it, a legend that sits above the plot, however many rows the
-//   legend needs at this width;
+//   legend needs at this width (the figure grows by as much: the plot keeps its height);
 // - an annotation that would run past the chart's edge is broken into lines the same way;
 // - an axis whose tick labels run into each other is given fewer ticks (`nticks`), halved until they stand
 //   apart; that stays until the chart is resized.
@@ -187,7 +188,10 @@ function measureFit(host, layout, old) {
   if (legend && lg.orientation === "h" && lg.y >= 1 && lg.yanchor === "bottom") {
     need += legend.getBoundingClientRect().height + 4;
   }
-  if (Math.ceil(need) > top) fit.top = Math.ceil(need);
+  if (Math.ceil(need) > top) {
+    fit.top = Math.ceil(need);
+    if (layout.height) fit.height = layout.height + fit.top - top;  // the plot keeps its height
+  }
   (layout.annotations || []).forEach((note, i) => {
     const el = host.querySelectorAll(".annotation")[i];
     const font = (fl.annotations[i] || {}).font;
@@ -219,6 +223,7 @@ function withFit(layout, fit) {
   const note = (a, i) => (fit.notes[i] ? Object.assign({}, a, { text: fit.notes[i] }) : a);
   if (fit.notes) out.annotations = layout.annotations.map(note);
   if (fit.top) out.margin = Object.assign({}, layout.margin, { t: fit.top });
+  if (fit.height) out.height = fit.height;
   for (const [name, ax] of Object.entries(fit.axes || {})) out[name] = Object.assign({}, layout[name], ax);
   return out;
 }
