@@ -19,13 +19,13 @@ from ui.state import CURRENT_PAGE, HIDE, JOB_PAGES, PRESENT, manager, store
 
 SECTIONS = ("data", "features", "network", "training", "augmentation", "generator", "discriminator", "sides")
 
-# No number or label is cut with "...": a metric's value shrinks with its column (a container query: 16 % of
-# the metric's width holds about eleven characters; never below the body text) and wraps at spaces; labels,
+# No number or label is cut with "...": a metric's value shrinks with its column (a container query: 20 % of
+# the metric's width holds about nine characters; never below the body text) and wraps at spaces; labels,
 # captions and buttons wrap.
 TEXT_CSS = """
 <style>
 .stApp [data-testid="stMetric"] { container-type: inline-size; }
-.stApp [data-testid="stMetricValue"] { font-size: max(1rem, min(2.25rem, 16cqi)); }
+.stApp [data-testid="stMetricValue"] { font-size: max(1rem, min(2.25rem, 20cqi)); }
 .stApp [data-testid="stMetricValue"], .stApp [data-testid="stMetricValue"] *,
 .stApp [data-testid="stMetricLabel"], .stApp [data-testid="stMetricLabel"] *,
 .stApp [data-testid="stMetricDelta"] *, .stApp button *, .stApp [data-testid="stCaptionContainer"] * {
@@ -37,7 +37,7 @@ TEXT_CSS = """
 PRESENT_CSS = """
 <style>
 html, .stApp { font-size: 21px; }
-.stApp [data-testid="stMetricValue"] { font-size: max(1rem, min(2.6rem, 16cqi)) !important; }
+.stApp [data-testid="stMetricValue"] { font-size: max(1rem, min(2.6rem, 20cqi)) !important; }
 .stApp [data-testid="stMarkdownContainer"] p, .stApp [data-testid="stCaptionContainer"] { font-size: 1.1rem; }
 .stApp h1 { font-size: 2.6rem; }
 </style>

@@ -66,5 +66,10 @@
       problems.push({ kind: "ellipsis", where: owner.getAttribute("data-testid") || owner.tagName, a: e.innerText, b: "" });
     }
   }
+  // A number wider than its metric would run into the next one.
+  for (const e of document.querySelectorAll('[data-testid="stMetricValue"]')) {
+    if (visible(e) && e.scrollWidth > e.clientWidth + SLACK)
+      problems.push({ kind: "cut", where: "stMetricValue", a: e.innerText, b: "" });
+  }
   return { charts, problems };
 };
