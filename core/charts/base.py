@@ -58,7 +58,11 @@ AXIS = dict(
     title=dict(standoff=8),
 )
 
+# A colour bar's title runs up its right side: on top it sat on the bar's highest tick label.
+COLORBAR = {"colorbar": {"title": {"side": "right"}}}
+
 pio.templates[TEMPLATE] = go.layout.Template(
+    data={kind: [COLORBAR] for kind in ("heatmap", "contour", "histogram2d")},
     layout=dict(
         font=FONT,
         colorway=PALETTE,
@@ -87,7 +91,7 @@ pio.templates[TEMPLATE] = go.layout.Template(
             font=dict(size=LEGEND_SIZE),
         ),
         hoverlabel=dict(font_size=14),
-    )
+    ),
 )
 
 

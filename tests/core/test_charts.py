@@ -107,6 +107,7 @@ def test_axis_titles_stand_clear_of_their_ticks():
     for axis in ("xaxis", "yaxis"):
         assert TEMPLATE_LAYOUT["layout"][axis]["automargin"] is True
         assert TEMPLATE_LAYOUT["layout"][axis]["title"]["standoff"] > 0
+    assert TEMPLATE_LAYOUT["data"]["heatmap"][0]["colorbar"]["title"]["side"] == "right"  # not on the top tick
 
 
 def test_ten_classes_get_ten_colours_and_sides_keep_theirs():
