@@ -9,7 +9,6 @@ from core.spec import SpecError, from_dict, validate
 from core.store import STATUSES
 from ui.frame import require_router
 from ui.plotly_live import live_chart
-from ui.plotly_live import live_chart
 from ui.runs import PAGE_PATHS, PAGE_TITLES, continue_run, export_box_ui, import_ui, spec_query
 from ui.state import enter_page, store
 
