@@ -41,6 +41,16 @@ def differing_settings(specs: list[dict]) -> dict[str, list]:
     return out
 
 
+def side_titles(title: str, specs: list[dict], most: int = 3) -> list[str]:
+    """One run name per side of a comparison: the title, the side's letter and its own settings (those that
+    differ between the sides, at most `most`), e.g. "rnn-vs-lstm-adding · A: cell rnn". One spec: the title."""
+    if len(specs) < 2:
+        return [title] * len(specs)
+    diff = list(differing_settings(specs).items())[:most]
+    own = [", ".join(f"{k.rsplit('.', 1)[-1]} {v[i] or 'none'}" for k, v in diff) for i in range(len(specs))]
+    return [f"{title} · {chr(ord('A') + i)}" + (f": {o}" if o else "") for i, o in enumerate(own)]
+
+
 def _show(v) -> str:
     if v is None:
         return "-"

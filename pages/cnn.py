@@ -102,7 +102,9 @@ def settings(page: Page) -> list[Spec]:
             spec = page.spec({"model.layers": stack, "model.family": "cnn"})
             layer_table_ui(spec)
     if spec.data.augment:
-        preview_slot.plotly_chart(augmentation_figure(preview(to_json(Spec(data=spec.data, seed=spec.seed)))))
+        live_chart(
+            augmentation_figure(preview(to_json(Spec(data=spec.data, seed=spec.seed)))), f"{P}.chart.aug", preview_slot
+        )
         compare = st.toggle("Compare with the same network trained without augmentation", key=f"{P}.compare")
     else:
         compare = False

@@ -8,6 +8,7 @@ from core.charts.runs import compare_figure
 from core.spec import SpecError, from_dict, validate
 from core.store import STATUSES
 from ui.frame import require_router
+from ui.plotly_live import live_chart
 from ui.runs import PAGE_PATHS, PAGE_TITLES, continue_run, export_box_ui, import_ui, spec_query
 from ui.state import enter_page, store
 
@@ -50,6 +51,7 @@ else:
         hide_index=True,
         column_order=["name", "page", "status", "epochs", "loss", "val_loss", "val_accuracy", "tags", "created", "id"],
         column_config={"val_accuracy": st.column_config.NumberColumn("val accuracy", format="percent")},
+        placeholder="-",  # an empty cell (no validation yet) reads "-", not "None"
         key=f"{P}.table",
     )
     st.caption(f"{len(shown)} of {len(rows)} runs shown.")
@@ -76,7 +78,7 @@ else:
                     "Smoothing", 0.0, 0.95, step=0.05, key=f"{P}.smooth", help="Exponential moving average."
                 )
                 curves = {f"{n} ({i[:6]})": runs.series(h, metric, smooth) for n, i, h in zip(names, picked, histories)}
-                st.plotly_chart(compare_figure(curves, metric, log_y, smooth), key=f"{P}.chart")
+                live_chart(compare_figure(curves, metric, log_y, smooth), key=f"{P}.chart")
             diff = runs.differing_settings([by_id[i]["spec"] for i in picked])
             st.subheader("Settings that differ")
             if diff:

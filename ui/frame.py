@@ -19,10 +19,25 @@ from ui.state import CURRENT_PAGE, HIDE, JOB_PAGES, PRESENT, manager, store
 
 SECTIONS = ("data", "features", "network", "training", "augmentation", "generator", "discriminator", "sides")
 
+# No number or label is cut with "...": a metric's value shrinks with its column (a container query: 20 % of
+# the metric's width holds about nine characters; never below the body text) and wraps at spaces; labels,
+# captions and buttons wrap.
+TEXT_CSS = """
+<style>
+.stApp [data-testid="stMetric"] { container-type: inline-size; }
+.stApp [data-testid="stMetricValue"] { font-size: max(1rem, min(2.25rem, 20cqi)); }
+.stApp [data-testid="stMetricValue"], .stApp [data-testid="stMetricValue"] *,
+.stApp [data-testid="stMetricLabel"], .stApp [data-testid="stMetricLabel"] *,
+.stApp [data-testid="stMetricDelta"] *, .stApp button *, .stApp [data-testid="stCaptionContainer"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
+.stApp [data-testid="stMetricValue"] * { font-size: inherit !important; }
+</style>
+"""
 PRESENT_CSS = """
 <style>
 html, .stApp { font-size: 21px; }
-.stApp [data-testid="stMetricValue"], .stApp [data-testid="stMetricValue"] * { font-size: 2.6rem !important; }
+.stApp [data-testid="stMetricValue"] { font-size: max(1rem, min(2.6rem, 20cqi)) !important; }
 .stApp [data-testid="stMarkdownContainer"] p, .stApp [data-testid="stCaptionContainer"] { font-size: 1.1rem; }
 .stApp h1 { font-size: 2.6rem; }
 </style>
@@ -68,8 +83,7 @@ def sidebar_frame(current_page: str) -> None:
         job = jm.get(job_id)
         if job is not None and page != current_page and job.running:
             job.pause()
-    if presenting():
-        st.html(PRESENT_CSS)
+    st.html(TEXT_CSS + (PRESENT_CSS if presenting() else ""))
     hidden = [f'[class*="-hidden-{s}"]' for s in hidden_sections()]  # every page's section of that name
     if hidden:
         st.html(HIDE_CSS.format(", ".join(hidden) + " { display: none; }"))

@@ -62,7 +62,7 @@ _SRC_LOADER_JS = (
 """
 )
 
-_CHART_JS = """
+_CHART_JS = r"""
 const CONFIG = { displaylogo: false, responsive: true };
 const store = (window.__plotlyLive = window.__plotlyLive || {});
 const timings = (window.__liveChartMs = window.__liveChartMs || []);
@@ -117,20 +117,131 @@ export default function ({ data, key, parentElement, setStateValue }) {
   s.got.length = n;
   if (data.layout !== null) { s.layout = data.layout; s.layoutGot = data.rev; }
   s.rev = data.rev;
-  const traces = s.traces.slice();
-  const layout = Object.assign({}, s.layout, { uirevision: s.layout.uirevision || "live", datarevision: s.rev });
-  whenPlotly().then((Plotly) => {
-    const t0 = performance.now();
-    Plotly.react(host, traces, layout, CONFIG).then(() => {
-      host.__renders = (host.__renders || 0) + 1;  // redraws of this chart (read by tests/e2e/live_probe.js)
-      timings.push(performance.now() - t0);
-      if (timings.length > 2000) timings.splice(0, 1000);
-    });
-  });
+  whenPlotly().then((Plotly) => draw(Plotly, host, s));
   if (!host.__observer) {
-    host.__observer = new ResizeObserver(() => { if (window.Plotly && host._fullLayout) window.Plotly.Plots.resize(host); });
+    host.__observer = new ResizeObserver(() => {
+      const cur = store[host.dataset.chart];
+      if (!window.Plotly || !host._fullLayout || !cur || host.clientWidth === host.__width) return;
+      host.__width = host.clientWidth;  // a fit that made the chart taller must not start this again
+      cur.fit = {};  // measured again at the new width
+      window.Plotly.Plots.resize(host).then(() => draw(window.Plotly, host, cur));
+    });
     host.__observer.observe(host);
   }
+}
+
+// Text that fits, measured where it is drawn (a chart added later gets it too):
+// - a title wider than the chart is broken into lines at spaces (" <br>": without its tags it reads as sent);
+//   Plotly lifts a title of several lines above its pad: it is moved down by what was measured;
+// - the top margin holds the title and, under it, a legend that sits above the plot, however many rows the
+//   legend needs at this width (the figure grows by as much: the plot keeps its height);
+// - an annotation that would run past the chart's edge is broken into lines the same way;
+// - an axis whose tick labels run into each other is given fewer ticks (`nticks`), halved until they stand
+//   apart; that stays until the chart is resized.
+const canvas = document.createElement("canvas").getContext("2d");
+
+function wrapTitle(text, font, width) {
+  canvas.font = `${font.size}px ${font.family}`;
+  const lines = [];
+  for (const part of String(text).split(/<br\s*\/?>/i)) {
+    let line = "";
+    for (const word of part.split(" ")) {
+      const next = line ? line + " " + word : word;
+      if (line && canvas.measureText(next.replace(/<[^>]+>/g, "")).width > width) { lines.push(line); line = word; }
+      else line = next;
+    }
+    lines.push(line);
+  }
+  return lines;
+}
+
+const apart = (a, b) =>
+  a.right <= b.left + 1 || b.right <= a.left + 1 || a.bottom <= b.top + 1 || b.bottom <= a.top + 1;
+
+function titlePad(layout) {
+  const tmpl = (layout.template && layout.template.layout && layout.template.layout.title) || {};
+  return Object.assign({}, tmpl.pad, layout.title && layout.title.pad);
+}
+
+function measureFit(host, layout, old) {
+  const fl = host._fullLayout;
+  const box = host.getBoundingClientRect();
+  const fit = { axes: Object.assign({}, old.axes) };
+  const tmpl = (layout.template && layout.template.layout) || {};
+  const top = (layout.margin && layout.margin.t) ?? (tmpl.margin && tmpl.margin.t) ?? 100;
+  const text = layout.title && layout.title.text;
+  const gt = text && host.querySelector(".gtitle");
+  let need = 0;
+  if (gt) {
+    const font = fl.title.font;
+    const pad = titlePad(layout);
+    const lines = wrapTitle(text, font, fl.width - (pad.l || 0) - 16);
+    if (lines.length > 1) fit.title = lines.join(" <br>");
+    const r = gt.getBoundingClientRect();
+    const dy = Math.max(0, Math.round((old.dy || 0) + box.top + (pad.t || 0) - r.top));
+    if (dy > 0) fit.dy = dy;
+    const drawn = (fit.title || "") === (old.title || "") && r.height > 0;
+    need = (drawn ? r.bottom - box.top + dy - (old.dy || 0) : (pad.t || 0) + dy + lines.length * font.size * 1.3) + 12;
+  }
+  const legend = fl.showlegend && host.querySelector(".legend");
+  const lg = fl.legend || {};
+  if (legend && lg.orientation === "h" && lg.y >= 1 && lg.yanchor === "bottom") {
+    need += legend.getBoundingClientRect().height + 4;
+  }
+  if (Math.ceil(need) > top) {
+    fit.top = Math.ceil(need);
+    if (layout.height) fit.height = layout.height + fit.top - top;  // the plot keeps its height
+  }
+  (layout.annotations || []).forEach((note, i) => {
+    const el = host.querySelectorAll(".annotation")[i];
+    const font = (fl.annotations[i] || {}).font;
+    if (!el || !font || !note.text) return;
+    const r = el.getBoundingClientRect();
+    const room = r.left > box.left + 1 ? box.right - r.left : r.right - box.left;  // from the side it is pinned to
+    const lines = wrapTitle(note.text, font, room - 8);
+    if (lines.length > 1) (fit.notes = fit.notes || {})[i] = lines.join(" <br>");
+  });
+  for (const name of Object.keys(fl)) {
+    const ax = fl[name];
+    if (!/^[xy]axis\d*$/.test(name) || !ax || !ax._id || !ax.visible) continue;
+    const boxes = Array.from(host.querySelectorAll(`.${ax._id}tick text`))
+      .filter((t) => t.textContent.trim()).map((t) => t.getBoundingClientRect());
+    const had = (fit.axes[name] && fit.axes[name].nticks) || boxes.length;  // halve again if still crowded
+    if (boxes.some((a, i) => boxes.slice(i + 1).some((b) => !apart(a, b))))
+      fit.axes[name] = { tickmode: "auto", nticks: Math.max(2, Math.floor(Math.min(boxes.length, had) / 2)) };
+  }
+  return fit;
+}
+
+function withFit(layout, fit) {
+  const out = Object.assign({}, layout);
+  if (fit.title || fit.dy) {
+    const pad = titlePad(layout);
+    out.title = Object.assign({}, layout.title, { text: fit.title || layout.title.text });
+    out.title.pad = Object.assign(pad, { t: (pad.t || 0) + (fit.dy || 0) });
+  }
+  const note = (a, i) => (fit.notes[i] ? Object.assign({}, a, { text: fit.notes[i] }) : a);
+  if (fit.notes) out.annotations = layout.annotations.map(note);
+  if (fit.top) out.margin = Object.assign({}, layout.margin, { t: fit.top });
+  if (fit.height) out.height = fit.height;
+  for (const [name, ax] of Object.entries(fit.axes || {})) out[name] = Object.assign({}, layout[name], ax);
+  return out;
+}
+
+function draw(Plotly, host, s, tries = 0) {
+  const layout = Object.assign({}, s.layout, { uirevision: s.layout.uirevision || "live", datarevision: s.rev });
+  const t0 = performance.now();
+  return Plotly.react(host, s.traces.slice(), withFit(layout, s.fit || {}), CONFIG).then(() => {
+    host.__renders = (host.__renders || 0) + 1;  // redraws of this chart (read by tests/e2e/live_probe.js)
+    timings.push(performance.now() - t0);
+    if (timings.length > 2000) timings.splice(0, 1000);
+    // Measured after every draw (a legend grows as traces arrive); drawn again only when the fit changed.
+    const fit = measureFit(host, s.layout, s.fit || {});
+    if (JSON.stringify(fit) !== JSON.stringify(s.fit || {})) {
+      s.fit = fit;
+      if (tries < 3) return draw(Plotly, host, s, tries + 1);
+    }
+  });
 }
 """
 

@@ -11,7 +11,7 @@ from core.charts.training import series
 
 LOSS_LABELS = {"bce": "binary cross-entropy per pixel", "mse": "squared error per pixel"}
 KIND_LABELS = {"other": "other classes", "noise": "noise images", "corrupt": "corrupted images"}
-KIND_COLOURS = {"other": PALETTE[5], "noise": PALETTE[3], "corrupt": PALETTE[1]}
+KIND_COLOURS = {"other": PALETTE[2], "noise": PALETTE[6], "corrupt": PALETTE[1]}
 NORMAL_COLOUR = PALETTE[0]
 
 

@@ -15,22 +15,22 @@ from PIL import Image
 
 TEMPLATE = "playground"
 FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=15, color="#1f2430")
-# Okabe-Ito: distinguishable with colour-blindness and on a washed-out projector.
+# Tableau 10: ten hues told apart with the common colour-vision deficiencies and on a washed-out projector.
+# Classes take them in order everywhere (class i is PALETTE[i]), and so do the sides of a comparison
+# (A blue, B orange, C red).
 PALETTE = [
-    "#0072B2",
-    "#E69F00",
-    "#009E73",
-    "#CC79A7",
-    "#56B4E9",
-    "#D55E00",
-    "#F0E442",
-    "#000000",
-    "#999999",
+    "#4E79A7",
+    "#F28E2B",
+    "#E15759",
+    "#76B7B2",
+    "#59A14F",
+    "#EDC948",
+    "#B07AA1",
+    "#FF9DA7",
+    "#9C755F",
+    "#BAB0AC",
 ]
-NEGATIVE, POSITIVE = (
-    "#E69F00",
-    "#0072B2",
-)  # TF Playground's convention: orange -1 / class 0, blue +1 / class 1
+NEGATIVE, POSITIVE = PALETTE[1], PALETTE[0]  # TF Playground's convention: orange -1 / class 0, blue +1 / class 1
 # Orange (-1) through white (0) to blue (+1), for decision surfaces and signed values.
 DIVERGING = [
     [0.0, "#D98200"],
@@ -42,43 +42,67 @@ DIVERGING = [
 SEQUENTIAL = "Viridis"
 MAX_POINTS_PER_LINE = 600
 
+TITLE_SIZE, LEGEND_SIZE = 18, 13
+# Room above the plot for a one-line title and, under it, a one-row legend. The live chart measures both
+# in the browser and makes room for more lines (ui/plotly_live.py); a figure drawn statically keeps this.
+TOP_MARGIN = 78
+# Every axis: grid, outside ticks, and `automargin`, so the margins grow to hold the tick labels and the axis
+# title stands `standoff` px clear of them (with fixed margins the titles were written over the ticks).
+AXIS = dict(
+    showgrid=True,
+    gridcolor="#e6e6e6",
+    zeroline=False,
+    linecolor="#888",
+    ticks="outside",
+    automargin=True,
+    title=dict(standoff=8),
+)
+
+# A colour bar's title runs up its right side: on top it sat on the bar's highest tick label.
+COLORBAR = {"colorbar": {"title": {"side": "right"}}}
+
 pio.templates[TEMPLATE] = go.layout.Template(
+    data={kind: [COLORBAR] for kind in ("heatmap", "contour", "histogram2d")},
     layout=dict(
         font=FONT,
         colorway=PALETTE,
         paper_bgcolor="white",
         plot_bgcolor="white",
-        margin=dict(l=60, r=20, t=50, b=50),
-        title=dict(font=dict(size=18), x=0.0, xanchor="left"),
-        xaxis=dict(
-            showgrid=True,
-            gridcolor="#e6e6e6",
-            zeroline=False,
-            linecolor="#888",
-            ticks="outside",
+        margin=dict(l=20, r=20, t=TOP_MARGIN, b=20),
+        # The title has the top line of the figure to itself; the legend sits on the plot's top edge below it.
+        title=dict(
+            font=dict(size=TITLE_SIZE),
+            x=0.0,
+            xanchor="left",
+            xref="container",
+            y=1.0,
+            yanchor="top",
+            yref="container",
+            pad=dict(l=10, t=8),
         ),
-        yaxis=dict(
-            showgrid=True,
-            gridcolor="#e6e6e6",
-            zeroline=False,
-            linecolor="#888",
-            ticks="outside",
-        ),
+        xaxis=AXIS,
+        yaxis=AXIS,
         legend=dict(
             orientation="h",
             yanchor="bottom",
             y=1.0,
             xanchor="right",
             x=1.0,
-            font=dict(size=13),
+            font=dict(size=LEGEND_SIZE),
         ),
         hoverlabel=dict(font_size=14),
-    )
+    ),
 )
 
 
 # The template as plain data: a figure built without validation (below) cannot look its name up.
 TEMPLATE_LAYOUT = pio.templates[TEMPLATE].to_plotly_json()
+
+
+def rgba(color: str, alpha: float) -> str:
+    """A "#rrggbb" colour with transparency, as Plotly's "rgba(r,g,b,a)"."""
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha:.2f})"
 
 
 def make_figure(traces: list, layout: dict) -> go.Figure:
@@ -104,20 +128,22 @@ def figure(title: str, x_title: str, y_title: str, height: int = 320, log_y: boo
     return make_figure([], axes_layout(title, x_title, y_title, height, log_y))
 
 
-def decade_dtick(ys) -> dict:
-    """On a log axis spanning two or more decades, label only the powers of ten (no 2, 3, 5 clutter)."""
+def log_ticks(ys) -> dict:
+    """Tick labels for a log axis over these values that do not crowd on a short axis: over two decades or more,
+    only powers of ten (Plotly thins them to fit the axis' length); over one to two, 1, 2 and 5 of each decade
+    (not every digit 2 ... 9); under one decade, Plotly's own plain numbers."""
     ys = np.asarray([y for y in ys if y is not None], dtype=np.float64)
     ys = ys[np.isfinite(ys) & (ys > 0)]
-    return {"dtick": 1} if ys.size and np.log10(ys.max()) - np.log10(ys.min()) >= 2 else {}
+    decades = float(np.log10(ys.max()) - np.log10(ys.min())) if ys.size else 0.0
+    if decades >= 2:
+        return {"minorloglabels": "none"}
+    return {"dtick": "D2"} if decades >= 1 else {}
 
 
 def decade_ticks(fig: go.Figure) -> go.Figure:
-    """On a log axis spanning two or more decades, label only the powers of ten (no 2, 3, 5 clutter)."""
+    """`log_ticks` on the y axis of a figure, over the y values of all its traces."""
     ys = np.concatenate([np.asarray(t.y, dtype=np.float64) for t in fig.data if t.y is not None] or [np.zeros(0)])
-    ys = ys[np.isfinite(ys) & (ys > 0)]
-    if ys.size and np.log10(ys.max()) - np.log10(ys.min()) >= 2:
-        fig.update_yaxes(dtick=1)
-    return fig
+    return fig.update_yaxes(**log_ticks(ys))
 
 
 def downsample(xs, ys, limit: int = MAX_POINTS_PER_LINE):
@@ -144,7 +170,10 @@ def line_figure(
     for name, (xs, ys) in series.items():
         xs, ys = downsample(xs, ys)
         traces.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "name": name})
-    return make_figure(traces, axes_layout(title, x_title, y_title, height, log_y))
+    layout = axes_layout(title, x_title, y_title, height, log_y)
+    if log_y:
+        layout["yaxis"] |= log_ticks(y for _, ys in series.values() for y in ys)
+    return make_figure(traces, layout)
 
 
 def heatmap_figure(

@@ -10,7 +10,7 @@ from core.charts.base import PALETTE, figure, image_figure, line_figure, make_fi
 from core.charts.training import series
 from core.registry import GAN_LOSSES
 
-REAL, FAKE, ARROW = "#009E73", "#CC79A7", "#000000"  # green real, purple fake (GAN Lab's colours)
+REAL, FAKE, ARROW = PALETTE[4], PALETTE[6], "#000000"  # green real, purple fake (GAN Lab's colours)
 # D's view of the plane: white where D is unsure, grey-blue where it says "real", orange where "fake";
 # the range is [0, 1] for probabilities, and centred on the score where D is undecided for the other losses.
 D_SCALE = [[0.0, "#D98200"], [0.5, "#F7F7F7"], [1.0, "#5B7FA6"]]

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from core.charts.base import PALETTE, decade_ticks, downsample, figure, heatmap_figure
+from core.charts.base import PALETTE, decade_ticks, downsample, figure, heatmap_figure, rgba
 from core.charts.training import layer_colors
 
 TINY = 1e-30  # log scales cannot show 0; an exactly zero gradient is drawn at 1e-30
@@ -85,29 +85,11 @@ def activation_band_figure(stats: dict | None, title: str = "Activations per lay
         return fig
     names = list(stats)
     q = {k: [stats[n][k] for n in names] for k in ("q05", "q25", "q50", "q75", "q95")}
-    band = dict(mode="lines", line=dict(width=0), hoverinfo="skip", showlegend=True)
-    fig.add_trace(go.Scatter(x=names, y=q["q95"], name="5-95 %", **band))
-    fig.add_trace(
-        go.Scatter(
-            x=names,
-            y=q["q05"],
-            fill="tonexty",
-            fillcolor="rgba(0,114,178,0.15)",
-            showlegend=False,
-            **{k: v for k, v in band.items() if k != "showlegend"},
-        )
-    )
-    fig.add_trace(go.Scatter(x=names, y=q["q75"], name="25-75 %", **band))
-    fig.add_trace(
-        go.Scatter(
-            x=names,
-            y=q["q25"],
-            fill="tonexty",
-            fillcolor="rgba(0,114,178,0.35)",
-            showlegend=False,
-            **{k: v for k, v in band.items() if k != "showlegend"},
-        )
-    )
+    line = dict(mode="lines", line=dict(width=0), hoverinfo="skip")
+    for top, bottom, name, alpha in (("q95", "q05", "5-95 %", 0.15), ("q75", "q25", "25-75 %", 0.35)):
+        fig.add_trace(go.Scatter(x=names, y=q[top], name=name, **line))
+        fill = dict(fill="tonexty", fillcolor=rgba(PALETTE[0], alpha), showlegend=False)
+        fig.add_trace(go.Scatter(x=names, y=q[bottom], **fill, **line))
     fig.add_trace(go.Scatter(x=names, y=q["q50"], mode="lines+markers", name="median", line=dict(color=PALETTE[0])))
     fig.update_xaxes(type="category")
     return fig
@@ -123,7 +105,7 @@ def saturation_figure(stats: dict | None, title: str = "Saturated and dead units
         go.Bar(x=names, y=[100 * stats[n]["saturated"] for n in names], name="saturated", marker_color=PALETTE[1])
     )
     fig.add_trace(
-        go.Bar(x=names, y=[100 * stats[n]["dead"] for n in names], name="dead (ReLU)", marker_color=PALETTE[7])
+        go.Bar(x=names, y=[100 * stats[n]["dead"] for n in names], name="dead (ReLU)", marker_color=PALETTE[9])
     )
     fig.update_layout(barmode="group")
     fig.update_yaxes(range=[0, 100])
@@ -162,7 +144,11 @@ def update_ratio_figure(history: list[dict], title: str = "Update size ‖ΔW‖
         xs, ys = downsample([r["epoch"] for r in recs], [max(r["update_ratio"].get(name, 0.0), TINY) for r in recs])
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, line=dict(color=color)))
     fig.add_hline(
-        y=1e-3, line=dict(color="#888", dash="dot"), annotation_text="1e-3", annotation_position="bottom right"
+        y=1e-3,
+        line=dict(color="#888", dash="dot"),
+        annotation_text="1e-3",
+        annotation_position="bottom right",
+        annotation_y=-3,  # on a log axis an annotation's y is log10 of the value
     )
     fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1.0, yanchor="top"))
     return decade_ticks(fig)

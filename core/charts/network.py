@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from core.charts.base import DIVERGING, NEGATIVE, POSITIVE, make_figure
+from core.charts.base import DIVERGING, NEGATIVE, POSITIVE, make_figure, rgba
 
 TILE = 0.62  # a neuron's heatmap side, in the diagram's units
 GAP = 0.85  # vertical distance between neuron centres
@@ -141,8 +141,7 @@ def _edges(weights: list[np.ndarray], pos, zero_tol: float) -> list[dict]:
     for (positive, b), (xs, ys) in sorted(buckets.items()):
         alpha = 0.25 + 0.75 * (b + 1) / len(WIDTHS)
         color = POSITIVE if positive else NEGATIVE
-        rgba = f"rgba({int(color[1:3], 16)},{int(color[3:5], 16)},{int(color[5:7], 16)},{alpha:.2f})"
-        traces.append(lines(xs, ys, {"color": rgba, "width": WIDTHS[b]}))
+        traces.append(lines(xs, ys, {"color": rgba(color, alpha), "width": WIDTHS[b]}))
     if zero_x:
         traces.append(lines(zero_x, zero_y, {"color": "rgba(120,120,120,0.35)", "width": 1, "dash": "dot"}))
     hover = {"type": "scatter", "x": mx, "y": my, "mode": "markers", "name": "weights", "showlegend": False}

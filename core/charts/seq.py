@@ -47,6 +47,7 @@ def seq_loss_figure(runs: dict[str, list[dict]], title: str = "Validation loss",
             line=dict(color="#555", dash="dash"),
             annotation_text=f"baseline {baseline:.3g}: ignore the sequence",
             annotation_position="bottom left",
+            annotation_y=math.log10(baseline),  # on a log axis an annotation's y is log10 of the value
         )
     return decade_ticks(fig)
 

@@ -7,7 +7,7 @@ import math
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from core.charts.base import PALETTE, axes_layout, decade_dtick, downsample, figure, line_figure, make_figure
+from core.charts.base import PALETTE, axes_layout, downsample, figure, line_figure, log_ticks, make_figure
 
 LOSS_LABELS = {"train_loss": "train", "val_loss": "test", "loss": "train (batch mean)"}
 
@@ -73,7 +73,7 @@ def grad_norm_figure(history: list[dict], title: str = "Gradient norm per layer"
         traces.append({"type": "scatter", "x": xs, "y": ys, "mode": mode, "name": name, "line": {"color": color}})
     bad = [r["epoch"] for r in recs if not all(math.isfinite(v) for v in r["grad_norm"].values())]
     if bad:  # an overflowed norm cannot sit on a log axis: mark where it happened
-        layout["shapes"] = [_vline(bad[0], {"color": PALETTE[5], "dash": "dot"})]
+        layout["shapes"] = [_vline(bad[0], {"color": PALETTE[2], "dash": "dot"})]
         layout["annotations"] = [
             {
                 "x": bad[0],
@@ -84,13 +84,13 @@ def grad_norm_figure(history: list[dict], title: str = "Gradient norm per layer"
                 "showarrow": False,
                 "xanchor": "right" if len(recs) > 1 else "center",
                 "yanchor": "bottom",
-                "font": {"color": PALETTE[5]},
+                "font": {"color": PALETTE[2]},
             }
         ]
     # Many layers: a vertical legend beside the plot, ordered input (top) to output (bottom).
     layout["legend"] = {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1.0, "yanchor": "top"}
     layout["legend"]["traceorder"] = "normal"
-    layout["yaxis"] |= decade_dtick(all_ys)
+    layout["yaxis"] |= log_ticks(all_ys)
     return make_figure(traces, layout)
 
 
@@ -112,7 +112,7 @@ def lr_figure(
     top = max(lrs) if lrs else 1.0
     layout["yaxis"] |= {"range": [0, top * 1.15], "exponentformat": "power"}
     if current is not None:
-        layout["shapes"] = [_vline(current, {"color": PALETTE[5], "dash": "dash"})]
+        layout["shapes"] = [_vline(current, {"color": PALETTE[2], "dash": "dash"})]
         layout["annotations"] = [
             {"x": current, "y": 1, "xref": "x", "yref": "paper", "text": "now", "showarrow": False}
             | {"xanchor": "left", "yanchor": "top"}
@@ -139,13 +139,13 @@ def lr_find_figure(result: dict, title: str = "Learning-rate finder", height: in
                 y=[start, start],
                 mode="lines",
                 name="before",
-                line=dict(color=PALETTE[8], dash="dot"),
+                line=dict(color=PALETTE[9], dash="dot"),
             )
         )
     suggested = result.get("suggested_lr")
     if suggested:
         fig.add_vline(
-            x=suggested, line=dict(color=PALETTE[5], dash="dash"), annotation_text=f"suggested: {suggested:.2g}"
+            x=suggested, line=dict(color=PALETTE[2], dash="dash"), annotation_text=f"suggested: {suggested:.2g}"
         )
     fig.update_xaxes(type="log", exponentformat="power")
     return fig

@@ -8,12 +8,12 @@ import plotly.graph_objects as go
 from core.charts.base import PALETTE, figure, line_figure
 
 MODE_LABELS = {"frozen": "frozen body", "finetune": "fine-tune", "scratch": "from scratch"}
-MODE_COLORS = {"frozen": PALETTE[0], "finetune": PALETTE[2], "scratch": PALETTE[1]}
+MODE_COLORS = {"frozen": PALETTE[0], "finetune": PALETTE[4], "scratch": PALETTE[1]}
 # What a layer is in a run: code -> (legend label, colour)
 LAYER_STATES = {
     0: ("no parameters", "#eeeeee"),
     1: ("frozen (pretrained, not trained)", "#7f8fa6"),
-    2: ("pretrained, trained", PALETTE[2]),
+    2: ("pretrained, trained", PALETTE[4]),
     3: ("random start, trained", PALETTE[1]),
 }
 
@@ -62,12 +62,24 @@ def layer_state(row: dict) -> int:
     return 2 if row["pretrained"] else 3
 
 
+def _short_lines(text: str, width: int = 9) -> str:
+    """A layer's description in lines of at most `width` characters (a word longer stays whole), so it fits a
+    box of a narrow chart: "conv 16 filters 3x3, stride 1" -> "conv 16<br>filters<br>3x3<br>stride 1"."""
+    lines: list[str] = []
+    for word in text.replace(",", "").split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
 def architecture_figure(runs: dict[str, list[dict]], title: str = "The network in each mode") -> go.Figure:
     """One row of boxes per mode, input on the left; each box is a layer, coloured by what training does to it."""
     modes = list(runs)
     n = max((len(r) for r in runs.values()), default=0)
     z = [[layer_state(row) for row in runs[m]] + [None] * (n - len(runs[m])) for m in modes]
-    text = [[row["text"].replace(", ", "<br>") for row in runs[m]] + [""] * (n - len(runs[m])) for m in modes]
+    text = [[_short_lines(row["text"]) for row in runs[m]] + [""] * (n - len(runs[m])) for m in modes]
     fig = figure(title, "layer (input → output)", "mode", height=120 + 90 * len(modes))
     codes = sorted(LAYER_STATES)
     scale = []

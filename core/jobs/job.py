@@ -19,7 +19,8 @@ from core.engine import Probe
 from core.export.files import load_weights_into, read_weights, weights_bytes
 from core.jobs.loop import StartFn, TrainingLoop, ViewFn, daemon_thread
 from core.jobs.recorder import Recorder
-from core.spec import Spec
+from core.runs import side_titles
+from core.spec import Spec, to_dict
 from core.trainers import make_trainer
 from core.turns import Turns
 
@@ -53,7 +54,7 @@ class Job(TrainingLoop):
             if raw is not None:
                 load_weights_into(t.model, read_weights(raw)[0])
         self.views_fn = views
-        self._recorder = Recorder(store, source, title, len(specs))
+        self._recorder = Recorder(store, source, side_titles(title, [to_dict(s) for s in specs]))
         self.speed = 0
         self.set_speed(speed)
         self.created = time.time()

@@ -24,8 +24,9 @@ WEIGHTS_S = 30.0
 class Recorder:
     """Sends a job's epoch records, statuses and weights to `store` (None: records nothing)."""
 
-    def __init__(self, store, source: str, title: str, runs: int):
-        self.store, self.source, self.title = store, source, title
+    def __init__(self, store, source: str, titles: list[str]):
+        self.store, self.source, self.titles = store, source, titles  # one run name per side
+        runs = len(titles)
         self.run_ids = ["" for _ in range(runs)]  # a store row is created at a run's first training step
         self._unsaved: list[list[dict]] = [[] for _ in range(runs)]
         self._lock = threading.Lock()  # one writer to the store at a time, records in order
@@ -37,7 +38,7 @@ class Recorder:
         if self.store is None or self.run_ids[i]:
             return
         try:
-            self.run_ids[i] = self.store.create_run(to_dict(spec), self.source, self.title)
+            self.run_ids[i] = self.store.create_run(to_dict(spec), self.source, self.titles[i])
         except Exception:  # a broken store must not stop training
             traceback.print_exc()
 

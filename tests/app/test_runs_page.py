@@ -1,6 +1,5 @@
 """AppTest: the Runs page lists, filters, compares, renames, deletes (after a confirmation) and refuses bad imports."""
 
-import json
 import time
 import uuid
 
@@ -8,7 +7,7 @@ import pytest
 
 from core.jobs import Job
 from core.spec import Spec
-from tests.app.conftest import no_exception
+from tests.app.conftest import chart_figures, no_exception
 
 SPEC = Spec().with_(**{"data.n": 100, "train.epochs": 1000})
 
@@ -47,6 +46,7 @@ def test_list_and_filter(app, two_runs):
     table = at.dataframe[0].value
     assert {a, b} <= set(table["id"])
     assert table["id"].tolist().index(b) < table["id"].tolist().index(a)  # newest first
+    assert at.dataframe[0].proto.placeholder == "-"  # a run with no validation yet shows "-", not "None"
     store().finish_run(a, "done", {})
     at.run()
     at.multiselect(key="runs.status").set_value(["done"]).run()
@@ -59,7 +59,7 @@ def test_compare_two_runs_overlays_both_curves_and_lists_only_differences(app, t
     at = open_runs(app)
     at.multiselect(key="runs.compare").set_value([a, b]).run()
     no_exception(at)
-    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    fig = chart_figures(at)[0]
     lines = [t for t in fig["data"] if t.get("x")]
     assert len(lines) == 2 and all(len(t["x"]) == 2 for t in lines)  # two runs, two epochs each
     assert fig["layout"]["xaxis"]["title"]["text"] == "epoch"

@@ -2,7 +2,10 @@
 
 import numpy as np
 
+from core.charts.ae import latent_figure
+from core.charts.base import PALETTE, TEMPLATE_LAYOUT
 from core.charts.gradients import grad_heatmap_figure, heatmap_range, update_ratio_figure
+from core.charts.seq import run_colors
 from core.charts.training import grad_norm_figure, loss_figure
 
 
@@ -41,7 +44,9 @@ def test_grad_norm_chart_draws_the_recorded_values_input_first():
     fig = grad_norm_figure(HIST)
     assert [t.name for t in fig.data] == ["layer1", "output"]
     assert list(fig.data[0].y) == [1e-6 * e for e in range(1, 6)]
-    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.dtick == 1  # six decades: powers of ten only
+    # Six decades: powers of ten only (Plotly thins them to fit the axis), no 2 and 5 between them.
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.minorloglabels == "none"
+    assert fig.layout.yaxis.dtick is None
 
 
 def test_heatmaps_share_one_colour_range():
@@ -85,3 +90,37 @@ def test_image_grids_travel_as_one_png_with_square_pixels():
     back = np.asarray(Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))))
     assert np.array_equal(back, mosaic)
     assert fig.layout.yaxis.scaleanchor == "x" and len(src) < 20_000
+
+
+def test_log_axes_label_only_decades_over_a_wide_range():
+    """Over six decades: powers of ten only; over one and a half: 1, 2 and 5 of each (not every digit)."""
+    wide = loss_figure([{"epoch": e, "train_loss": 10.0**-e} for e in range(7)])
+    middle = loss_figure([{"epoch": e, "train_loss": 10.0 ** (-e / 4)} for e in range(7)])
+    narrow = loss_figure([{"epoch": e, "train_loss": 0.5 - 0.05 * e} for e in range(7)])
+    assert wide.layout.yaxis.minorloglabels == "none" and wide.layout.yaxis.dtick is None
+    assert middle.layout.yaxis.dtick == "D2"
+    assert narrow.layout.yaxis.dtick is None and narrow.layout.yaxis.minorloglabels is None
+
+
+def test_axis_titles_stand_clear_of_their_ticks():
+    """Every axis grows its margin to hold its tick labels and title (fixed margins wrote one over the other)."""
+    for axis in ("xaxis", "yaxis"):
+        assert TEMPLATE_LAYOUT["layout"][axis]["automargin"] is True
+        assert TEMPLATE_LAYOUT["layout"][axis]["title"]["standoff"] > 0
+    assert TEMPLATE_LAYOUT["data"]["heatmap"][0]["colorbar"]["title"]["side"] == "right"  # not on the top tick
+
+
+def test_ten_classes_get_ten_colours_and_sides_keep_theirs():
+    """The latent map of ten digits draws each class in its own colour; sides A, B, C are the palette's first three."""
+    rng = np.random.default_rng(0)
+    latent = {"points": rng.normal(size=(100, 2)), "labels": np.arange(100) % 10, "dim": 2, "pca": False}
+    fig = latent_figure(latent, [str(c) for c in range(10)])
+    colours = [t.marker.color for t in fig.data]
+    assert len(colours) == 10 and len(set(colours)) == 10 and set(colours) <= set(PALETTE)
+    assert list(run_colors(["A: RNN", "B: LSTM", "C: GRU"]).values()) == PALETTE[:3]
+
+
+def test_a_line_on_a_log_axis_carries_its_label_at_its_height():
+    """The 1e-3 guide of the update-ratio chart is labelled at 1e-3 (log10: -3), not at 10^0.001."""
+    fig = update_ratio_figure(HIST)
+    assert fig.layout.shapes[0].y0 == 1e-3 and fig.layout.annotations[0].y == -3

@@ -8,6 +8,7 @@ import torch
 from core import runs
 from core.export import read_weights
 from core.jobs import Job
+from core.presets import load_preset
 from core.spec import Spec, to_dict
 from core.trainers import make_trainer
 from tests.core.waiting import manager_fixture, wait_until
@@ -100,3 +101,21 @@ def test_weights_for_another_network_are_refused():
     raw = Job(SPEC.with_(**{"model.hidden": (3,)})).weights()
     with pytest.raises(Exception, match="weights"):
         Job(SPEC, weights=[raw])
+
+
+def test_the_sides_of_a_comparison_are_named_by_their_own_settings():
+    """rnn-vs-lstm-adding's two runs: one name each, with the side's letter and its cell."""
+    preset = load_preset("rnn-vs-lstm-adding")
+    a, b = runs.side_titles(preset.name, [to_dict(preset.compare_spec()), to_dict(preset.spec)])
+    assert a == "rnn-vs-lstm-adding · A: cell rnn_tanh"
+    assert b == "rnn-vs-lstm-adding · B: cell lstm"
+    assert runs.side_titles("tfp-default", [to_dict(SPEC)]) == ["tfp-default"]  # one run: its title alone
+
+
+def test_a_side_by_side_job_stores_each_run_under_its_side_name(manager, tmp_store):
+    b_spec = SPEC.with_(**{"train.lr": 0.1})
+    job = manager.create([SPEC, b_spec], title="lr-race", source="playground")
+    assert job.step(1) == ""
+    assert wait_until(lambda: not job.running and all(r["run_id"] for r in job.snapshot()["runs"]))
+    titles = [tmp_store.get_run(r["run_id"])["title"] for r in job.snapshot()["runs"]]
+    assert titles == [f"lr-race · A: lr {SPEC.train.lr:g}", "lr-race · B: lr 0.1"]
