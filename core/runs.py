@@ -7,6 +7,7 @@ import math
 import time
 
 from core.registry import DATASETS
+from core.spec import CHOICES
 
 PAGE_OF_KIND = {"toy": "playground", "image": "cnn", "gan": "gan", "gan_image": "gan", "seq": "sequences"}
 
@@ -43,12 +44,20 @@ def differing_settings(specs: list[dict]) -> dict[str, list]:
 
 def side_titles(title: str, specs: list[dict], most: int = 3) -> list[str]:
     """One run name per side of a comparison: the title, the side's letter and its own settings (those that
-    differ between the sides, at most `most`), e.g. "rnn-vs-lstm-adding · A: cell rnn". One spec: the title."""
+    differ between the sides, at most `most`), e.g. "rnn-vs-lstm-adding · A: RNN (tanh)". One spec: the title."""
     if len(specs) < 2:
         return [title] * len(specs)
     diff = list(differing_settings(specs).items())[:most]
-    own = [", ".join(f"{k.rsplit('.', 1)[-1]} {v[i] or 'none'}" for k, v in diff) for i in range(len(specs))]
+    own = [", ".join(_setting_name(k, v[i]) for k, v in diff) for i in range(len(specs))]
     return [f"{title} · {chr(ord('A') + i)}" + (f": {o}" if o else "") for i, o in enumerate(own)]
+
+
+def _setting_name(key: str, value: str) -> str:
+    """A setting as a student reads it: a registry name by its label ("RNN (tanh)"), else "field value"."""
+    choices = CHOICES.get(key)
+    if choices and value in choices:
+        return choices[value].label
+    return f"{key.rsplit('.', 1)[-1]} {value or 'none'}"
 
 
 def _show(v) -> str:

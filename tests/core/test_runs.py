@@ -107,8 +107,8 @@ def test_the_sides_of_a_comparison_are_named_by_their_own_settings():
     """rnn-vs-lstm-adding's two runs: one name each, with the side's letter and its cell."""
     preset = load_preset("rnn-vs-lstm-adding")
     a, b = runs.side_titles(preset.name, [to_dict(preset.compare_spec()), to_dict(preset.spec)])
-    assert a == "rnn-vs-lstm-adding · A: cell rnn_tanh"
-    assert b == "rnn-vs-lstm-adding · B: cell lstm"
+    assert a == "rnn-vs-lstm-adding · A: RNN (tanh)"
+    assert b == "rnn-vs-lstm-adding · B: LSTM"
     assert runs.side_titles("tfp-default", [to_dict(SPEC)]) == ["tfp-default"]  # one run: its title alone
 
 
