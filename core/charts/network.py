@@ -63,12 +63,14 @@ def network_figure(
         probs = last and grids.min() >= 0 and grids.max() <= 1
         # Inputs span their own range; a layer's neurons share one scale, its 98th percentile of |output|
         # (a ReLU layer's few large values at the plane's corners would otherwise wash the rest out).
-        scale = 1.0 if probs else max(1e-3, float(np.percentile(np.abs(grids), 98)) if grids.size else 1.0)
+        size = np.abs(grids[np.isfinite(grids)])
+        scale = 1.0 if probs else max(1e-3, float(np.percentile(size, 98)) if size.size else 1.0)
         for j, grid in enumerate(grids):
             x, y = pos[c][j]
+            shown = np.where(np.isfinite(grid), grid, 0.0)  # a diverged network's nan/inf tiles are white
             if c == 0:
-                scale = float(np.abs(grid).max()) or 1.0
-            values = 2 * grid - 1 if probs else grid
+                scale = float(np.abs(shown).max()) or 1.0
+            values = 2 * shown - 1 if probs else shown
             place = {"x": x - TILE / 2, "y": y + TILE / 2, "sizex": TILE, "sizey": TILE, "xref": "x", "yref": "y"}
             tile = {"source": _png(tile_rgb(values[::step, ::step], scale)), "sizing": "stretch", "layer": "above"}
             images.append(place | tile)
@@ -113,7 +115,8 @@ def _edges(weights: list[np.ndarray], pos, zero_tol: float) -> list[dict]:
     A weight below `zero_tol` in size is drawn as a faint dotted line: with L1 regularisation the
     student watches connections fade out of the network.
     """
-    biggest = max((float(np.abs(w).max()) for w in weights if w.size), default=1.0) or 1.0
+    finite = [np.abs(w[np.isfinite(w)]) for w in weights]
+    biggest = max((float(a.max()) for a in finite if a.size), default=1.0) or 1.0
     buckets: dict[tuple[bool, int], tuple[list, list]] = {}
     zero_x: list = []
     zero_y: list = []
@@ -123,7 +126,7 @@ def _edges(weights: list[np.ndarray], pos, zero_tol: float) -> list[dict]:
             for i in range(w.shape[1]):
                 (x0, y0), (x1, y1) = pos[li][i], pos[li + 1][o]
                 v = float(w[o, i])
-                if abs(v) < zero_tol:
+                if not np.isfinite(v) or abs(v) < zero_tol:  # a diverged network's nan/inf: dotted, hover says so
                     xs, ys = zero_x, zero_y
                 else:
                     b = min(len(WIDTHS) - 1, int(abs(v) / biggest * len(WIDTHS)))

@@ -127,3 +127,17 @@ def test_zero_weights_are_drawn_dotted():
     assert (
         len(dotted) == 1 and len([x for x in dotted[0].x if x is not None]) == 2 * network_view(t, n=8)["zero_weights"]
     )
+
+
+def test_a_diverged_network_is_still_drawn():
+    """A weight of nan or inf (training diverged) leaves the diagram drawable: its edge dotted, its hover 'nan'."""
+    t = _trainer()
+    with torch.no_grad():
+        t.model.blocks[0].linear.weight[0, 0] = float("nan")
+        t.model.blocks[1].linear.weight[0, 0] = float("inf")
+    view = network_view(t, n=8)
+    assert not np.isfinite(view["hidden"][0]).all()
+    fig = network_figure(view)
+    hovers = [h for tr in fig.data for h in (tr.hovertext or ()) if isinstance(h, str)]
+    assert any(h.startswith("weight nan") for h in hovers)
+    assert len(fig.layout.images) == sum(len(c) for c in [view["inputs"], *view["hidden"], view["outputs"]])
