@@ -66,6 +66,8 @@ def weight_edit_ui(page, view: dict, running: bool) -> None:
         widths = [w.shape for w in view["weights"]]
         names = [f"layer {i + 1}" for i in range(len(widths) - 1)] + ["output"]
         c = st.columns([2, 1, 1, 2, 1], vertical_alignment="bottom")
+        if st.session_state.get(page.key("w_layer"), 0) not in range(len(widths)):  # the network lost layers
+            st.session_state[page.key("w_layer")] = len(widths) - 1
         layer = c[0].selectbox("Into", range(len(widths)), format_func=lambda i: names[i], key=page.key("w_layer"))
         n_out, n_in = widths[layer]
         for key, top in ((page.key("w_in"), n_in), (page.key("w_out"), n_out)):  # another layer may be smaller
