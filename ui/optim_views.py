@@ -224,8 +224,9 @@ def landscape_ui(page, snap: dict) -> None:
     for side, r in zip("AB" if len(action["results"]) > 1 else " ", action["results"]):
         who = f"{side}: " if side.strip() else ""
         st.markdown(
-            f"{who}centre loss **{r['centre_loss']:.4g}** (the trained network's); the loss stays below twice the "
-            f"slice's minimum up to **{r['basin_radius']:.2f}** from the centre."
+            f"{who}centre loss **{r['centre_loss']:.4g}** (the trained network's); the loss stays below twice it up "
+            f"to **{r['basin_radius']:.3g}** from the centre, on **{100 * r['below_share']:.0f} %** of the slice; "
+            f"**{r['local_minima']}** local minima along the two axes through the centre (1 on a smooth bowl)."
         )
         left, right = st.columns(2)
         left.plotly_chart(landscape_line_figure(r["line"]))
