@@ -81,7 +81,7 @@ def race_ui(page) -> None:
             {
                 "optimizer": OPTIMIZERS[name].label,
                 "lr": r["lr"],
-                f"steps to f − f* ≤ {TOL:g}": reached if reached is not None else f"not within {steps}",
+                f"steps to f − f* ≤ {TOL:g}": str(reached) if reached is not None else f"not within {steps}",
                 "final loss": r["final_loss"],
                 "final point": "diverged" if r["diverged"] else f"({r['final'][0]:.4g}, {r['final'][1]:.4g})",
             }
