@@ -25,6 +25,7 @@ from ui.scaffold import Page, PageDef
 
 P = "seq"
 TASKS = datasets("seq")
+NOTE = "On the adding problem every short run ends on the plateau of guessing the mean: its suggestion trained for 1 of 4 seeds."
 SHOW = ["Gradient through time", "Inside the network", "Predictions", "Weight gradients"]
 EXPLAIN = """
 **Backpropagation through time.** A recurrent network applies the same cell at every step, so the gradient that
@@ -191,7 +192,7 @@ def draw(snap: dict) -> None:
         for i, (col, (name, hist)) in enumerate(zip(cols, runs.items())):
             with col:
                 live_chart(grad_norm_figure(hist, title=f"{name}: ‖∂L/∂W‖ per weight matrix"), key=f"{P}.c.w{i}")
-    lr_finder_ui(page, snap, snap["running"])
+    lr_finder_ui(page, snap, snap["running"], NOTE)
 
 
 page = Page(PAGE)
