@@ -23,6 +23,7 @@ import torch
 from core.anomaly import corrupt_images, noise_images, roc_auc
 from core.data.dataset import make_dataset
 from core.engine import SEED_LOCK, Trainer, make_optimizer, make_scheduler
+from core.lr_find import LrFinderAction
 from core.models.autoencoder import build_autoencoder
 from core.registry import AE_LOSSES
 from core.spec import SpecError
@@ -53,7 +54,7 @@ def keep_classes(x: torch.Tensor, y: torch.Tensor, labels: np.ndarray, classes) 
     return x[idx], y[idx], labels[mask]
 
 
-class AeTrainer(Trainer):
+class AeTrainer(LrFinderAction, Trainer):
     """Trains an autoencoder (dense or conv, plain or variational) to reconstruct its input."""
 
     def _build(self) -> None:
@@ -132,6 +133,11 @@ class AeTrainer(Trainer):
             return recon, recon, None
         kl = kl_divergence(mu, logvar)
         return recon + self.spec.ae.kl_weight * kl / self.pixels, recon, kl
+
+    def objective(self, model, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        """The total loss of reconstructing the clean batch from itself, with z = mu (no noise drawn)."""
+        logits, _, mu, logvar = model(xb)
+        return self.losses(logits, xb, mu, logvar)[0]
 
     def _train_step(self, xb: torch.Tensor, yb: torch.Tensor) -> float:
         """Reconstruct the clean batch from its (possibly noisy) input; returns the batch's total loss."""

@@ -150,14 +150,29 @@ def landscape(
         "directions": directions,
         "variance_share": share,
         "centre_loss": float(z[grid // 2, grid // 2]),
-        "basin_radius": basin_radius(xs, ys, z),
-    }
+    } | slice_measures(xs, ys, z)
 
 
-def basin_radius(xs, ys, z, factor: float = 2.0) -> float:
-    """How far from the centre (in slice units) the loss stays below `factor` x the slice's minimum:
-    the distance to the nearest grid point at or above it (the slice's half-width if there is none)."""
+def slice_measures(xs, ys, z, factor: float = 2.0) -> dict:
+    """What a student can read off a slice, all relative to its centre's loss L0 (the trained network's):
+
+    - `basin_radius`: how far from the centre (slice units) the loss stays below `factor` x L0: the
+      distance to the nearest grid point at or above it (the slice's half-width if there is none);
+    - `below_share`: the share of the slice where the loss is below `factor` x L0;
+    - `local_minima`: interior local minima along the two axes through the centre (the 1-D lines along
+      d1 and d2): 1 on a convex bowl, more where the surface is chaotic.
+    """
+    xs, ys, z = np.asarray(xs), np.asarray(ys), np.asarray(z)
+    ci, cj = len(ys) // 2, len(xs) // 2
+    limit = factor * z[ci, cj]
     gx, gy = np.meshgrid(xs, ys)
-    dist = np.hypot(gx, gy)
-    above = z >= factor * z.min()
-    return float(dist[above].min()) if above.any() else float(min(np.abs(xs).max(), np.abs(ys).max()))
+    above = z >= limit
+    radius = float(np.hypot(gx, gy)[above].min()) if above.any() else float(min(np.abs(xs).max(), np.abs(ys).max()))
+    minima = sum(_local_minima(line) for line in (z[ci, :], z[:, cj]))
+    return {"basin_radius": radius, "below_share": float((~above).mean()), "local_minima": int(minima)}
+
+
+def _local_minima(values: np.ndarray) -> int:
+    """Interior points strictly below both neighbours."""
+    v = np.asarray(values)
+    return int(np.sum((v[1:-1] < v[:-2]) & (v[1:-1] < v[2:])))

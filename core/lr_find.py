@@ -45,7 +45,7 @@ def _short_run(trainer: Trainer, lr: float, steps: int) -> float:
         idx = order[pos : pos + bs]
         pos += bs
         opt.zero_grad(set_to_none=True)
-        loss = trainer.loss_fn(model(x[idx]), y[idx])
+        loss = trainer.objective(model, x[idx], y[idx])
         value = float(loss.detach())
         start = value if start is None else start
         if not math.isfinite(value) or value > BLOWUP * max(start, 1e-12):
@@ -57,12 +57,16 @@ def _short_run(trainer: Trainer, lr: float, steps: int) -> float:
 
 
 def _full_loss(trainer: Trainer, model: torch.nn.Module, chunk: int = 1024) -> float:
-    """The data loss of `model` on the whole training set, in evaluation mode, in chunks."""
+    """The data loss of `model` on the whole training set, in evaluation mode: the mean of the chunks' mean losses,
+    each weighted by its size."""
     x, y = trainer.data.x_train, trainer.data.y_train
     model.eval()
     with torch.no_grad():
-        out = torch.cat([model(x[i : i + chunk]) for i in range(0, len(x), chunk)])
-    return float(trainer.loss_fn(out, y))
+        total = sum(
+            float(trainer.objective(model, x[i : i + chunk], y[i : i + chunk])) * len(x[i : i + chunk])
+            for i in range(0, len(x), chunk)
+        )
+    return total / max(1, len(x))
 
 
 def lr_range_test(
@@ -78,7 +82,7 @@ def lr_range_test(
     if not (0 < lr_min < lr_max) or rates < 3:
         raise ValueError("the finder needs 0 < min rate < max rate and at least 3 rates")
     lrs = [float(v) for v in np.logspace(math.log10(lr_min), math.log10(lr_max), rates)]
-    start = float(trainer.loss_fn(trainer.predict(trainer.data.x_train), trainer.data.y_train))
+    start = _full_loss(trainer, copy.deepcopy(trainer.model))
     with trainer.own_rng():  # dropout in the copies draws from the trainer's stream: restore it afterwards
         rng_before = torch.get_rng_state() if trainer._rng_state is not None else None
         losses = [_short_run(trainer, lr, steps) for lr in lrs]
@@ -93,6 +97,16 @@ def lr_range_test(
         "best_lr": best,
         "suggested_lr": suggested,
     }
+
+
+class LrFinderAction:
+    """A trainer mixin: the finder as an action a paused page runs through `Job.act` (ui/network_panel.py)."""
+
+    ACTIONS = ("lr_find",)
+
+    def lr_find(self, steps: int = 300) -> dict:
+        """LR finder: short runs on copies of the network (this one is left untouched)."""
+        return lr_range_test(self, steps=int(steps))
 
 
 def suggest(lrs: list[float], losses: list[float], start: float) -> tuple[float | None, float | None]:

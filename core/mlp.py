@@ -11,15 +11,15 @@ import torch
 from core.backprop import backprop, finite_difference
 from core.engine import Trainer
 from core.landscape import landscape
-from core.lr_find import lr_range_test
+from core.lr_find import LrFinderAction
 
 MAX_WEIGHT = 100.0  # a weight edited by hand stays within +-100
 
 
-class MlpTrainer(Trainer):
+class MlpTrainer(LrFinderAction, Trainer):
     """The supervised Trainer with two actions a paused page can run through `Job.act`."""
 
-    ACTIONS = ("set_weight", "lr_find", "backprop", "backprop_step", "landscape")
+    ACTIONS = ("set_weight", *LrFinderAction.ACTIONS, "backprop", "backprop_step", "landscape")
 
     def linears(self) -> list[torch.nn.Linear]:
         """The weight layers from input to output: each hidden layer's Linear, then the output."""
@@ -40,10 +40,6 @@ class MlpTrainer(Trainer):
             old = float(w[out_unit, in_unit])
             w[out_unit, in_unit] = value
         return {"layer": layer, "out": out_unit, "in": in_unit, "old": old, "value": value}
-
-    def lr_find(self, steps: int = 300) -> dict:
-        """LR finder: short runs on copies of the network (this one is left untouched)."""
-        return lr_range_test(self, steps=int(steps))
 
     def _example(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         n = len(self.data.x_train)

@@ -15,6 +15,7 @@ from torch import nn
 
 from core.data.dataset import make_dataset
 from core.engine import SEED_LOCK, Trainer, make_optimizer, make_scheduler
+from core.lr_find import LrFinderAction
 from core.models.rnn import build_rnn
 
 PROBE_BATCH = 32  # fixed validation sequences whose gradient through time is measured each epoch
@@ -152,7 +153,7 @@ def sample_text(model, vocab: list[str], prompt: str, n: int, temperature: float
     return prompt + "".join(out)
 
 
-class SeqTrainer(Trainer):
+class SeqTrainer(LrFinderAction, Trainer):
     """Trains a recurrent network on a sequence task; epoch records add baseline_loss and grad_through_time."""
 
     def _build(self) -> None:

@@ -14,6 +14,7 @@ from core.autoencoder import AeTrainer
 from core.engine import Probe, Trainer
 from core.gan import GanTrainer
 from core.gradlab import gradlab_probes
+from core.lr_find import LrFinderAction
 from core.mlp import MlpTrainer
 from core.probes import default_probes
 from core.registry import DATASETS, Choice
@@ -28,6 +29,10 @@ from core.views.seq import seq_views
 from core.views.transfer import transfer_views
 
 
+class CnnTrainer(LrFinderAction, Trainer):
+    """The supervised Trainer on images, with the LR finder as an action."""
+
+
 @dataclass(frozen=True)
 class Family:
     name: str  # "mlp", "cnn", "gan", ...
@@ -38,7 +43,7 @@ class Family:
 
 FAMILIES: dict[str, Family] = {
     "mlp": Family("mlp", MlpTrainer, default_probes, mlp_views),
-    "cnn": Family("cnn", Trainer, default_probes, cnn_views),
+    "cnn": Family("cnn", CnnTrainer, default_probes, cnn_views),
     "gan": Family("gan", GanTrainer, default_probes, gan_views),
     "seq": Family("seq", SeqTrainer, default_probes, seq_views),
     "ae": Family("ae", AeTrainer, default_probes, ae_views),

@@ -22,6 +22,7 @@ from core.shapes import ae_shapes
 from core.spec import MAX_AE_CHANNELS
 from core.views.ae import ae_views
 from ui.controls import datasets, number_ui, select_ui, training_ui
+from ui.network_panel import lr_finder_ui
 from ui.plotly_live import live_chart
 from ui.scaffold import Page, PageDef
 
@@ -175,6 +176,7 @@ def draw(snap: dict) -> None:
     if "roc" in views:
         anomaly_ui(views["scores"], views["roc"])
         live_chart(auc_figure(hist, list(dict.fromkeys(views["scores"]["kind"]))), key=f"{P}.chart.auc")
+    lr_finder_ui(page, snap, snap["running"])
 
 
 page = Page(PAGE)

@@ -22,6 +22,7 @@ from ui.controls import datasets, number_ui, select_ui, training_ui
 from ui.image_input import image_input_ui
 from ui.layer_editor import layer_editor_ui, layer_table_ui, load_layers
 from ui.live import last_evaluated
+from ui.network_panel import lr_finder_ui
 from ui.plotly_live import live_chart
 from ui.scaffold import Page, PageDef
 
@@ -177,6 +178,7 @@ def draw(snap: dict) -> None:
     live_chart(confusion_figure(run["views"]["confusion"], names), key=f"{P}.chart.confusion", where=c2)
     live_chart(misclassified_figure(run["views"]["wrong"], names), key=f"{P}.chart.misclassified")
     live_chart(grad_norm_figure(run["history"], height=300), key=f"{P}.chart.grad_norm")
+    lr_finder_ui(page, snap, snap["running"])
 
 
 page = Page(PAGE)

@@ -6,7 +6,7 @@ from core.charts.training import loss_figure
 from core.landscape import PathRecorder
 from core.presets import load_preset
 from core.probes import default_probes
-from core.registry import ACTIVATIONS, DATASETS, OPTIMIZERS, losses_for
+from core.registry import ACTIVATIONS, DATASETS, INITS, OPTIMIZERS, losses_for
 from core.spec import Spec
 from core.views.mlp import mlp_views
 from ui.controls import number_ui, select_ui, training_ui
@@ -87,6 +87,7 @@ def settings(page: Page) -> list[Spec]:
         number_ui(P, "seed", "Seed")
         hidden = hidden_ui()
         select_ui(P, "model.activation", "Activation", ACTIVATIONS, key=f"{P}.act_all")
+        select_ui(P, "model.init", "Initialisation", INITS)
         st.toggle("Residual links (where widths match)", key=f"{P}.model.residual")
         task = (
             "multiclass"

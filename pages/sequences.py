@@ -19,11 +19,13 @@ from core.registry import CELLS
 from core.spec import Spec
 from core.views.seq import EXAMPLES, seq_views
 from ui.controls import datasets, index_ui, number_ui, select_ui, training_ui, view_ui
+from ui.network_panel import lr_finder_ui
 from ui.plotly_live import live_chart
 from ui.scaffold import Page, PageDef
 
 P = "seq"
 TASKS = datasets("seq")
+NOTE = "On the adding problem every short run ends on the plateau of guessing the mean: its suggestion trained for 3 of 10 seeds."
 SHOW = ["Gradient through time", "Inside the network", "Predictions", "Weight gradients"]
 EXPLAIN = """
 **Backpropagation through time.** A recurrent network applies the same cell at every step, so the gradient that
@@ -160,10 +162,8 @@ def draw(snap: dict) -> None:
     show, example, layer = (st.session_state.get(f"{P}.{k}", 0) for k in ("show", "example", "layer"))
     runs = {n: run["history"] for n, run in zip(names(), snap["runs"])}
     left, right = st.columns(2)
-    with left:
-        live_chart(seq_loss_figure(runs), key=f"{P}.c.loss")
-    with right:
-        live_chart(gtt_line_figure(runs), key=f"{P}.c.gtt")
+    live_chart(seq_loss_figure(runs), key=f"{P}.c.loss", where=left)
+    live_chart(gtt_line_figure(runs), key=f"{P}.c.gtt", where=right)
     cols = st.columns(len(snap["runs"]))
     if show == SHOW[0]:
         zrange = gtt_range(*(gtt_matrix(h)[0] for h in runs.values()))  # one colour scale for every run
@@ -192,6 +192,7 @@ def draw(snap: dict) -> None:
         for i, (col, (name, hist)) in enumerate(zip(cols, runs.items())):
             with col:
                 live_chart(grad_norm_figure(hist, title=f"{name}: ‖∂L/∂W‖ per weight matrix"), key=f"{P}.c.w{i}")
+    lr_finder_ui(page, snap, snap["running"], NOTE)
 
 
 page = Page(PAGE)

@@ -86,12 +86,13 @@ def weight_edit_ui(page, view: dict, running: bool) -> None:
                 st.rerun()  # redraw the surface and the diagram with the new weight
 
 
-def lr_finder_ui(page, snap: dict, running: bool) -> None:
-    """The LR range test on a copy of the network, its curve, and one click to use its suggestion."""
+def lr_finder_ui(page, snap: dict, running: bool, note: str = "") -> None:
+    """The LR range test on a copy of the network, its curve, and one click to use its suggestion (`note`: what
+    was measured of it on this page's task, where it falls short)."""
     with st.expander("Learning-rate finder", expanded=False):
         st.caption(
             "Trains a copy of the network for 300 steps at each of 11 rates from 1e-4 to 10, and suggests the "
-            "best one divided by √10 (a margin for a long run). Your network is not changed."
+            "best one divided by √10 (a margin for a long run). Your network is not changed. " + note
         )
         if st.button("Run the LR finder", key=page.key("lr_find"), disabled=running, icon=":material/search:"):
             msg = page.job.act("lr_find")

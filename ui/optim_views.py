@@ -6,8 +6,6 @@ running network, the landscape from a copy of it); the race is torch.optim on a 
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from core.charts.optim import (
@@ -21,8 +19,12 @@ from core.charts.optim import (
 from core.race import TOL, race
 from core.registry import OPTIMIZERS
 from core.surfaces import SURFACES, surface_grid
+from ui.live import SEND_WAIT_S, poll_interval
+from ui.plotly_live import live_chart
+from ui.st_internals import wait_until_sent
+from ui.state import manager, private
 
-FRAMES = 30  # a race run is drawn in this many frames
+FRAMES = 30  # Run race grows the paths over this many redraws
 
 
 @st.cache_data(max_entries=64)
@@ -57,27 +59,21 @@ def race_ui(page) -> None:
     results = _race(surface, lrs, steps)
     for i, (name, r) in enumerate(results.items()):
         r["label"] = f"{OPTIMIZERS[name].label} (lr {r['lr']:g})"
-    at_key = page.key("race_at")
+    at_key, play_key = page.key("race_at"), private(page.prefix, "race_play")
     st.session_state[at_key] = min(int(st.session_state.get(at_key, 0)), steps)
+    if st.session_state.pop(private(page.prefix, "race_end"), False):
+        st.session_state[at_key] = steps  # a run has just finished: the slider shows its end
     c = st.columns([1, 1, 1, 4], vertical_alignment="bottom")
-    run = c[0].button("Run race", icon=":material/play_arrow:", key=page.key("race_run"))
+    if c[0].button("Run race", icon=":material/play_arrow:", key=page.key("race_run")):
+        st.session_state[play_key] = 0
     if c[1].button("Step", key=page.key("race_step"), help="ten more steps"):
         st.session_state[at_key] = min(st.session_state[at_key] + 10, steps)
+        st.session_state.pop(play_key, None)
     if c[2].button("Reset", key=page.key("race_reset")):
         st.session_state[at_key] = 0
-    start_at = 0 if run else st.session_state[at_key]
-    if run:
-        st.session_state[at_key] = steps
+        st.session_state.pop(play_key, None)
     c[3].slider("Show step", 0, steps, key=at_key)
-    s = SURFACES[surface]
-    left, right = st.columns([3, 2])
-    contour, loss = left.empty(), right.empty()
-    frames = range(start_at, steps + 1, max(1, (steps - start_at) // FRAMES)) if run else []
-    for shown in [*frames, st.session_state[at_key]]:
-        contour.plotly_chart(race_figure(_grid(surface), results, shown, s.minima, s.start, s.label))
-        loss.plotly_chart(race_loss_figure(results, shown, s.f_min, TOL))
-        if run:
-            time.sleep(0.05)
+    _race_charts(page, surface, results, steps)
     rows = []
     for name, r in results.items():
         reached = r["steps_to_tol"]
@@ -85,13 +81,42 @@ def race_ui(page) -> None:
             {
                 "optimizer": OPTIMIZERS[name].label,
                 "lr": r["lr"],
-                f"steps to f − f* ≤ {TOL:g}": reached if reached is not None else f"not within {steps}",
+                f"steps to f − f* ≤ {TOL:g}": str(reached) if reached is not None else f"not within {steps}",
                 "final loss": r["final_loss"],
                 "final point": "diverged" if r["diverged"] else f"({r['final'][0]:.4g}, {r['final'][1]:.4g})",
             }
         )
     st.dataframe(rows, hide_index=True)
+    s = SURFACES[surface]
     st.caption(f"{s.help}. Start {s.start}; every optimizer is torch.optim on one 2-parameter tensor.")
+
+
+def _race_charts(page, surface: str, results: dict, steps: int) -> None:
+    """The contour and the loss chart, updated in place: after Run race, the paths grow over FRAMES redraws."""
+    play_key, s = private(page.prefix, "race_play"), SURFACES[surface]
+    playing = st.session_state.get(play_key) is not None
+
+    @st.fragment(run_every=poll_interval(manager().running_count()) if playing else None)
+    def charts() -> None:
+        shown = st.session_state.get(play_key)
+        if shown is None:
+            shown = st.session_state[page.key("race_at")]
+        with st.container(key=f"{page.prefix}-race-live"):  # "-live": no stale fade between frames (ui/live.py)
+            left, right = st.columns([3, 2])
+            live_chart(
+                race_figure(_grid(surface), results, shown, s.minima, s.start, s.label), page.key("race_c"), left
+            )
+            live_chart(race_loss_figure(results, shown, s.f_min, TOL), page.key("race_l"), right)
+        if play_key not in st.session_state:
+            return
+        wait_until_sent(SEND_WAIT_S)  # each frame reaches the browser before the next replaces it
+        if shown >= steps:
+            del st.session_state[play_key]
+            st.session_state[private(page.prefix, "race_end")] = True
+            st.rerun()  # stop the timer; the slider moves to the end
+        st.session_state[play_key] = min(shown + max(1, steps // FRAMES), steps)
+
+    charts()
 
 
 def backprop_ui(page, snap: dict) -> None:
@@ -199,8 +224,9 @@ def landscape_ui(page, snap: dict) -> None:
     for side, r in zip("AB" if len(action["results"]) > 1 else " ", action["results"]):
         who = f"{side}: " if side.strip() else ""
         st.markdown(
-            f"{who}centre loss **{r['centre_loss']:.4g}** (the trained network's); the loss stays below twice the "
-            f"slice's minimum up to **{r['basin_radius']:.2f}** from the centre."
+            f"{who}centre loss **{r['centre_loss']:.4g}** (the trained network's); the loss stays below twice it up "
+            f"to **{r['basin_radius']:.3g}** from the centre, on **{100 * r['below_share']:.0f} %** of the slice; "
+            f"**{r['local_minima']}** local minima along the two axes through the centre (1 on a smooth bowl)."
         )
         left, right = st.columns(2)
         left.plotly_chart(landscape_line_figure(r["line"]))

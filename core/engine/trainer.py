@@ -141,6 +141,14 @@ class Trainer(Evaluation):
         self._to_device()
         self._init_rng()
 
+    def objective(self, model: nn.Module, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        """The data loss of `model` (this network or a copy of it) on a batch: what a step minimises, less penalties.
+
+        The LR finder trains copies with it (core/lr_find.py); a family whose network returns more than its
+        prediction, or learns another target, overrides it.
+        """
+        return self.loss_fn(model(xb), yb)
+
     def _build_model(self) -> nn.Module:
         """The network for the spec (core.models.build_model); a family with a network of its own overrides this.
 

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from tests.app.conftest import chart_figures, chart_titles, open_page
 
 NETWORK = "Network: each neuron's output over the plane"
@@ -37,15 +39,26 @@ def test_diagram_neuron_picker_and_weight_edit(app):
     assert json.dumps(figure(at, "Decision surface")["data"][0]) != surface
 
 
-def test_lr_finder_runs_on_a_copy_and_offers_its_suggestion(app):
-    """The LR finder draws loss vs LR and a button to use the suggestion; the network is unchanged."""
-    at = open_page(app, "pages/playground.py", preset="tfp-default")
+@pytest.mark.parametrize(
+    "path, preset, prefix",
+    [
+        ("pages/playground.py", "tfp-default", "pg"),
+        ("pages/cnn.py", "cnn-digits", "cnn"),
+        ("pages/sequences.py", "sine-forecast", "seq"),
+        ("pages/autoencoders.py", "ae-latent-2d", "ae"),
+    ],
+)
+def test_lr_finder_runs_on_a_copy_and_offers_its_suggestion(app, path, preset, prefix):
+    """The LR finder draws loss vs LR and a button to use the suggestion; the network is unchanged; Use sets the rate."""
+    at = open_page(app, path, preset=preset)
     from ui.state import manager
 
-    trainer = manager().get(at.session_state["pg._job"]).trainers[0]
+    trainer = manager().get(at.session_state[f"{prefix}._job"]).trainers[0]
     before = [p.detach().clone() for p in trainer.model.parameters()]
-    at.button(key="pg.lr_find").click().run()
+    at.button(key=f"{prefix}.lr_find").click().run()
     assert "Learning-rate finder" in chart_titles(at)
     assert all((a == b).all() for a, b in zip(before, trainer.model.parameters()))
     use = [b for b in at.button if b.label.startswith("Use learning rate")]
     assert use, [b.label for b in at.button]
+    use[0].click().run()
+    assert at.session_state[f"{prefix}.train.lr"] == float(use[0].label.split()[-1])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.landscape import PathRecorder, filter_normalized, landscape
+from core.landscape import PathRecorder, filter_normalized, landscape, slice_measures
 from core.presets import load_preset
 from core.trainers import make_trainer
 
@@ -48,6 +48,20 @@ def test_random_directions_are_filter_normalised(trained):
             assert torch.all(part == 0)
         else:
             assert torch.allclose(part.norm(dim=1), p.detach().norm(dim=1), rtol=1e-5)
+
+
+def test_slice_measures_read_a_bowl_and_a_bumpy_line():
+    """On 1 + a^2 + b^2 the loss reaches 2 (twice the centre's 1) at radius 1; a bump adds local minima."""
+    xs = ys = np.linspace(-2, 2, 41)  # steps of 0.1
+    a, b = np.meshgrid(xs, ys)
+    bowl = 1 + a**2 + b**2
+    m = slice_measures(xs, ys, bowl)
+    assert m["basin_radius"] == pytest.approx(1.0)
+    assert m["below_share"] == pytest.approx(np.mean(a**2 + b**2 < 1))
+    assert m["local_minima"] == 2  # one at the centre on each axis
+    bumpy = bowl + 0.5 * np.cos(8 * a)  # along the a axis: the centre and the bumps' valleys
+    valleys = np.sum(np.diff(np.sign(np.diff(bumpy[20]))) > 0)
+    assert valleys > 1 and slice_measures(xs, ys, bumpy)["local_minima"] == valleys + 1
 
 
 def test_landscape_cli_prints_the_grid():

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from core.lr_find import lr_range_test, suggest
 from core.presets import load_preset
@@ -64,17 +65,36 @@ def test_suggestion_is_the_best_rate_with_a_margin_and_none_without_progress():
     assert suggest(lrs, [0.5, 0.49, 0.5, math.inf], 0.5) == (None, None)  # nothing learned: no suggestion
 
 
-@pytest.mark.parametrize("preset", ["tfp-default"])
+def _mean_baseline(t) -> float:
+    """The validation loss of the mean training image as every reconstruction: what an autoencoder that learnt
+    nothing of each image scores."""
+    d = t.data
+    mean = d.x_train.mean(0, keepdim=True).clamp(1e-6, 1 - 1e-6).expand_as(d.x_val)
+    return float(F.binary_cross_entropy(mean, d.x_val))
+
+
+# preset -> (what is reduced to keep the test short, finder steps, what "it trains" means)
+PROPERTY = {
+    "tfp-default": ({"train.epochs": 100}, 300, lambda t: t.history[-1]["val_loss"] < 0.05),
+    "cnn-digits": ({"train.epochs": 5}, 100, lambda t: t.history[-1]["val_accuracy"] >= 0.9),
+    "ae-latent-2d": ({"train.epochs": 20}, 100, lambda t: t.history[-1]["val_loss"] < 0.85 * _mean_baseline(t)),
+}
+
+
+@pytest.mark.parametrize("preset", list(PROPERTY))
 def test_the_suggestion_trains_for_nine_seeds_of_ten(preset):
-    """The property the finder promises: its rate, trained for 100 epochs, reaches test loss < 0.05."""
+    """The property the finder promises: its rate, trained with the runner, learns (tfp-default: test loss < 0.05;
+    digits: 90 % accuracy; the autoencoder: below 85 % of the mean image's loss). Not on the Sequences page's
+    adding problem: every short run ends on the plateau of predicting the mean (docs/benchmarks.md)."""
+    reduced, steps, trains = PROPERTY[preset]
     good = []
     for seed in range(10):
-        spec = load_preset(preset).spec.with_(seed=seed, **{"train.epochs": 100})
-        lr = lr_range_test(make_trainer(spec))["suggested_lr"]
+        spec = load_preset(preset).spec.with_(seed=seed, **reduced)
+        lr = lr_range_test(make_trainer(spec), steps=steps)["suggested_lr"]
         t = make_trainer(spec.with_(**{"train.lr": float(f"{lr:.3g}")}))
         while not t.done:
             t.run_epoch()
-        good.append(t.history[-1]["val_loss"] < 0.05)
+        good.append(t.status == "done" and trains(t))
     assert sum(good) >= 9, good
 
 
