@@ -54,7 +54,23 @@ class SeqNet(nn.Module):
         return out + [("output", self.head)]
 
 
+def add_forget_bias(lstm: nn.LSTM, value: float) -> None:
+    """Add `value` to every layer's forget-gate bias (torch's gate order i, f, g, o; rows H..2H of bias_ih).
+
+    A positive bias starts the forget gates near sigmoid(value) instead of 1/2, so the cell state, and the
+    gradient through it, survive many steps from the first epoch on (Jozefowicz et al. 2015 use 1).
+    """
+    h = lstm.hidden_size
+    with torch.no_grad():
+        for k in range(lstm.num_layers):
+            getattr(lstm, f"bias_ih_l{k}")[h : 2 * h] += value
+
+
 def build_rnn(spec: Spec) -> SeqNet:
-    """The spec's recurrent network with torch's default initialisation (seeded by the caller)."""
+    """The spec's recurrent network with torch's default initialisation (seeded by the caller), plus
+    `seq.forget_bias` on an LSTM's forget gates."""
     q = spec.seq
-    return SeqNet(q.cell, task_shape(spec), q.hidden, q.layers, q.dropout, tail=q.recall)
+    net = SeqNet(q.cell, task_shape(spec), q.hidden, q.layers, q.dropout, tail=q.recall)
+    if q.forget_bias and isinstance(net.rnn, nn.LSTM):
+        add_forget_bias(net.rnn, q.forget_bias)
+    return net

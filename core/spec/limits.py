@@ -126,6 +126,7 @@ LIMITS: dict[str, Limit] = {
     "seq.length": Limit(2, MAX_SEQ_LENGTH, 1, "steps"),
     "seq.tokens": Limit(2, 20, 1, "symbols"),
     "seq.recall": Limit(1, 20, 1, "symbols"),
+    "seq.forget_bias": Limit(0.0, 5.0, 0.5),
     "seq.temperature": Limit(0.05, 5.0, 0.05),
     "ae.hidden": _UNITS,
     "ae.channels": Limit(1, MAX_AE_CHANNELS, 1, "channels"),

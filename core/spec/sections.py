@@ -110,6 +110,7 @@ class SeqSpec:
     length: int = 50  # time steps per sequence
     tokens: int = 8  # copy: how many different symbols
     recall: int = 5  # copy: how many symbols to remember and reproduce
+    forget_bias: float = 0.0  # LSTM: added to every forget gate's bias after torch's initialisation
     temperature: float = 0.8  # text: sampling temperature of the generated samples (a live field)
 
 

@@ -19,7 +19,7 @@ from core.data.sequences import (
 )
 from core.models import count_params
 from core.models.rnn import build_rnn
-from core.presets import list_presets
+from core.presets import list_presets, load_preset
 from core.probes import default_probes
 from core.seq import SeqTrainer, grad_through_time, lstm_states, unroll
 from core.spec import Spec, SpecError, apply_overrides, validate
@@ -248,6 +248,34 @@ def test_plain_rnn_gradient_vanishes_towards_the_first_step():
 # ---------------------------------------------------------------------------- truth: LSTM gates
 
 
+def test_forget_bias_adds_to_the_lstm_forget_gates_only():
+    """seq.forget_bias shifts rows H..2H of bias_ih (torch's i, f, g, o) by the value; nothing else moves, and the
+    gates recomputed from the weights open accordingly: mean forget gate about sigmoid(3) = 0.95 instead of 1/2."""
+    spec = tiny("copy", **{"seq.cell": "lstm", "seq.layers": 2, "seq.hidden": 8})
+    torch.manual_seed(0)
+    plain = build_rnn(spec)
+    torch.manual_seed(0)
+    biased = build_rnn(spec.with_(**{"seq.forget_bias": 3.0}))
+    for (name, a), (_, b) in zip(plain.named_parameters(), biased.named_parameters()):
+        diff = b - a
+        if name.startswith("rnn.bias_ih"):
+            assert torch.allclose(diff[8:16], torch.full((8,), 3.0)) and not diff[:8].any() and not diff[16:].any()
+        else:
+            assert not diff.any(), name
+    x = make_sequences(spec).x_val[:8]
+    forget = {
+        m: lstm_states(net.rnn, net.encode(x))["forget"].mean().item() for m, net in (("0", plain), ("3", biased))
+    }
+    assert abs(forget["0"] - 0.5) < 0.1 and abs(forget["3"] - 1 / (1 + math.exp(-3))) < 0.05
+    torch.manual_seed(0)
+    rnn = build_rnn(spec.with_(**{"seq.cell": "rnn_tanh", "seq.forget_bias": 3.0}))
+    torch.manual_seed(0)
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(rnn.parameters(), build_rnn(spec.with_(**{"seq.cell": "rnn_tanh"})).parameters())
+    )
+
+
 def test_lstm_gates_from_weights_reproduce_torch():
     """h and c recomputed from the gates equal nn.LSTM's outputs, h_n and c_n; gates lie in (0, 1)."""
     torch.manual_seed(3)
@@ -344,6 +372,30 @@ def test_validation_refuses_bad_sequence_settings():
     assert e.value.field == "seq.length"
 
 
+def test_copy_lesson_lstm_remembers_where_the_rnn_does_not():
+    """The copy lesson, reduced to seconds (40 steps, 32 units, 1,000 sequences, 30 epochs, constant lr): the
+    LSTM replays the two symbols almost perfectly, the plain RNN is far behind (chance is 25 %).
+    Measured at seed 0: LSTM 95.5 % at epoch 28, RNN 49.5 % at epoch 30."""
+    lesson = load_preset("rnn-vs-lstm-copy")
+    small = {
+        "seq.length": 40,
+        "seq.hidden": 32,
+        "data.n": 1000,
+        "data.batch_size": 25,
+        "train.epochs": 30,
+        "train.schedule": "constant",
+        "seed": 0,
+    }
+    acc = {}
+    for side in (lesson.spec, lesson.compare_spec()):
+        trainer, rec = SeqTrainer(side.with_(**small)), {}
+        while not trainer.done:
+            rec = trainer.run_epoch() or rec
+        acc[side.seq.cell] = rec["val_accuracy"]
+    assert acc["lstm"] >= 0.9
+    assert acc["lstm"] - acc["rnn_tanh"] >= 0.3
+
+
 def test_presets_validate_both_sides():
     """Every sequences preset and every comparison side of it is a valid spec."""
     presets = {p.name: p for p in list_presets("sequences")}
@@ -354,9 +406,10 @@ def test_presets_validate_both_sides():
         validate(p.spec)
         if p.compare is not None:
             validate(p.compare_spec())
-    lesson = presets["rnn-vs-lstm-adding"]
-    assert lesson.compare_spec().seq.cell == "rnn_tanh" and lesson.spec.seq.cell == "lstm"  # A: RNN, B: LSTM
-    assert lesson.compare_spec().with_(**{"seq.cell": "lstm"}) == lesson.spec  # nothing else differs
+    for name in ("rnn-vs-lstm-adding", "rnn-vs-lstm-copy"):
+        lesson = presets[name]
+        assert lesson.compare_spec().seq.cell == "rnn_tanh" and lesson.spec.seq.cell == "lstm"  # A: RNN, B: LSTM
+        assert lesson.compare_spec().with_(**{"seq.cell": "lstm"}) == lesson.spec  # nothing else differs
 
 
 def test_runner_writes_sequence_records(capsys, tmp_path):
