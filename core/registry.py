@@ -126,7 +126,8 @@ def _warmup_cosine(opt, t, spe):
 
 def _onecycle(opt, t, spe):
     pct = min(0.9, max(0.05, t.warmup / max(1, t.epochs)))
-    return S.OneCycleLR(opt, max_lr=t.lr, total_steps=_total(t, spe) + 1, pct_start=pct)
+    cycle = "momentum" in opt.defaults or "betas" in opt.defaults  # Adagrad has neither: cycle the rate only
+    return S.OneCycleLR(opt, max_lr=t.lr, total_steps=_total(t, spe) + 1, pct_start=pct, cycle_momentum=cycle)
 
 
 SCHEDULES = {

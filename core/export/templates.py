@@ -36,7 +36,8 @@ SCHEDULE_CODE = {
     ),
     "onecycle": (
         "S.OneCycleLR(opt, max_lr=T['lr'], total_steps=total + 1, "
-        "pct_start=min(0.9, max(0.05, T['warmup'] / max(1, T['epochs']))))"
+        "pct_start=min(0.9, max(0.05, T['warmup'] / max(1, T['epochs']))), "
+        "cycle_momentum='momentum' in opt.defaults or 'betas' in opt.defaults)"
     ),
 }
 

@@ -122,6 +122,7 @@ def test_with_a_shared_store_the_server_box_counts_the_whole_deployment(app, mon
         text = " ".join(c.value for c in at.sidebar.caption)
         assert "The whole deployment: 2 training on 1 server processes" in text
     finally:
+        monkeypatch.undo()  # first: a store made after the clear must be the tests' own SQLite again
         store.clear()
         manager.clear()
         other.close()

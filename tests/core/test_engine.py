@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from core.engine import Trainer, needs_rebuild, schedule_preview
 from core.models import build_model, count_params
 from core.probes import default_probes
+from core.registry import OPTIMIZERS, SCHEDULES
 from core.spec import Spec
 from tests.core.bare import bare_loop
 
@@ -151,3 +152,13 @@ def test_every_optimizer_lowers_the_loss(opt):
     for _ in range(15):
         t.run_epoch()
     assert t.history[-1]["train_loss"] < t.history[0]["train_loss"]
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_every_optimizer_trains_with_every_schedule(optimizer):
+    """One cycle cycles the momentum only of an optimiser that has one (Adagrad has neither momentum nor betas)."""
+    for schedule in SCHEDULES:
+        t = Trainer(SMALL.with_(**{"train.optimizer": optimizer, "train.schedule": schedule, "train.epochs": 2}))
+        while not t.done:
+            t.step()
+        assert t.history, (optimizer, schedule)
