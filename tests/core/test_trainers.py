@@ -5,13 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from core.engine import Trainer
 from core.gan import GanTrainer
 from core.gradlab import ActivationStatsProbe, UpdateRatioProbe
 from core.mlp import MlpTrainer
 from core.probes import GradNormProbe
 from core.spec import LayerSpec, Spec
-from core.trainers import FAMILIES, PROBE_SETS, family_of, make_trainer, probes_for
+from core.trainers import FAMILIES, PROBE_SETS, CnnTrainer, family_of, make_trainer, probes_for
 
 MLP = Spec().with_(**{"data.n": 40, "model.hidden": (3,), "train.epochs": 2})
 CNN = Spec().with_(
@@ -28,7 +27,7 @@ GAN = Spec().with_(**{"data.name": "ring", "data.gan_samples": 32, "gan.gen_hidd
 
 
 @pytest.mark.parametrize(
-    ("spec", "family", "cls"), [(MLP, "mlp", MlpTrainer), (CNN, "cnn", Trainer), (GAN, "gan", GanTrainer)]
+    ("spec", "family", "cls"), [(MLP, "mlp", MlpTrainer), (CNN, "cnn", CnnTrainer), (GAN, "gan", GanTrainer)]
 )
 def test_each_family_gets_its_trainer_probes_and_views(spec, family, cls):
     assert family_of(spec) == family
