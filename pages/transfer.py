@@ -11,7 +11,7 @@ from core.views.transfer import transfer_views
 from ui.controls import number_ui, select_ui, training_ui
 from ui.live import live_view
 from ui.plotly_live import live_chart
-from ui.scaffold import Page, PageDef, lesson_note
+from ui.scaffold import Page, PageDef, lesson_note, sync_url
 from ui.state import CURRENT_PAGE, JOB_PAGES, manager
 
 P = "tl"
@@ -118,6 +118,8 @@ def settings(page: Page) -> list:
     spec = page.spec()
     stored = load_pretrained(spec)
     if stored is None:
+        page.specs = [with_mode(spec, m) for m in MODES]
+        sync_url(page, None)  # the address keeps these settings before there is a job to link
         pretrain_ui(page, spec)
         st.stop()
     meta = stored[1]

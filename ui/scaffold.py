@@ -229,8 +229,9 @@ def lesson_box(page: Page) -> None:
         preset_select(page.prefix, page.d.name, lambda: _on_preset(page), empty)
 
 
-def sync_url(page: Page, job: Job) -> None:
-    """Write the specs, the run, the page's UI values and the teacher flags to the address bar."""
+def sync_url(page: Page, job: Job | None) -> None:
+    """Write the specs, the run (if one is attached), the page's UI values and the teacher flags to the address
+    bar. A page that stops before it has a job (Transfer before pretraining) calls it with None."""
     a = page.specs[0]
     want = {"data.name": a.data.name} | to_query(a)
     for side, spec in zip(SIDE_KEYS[1:], page.specs[1:]):
@@ -239,7 +240,7 @@ def sync_url(page: Page, job: Job) -> None:
         value = st.session_state.get(page.key(name))
         if value not in (None, False, ""):
             want[name] = "1" if value is True else str(value)
-    want |= {"run": job.id} | teacher_query()
+    want |= ({"run": job.id} if job is not None else {}) | teacher_query()
     if st.query_params.to_dict() != want:
         st.query_params.from_dict(want)
 

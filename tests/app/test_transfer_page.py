@@ -79,3 +79,15 @@ def test_link_with_an_unlisted_sweep_value_opens(app):
         app, "pages/transfer.py", **{"transfer.sweep": "7,0", "data.name": "digits", "model.family": "transfer"}
     )
     assert app.multiselect(key="tl.transfer.sweep").value == [7, 0]
+
+
+def test_the_address_keeps_the_settings_before_pretraining(app):
+    """Before any weights are stored the page stops at Pretrain; a changed setting is in the address already,
+    so a refresh or a shared link opens the same task (no run id: there is no job yet)."""
+    at = open_transfer(app)
+    assert any(b.label == "Pretrain" for b in at.button)
+    at.number_input(key="tl.transfer.labels_per_class").set_value(7).run()
+    no_exception(at)
+    query = at.query_params
+    assert query.get("transfer.labels_per_class") in ("7", ["7"])
+    assert "run" not in query
