@@ -204,3 +204,14 @@ def pause_training(page) -> None:
         page.wait_for_function(f"!({STARTS})().includes('Pause')", timeout=30000)
         return
     raise AssertionError("Pause could not be pressed")
+
+
+def set_number(page, label: str, value, nth: int = 0) -> None:
+    """Type `value` into the number input labelled `label` (opening its collapsed group of controls if need be)
+    and wait for the rerun it starts."""
+    box = page.get_by_label(label, exact=True).nth(nth)
+    if not box.is_visible():
+        groups = page.locator('[data-testid="stExpander"]').filter(has=page.get_by_label(label, exact=True))
+        groups.locator("summary").first.click()
+    box.fill(str(value))
+    rerun_done(page, lambda: box.press("Enter"))

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import METRIC, POINTS_OF, assert_no_exception, open_page, read_when, rerun_done
+from tests.e2e.conftest import METRIC, POINTS_OF, assert_no_exception, open_page, read_when, rerun_done, set_number
 from ui.pages import PAGES as PAGE_LIST
 
 pytestmark = pytest.mark.e2e
@@ -16,13 +16,6 @@ def go(page, title: str) -> None:
     """Visit a page through the sidebar navigation."""
     rerun_done(page, page.locator(NAV).filter(has_text=title).first.click)
     assert_no_exception(page)
-
-
-def set_number(page, label: str, value, nth: int = 0) -> None:
-    """Type a value into a number input and confirm it."""
-    box = page.get_by_label(label, exact=True).nth(nth)
-    box.fill(str(value))
-    rerun_done(page, lambda: box.press("Enter"))
 
 
 def has_number(page, label: str, value) -> None:
