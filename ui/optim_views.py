@@ -16,6 +16,7 @@ from core.charts.optim import (
     race_figure,
     race_loss_figure,
 )
+from core.mlp import PLANE
 from core.race import TOL, race
 from core.registry import OPTIMIZERS
 from core.surfaces import SURFACES, surface_grid
@@ -124,17 +125,18 @@ def backprop_ui(page, snap: dict) -> None:
     if snap["running"]:
         st.caption("Pause training to follow one example through backpropagation.")
         return
-    n = len(page.job.trainers[0].data.x_train)
-    c = st.columns([2, 1, 1, 2, 2], vertical_alignment="bottom")
-    index = c[0].number_input("Training example", 1, n, key=page.key("example")) - 1
+    example = example_ui(page)
+    if example is None:
+        return
     stage_key = page.key("stage")
     st.session_state.setdefault(stage_key, 0)
+    c = st.columns([1, 1, 2, 2], vertical_alignment="bottom")
     action = snap.get("action") or {}
     result = (action.get("results") or [None])[0] if action.get("name") == "backprop" else None
-    if result is None or result.get("index") != index:
-        msg = page.job.act("backprop", index)
+    if result is None or result.get("example") != example:
+        msg = page.job.act("backprop", example)
         if msg:
-            st.error(msg)
+            st.error(msg.replace("backprop failed: ", "Your example: ") + ".")
             return
         result = page.job.snapshot()["action"]["results"][0]
     n_layers = len(result["layers"])
@@ -143,19 +145,19 @@ def backprop_ui(page, snap: dict) -> None:
         st.session_state[stage_key] = min(max(st.session_state[stage_key] + by, 0), n_layers)
 
     at = st.session_state[stage_key]
-    c[1].button("Back", key=page.key("bp_back"), disabled=at == 0, on_click=move, args=(-1,))
-    c[2].button("Next", key=page.key("bp_next"), disabled=at >= n_layers, on_click=move, args=(1,))
+    c[0].button("Back", key=page.key("bp_back"), disabled=at == 0, on_click=move, args=(-1,))
+    c[1].button("Next", key=page.key("bp_next"), disabled=at >= n_layers, on_click=move, args=(1,))
     stage = min(st.session_state[stage_key], n_layers)
-    lr = c[3].number_input("Step's learning rate η", 1e-4, 10.0, format="%g", key=page.key("bp_lr"))
-    if c[4].button("Apply w − η·∂L/∂w", key=page.key("bp_apply"), disabled=stage < n_layers):
-        msg = page.job.act("backprop_step", index, lr)
+    lr = c[2].number_input("Step's learning rate η", 1e-4, 10.0, format="%g", key=page.key("bp_lr"))
+    if c[3].button("Apply w − η·∂L/∂w", key=page.key("bp_apply"), disabled=stage < n_layers):
+        msg = page.job.act("backprop_step", example, lr)
         if msg:
             st.error(msg)
         else:
             done = page.job.snapshot()["action"]["results"][0]
             st.session_state[stage_key] = 0
             st.success(f"One SGD step on this example: its loss {done['loss_before']:.5g} → {done['loss_after']:.5g}.")
-            page.job.act("backprop", index)
+            page.job.act("backprop", example)
             result = page.job.snapshot()["action"]["results"][0]
             stage = 0
     st.plotly_chart(backprop_figure(result, stage))
@@ -173,10 +175,43 @@ def backprop_ui(page, snap: dict) -> None:
         + ". ∂L/∂w = δ × (the input of the weight); small φ' shrinks every δ below it: vanishing gradients."
     )
     st.dataframe({f"from {i + 1}": col for i, col in enumerate(zip(*layer["grad_w"]))}, hide_index=False)
-    _finite_difference_ui(page, result, index)
+    _finite_difference_ui(page, result, example)
 
 
-def _finite_difference_ui(page, result: dict, index: int) -> None:
+def example_ui(page) -> int | dict | None:
+    """The example to follow: a training example by number, or the student's own point and target (None, with a
+    message saying what is wrong, when what they typed is not one)."""
+    data = page.job.trainers[0].data
+    c = st.columns([2, 2, 1], vertical_alignment="bottom")
+    st.session_state.setdefault(page.key("bp_own"), False)
+    own = c[2].toggle("Type my own", key=page.key("bp_own"), help="your own point of the plane and its target")
+    if not own:
+        return c[0].number_input("Training example", 1, len(data.x_train), key=page.key("example")) - 1
+    classes = data.task != "regression"
+    st.session_state.setdefault(page.key("bp_point"), "1, -0.5")
+    st.session_state.setdefault(page.key("bp_target"), "1" if classes else "0.5")
+    point = c[0].text_input(
+        "Point x1, x2", key=page.key("bp_point"), help=f"two numbers between -{PLANE:g} and {PLANE:g}"
+    )
+    which = f"the class: {', '.join(str(k) for k in range(data.n_classes))}" if classes else "a number"
+    target = c[1].text_input("Target", key=page.key("bp_target"), help=which)
+    parts = [p.strip() for p in point.replace(";", ",").split(",")]
+    try:
+        xy = [float(p) for p in parts]
+        if len(xy) != 2:
+            raise ValueError
+    except ValueError:
+        st.error(f"Point: {point!r} is not two numbers like 1, -0.5 (x1, then x2).")
+        return None
+    try:
+        label = float(target)
+    except ValueError:
+        st.error(f"Target: {target!r} is not a number; type {which}.")
+        return None
+    return {"point": xy, "label": label}  # its range and class are checked where the network is (`job.act`)
+
+
+def _finite_difference_ui(page, result: dict, example: int | dict) -> None:
     with st.expander("Check one weight by finite differences"):
         layers = result["layers"]
         c = st.columns(4, vertical_alignment="bottom")
@@ -186,7 +221,7 @@ def _finite_difference_ui(page, result: dict, index: int) -> None:
         out = c[1].number_input("to neuron", 1, len(layers[li]["z"]), key=page.key("fd_out")) - 1
         inp = c[2].number_input("from neuron", 1, len(layers[li]["grad_w"][0]), key=page.key("fd_in")) - 1
         if c[3].button("Check", key=page.key("fd_go")):
-            msg = page.job.act("backprop", index, (li, out, inp))
+            msg = page.job.act("backprop", example, (li, out, inp))
             if msg:
                 st.error(msg)
                 return

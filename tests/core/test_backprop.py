@@ -72,3 +72,45 @@ def test_finite_difference_agrees_and_batch_norm_is_refused():
         assert fd == pytest.approx(got["layers"][layer]["grad_w"][out][inp], rel=1e-5, abs=1e-9)
     with pytest.raises(ValueError, match="batch norm"):
         backprop(_trainer(**{"model.batchnorm": True}).model, t.data.x_train[0], t.data.y_train[0], "half_mse")
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"data.features": ("x1", "x2", "x1sq", "sin_x1")},  # the typed point is expanded as the data is
+        {"data.name": "blobs", "data.classes": 3, "train.loss": "ce", "model.hidden": [3]},
+        {"data.name": "plane", "train.loss": "mse"},
+    ],
+)
+def test_a_typed_example_is_followed_like_the_same_point_from_the_data(overrides):
+    """Typing a training point's coordinates and label gives exactly that example's numbers; the SGD step on a
+    typed example lowers its loss."""
+    t = _trainer(**overrides)
+    i = 5
+    label = t.data.extra["labels_train"][i]
+    typed = {"point": [float(v) for v in t.data.points_train[i]], "label": float(label)}
+    mine, theirs = t.backprop(typed), t.backprop(i)
+    assert mine["input"] == pytest.approx(theirs["input"]) and mine["target"] == theirs["target"]
+    assert mine["loss"] == pytest.approx(theirs["loss"], rel=1e-6)
+    for a, b in zip(mine["layers"], theirs["layers"]):
+        assert np.allclose(a["grad_w"], b["grad_w"], atol=1e-6)
+    step = t.backprop_step(typed, 0.1)
+    assert step["loss_after"] < step["loss_before"]
+
+
+def test_a_bad_typed_example_is_refused_with_what_is_wrong():
+    """Each bad typed example is a ValueError that names the field and what is allowed."""
+    t = _trainer()
+    for example, why in (
+        ({"point": [1.0], "label": 1}, "two numbers x1, x2"),
+        ({"point": [1.0, float("nan")], "label": 1}, "between -10 and 10"),
+        ({"point": [0.0, 50.0], "label": 1}, "between -10 and 10"),
+        ({"point": ["a", 1.0], "label": 1}, "two numbers"),
+        ({"point": [0.0, 1.0], "label": 2}, "one of 0, 1, not 2"),
+        ({"point": [0.0, 1.0], "label": 0.5}, "one of 0, 1, not 0.5"),
+        ({"point": [0.0, 1.0], "label": "x"}, "must be a number"),
+    ):
+        with pytest.raises(ValueError, match=why):
+            t.backprop(example)
+    with pytest.raises(ValueError, match="between -100 and 100"):
+        _trainer(**{"data.name": "plane", "train.loss": "mse"}).backprop({"point": [0, 0], "label": 1e6})
