@@ -180,6 +180,11 @@ class SeqTrainer(LrFinderAction, Trainer):
         if self._rng_state is None and self.model.rnn.dropout > 0:
             self._rng_state = torch.Generator(self.device).manual_seed(self.spec.seed + 3).get_state()
 
+    def finder_baseline(self) -> float:
+        """The baseline's validation loss (guessing the mean, or each symbol's frequency): the adding problem's
+        short runs all end on its plateau (core/lr_find.py)."""
+        return float(self.data.extra["baseline"])
+
     def loss_fn(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """MSE for numbers; cross-entropy over every predicted symbol for symbols."""
         if self.classes is None:

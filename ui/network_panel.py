@@ -1,5 +1,6 @@
 """The Playground's look inside the network: the diagram, a neuron shown large, weight edits and the
-learning-rate finder. Everything reads the Job's snapshot; edits and the finder go through `job.act`."""
+learning-rate finder. Everything reads the Job's snapshot; edits go through `job.act`, the finder through
+`job.begin` (it runs in the job's thread while the page stays live)."""
 
 from __future__ import annotations
 
@@ -87,33 +88,56 @@ def weight_edit_ui(page, view: dict, running: bool) -> None:
 
 
 def lr_finder_ui(page, snap: dict, running: bool, note: str = "") -> None:
-    """The LR range test on a copy of the network, its curve, and one click to use its suggestion (`note`: what
-    was measured of it on this page's task, where it falls short)."""
-    with st.expander("Learning-rate finder", expanded=False):
+    """The LR range test on a copy of the network, run in the job's thread with its progress shown, its curve, and
+    one click to use its suggestion (`note`: what was measured of it on this page's task, where it falls short)."""
+    action = snap.get("action") or {}
+    action = action if action.get("name") == "lr_find" else {}
+    finding = running and "progress" in action
+    with st.expander("Learning-rate finder", expanded=finding or bool(action)):
         st.caption(
             "Trains a copy of the network for 300 steps at each of 11 rates from 1e-4 to 10, and suggests the "
             "best one divided by √10 (a margin for a long run). Your network is not changed. " + note
         )
+        if finding:
+            share = action["progress"]
+            st.progress(share, text=f"Training copies at 11 rates: {100 * share:.0f} % done. Pause stops the finder.")
+            return
         if st.button("Run the LR finder", key=page.key("lr_find"), disabled=running, icon=":material/search:"):
-            msg = page.job.act("lr_find")
+            msg = page.job.begin("lr_find")
             if msg:
                 st.info(msg)
             else:
-                st.rerun()
-        action = snap.get("action") or {}
-        if action.get("name") != "lr_find" or not action.get("results"):
+                st.rerun()  # a full run: the page goes live (Pause instead of Play) and shows the progress
+        if action.get("cancelled"):
+            st.caption("The finder was stopped before it finished. Your network is as it was.")
+        if action.get("error"):
+            st.error(f"The LR finder stopped: {action['error']}. Your network is as it was.")
+        if not action.get("results"):
             return
-        result = action["results"][0]
-        live_chart(lr_find_figure(result), key=f"{page.prefix}.chart.lr_find")
-        best = result.get("suggested_lr")
-        limit = LIMITS["train.lr"]
-        if best and limit.lo <= best <= limit.hi:
-            use = st.button(
-                f"Use learning rate {best:.3g}",
-                key=page.key("lr_use"),
-                on_click=lambda: st.session_state.update({f"{page.prefix}.train.lr": float(f"{best:.3g}")}),
-            )
-            if use:
-                st.rerun()  # a full run: the sidebar and the running network take the new rate
-        else:
-            st.caption("The loss never fell clearly: no suggestion. Try more data per batch or another optimizer.")
+        results = action["results"]
+        for i, result in enumerate(results):
+            side = f", side {chr(ord('A') + i)}" if len(results) > 1 else ""  # each side's network has its own curve
+            _lr_result_ui(page, result, i, side)
+
+
+def _lr_result_ui(page, result: dict, i: int, side: str) -> None:
+    """One network's finder curve, what its suggestion rests on, and the button that uses it."""
+    live_chart(lr_find_figure(result, title=f"Learning-rate finder{side}"), key=f"{page.prefix}.chart.lr_find{i}")
+    if result.get("plateau"):
+        st.caption(
+            "No short run got clearly below the baseline (a guess that ignores the input): on that plateau the "
+            "losses cannot rank the rates, so the suggestion is the largest rate that stayed stable, one step "
+            "below the first that diverged."
+        )
+    best = result.get("suggested_lr")
+    limit = LIMITS["train.lr"]
+    if best and limit.lo <= best <= limit.hi:
+        use = st.button(
+            f"Use learning rate {best:.3g}{side}",
+            key=page.key(f"lr_use{i}" if i else "lr_use"),
+            on_click=lambda: st.session_state.update({f"{page.prefix}.train.lr": float(f"{best:.3g}")}),
+        )
+        if use:
+            st.rerun()  # a full run: the sidebar and the running network take the new rate
+    else:
+        st.caption(f"The loss never fell clearly{side}: no suggestion. Try more data per batch or another optimizer.")

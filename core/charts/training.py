@@ -122,7 +122,8 @@ def lr_figure(
 
 
 def lr_find_figure(result: dict, title: str = "Learning-rate finder", height: int = 300) -> go.Figure:
-    """The training loss each short run ended with against its rate (log axis), the start loss and the suggestion."""
+    """The training loss each short run ended with against its rate (log axis), the start loss, the task's baseline
+    where it has one, and the suggestion."""
     steps = result.get("steps")
     fig = figure(
         title, "learning rate (log scale)", f"training loss after {steps} steps" if steps else "training loss", height
@@ -140,6 +141,17 @@ def lr_find_figure(result: dict, title: str = "Learning-rate finder", height: in
                 mode="lines",
                 name="before",
                 line=dict(color=PALETTE[9], dash="dot"),
+            )
+        )
+    baseline = result.get("baseline")
+    if baseline is not None and lrs:
+        fig.add_trace(
+            go.Scatter(
+                x=[lrs[0], lrs[-1]],
+                y=[baseline, baseline],
+                mode="lines",
+                name="baseline (ignores the input)",
+                line=dict(color=PALETTE[3], dash="dash"),
             )
         )
     suggested = result.get("suggested_lr")

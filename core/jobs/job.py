@@ -8,7 +8,6 @@ written by core/jobs/recorder.py.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import threading
 import time
@@ -17,7 +16,7 @@ from collections.abc import Callable
 
 from core.engine import Probe
 from core.export.files import load_weights_into, read_weights, weights_bytes
-from core.jobs.loop import StartFn, TrainingLoop, ViewFn, daemon_thread
+from core.jobs.loop import StartFn, TrainingLoop, ViewFn, daemon_thread, plain
 from core.jobs.recorder import Recorder
 from core.runs import side_titles
 from core.spec import Spec, to_dict
@@ -77,7 +76,10 @@ class Job(TrainingLoop):
         self.error = ""
         self._views = [self._compute_views(t) for t in self.trainers]
         self._version = 0
-        self._action: dict = {}  # the last act(): its name and what the action returned
+        self._action: dict = {}  # the last act() or begin(): its name and what the action returned
+        self._queued: tuple[str, tuple] | None = None  # begin()'s action, for the thread to start
+        self._busy = ""  # the name of the action the thread is running ('' when none)
+        self._cancel = False  # Pause: the running action stops at its next progress report
 
     # ------------------------------------------------------------------ events
     def play(self) -> str:
@@ -94,6 +96,7 @@ class Job(TrainingLoop):
         """Stop after the current batch; the weights stay."""
         with self._lock:
             self._running, self._pending, self._in_round = False, 0, False
+            self._queued, self._cancel = None, True
         self._wake.set()
 
     def step(self, epochs: int = 1) -> str:
@@ -128,16 +131,9 @@ class Job(TrainingLoop):
         any epoch records the action closed go to the store; the action's return value is in
         `snapshot()["action"]`. Returns an error message, or '' when it ran.
         """
-        allowed = set.intersection(*(set(getattr(type(t), "ACTIONS", ())) for t in self.trainers))
-        if name not in allowed:
-            return f"{name!r} is not an action of this run; allowed: {', '.join(sorted(allowed)) or 'none'}"
-        with self._lock:
-            if self._stopped:
-                return STOPPED
-            if self.error:
-                return self._refusal()
-            if self._running or self._pending > 0:
-                return "pause training first"
+        refusal = self._action_refusal(name)
+        if refusal:
+            return refusal
         results = []
         with self._train_lock:  # waits for a batch the thread is still finishing
             for i, t in enumerate(self.trainers):
@@ -152,13 +148,51 @@ class Job(TrainingLoop):
                 self._recorder.add(i, t.history[before:])
             views = [self._compute_views(t) for t in self.trainers]
         with self._lock:
-            self._action = {"name": name, "results": [_plain(r) for r in results]}
+            self._action = {"name": name, "results": [plain(r) for r in results]}
             if results:
                 self._views = views
                 self._version += 1
         if not results:
             return self._done_message()
         self._flush(force=True)
+        return ""
+
+    def begin(self, name: str, *args) -> str:
+        """Start a long action that leaves the weights alone (e.g. `lr_find`) in the job's thread, on every
+        unfinished trainer in turn, and return at once: the page stays live while it runs.
+
+        The action takes a `progress(share)` keyword that the thread calls as it goes. `snapshot()["action"]`
+        holds its name and `progress` (0 to 1) while it runs; then its `results`, or `cancelled`, or `error`.
+        `running` is True meanwhile, so Play waits for it and Pause or Stop cancel it. Returns an error
+        message, or '' when it started.
+        """
+        refusal = self._action_refusal(name)
+        if refusal:
+            return refusal
+        with self._lock:
+            if all(t.done for t in self.trainers):
+                return self._done_message()
+            self._queued, self._cancel = (name, args), False
+            self._action = {"name": name, "results": [], "progress": 0.0}
+            msg = self._wake_thread()
+            if msg:
+                self._queued, self._action = None, {}
+            return msg
+
+    def _action_refusal(self, name: str) -> str:
+        """Why action `name` cannot run now, or ''."""
+        allowed = set.intersection(*(set(getattr(type(t), "ACTIONS", ())) for t in self.trainers))
+        if name not in allowed:
+            return f"{name!r} is not an action of this run; allowed: {', '.join(sorted(allowed)) or 'none'}"
+        with self._lock:
+            if self._stopped:
+                return STOPPED
+            if self.error:
+                return self._refusal()
+            if self._running or self._pending > 0:
+                return "pause training first"
+            if self._queued is not None or self._busy:
+                return f"wait until {(self._queued or (self._busy,))[0]} has finished, or press Pause to stop it"
         return ""
 
     def set_speed(self, epochs_per_redraw: int) -> None:
@@ -285,10 +319,3 @@ class Job(TrainingLoop):
         status = functools.partial(self._run_status, leaving=leaving)
         save = leaving or self._stopped
         self._recorder.flush(self.trainers, status, self.error, self._weights_now, force=force, save=save)
-
-
-def _plain(result) -> dict:
-    """An action's return value as plain numbers (a StepResult or a dict of floats)."""
-    if dataclasses.is_dataclass(result):
-        result = dataclasses.asdict(result)
-    return dict(result) if isinstance(result, dict) else {}

@@ -7,6 +7,7 @@ within one batch. Several trainers train in lockstep: one epoch each per round, 
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import traceback
@@ -23,6 +24,17 @@ StartFn = Callable[[Callable[[], None], str], "threading.Thread | None"]  # (tar
 PUBLISH_S = 0.1
 SLOW_MOTION_S = 0.2  # speed 1 (slow motion): every epoch is published and stays up at least this long
 BUSY = "the server is busy training other runs; try again in a moment"
+
+
+class Cancelled(Exception):
+    """Raised inside a background action's progress report when Pause or Stop came."""
+
+
+def plain(result) -> dict:
+    """An action's return value as plain numbers (a StepResult or a dict of floats)."""
+    if dataclasses.is_dataclass(result):
+        result = dataclasses.asdict(result)
+    return dict(result) if isinstance(result, dict) else {}
 
 
 def daemon_thread(target: Callable[[], None], name: str) -> threading.Thread:
@@ -54,6 +66,10 @@ class TrainingLoop:
     _stopped: bool
     _views: list[dict]
     _version: int
+    _action: dict
+    _queued: tuple[str, tuple] | None
+    _busy: str
+    _cancel: bool
 
     def _flush(self, force: bool = False, leaving: bool = False) -> None:
         raise NotImplementedError  # the Job's: it knows each run's status
@@ -81,6 +97,7 @@ class TrainingLoop:
         since_publish, last_publish = 0, 0.0
         try:
             while True:
+                self._run_queued()
                 with self._lock:
                     wanted = self._wanted()
                     if wanted and not self._running:
@@ -108,7 +125,8 @@ class TrainingLoop:
                 self._flush(force=True, leaving=True)
                 # Leave unless an event arrived meanwhile (decided under the lock, so no Play is lost).
                 with self._lock:
-                    if not self._wanted() or all(t.done for t in self.trainers):
+                    idle = not self._wanted() or all(t.done for t in self.trainers)
+                    if idle and self._queued is None:
                         self._running, self._pending, self._active = False, 0, False
                         break
         except Exception as e:  # keep the history; show the message instead of a dead thread
@@ -119,6 +137,41 @@ class TrainingLoop:
                 self._running, self._pending, self._active = False, 0, False
         finally:
             self._give_turn()
+
+    def _run_queued(self) -> None:
+        """Run the action `begin` queued on every unfinished trainer in turn, publishing its progress; Pause or
+        Stop cancel it at its next progress report."""
+        with self._lock:
+            queued, self._queued = self._queued, None
+            if queued is None or self._stopped:
+                return
+            self._busy = queued[0]
+        name, args = queued
+        todo = [t for t in self.trainers if not t.done]
+        results = []
+        try:
+            for k, t in enumerate(todo):
+
+                def progress(share: float, k: int = k) -> None:
+                    if self._turns is not None:
+                        self._turns.keep(self)  # the server's other jobs train meanwhile, slice by slice
+                    with self._lock:
+                        if self._cancel or self._stopped:
+                            raise Cancelled
+                        self._action["progress"] = (k + min(max(share, 0.0), 1.0)) / len(todo)
+
+                with self._train_lock:
+                    results.append(getattr(t, name)(*args, progress=progress))
+            outcome = {"results": [plain(r) for r in results]}
+        except Cancelled:
+            outcome = {"cancelled": True}
+        except Exception as e:  # it ran on copies: say so on the page, and the job trains on
+            outcome = {"error": f"{name} failed: {e}"}
+        finally:
+            with self._lock:
+                self._busy = ""
+        with self._lock:
+            self._action = {"name": name, "results": []} | outcome
 
     def _give_turn(self) -> None:
         if self._turns is not None:

@@ -1,10 +1,12 @@
 """AppTest: the Playground's network diagram, a weight edit and the LR finder, through the Job."""
 
 import json
+import time
 
 import pytest
 
 from tests.app.conftest import chart_figures, chart_titles, open_page
+from tests.core.waiting import wait_until
 
 NETWORK = "Network: each neuron's output over the plane"
 
@@ -49,16 +51,41 @@ def test_diagram_neuron_picker_and_weight_edit(app):
     ],
 )
 def test_lr_finder_runs_on_a_copy_and_offers_its_suggestion(app, path, preset, prefix):
-    """The LR finder draws loss vs LR and a button to use the suggestion; the network is unchanged; Use sets the rate."""
+    """The LR finder runs in the background (the script run returns at once, the job counts as running), then draws
+    loss vs LR and a button to use the suggestion; the network is unchanged; Use sets the rate."""
     at = open_page(app, path, preset=preset)
     from ui.state import manager
 
-    trainer = manager().get(at.session_state[f"{prefix}._job"]).trainers[0]
+    job = manager().get(at.session_state[f"{prefix}._job"])
+    trainer = job.trainers[0]
     before = [p.detach().clone() for p in trainer.model.parameters()]
     at.button(key=f"{prefix}.lr_find").click().run()
+    assert job.snapshot()["action"]["name"] == "lr_find"
+    assert wait_until(lambda: not job.running, 300)
+    at.run()
     assert "Learning-rate finder" in chart_titles(at)
     assert all((a == b).all() for a, b in zip(before, trainer.model.parameters()))
     use = [b for b in at.button if b.label.startswith("Use learning rate")]
     assert use, [b.label for b in at.button]
     use[0].click().run()
     assert at.session_state[f"{prefix}.train.lr"] == float(use[0].label.split()[-1])
+
+
+def test_the_finder_shows_its_progress_and_pause_stops_it(app):
+    """While the finder trains its copies the page shows a progress bar and stays usable; Pause stops the finder."""
+    at = open_page(app, "pages/sequences.py", preset="rnn-vs-lstm-adding")
+    from ui.state import manager
+
+    job = manager().get(at.session_state["seq._job"])
+    started = time.monotonic()
+    at.button(key="seq.lr_find").click().run()
+    assert time.monotonic() - started < 30  # the finder itself takes minutes here
+    assert wait_until(lambda: job.snapshot()["action"].get("progress", 0) > 0)
+    at.run()
+    bar = at.get("progress")
+    assert bar and "Training copies at 11 rates" in bar[0].proto.text, [b.proto.text for b in bar]
+    at.button(key="seq.pause").click().run()
+    assert wait_until(lambda: not job.running, 10)
+    at.run()
+    assert not at.get("progress")
+    assert any("stopped before it finished" in c.value for c in at.caption)

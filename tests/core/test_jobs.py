@@ -1,4 +1,5 @@
-"""Job.act: a family's public actions (the GAN's slow-motion D and G steps) run through the job."""
+"""Job.act and Job.begin: a family's public actions (the GAN's slow-motion D and G steps, the LR finder in the
+background) run through the job."""
 
 import random
 import threading
@@ -214,3 +215,51 @@ def test_a_storm_of_events_never_trains_past_the_cap(tmp_store):
     assert not job_threads() and jm.running_count() == 0
     assert not any(t.name == "job-reaper" for t in threading.enumerate() if t is jm._reaper)
     assert all(j.play() in (BUSY, STOPPED) or j.error for j in jobs)  # a closed manager starts nothing
+
+
+def test_begin_runs_the_lr_finder_in_the_background_with_progress(manager):
+    """The finder returns at once, reports growing progress while the job counts as running, then publishes the
+    same curve as a finder run in the foreground; the network is untouched and Play works afterwards."""
+    spec = load_preset("tfp-default").spec
+    job = manager.create(spec)
+    before = weights(job.trainers[0].model)
+    assert job.begin("lr_find", 60) == ""
+    assert job.running and "wait until lr_find has finished" in job.act("lr_find", 60)
+    seen = []
+    assert wait_until(lambda: seen.append(job.snapshot()["action"].get("progress")) or not job.running, 120)
+    shares = [s for s in seen if s is not None]
+    assert shares == sorted(shares) and 0 < shares[-1] <= 1 and len(set(shares)) > 2
+    result = job.snapshot()["action"]
+    assert set(result) == {"name", "results"} and same(weights(job.trainers[0].model), before)
+    assert job.act("lr_find", 60) == ""  # the foreground twin: the same short runs from the same weights
+    assert job.snapshot()["action"]["results"] == result["results"]
+    assert job.play() == "" and wait_until(lambda: job.snapshot()["runs"][0]["step"] > 0)
+
+
+def test_pause_and_stop_cancel_a_background_action_within_a_moment(manager):
+    """Pause cancels the finder (the page says so) and the job can train at once; Stop ends its thread."""
+    job = manager.create(load_preset("tfp-default").spec)
+    assert job.begin("lr_find", 3000) == ""
+    assert wait_until(lambda: job.snapshot()["action"].get("progress", 0) > 0)
+    job.pause()
+    assert wait_until(lambda: not job.running, 5)
+    assert job.snapshot()["action"] == {"name": "lr_find", "results": [], "cancelled": True}
+    assert job.step(1) == "" and wait_until(lambda: job.snapshot()["runs"][0]["epoch"] == 1)
+    assert wait_until(lambda: not job.running)
+    assert job.begin("lr_find", 3000) == ""
+    assert wait_until(lambda: job.snapshot()["action"].get("progress", 0) > 0)
+    started = time.monotonic()
+    assert job.stop() and time.monotonic() - started < 5
+    assert "stopped" in job.begin("lr_find", 60)
+
+
+def test_begin_refuses_like_act_and_reports_a_failing_action(manager):
+    """Unknown names and a training job are refused; an action's ValueError becomes the snapshot's error."""
+    job = manager.create(load_preset("tfp-default").spec)
+    assert "not an action" in job.begin("_build")
+    assert job.begin("lr_find", 3) == ""  # fewer than 10 steps: the finder refuses in the thread
+    assert wait_until(lambda: not job.running)
+    assert "at least 10 steps" in job.snapshot()["action"]["error"]
+    job.play()
+    assert wait_until(lambda: job.running)
+    assert "pause" in job.begin("lr_find", 60)
