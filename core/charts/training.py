@@ -132,28 +132,15 @@ def lr_find_figure(result: dict, title: str = "Learning-rate finder", height: in
     fig.add_trace(
         go.Scatter(x=lrs, y=losses, mode="lines+markers", name="after a short run", line=dict(color=PALETTE[0]))
     )
-    start = result.get("start_loss")
-    if start is not None and lrs:
-        fig.add_trace(
-            go.Scatter(
-                x=[lrs[0], lrs[-1]],
-                y=[start, start],
-                mode="lines",
-                name="before",
-                line=dict(color=PALETTE[9], dash="dot"),
-            )
-        )
-    baseline = result.get("baseline")
-    if baseline is not None and lrs:
-        fig.add_trace(
-            go.Scatter(
-                x=[lrs[0], lrs[-1]],
-                y=[baseline, baseline],
-                mode="lines",
-                name="baseline (ignores the input)",
-                line=dict(color=PALETTE[3], dash="dash"),
-            )
-        )
+    levels = (
+        ("start_loss", "before", PALETTE[9], "dot"),
+        ("baseline", "baseline (ignores the input)", PALETTE[3], "dash"),
+    )
+    for key, name, color, dash in levels:
+        value = result.get(key)
+        if value is not None and lrs:  # a level across the whole range of rates
+            line = dict(color=color, dash=dash)
+            fig.add_trace(go.Scatter(x=[lrs[0], lrs[-1]], y=[value, value], mode="lines", name=name, line=line))
     suggested = result.get("suggested_lr")
     if suggested:
         fig.add_vline(
