@@ -6,7 +6,7 @@ ends with. The suggestion is the best rate divided by SAFETY: the rate that made
 in a short run is near the edge of stability, and a long run wants a margin.
 
 On a plateau the short runs cannot rank the rates. Measured 2026-12-02 on `rnn-vs-lstm-adding` (LSTM), seeds
-0-9: every 300-step run from 1e-4 to 0.1 ended at the loss of guessing the mean (within 1-6 %), so the best
+0-9: every 300-step run from 1e-3 to 0.1 ended at the loss of guessing the mean (within 1-7 %), so the best
 rate was picked by noise and its suggestion trained for 3 of 10 seeds. A family whose task has such a
 baseline (`finder_baseline`) gets another rule when no short run got clearly below it: the largest rate
 that stayed stable, one grid step below the first that diverged (docs/benchmarks.md).

@@ -90,8 +90,7 @@ def weight_edit_ui(page, view: dict, running: bool) -> None:
 def lr_finder_ui(page, snap: dict, running: bool, note: str = "") -> None:
     """The LR range test on a copy of the network, run in the job's thread with its progress shown, its curve, and
     one click to use its suggestion (`note`: what was measured of it on this page's task, where it falls short)."""
-    action = snap.get("action") or {}
-    action = action if action.get("name") == "lr_find" else {}
+    action = (snap.get("actions") or {}).get("lr_find") or {}  # kept while other actions run (backprop)
     finding = running and "progress" in action
     with st.expander("Learning-rate finder", expanded=finding or bool(action)):
         st.caption(

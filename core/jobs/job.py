@@ -77,6 +77,7 @@ class Job(TrainingLoop):
         self._views = [self._compute_views(t) for t in self.trainers]
         self._version = 0
         self._action: dict = {}  # the last act() or begin(): its name and what the action returned
+        self._actions: dict[str, dict] = {}  # the last of each action, by name (a backprop step keeps the finder's)
         self._queued: tuple[str, tuple] | None = None  # begin()'s action, for the thread to start
         self._busy = ""  # the name of the action the thread is running ('' when none)
         self._cancel = False  # Pause: the running action stops at its next progress report
@@ -148,7 +149,7 @@ class Job(TrainingLoop):
                 self._recorder.add(i, t.history[before:])
             views = [self._compute_views(t) for t in self.trainers]
         with self._lock:
-            self._action = {"name": name, "results": [plain(r) for r in results]}
+            self._set_action({"name": name, "results": [plain(r) for r in results]})
             if results:
                 self._views = views
                 self._version += 1
@@ -162,7 +163,8 @@ class Job(TrainingLoop):
         unfinished trainer in turn, and return at once: the page stays live while it runs.
 
         The action takes a `progress(share)` keyword that the thread calls as it goes. `snapshot()["action"]`
-        holds its name and `progress` (0 to 1) while it runs; then its `results`, or `cancelled`, or `error`.
+        holds its name and `progress` (0 to 1) while it runs; then its `results`, or `cancelled`, or `error`
+        (and `snapshot()["actions"][name]` keeps it after other actions ran).
         `running` is True meanwhile, so Play waits for it and Pause or Stop cancel it. Returns an error
         message, or '' when it started.
         """
@@ -173,10 +175,12 @@ class Job(TrainingLoop):
             if all(t.done for t in self.trainers):
                 return self._done_message()
             self._queued, self._cancel = (name, args), False
-            self._action = {"name": name, "results": [], "progress": 0.0}
+            before = self._action, self._actions.get(name)
+            self._set_action({"name": name, "results": [], "progress": 0.0})
             msg = self._wake_thread()
             if msg:
-                self._queued, self._action = None, {}
+                self._queued, self._action = None, before[0]
+                self._actions[name] = before[1] or {}
             return msg
 
     def _action_refusal(self, name: str) -> str:
@@ -284,6 +288,7 @@ class Job(TrainingLoop):
                 "version": self._version,
                 "runs": runs,
                 "action": dict(self._action),
+                "actions": {name: dict(a) for name, a in self._actions.items()},
             }
 
     # ------------------------------------------------------------------ refusals and the store

@@ -67,6 +67,7 @@ class TrainingLoop:
     _views: list[dict]
     _version: int
     _action: dict
+    _actions: dict[str, dict]
     _queued: tuple[str, tuple] | None
     _busy: str
     _cancel: bool
@@ -171,7 +172,11 @@ class TrainingLoop:
             with self._lock:
                 self._busy = ""
         with self._lock:
-            self._action = {"name": name, "results": []} | outcome
+            self._set_action({"name": name, "results": []} | outcome)
+
+    def _set_action(self, action: dict) -> None:
+        """The last action, and the last of its name (called under _lock)."""
+        self._action = self._actions[action["name"]] = action
 
     def _give_turn(self) -> None:
         if self._turns is not None:

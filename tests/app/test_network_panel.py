@@ -48,6 +48,7 @@ def test_diagram_neuron_picker_and_weight_edit(app):
         ("pages/cnn.py", "cnn-digits", "cnn"),
         ("pages/sequences.py", "sine-forecast", "seq"),
         ("pages/autoencoders.py", "ae-latent-2d", "ae"),
+        ("pages/optimization.py", "opt-backprop", "opt"),  # its backprop view runs an action on every run
     ],
 )
 def test_lr_finder_runs_on_a_copy_and_offers_its_suggestion(app, path, preset, prefix):
@@ -69,6 +70,7 @@ def test_lr_finder_runs_on_a_copy_and_offers_its_suggestion(app, path, preset, p
     assert use, [b.label for b in at.button]
     use[0].click().run()
     assert at.session_state[f"{prefix}.train.lr"] == float(use[0].label.split()[-1])
+    assert "Learning-rate finder" in chart_titles(at)  # the curve stays after the runs that followed
 
 
 def test_the_finder_shows_its_progress_and_pause_stops_it(app):

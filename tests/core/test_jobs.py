@@ -233,6 +233,9 @@ def test_begin_runs_the_lr_finder_in_the_background_with_progress(manager):
     assert set(result) == {"name", "results"} and same(weights(job.trainers[0].model), before)
     assert job.act("lr_find", 60) == ""  # the foreground twin: the same short runs from the same weights
     assert job.snapshot()["action"]["results"] == result["results"]
+    assert job.act("backprop", 0) == ""  # another action: the finder's last result is still there by name
+    snap = job.snapshot()
+    assert snap["action"]["name"] == "backprop" and snap["actions"]["lr_find"]["results"] == result["results"]
     assert job.play() == "" and wait_until(lambda: job.snapshot()["runs"][0]["step"] > 0)
 
 
