@@ -201,11 +201,25 @@ class Job(TrainingLoop):
         """The page is still looking at this job."""
         self.last_seen = time.time()
 
+    def data(self, i: int = 0):
+        """Trainer i's dataset (what a page draws the points and pictures from)."""
+        return self.trainers[i].data
+
     # ------------------------------------------------------------------ state
     @property
     def run_ids(self) -> list[str]:
         """Each run's store row id ('' until its first training step, or without a store)."""
         return self._recorder.run_ids
+
+    @property
+    def specs(self) -> list[Spec]:
+        """Each trainer's spec (live fields as last applied)."""
+        return [t.spec for t in self.trainers]
+
+    @property
+    def trained(self) -> bool:
+        """Some trainer has taken a step (a rebuild then loses something)."""
+        return any(t.step_count for t in self.trainers)
 
     @property
     def running(self) -> bool:
@@ -237,6 +251,7 @@ class Job(TrainingLoop):
                     "message": t.message,
                     "epoch": t.epoch,
                     "step": t.step_count,
+                    "lr": t.lr,
                     "run_id": self.run_ids[i],
                     "spec": t.spec,
                 }

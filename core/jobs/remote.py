@@ -1,0 +1,195 @@
+"""A RemoteJob: the page's door to a Job that trains in a worker process (core/jobs/worker.py).
+
+It has the Job's interface (events, `snapshot()`, `act()`, `weights()`, status), so a page cannot tell
+the two apart. A snapshot crosses the pipe as a difference: only the epoch records and views the
+server does not hold yet. When the worker ends, the job keeps its last snapshot and says why.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from core.jobs.loop import BUSY
+from core.jobs.pool import WorkerHandle, WorkerLost
+from core.spec import Spec
+
+INTERRUPTED = "{cause}; {epochs} stored. Open it on the Runs page to continue from its last saved weights."
+
+
+class RemoteJob:
+    """A Job in worker `handle`; `admit()` says whether the server's cap lets one more job train."""
+
+    def __init__(self, handle: WorkerHandle, specs: Spec | list[Spec], kwargs: dict, admit: Callable[[], bool]):
+        specs = specs if isinstance(specs, list) else [specs]
+        self.views_fn = kwargs.get("views")
+        self.speed = max(0, int(kwargs.get("speed", 0)))
+        self._worker, self._admit = handle, admit
+        self._lock = threading.Lock()
+        reply = handle.call("create", specs, kwargs)
+        self.id: str = reply["id"]
+        self.specs: list[Spec] = reply["specs"]
+        self._state = reply
+        self._snap: dict | None = None
+        self._final: dict | None = None  # the snapshot once stopped or lost: nothing more will change
+        self._data: dict[int, object] = {}
+        self.created = self.last_seen = time.time()
+        self.owner = ""
+        handle.jobs[self.id] = self
+
+    # ------------------------------------------------------------------ events
+    def play(self) -> str:
+        """Start or resume training; returns an error message, or '' when it started."""
+        if not self.running and not self._admit():
+            return BUSY
+        return self._call("play")
+
+    def pause(self) -> None:
+        self._call("pause")
+
+    def step(self, epochs: int = 1) -> str:
+        if not self.running and not self._admit():
+            return BUSY
+        return self._call("step", epochs)
+
+    def stop(self, wait: float = 5.0) -> bool:
+        """Stop for good; the worker forgets the job and its last snapshot stays readable here."""
+        if self._final is not None:
+            return True
+        try:
+            snap = self._worker.call("stop", self.id, wait)
+        except WorkerLost:
+            return True
+        self._worker.jobs.pop(self.id, None)
+        if snap:
+            with self._lock:
+                self._final = snap
+                self._state.update(status=snap["status"], running=False)
+        return True
+
+    def act(self, name: str, *args) -> str:
+        return self._call("act", name, *args)
+
+    def set_speed(self, epochs_per_redraw: int) -> None:
+        speed = max(0, int(epochs_per_redraw))
+        if speed != self.speed:
+            self.speed = speed
+            self._call("set_speed", speed)
+
+    def adopt_views(self, views) -> None:
+        self.views_fn = views
+        self._call("adopt_views", views)
+
+    def apply_live(self, specs: Spec | list[Spec]) -> None:
+        specs = specs if isinstance(specs, list) else [specs]
+        self._call("apply_live", specs, raising=True)
+        self.specs = [*specs, *self.specs[len(specs) :]]
+
+    def weights(self, i: int = 0) -> bytes:
+        return self._call("weights", i, raising=True)
+
+    def data(self, i: int = 0):
+        """Trainer i's dataset, fetched from the worker once."""
+        if i not in self._data:
+            self._data[i] = self._worker.call("data", self.id, i)
+        return self._data[i]
+
+    def touch(self) -> None:
+        self.last_seen = time.time()
+
+    def _call(self, method: str, *args, raising: bool = False):
+        """Run a Job method in the worker; a lost worker answers with why (or raises, for `raising`)."""
+        if self._final is not None:
+            if raising and self._state["status"] == "interrupted":
+                raise RuntimeError(self._state["error"])
+            return self._state["error"] or "this run was stopped; press Reset to start a new one"
+        try:
+            result, state = self._worker.call("call", self.id, method, args)
+        except WorkerLost:
+            if raising:
+                raise RuntimeError(self._state.get("error") or self._worker.cause) from None
+            return self._state.get("error") or self._worker.cause
+        with self._lock:
+            self._state.update(state)
+        return result
+
+    # ------------------------------------------------------------------ state
+    @property
+    def running(self) -> bool:
+        return self._state["running"]
+
+    @property
+    def status(self) -> str:
+        return self._state["status"]
+
+    @property
+    def error(self) -> str:
+        return self._state["error"]
+
+    @property
+    def run_ids(self) -> list[str]:
+        return self._state["run_ids"]
+
+    @property
+    def trained(self) -> bool:
+        return self._state.get("trained", False) or any(r["step"] for r in (self._snap or {"runs": []})["runs"])
+
+    def heard(self, running: bool) -> None:
+        """The worker's heartbeat: whether this job trains now (the server's cap counts it)."""
+        with self._lock:
+            if self._final is None:
+                self._state["running"] = running
+
+    def snapshot(self) -> dict:
+        """Copies of everything a page draws (see Job.snapshot); only what changed crosses the pipe."""
+        if self._final is None:
+            with self._lock:
+                version = self._snap["version"] if self._snap else -1
+                lens = [len(r["history"]) for r in self._snap["runs"]] if self._snap else []
+            try:
+                fresh = self._worker.call("snap", self.id, version, lens)
+            except WorkerLost:
+                fresh = None
+            if fresh is not None:
+                with self._lock:
+                    self._merge(fresh)
+        with self._lock:
+            snap = self._final or self._snap
+            runs = [dict(r, history=list(r["history"])) for r in snap["runs"]]
+            return dict(snap, runs=runs, action=dict(snap["action"]))
+
+    def _merge(self, fresh: dict) -> None:
+        old = self._snap
+        for i, run in enumerate(fresh["runs"]):
+            start = run.pop("from")
+            if start and old is not None:
+                run["history"] = old["runs"][i]["history"][:start] + run["history"]
+            if run["views"] is None and old is not None:
+                run["views"] = old["runs"][i]["views"]
+        self._snap = fresh
+        self._state.update(
+            status=fresh["status"],
+            running=fresh["running"],
+            error=fresh["error"],
+            run_ids=[r["run_id"] for r in fresh["runs"]],
+            trained=any(r["step"] for r in fresh["runs"]),
+        )
+
+    def lost(self, cause: str, epochs: list[int | None]) -> None:
+        """Its worker ended: keep the last snapshot, marked interrupted, with why and what the store kept."""
+        stored = ", ".join(f"{n} epochs" for n in epochs if n is not None) or "the epochs saved so far are"
+        message = INTERRUPTED.format(cause=cause[0].upper() + cause[1:], epochs=stored)
+        with self._lock:
+            snap = self._snap or {
+                "id": self.id,
+                "version": 0,
+                "action": {},
+                "runs": [
+                    {"history": [], "views": {}, "message": "", "epoch": 0, "step": 0, "lr": 0.0, "run_id": "", "spec": s}
+                    for s in self.specs
+                ],
+            }
+            runs = [dict(r, status="interrupted") for r in snap["runs"]]
+            self._final = dict(snap, runs=runs, status="interrupted", running=False, error=message)
+            self._state.update(status="interrupted", running=False, error=message)
