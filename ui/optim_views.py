@@ -124,7 +124,7 @@ def backprop_ui(page, snap: dict) -> None:
     if snap["running"]:
         st.caption("Pause training to follow one example through backpropagation.")
         return
-    n = len(page.job.trainers[0].data.x_train)
+    n = len(page.job.data(0).x_train)
     c = st.columns([2, 1, 1, 2, 2], vertical_alignment="bottom")
     index = c[0].number_input("Training example", 1, n, key=page.key("example")) - 1
     stage_key = page.key("stage")

@@ -205,6 +205,11 @@ class Job(TrainingLoop):
         """Trainer i's dataset (what a page draws the points and pictures from)."""
         return self.trainers[i].data
 
+    def view(self, fn: Callable, i: int, *args):
+        """`fn(trainer i, *args)` between batches: a view on demand (e.g. of one chosen image); `fn` is module-level."""
+        with self._train_lock:
+            return fn(self.trainers[i], *args)
+
     # ------------------------------------------------------------------ state
     @property
     def run_ids(self) -> list[str]:
@@ -252,6 +257,7 @@ class Job(TrainingLoop):
                     "epoch": t.epoch,
                     "step": t.step_count,
                     "lr": t.lr,
+                    "steps_per_epoch": t.steps_per_epoch,
                     "run_id": self.run_ids[i],
                     "spec": t.spec,
                 }

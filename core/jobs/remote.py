@@ -95,6 +95,10 @@ class RemoteJob:
             self._data[i] = self._worker.call("data", self.id, i)
         return self._data[i]
 
+    def view(self, fn, i: int, *args):
+        """`fn(trainer i, *args)` computed in the worker (see Job.view)."""
+        return self._call("view", fn, i, *args, raising=True)
+
     def touch(self) -> None:
         self.last_seen = time.time()
 
@@ -186,7 +190,17 @@ class RemoteJob:
                 "version": 0,
                 "action": {},
                 "runs": [
-                    {"history": [], "views": {}, "message": "", "epoch": 0, "step": 0, "lr": 0.0, "run_id": "", "spec": s}
+                    {
+                        "history": [],
+                        "views": {},
+                        "message": "",
+                        "epoch": 0,
+                        "step": 0,
+                        "lr": 0.0,
+                        "steps_per_epoch": 1,
+                        "run_id": "",
+                        "spec": s,
+                    }
                     for s in self.specs
                 ],
             }

@@ -171,4 +171,3 @@ def _limit_memory(memory_mb: float | None) -> None:
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = now + int(memory_mb * 2**20)
     resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
-
