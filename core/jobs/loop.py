@@ -25,9 +25,15 @@ SLOW_MOTION_S = 0.2  # speed 1 (slow motion): every epoch is published and stays
 BUSY = "the server is busy training other runs; try again in a moment"
 
 
+def out_of_memory(e: BaseException) -> bool:
+    """A failed allocation: Python's MemoryError, PyTorch's RuntimeError from its allocator, a thread without room."""
+    words = ("can't allocate memory", "not enough memory", "can't start new thread")  # the last: no room for a stack
+    return isinstance(e, MemoryError) or any(w in str(e) for w in words)
+
+
 def describe(e: BaseException) -> str:
     """A training failure in one line; running out of memory says what to do about it."""
-    if isinstance(e, MemoryError) or "can't allocate memory" in str(e) or "not enough memory" in str(e):
+    if out_of_memory(e):
         return (
             "out of memory: this network needs more memory than the server allows a run "
             "(PLAYGROUND_MAX_MEMORY_MB); use fewer or narrower layers or a smaller batch"

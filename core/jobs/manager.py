@@ -8,7 +8,6 @@ holds RemoteJobs; with 0 they train in threads of this process (tests, the runne
 from __future__ import annotations
 
 import atexit
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -54,8 +53,7 @@ class JobManager:
             per_worker = -(-max_running // self.workers)  # the most jobs one worker may train at once
             options = {
                 "store": getattr(store, "location", None),
-                "memory_mb": memory_mb if memory_mb is not None else 2 * per_worker * budgets().memory_mb + 256,
-                "threads": max(1, (os.cpu_count() or 1) // self.workers),
+                "memory_mb": memory_mb if memory_mb is not None else 2 * per_worker * budgets().memory_mb,
                 "init": init,
             }
             self.pool = WorkerPool(self.workers, options, self._lost, hang_s)

@@ -16,6 +16,7 @@ import os
 import signal
 import threading
 import time
+import traceback
 from collections.abc import Callable
 
 from core.jobs.worker import BEAT_S, serve
@@ -84,7 +85,7 @@ class WorkerHandle:
                     self.last_beat, self.busy_s = time.monotonic(), value["busy_s"]
                     self.running = set(value["running"])
                     for job_id, job in list(self.jobs.items()):
-                        job.heard(job_id in self.running)
+                        job.heard(job_id in self.running, value["run_ids"].get(job_id, [""]))
                     self.ready.set()
                 continue
             with self._lock:
@@ -162,7 +163,10 @@ class WorkerPool:
                 h.proc.join(5.0)  # reaped, so the store sees the process gone
                 with self._lock:
                     self.handles.remove(h)
-                self.on_lost(h)
+                try:
+                    self.on_lost(h)
+                except Exception:  # a store away for a moment must not stop the keeper
+                    traceback.print_exc()
                 self.replaced += 1
             now = time.monotonic()
             for h in [h for h in self.handles if h.ready.is_set()]:

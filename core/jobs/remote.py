@@ -114,6 +114,10 @@ class RemoteJob:
             if raising:
                 raise RuntimeError(self._state.get("error") or self._worker.cause) from None
             return self._state.get("error") or self._worker.cause
+        except Exception as e:  # e.g. out of memory in the worker: the page shows it instead of a traceback
+            if raising:
+                raise
+            return str(e)
         with self._lock:
             self._state.update(state)
         return result
@@ -133,17 +137,19 @@ class RemoteJob:
 
     @property
     def run_ids(self) -> list[str]:
+        if not all(self._state["run_ids"]) and self._final is None:
+            self.snapshot()  # a run's store row appears at its first step: ask the worker
         return self._state["run_ids"]
 
     @property
     def trained(self) -> bool:
         return self._state.get("trained", False) or any(r["step"] for r in (self._snap or {"runs": []})["runs"])
 
-    def heard(self, running: bool) -> None:
-        """The worker's heartbeat: whether this job trains now (the server's cap counts it)."""
+    def heard(self, running: bool, run_ids: list[str]) -> None:
+        """The worker's heartbeat: whether this job trains now (the server's cap counts it) and its store rows."""
         with self._lock:
             if self._final is None:
-                self._state["running"] = running
+                self._state.update(running=running, run_ids=run_ids)
 
     def snapshot(self) -> dict:
         """Copies of everything a page draws (see Job.snapshot); only what changed crosses the pipe."""
@@ -159,7 +165,7 @@ class RemoteJob:
                 with self._lock:
                     self._merge(fresh)
         with self._lock:
-            snap = self._final or self._snap
+            snap = self._final or self._snap or self._blank()
             runs = [dict(r, history=list(r["history"])) for r in snap["runs"]]
             return dict(snap, runs=runs, action=dict(snap["action"]))
 
@@ -185,25 +191,13 @@ class RemoteJob:
         stored = ", ".join(f"{n} epochs" for n in epochs if n is not None) or "the epochs saved so far are"
         message = INTERRUPTED.format(cause=cause[0].upper() + cause[1:], epochs=stored)
         with self._lock:
-            snap = self._snap or {
-                "id": self.id,
-                "version": 0,
-                "action": {},
-                "runs": [
-                    {
-                        "history": [],
-                        "views": {},
-                        "message": "",
-                        "epoch": 0,
-                        "step": 0,
-                        "lr": 0.0,
-                        "steps_per_epoch": 1,
-                        "run_id": "",
-                        "spec": s,
-                    }
-                    for s in self.specs
-                ],
-            }
+            snap = self._snap or self._blank()
             runs = [dict(r, status="interrupted") for r in snap["runs"]]
             self._final = dict(snap, runs=runs, status="interrupted", running=False, error=message)
             self._state.update(status="interrupted", running=False, error=message)
+
+    def _blank(self) -> dict:
+        """A snapshot of a job the server never heard train (its worker ended first)."""
+        run = {"history": [], "views": {}, "message": "", "epoch": 0, "step": 0, "lr": 0.0, "steps_per_epoch": 1}
+        runs = [dict(run, run_id=r, spec=s, status="ready") for r, s in zip(self._state["run_ids"], self.specs)]
+        return {"id": self.id, "version": 0, "action": {}, "runs": runs, **self._state}

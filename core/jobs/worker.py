@@ -2,7 +2,7 @@
 
 The server (core/jobs/remote.py) sends requests `(request id, op, args)`; the worker answers
 `(request id, ok, value)` and, every BEAT_S, `(None, "beat", {...})`: which of its jobs train and how
-long the step in progress has run (a hang). Requests run on a small thread pool, so a long action on
+long the step in progress has run (a hang). Requests run on a few threads, so a long action on
 one job never holds up another job's snapshot.
 
 Faults stay here: the address space is capped by the operating system (RLIMIT_AS), so a job that
@@ -14,29 +14,37 @@ from __future__ import annotations
 
 import ctypes
 import os
+import queue
 import resource
 import signal
 import sys
 import threading
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 
 import torch
 
 from core.jobs.job import Job
+from core.jobs.loop import describe, out_of_memory
+from core.spec import Spec
 from core.store import Store
 from core.turns import Turns
 
+REQUEST_THREADS = 8  # requests answered at once (a long action on one job never holds up another's snapshot)
 BEAT_S = 0.5  # the worker says it is alive this often (the server's hang check reads it)
 PR_SET_PDEATHSIG = 1
 M_ARENA_MAX = -8  # glibc mallopt: every thread's malloc arena reserves 64 MB of address space; two are plenty
+# Address space for what a job needs besides its tensors: a training thread's stack reserves 8 MB, and the
+# arenas 128 MB; with less, starting a job's thread failed ("can't start new thread").
+THREADS_MB = 256
 
 
 def serve(conn, options: dict) -> None:
     """The worker's main: set its limits, then answer requests until the server says exit or goes away."""
     _die_with_parent()
-    torch.set_num_threads(max(1, int(options.get("threads", 1))))
+    # One thread per worker (a worker per core): OpenMP starts a team of threads for every thread that runs a
+    # parallel operation, and one it cannot start near the memory cap aborts the whole process.
+    torch.set_num_threads(1)
     if options.get("init") is not None:
         options["init"]()  # e.g. a test's patch; runs before any job
     Worker(conn, options).run()
@@ -52,10 +60,15 @@ class Worker:
         self.turns = Turns()  # this worker's jobs train in turns, like a server's jobs did in one process
         self.store = Store(options["store"]) if options.get("store") else None
         self._send_lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="request")
+        # Request threads start now, before the memory cap: one that could not start later would end the worker.
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+        for n in range(REQUEST_THREADS):
+            threading.Thread(target=self._serve_requests, name=f"request-{n}", daemon=True).start()
         self._beat = threading.Thread(target=self._beat_loop, name="beat", daemon=True)
+        if options.get("memory_mb"):
+            _warm_up()  # PyTorch loads modules on first use: loaded under the cap, one would fail as an ImportError
+            _limit_memory(options["memory_mb"])
         self._beat.start()
-        _limit_memory(options.get("memory_mb"))
 
     def run(self) -> None:
         while True:
@@ -68,7 +81,11 @@ class Worker:
                     job.stop(wait=5.0)
                 self._send(None, "bye", None)
                 os._exit(0)
-            self._pool.submit(self._answer, *msg)
+            self._requests.put(msg)
+
+    def _serve_requests(self) -> None:
+        while True:
+            self._answer(*self._requests.get())
 
     def _send(self, rid, ok, value) -> None:
         with self._send_lock:
@@ -81,7 +98,7 @@ class Worker:
         except BaseException as e:  # noqa: BLE001 - every failure goes back to the page that asked
             if not isinstance(e, Exception):
                 traceback.print_exc()
-            value, ok = e, False
+            value, ok = (RuntimeError(describe(e)) if out_of_memory(e) else e), False
         try:
             self._send(rid, ok, value)
         except Exception as e:  # e.g. an exception that does not pickle: say what it was
@@ -121,7 +138,8 @@ class Worker:
             jobs = list(self.jobs.values())
             busy = max((now - j.busy_since for j in jobs if j.busy_since), default=0.0)
             try:
-                self._send(None, "beat", {"running": [j.id for j in jobs if j.running], "busy_s": busy})
+                running, run_ids = [j.id for j in jobs if j.running], {j.id: list(j.run_ids) for j in jobs}
+                self._send(None, "beat", {"running": running, "busy_s": busy, "run_ids": run_ids})
             except (OSError, ValueError):
                 os._exit(0)
             time.sleep(BEAT_S)
@@ -158,10 +176,17 @@ def _die_with_parent() -> None:
             pass
 
 
-def _limit_memory(memory_mb: float | None) -> None:
-    """Cap this process's address space at what it holds now plus `memory_mb` (None: no cap)."""
-    if not memory_mb:
-        return
+def _warm_up() -> None:
+    """Train a tiny network one step, evaluate it and save its weights: what every job does first; and start
+    OpenMP's threads with an operation large enough to run in parallel (one that cannot start them aborts)."""
+    torch.ones(2**20).exp().sum()
+    job = Job(Spec().with_(**{"data.n": 100, "train.epochs": 1}))
+    job.trainers[0].run_epoch()
+    job.weights(0)
+
+
+def _limit_memory(memory_mb: float) -> None:
+    """Cap this process's address space at what it holds now plus `memory_mb` (and THREADS_MB)."""
     try:
         ctypes.CDLL(None).mallopt(M_ARENA_MAX, 2)
     except (OSError, AttributeError):
@@ -169,5 +194,5 @@ def _limit_memory(memory_mb: float | None) -> None:
     with open("/proc/self/statm") as f:
         now = int(f.read().split()[0]) * resource.getpagesize()
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = now + int(memory_mb * 2**20)
+    limit = now + int((memory_mb + THREADS_MB) * 2**20)
     resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
