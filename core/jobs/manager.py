@@ -99,8 +99,9 @@ class JobManager:
         if self.store is not None:
             self.store.mark_interrupted()
         for job in list(handle.jobs.values()):
-            runs = [self.store.get_run(r) if self.store is not None and r else None for r in job.run_ids]
-            job.lost(handle.cause, [int(r["epochs"] or 0) if r else None for r in runs])
+            ids = [r for r in job.run_ids if r and self.store is not None]
+            epochs = [int(self.store.get_run(r)["epochs"] or 0) for r in ids]
+            job.lost(handle.cause, epochs, any(self.store.load_weights(r) is not None for r in ids))
 
     def _live_threads(self) -> set[threading.Thread]:
         # A thread not yet started (ident None) is counted too: it has been promised a slot.

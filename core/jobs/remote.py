@@ -15,7 +15,9 @@ from core.jobs.loop import BUSY
 from core.jobs.pool import WorkerHandle, WorkerLost
 from core.spec import Spec
 
-INTERRUPTED = "{cause}; {epochs} stored. Open it on the Runs page to continue from its last saved weights."
+INTERRUPTED = "{cause}; {epochs} stored. "
+CONTINUE = "Open it on the Runs page to continue from its last saved weights."
+AFRESH = "It had saved no weights yet: press Reset to train it afresh."
 
 
 class RemoteJob:
@@ -186,10 +188,12 @@ class RemoteJob:
             trained=any(r["step"] for r in fresh["runs"]),
         )
 
-    def lost(self, cause: str, epochs: list[int | None]) -> None:
-        """Its worker ended: keep the last snapshot, marked interrupted, with why and what the store kept."""
+    def lost(self, cause: str, epochs: list[int | None], weights: bool) -> None:
+        """Its worker ended: keep the last snapshot, marked interrupted, with why and what the store kept
+        (`epochs` per run, None when unknown; `weights`: some run's weights are stored)."""
         stored = ", ".join(f"{n} epochs" for n in epochs if n is not None) or "the epochs saved so far are"
         message = INTERRUPTED.format(cause=cause[0].upper() + cause[1:], epochs=stored)
+        message += CONTINUE if weights else AFRESH
         with self._lock:
             snap = self._snap or self._blank()
             runs = [dict(r, status="interrupted") for r in snap["runs"]]

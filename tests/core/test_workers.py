@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -46,6 +47,13 @@ def hang_probes():
 def no_budget():
     """Run first in the worker: the arithmetic estimate lets every spec through (the OS limit must stop it)."""
     budget.check = lambda spec, n_out: budget.costs(spec, n_out)
+
+
+def poll(job, seen: list, until: float) -> None:
+    """Record (time, epoch) of `job` every 50 ms until `until`."""
+    while time.monotonic() < until:
+        seen.append((time.monotonic(), job.snapshot()["runs"][0]["epoch"]))
+        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -91,7 +99,13 @@ def test_a_killed_worker_interrupts_only_its_runs(tmp_store):
         a, b = jm.create(SPEC), jm.create(SPEC)
         assert a._worker is not b._worker
         assert a.play() == "" and b.play() == ""
-        assert wait_until(lambda: a.run_ids[0] and tmp_store.metrics(a.run_ids[0]), 30)
+        a.pause()  # the weights reach the store
+        assert wait_until(lambda: not a.running) and a.play() == ""
+        assert wait_until(lambda: len(tmp_store.metrics(a.run_ids[0])) > a.snapshot()["runs"][0]["epoch"] // 2, 30)
+        seen = []  # (time, epoch) of the other run, as its page would poll it
+        watch = threading.Thread(target=lambda: poll(b, seen, time.monotonic() + 6), daemon=True)
+        watch.start()
+        time.sleep(1)
         victim = a._worker.pid
         os.kill(victim, signal.SIGKILL)
         killed = time.monotonic()
@@ -101,14 +115,15 @@ def test_a_killed_worker_interrupts_only_its_runs(tmp_store):
         snap = a.snapshot()
         assert not snap["running"] and f"{stored} epochs stored" in snap["error"] and "Runs page" in snap["error"]
         assert a.play() == snap["error"]  # nothing to resume here: the page says where to continue
-        before = b.snapshot()["runs"][0]["epoch"]
-        assert wait_until(lambda: b.snapshot()["runs"][0]["epoch"] > before + 5, 10)
-        assert b.running
+        watch.join()
+        moves = [t for (t, e), (_, e0) in zip(seen[1:], seen) if e > e0]
+        gap = max(b - a for a, b in zip(moves, moves[1:]))
+        assert b.running and moves[-1] > killed + 3 and gap < 1.5  # the longest redraw interval
         assert wait_until(lambda: len(jm.pool.pids()) == 2 and victim not in jm.pool.pids(), 60)
         replaced = time.monotonic() - killed
-        c = jm.create(SPEC)  # the new worker takes jobs
+        c = jm.create(SPEC, weights=[tmp_store.load_weights(a.run_ids[0])])  # continued on the new worker
         assert c.step(1) == "" and wait_until(lambda: c.snapshot()["runs"][0]["epoch"] == 1, 30)
-        print(f"worker replaced and training again {replaced:.1f} s after kill -9")
+        print(f"kill -9: the other run's longest pause {gap:.2f} s; a new worker trained {replaced:.1f} s later")
     finally:
         jm.stop_all()
 
