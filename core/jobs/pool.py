@@ -54,6 +54,15 @@ class WorkerHandle:
 
     def call(self, op: str, *args, timeout: float | None = None):
         """Send a request and wait for its answer (an exception the worker raised is raised here)."""
+        slot = self.send(op, *args)
+        if not slot[0].wait(timeout):
+            raise TimeoutError(f"the worker did not answer {op!r} within {timeout:g} s")
+        if not slot[1]:
+            raise slot[2]
+        return slot[2]
+
+    def send(self, op: str, *args) -> list:
+        """Send a request; its slot `[answered event, ok, value]` is filled when the answer arrives."""
         slot = [threading.Event(), False, None]
         with self._lock:
             if self.cause:
@@ -65,13 +74,7 @@ class WorkerHandle:
             except (OSError, ValueError) as e:
                 self._pending.pop(rid, None)
                 raise WorkerLost(self.cause or KILLED) from e
-        if not slot[0].wait(timeout):
-            with self._lock:
-                self._pending.pop(rid, None)
-            raise TimeoutError(f"the worker did not answer {op!r} within {timeout:g} s")
-        if not slot[1]:
-            raise slot[2]
-        return slot[2]
+        return slot
 
     def _read(self) -> None:
         while True:

@@ -31,6 +31,7 @@ from core.store import Store
 from core.turns import Turns
 
 REQUEST_THREADS = 8  # requests answered at once (a long action on one job never holds up another's snapshot)
+NICE = 5  # a worker yields the CPU to the Streamlit process, which draws every student's page
 BEAT_S = 0.5  # the worker says it is alive this often (the server's hang check reads it)
 PR_SET_PDEATHSIG = 1
 M_ARENA_MAX = -8  # glibc mallopt: every thread's malloc arena reserves 64 MB of address space; two are plenty
@@ -42,6 +43,7 @@ THREADS_MB = 256
 def serve(conn, options: dict) -> None:
     """The worker's main: set its limits, then answer requests until the server says exit or goes away."""
     _die_with_parent()
+    os.nice(NICE)  # the server's drawing comes first; training takes the rest of the CPU
     # One thread per worker (a worker per core): OpenMP starts a team of threads for every thread that runs a
     # parallel operation, and one it cannot start near the memory cap aborts the whole process.
     torch.set_num_threads(1)
