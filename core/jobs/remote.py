@@ -18,7 +18,7 @@ from core.spec import Spec
 # A snapshot waits this long for a busy worker, then the page draws the last copy (the answer is kept for the next
 # redraw): at 20 sessions on a loaded 2-core machine, waiting for every answer stretched redraws to p95 2.6 s.
 SNAP_WAIT_S = 0.1
-INTERRUPTED = "{cause}; {epochs} stored. "
+INTERRUPTED = "{cause}: this run was interrupted with {epochs} stored. "
 CONTINUE = "Open it on the Runs page to continue from its last saved weights."
 AFRESH = "It had saved no weights yet: press Reset to train it afresh."
 
@@ -204,7 +204,7 @@ class RemoteJob:
     def lost(self, cause: str, epochs: list[int | None], weights: bool) -> None:
         """Its worker ended: keep the last snapshot, marked interrupted, with why and what the store kept
         (`epochs` per run, None when unknown; `weights`: some run's weights are stored)."""
-        stored = ", ".join(f"{n} epochs" for n in epochs if n is not None) or "the epochs saved so far are"
+        stored = ", ".join(f"{n} epochs" for n in epochs if n is not None) or "the epochs saved so far"
         message = INTERRUPTED.format(cause=cause[0].upper() + cause[1:], epochs=stored)
         message += CONTINUE if weights else AFRESH
         with self._lock:
