@@ -113,7 +113,11 @@ def test_a_killed_worker_interrupts_only_its_runs(tmp_store):
         stored = len(tmp_store.metrics(a.run_ids[0]))
         assert tmp_store.get_run(a.run_ids[0])["status"] == "interrupted"
         snap = a.snapshot()
-        assert not snap["running"] and f"interrupted with {stored} epochs stored" in snap["error"] and "Runs page" in snap["error"]
+        assert (
+            not snap["running"]
+            and f"interrupted with {stored} epochs stored" in snap["error"]
+            and "Runs page" in snap["error"]
+        )
         assert a.play() == snap["error"]  # nothing to resume here: the page says where to continue
         watch.join()
         moves = [t for (t, e), (_, e0) in zip(seen[1:], seen) if e > e0]
