@@ -149,11 +149,35 @@ class Server:
         return out
 
     def rss_mb(self) -> float:
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) / 1024
+        """The server's resident memory with its worker processes' (every descendant)."""
+        return sum(_rss_kb(pid) for pid in _family(self.proc.pid)) / 1024
 
     def close(self) -> None:
         server_process.stop(self.proc)
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+    except (OSError, AttributeError):
+        return 0  # gone meanwhile, or a zombie
+
+
+def _family(pid: int) -> list[int]:
+    """`pid` and every process below it (read from /proc)."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    family, frontier = [pid], [pid]
+    while frontier:
+        frontier = [child for child, parent in parents.items() if parent in frontier]
+        family += frontier
+    return family
 
 
 class Replicas:

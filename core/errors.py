@@ -17,6 +17,18 @@ class SpecError(ValueError):
         self.allowed = allowed
         super().__init__(f"{field_name}: {show(value)} is not allowed ({allowed})")
 
+    def __reduce__(self):
+        # A worker process sends refusals to the server by pickle; the default would call __init__ with the message.
+        return _restore, (type(self), self.args, dict(self.__dict__))
+
+
+def _restore(cls: type, args: tuple, state: dict) -> SpecError:
+    """A pickled SpecError (or subclass) rebuilt with its message and fields."""
+    e = cls.__new__(cls)
+    e.args = args
+    e.__dict__.update(state)
+    return e
+
 
 def show(value) -> str:
     """A short repr of a value for a message (huge numbers and deep lists stay readable)."""

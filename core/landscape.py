@@ -20,6 +20,7 @@ import torch
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
 from core.engine import Probe, Trainer
+from core.probes import default_probes
 
 MAX_PATH = 200  # weight vectors kept from one run (thinned by halves beyond this)
 DIRECTIONS = ("random", "pca")
@@ -176,3 +177,8 @@ def _local_minima(values: np.ndarray) -> int:
     """Interior points strictly below both neighbours."""
     v = np.asarray(values)
     return int(np.sum((v[1:-1] < v[:-2]) & (v[1:-1] < v[2:])))
+
+
+def path_probes() -> list[Probe]:
+    """The default probes and a PathRecorder (the Optimization page's; a module-level function pickles)."""
+    return default_probes() + [PathRecorder()]

@@ -86,6 +86,7 @@ class Store:
         except (*SqliteBackend.errors, *PostgresBackend.errors, OSError) as e:
             raise StoreError(f"cannot use the run store {where}: {e}") from None
         self.where = self.db.where
+        self.location = location  # a worker process opens the same store from it
         self._stop = threading.Event()
         if self.shared:  # processes on other machines learn from the beat that this one is alive
             self.beat()

@@ -17,7 +17,7 @@ from core.charts.training import accuracy_figure, grad_norm_figure, loss_figure
 from core.data.images import SHAPES, augment_preview, split_sizes
 from core.registry import AUGMENTS
 from core.spec import Spec, from_json, to_json
-from core.views.cnn import cnn_views, frozen_copy, image_view
+from core.views.cnn import cnn_views, input_view
 from ui.controls import datasets, number_ui, select_ui, training_ui
 from ui.image_input import image_input_ui
 from ui.layer_editor import layer_editor_ui, layer_table_ui, load_layers
@@ -117,14 +117,14 @@ def settings(page: Page) -> list[Spec]:
 
 
 def draw(snap: dict) -> None:
-    trainer = page.job.trainers[-1]
-    data, names = trainer.data, trainer.data.extra["class_names"]
+    data = page.job.data(len(snap["runs"]) - 1)
+    names = data.extra["class_names"]
     compare = len(snap["runs"]) > 1
     val_label = "test" if data.extra["val_is_test"] else "validation"
     run = snap["runs"][-1]
     m = st.columns(5)
     m[0].metric("Epoch", run["epoch"])
-    m[1].metric("Learning rate", f"{trainer.lr:.3g}")
+    m[1].metric("Learning rate", f"{run['lr']:.3g}")
     whos = ("A, no augmentation: ", "B, with augmentation: ") if compare else ("",)
     for r, who in zip(snap["runs"], whos):
         last = last_evaluated(r["history"])
@@ -152,7 +152,7 @@ def draw(snap: dict) -> None:
         )
     x, true, shown = image_input_ui(P, data, page.specs[-1].data.image_size)
     if x is not None:
-        view = image_view(frozen_copy(trainer.model), x)
+        view = page.job.view(input_view, len(snap["runs"]) - 1, x)
         c1, c2 = st.columns([1, 2])
         live_chart(
             input_figure(shown, "Input" + (f" (true class: {names[true]})" if true is not None else "")),

@@ -3,9 +3,8 @@
 import streamlit as st
 
 from core.charts.training import loss_figure
-from core.landscape import PathRecorder
+from core.landscape import path_probes
 from core.presets import load_preset
-from core.probes import default_probes
 from core.registry import ACTIVATIONS, DATASETS, INITS, OPTIMIZERS, losses_for
 from core.spec import Spec
 from core.views.mlp import mlp_views
@@ -44,7 +43,7 @@ PAGE = PageDef(
     default="opt-backprop",
     load=load,
     views=mlp_views,
-    probes=lambda: default_probes() + [PathRecorder()],
+    probes=path_probes,
     ui_keys=UI_KEYS,
 )
 
@@ -56,7 +55,7 @@ def take_playground() -> None:
         st.session_state[f"{P}._no_pg"] = True
         return
     st.session_state.pop(preset_key(P), None)
-    page.load([job.trainers[0].spec])
+    page.load([job.specs[0]])
 
 
 def hidden_ui() -> tuple[int, ...]:

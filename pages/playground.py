@@ -152,8 +152,7 @@ def settings(page: Page) -> list[Spec]:
 
 
 def draw(snap: dict) -> None:
-    trainer = page.job.trainers[0]
-    data, spec = trainer.data, page.specs[0]
+    data, spec = page.job.data(0), page.specs[0]
     run = snap["runs"][0]
     hist = run["history"]
     last = last_evaluated(hist)
@@ -164,7 +163,7 @@ def draw(snap: dict) -> None:
     if data.task != "regression":
         m[3].metric("Train accuracy", f"{100 * last['train_accuracy']:.1f} %" if "train_accuracy" in last else "-")
         m[4].metric("Test accuracy", f"{100 * last['val_accuracy']:.1f} %" if "val_accuracy" in last else "-")
-    m[5].metric("Learning rate", f"{trainer.lr:.3g}", help="the rate of the next step (from the schedule)")
+    m[5].metric("Learning rate", f"{run['lr']:.3g}", help="the rate of the next step (from the schedule)")
     show_test = bool(st.session_state.get(page.key("show_test")))
     test = (data.points_test, data.extra["labels_test"]) if show_test else None
     title = "Regression surface" if data.task == "regression" else "Decision surface"
@@ -182,7 +181,7 @@ def draw(snap: dict) -> None:
     c1, c2 = st.columns(2)
     if data.task != "regression":
         live_chart(accuracy_figure(hist, height=280), key=f"{P}.chart.accuracy", where=c1)
-    lr_x, lr_y = schedule_points(to_json(spec), trainer.steps_per_epoch)
+    lr_x, lr_y = schedule_points(to_json(spec), run["steps_per_epoch"])
     live_chart(lr_figure(lr_x, lr_y, current=run["epoch"]), key=f"{P}.chart.lr", where=c2)
     if "network" in run["views"]:
         weight_edit_ui(page, run["views"]["network"], snap["running"])

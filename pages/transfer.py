@@ -79,7 +79,7 @@ def pretrain_ui(page: Page, spec) -> None:
 
     lesson_note(page)
     pre = manager().get(st.session_state.get(f"{P}.pre._job"))
-    if pre is not None and pre.trainers[0].spec != source_spec(spec):
+    if pre is not None and pre.specs[0] != source_spec(spec):
         pre = None  # the settings changed: that pretraining is for another network
     st.subheader("Step 1: pretrain")
     st.write(

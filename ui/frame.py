@@ -15,7 +15,7 @@ import torch
 from core.budget import budgets
 from ui import st_internals
 from ui.live import server_redraws
-from ui.state import CURRENT_PAGE, HIDE, JOB_PAGES, PRESENT, manager, store
+from ui.state import CURRENT_PAGE, HIDE, JOB_PAGES, PRESENT, manager, store, worker_processes
 
 SECTIONS = ("data", "features", "network", "training", "augmentation", "generator", "discriminator", "sides")
 
@@ -126,6 +126,16 @@ def server_box() -> None:
     st.caption(
         f"Redraws a second for the whole server: {redraws:g} (PLAYGROUND_REDRAWS_S); each page slows down to share them."
     )
+    if problem:
+        st.warning(problem)
+    workers, problem = worker_processes()
+    if workers:
+        st.caption(
+            f"Training runs in {workers} worker processes (PLAYGROUND_WORKERS; 0 trains in the server itself); "
+            "a worker that fails takes only its own runs with it."
+        )
+    else:
+        st.caption("Training runs in the server process itself (PLAYGROUND_WORKERS=0).")
     if problem:
         st.warning(problem)
     st.caption(f"CPU threads per run: {torch.get_num_threads()} · GPU: {gpu}")

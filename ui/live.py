@@ -52,15 +52,15 @@ def attach_job(prefix: str, specs: list[Spec], *, views=None, probes=None, title
         job = jm.get(st.query_params.get("run"))
         if job is not None and job.owner != session_id() and session_alive(job.owner):
             job = None
-    if job is not None and len(job.trainers) != len(specs):
+    if job is not None and len(job.specs) != len(specs):
         job = None
     if job is not None and job.views_fn is None and views is not None:
         job.adopt_views(views)  # a continued run's job was made on the Runs page, without this page's views
     if job is not None:
-        old = [t.spec for t in job.trainers]
+        old = job.specs
         if old != specs:
             if any(needs_rebuild(o, s) for o, s in zip(old, specs)):
-                trained = any(t.step_count for t in job.trainers)
+                trained = job.trained
                 if st.session_state.get(key) == job.id:
                     jm.discard(job.id)
                 job = None
@@ -71,8 +71,7 @@ def attach_job(prefix: str, specs: list[Spec], *, views=None, probes=None, title
     if job is None:
         job = _create(prefix, specs, views, probes, title)
     if job is not None and views is not None and job.views_fn is not views:
-        job.views_fn = views  # a run continued from the Runs page was built without this page's views
-        job._publish()
+        job.adopt_views(views)  # a run continued from the Runs page was built without this page's views
     if job is not None:
         job.owner = session_id()
         st.session_state[key] = job.id
@@ -207,7 +206,7 @@ def live_view(prefix: str, job: Job, draw: Callable[[dict], None]) -> None:
         # and a redraw competing with them for it slowed training to a crawl with a class on the server.
         # Alone on the server (one job training) it does not wait: its own job's slice would only delay it.
         me, turns = object(), manager().turns
-        shared = manager().running_count() > 1
+        shared = manager().running_count() > 1 and not manager().workers  # workers train elsewhere
         if shared:
             turns.take(me)
         try:
@@ -242,7 +241,9 @@ def last_evaluated(history: list[dict]) -> dict:
 
 def status_message(snap: dict) -> None:
     """Show why training stopped: diverged, early stop, finished, or an error."""
-    if snap["error"]:
+    if snap["status"] == "interrupted":
+        st.warning(snap["error"], icon=":material/restart_alt:")
+    elif snap["error"]:
         st.error(f"Training stopped with an error: {snap['error']}. The charts keep what was trained.")
     runs = snap["runs"]
     same = len({(r["status"], r["message"]) for r in runs}) == 1  # e.g. every run finished: say it once

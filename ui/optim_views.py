@@ -181,7 +181,7 @@ def backprop_ui(page, snap: dict) -> None:
 def example_ui(page) -> int | dict | None:
     """The example to follow: a training example by number, or the student's own point and target (None, with a
     message saying what is wrong, when what they typed is not one)."""
-    data = page.job.trainers[0].data
+    data = page.job.data(0)
     c = st.columns([2, 2, 1], vertical_alignment="bottom")
     st.session_state.setdefault(page.key("bp_own"), False)
     own = c[2].toggle("Type my own", key=page.key("bp_own"), help="your own point of the plane and its target")

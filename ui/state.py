@@ -118,7 +118,21 @@ def store() -> Store:
 def manager() -> JobManager:
     """The JobManager (one per server): caps running jobs, reaps abandoned ones, stops all at exit."""
     # A class server can allow more simultaneous runs than the default; each takes one CPU thread.
-    return JobManager(max_running=int(os.environ.get("PLAYGROUND_MAX_RUNS", "8")), store=store())
+    return JobManager(
+        max_running=int(os.environ.get("PLAYGROUND_MAX_RUNS", "8")), store=store(), workers=worker_processes()[0]
+    )
+
+
+def worker_processes() -> tuple[int, str]:
+    """Processes that train the jobs (PLAYGROUND_WORKERS; default one per core; 0: threads of the server itself),
+    and what is wrong with the setting, if anything."""
+    default = os.cpu_count() or 1
+    raw = os.environ.get("PLAYGROUND_WORKERS", "").strip()
+    if not raw:
+        return default, ""
+    if raw.isdigit() and int(raw) <= 256:
+        return int(raw), ""
+    return default, f"PLAYGROUND_WORKERS={raw!r} is not a whole number from 0 to 256; {default} is used."
 
 
 def _flat(spec: Spec) -> dict[str, object]:

@@ -239,11 +239,30 @@ class Job(TrainingLoop):
         """The page is still looking at this job."""
         self.last_seen = time.time()
 
+    def data(self, i: int = 0):
+        """Trainer i's dataset (what a page draws the points and pictures from)."""
+        return self.trainers[i].data
+
+    def view(self, fn: Callable, i: int, *args):
+        """`fn(trainer i, *args)` between batches: a view on demand (e.g. of one chosen image); `fn` is module-level."""
+        with self._train_lock:
+            return fn(self.trainers[i], *args)
+
     # ------------------------------------------------------------------ state
     @property
     def run_ids(self) -> list[str]:
         """Each run's store row id ('' until its first training step, or without a store)."""
         return self._recorder.run_ids
+
+    @property
+    def specs(self) -> list[Spec]:
+        """Each trainer's spec (live fields as last applied)."""
+        return [t.spec for t in self.trainers]
+
+    @property
+    def trained(self) -> bool:
+        """Some trainer has taken a step (a rebuild then loses something)."""
+        return any(t.step_count for t in self.trainers)
 
     @property
     def running(self) -> bool:
@@ -275,6 +294,8 @@ class Job(TrainingLoop):
                     "message": t.message,
                     "epoch": t.epoch,
                     "step": t.step_count,
+                    "lr": t.lr,
+                    "steps_per_epoch": t.steps_per_epoch,
                     "run_id": self.run_ids[i],
                     "spec": t.spec,
                 }

@@ -37,6 +37,22 @@ def plain(result) -> dict:
     return dict(result) if isinstance(result, dict) else {}
 
 
+def out_of_memory(e: BaseException) -> bool:
+    """A failed allocation: Python's MemoryError, PyTorch's RuntimeError from its allocator, a thread without room."""
+    words = ("can't allocate memory", "not enough memory", "can't start new thread")  # the last: no room for a stack
+    return isinstance(e, MemoryError) or any(w in str(e) for w in words)
+
+
+def describe(e: BaseException) -> str:
+    """A training failure in one line; running out of memory says what to do about it."""
+    if out_of_memory(e):
+        return (
+            "out of memory: this network needs more memory than the server allows a run "
+            "(PLAYGROUND_MAX_MEMORY_MB); use fewer or narrower layers or a smaller batch"
+        )
+    return f"{type(e).__name__}: {e}"
+
+
 def daemon_thread(target: Callable[[], None], name: str) -> threading.Thread:
     """A started daemon thread (a job without a manager has no cap)."""
     thread = threading.Thread(target=target, name=name, daemon=True)
@@ -71,6 +87,7 @@ class TrainingLoop:
     _queued: tuple[str, tuple] | None
     _busy: str
     _cancel: bool
+    busy_since: float = 0.0  # time.monotonic() when the step in progress began; 0 between steps (a hang check)
 
     def _flush(self, force: bool = False, leaving: bool = False) -> None:
         raise NotImplementedError  # the Job's: it knows each run's status
@@ -131,7 +148,7 @@ class TrainingLoop:
                         self._running, self._pending, self._active = False, 0, False
                         break
         except Exception as e:  # keep the history; show the message instead of a dead thread
-            self.error = f"{type(e).__name__}: {e}"
+            self.error = describe(e)
             traceback.print_exc()
             self._flush(force=True, leaving=True)
             with self._lock:
@@ -204,7 +221,11 @@ class TrainingLoop:
                     self._turns.keep(self)  # the server's jobs train one at a time, slice by slice
                 with self._train_lock:
                     self._recorder.ensure_run(i, t.spec)
-                    result = t.step()
+                    self.busy_since = time.monotonic()
+                    try:
+                        result = t.step()
+                    finally:
+                        self.busy_since = 0.0
                 if result.metrics:
                     self._recorder.add(i, [result.metrics])
 

@@ -1,5 +1,8 @@
 """The JobManager: one per server; it caps training threads, reaps jobs nobody has looked at and stops
 all at exit.
+
+With `workers` > 0 the jobs train in that many worker processes (core/jobs/pool.py) and the manager
+holds RemoteJobs; with 0 they train in threads of this process (tests, the runner).
 """
 
 from __future__ import annotations
@@ -9,19 +12,35 @@ import threading
 import time
 from collections.abc import Callable
 
+from core.budget import budgets
 from core.engine import share_cpu
 from core.jobs.job import Job
+from core.jobs.pool import HANG_S, WorkerHandle, WorkerPool
+from core.jobs.remote import RemoteJob
 from core.turns import Turns
 
 
 class JobManager:
     """One per server: caps training threads, reaps jobs nobody has looked at, stops all at exit."""
 
-    def __init__(self, max_running: int = 8, idle_timeout: float = 300.0, store=None):
+    def __init__(
+        self,
+        max_running: int = 8,
+        idle_timeout: float = 300.0,
+        store=None,
+        workers: int = 0,
+        memory_mb: float | None = None,
+        hang_s: float = HANG_S,
+        init: Callable[[], None] | None = None,
+    ):
+        """`workers`: processes that train the jobs (0: threads here); `memory_mb`: address space a worker may
+        add to what it holds once started (None: two budgets per job it may hold); `init`: run first in each
+        worker (a module-level function)."""
         self.max_running = max_running
         self.idle_timeout = idle_timeout
         self.store = store
-        self.jobs: dict[str, Job] = {}
+        self.workers = max(0, int(workers))
+        self.jobs: dict[str, Job | RemoteJob] = {}
         self._threads: set[threading.Thread] = set()  # every training thread not yet gone holds a slot
         self.turns = Turns()
         self._lock = threading.Lock()
@@ -29,11 +48,23 @@ class JobManager:
         share_cpu()  # on a 2-core machine one intra-op thread per training thread keeps the server responsive
         self._reaper = threading.Thread(target=self._reap_loop, name="job-reaper", daemon=True)
         self._reaper.start()
+        self.pool = None
+        if self.workers:
+            per_worker = -(-max_running // self.workers)  # the most jobs one worker may train at once
+            options = {
+                "store": getattr(store, "location", None),
+                "memory_mb": memory_mb if memory_mb is not None else 2 * per_worker * budgets().memory_mb,
+                "init": init,
+            }
+            self.pool = WorkerPool(self.workers, options, self._lost, hang_s)
         atexit.register(self.stop_all)
 
-    def create(self, specs, **kwargs) -> Job:
-        """Build a job (trainers are built here, in the caller's thread; SpecError propagates)."""
-        job = Job(specs, store=self.store, start_thread=self._start, turns=self.turns, **kwargs)
+    def create(self, specs, **kwargs) -> Job | RemoteJob:
+        """Build a job (trainers are built here, or in a worker; SpecError propagates)."""
+        if self.pool is not None:
+            job = RemoteJob(self.pool.pick(), specs, kwargs, self._admit)
+        else:
+            job = Job(specs, store=self.store, start_thread=self._start, turns=self.turns, **kwargs)
         with self._lock:
             self.jobs[job.id] = job
         return job
@@ -55,7 +86,22 @@ class JobManager:
     def running_count(self) -> int:
         """Training threads that hold a slot: started and not yet gone, whatever their job's state."""
         with self._lock:
+            if self.pool is not None:
+                return sum(j.running for j in self.jobs.values())
             return len(self._live_threads())
+
+    def _admit(self) -> bool:
+        """A worker's job may start training: the cap has room (the worker's heartbeat keeps the count)."""
+        return not self._closed.is_set() and self.running_count() < self.max_running
+
+    def _lost(self, handle: WorkerHandle) -> None:
+        """A worker ended: the store marks its runs interrupted, and each of its jobs says so."""
+        if self.store is not None:
+            self.store.mark_interrupted()
+        for job in list(handle.jobs.values()):
+            ids = [r for r in job.run_ids if r and self.store is not None]
+            epochs = [int(self.store.get_run(r)["epochs"] or 0) for r in ids]
+            job.lost(handle.cause, epochs, any(self.store.load_weights(r) is not None for r in ids))
 
     def _live_threads(self) -> set[threading.Thread]:
         # A thread not yet started (ident None) is counted too: it has been promised a slot.
@@ -103,5 +149,7 @@ class JobManager:
         for t in threads + [self._reaper]:
             if t is not threading.current_thread():
                 t.join(max(0.0, end - time.monotonic()))
+        if self.pool is not None:
+            self.pool.close(max(1.0, end - time.monotonic()))
         with self._lock:
             return not self._live_threads() and not self._reaper.is_alive()

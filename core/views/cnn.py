@@ -50,6 +50,11 @@ def probabilities(logits: torch.Tensor) -> np.ndarray:
     return torch.softmax(logits, 1).float().cpu().numpy()
 
 
+def input_view(trainer, x) -> dict:
+    """`image_view` of the trainer's network as it is now (a copy: the original keeps training)."""
+    return image_view(frozen_copy(trainer.model), x)
+
+
 def image_view(model: nn.Module, x) -> dict:
     """Feature maps of every conv layer, and class probabilities, for one input (1, 1, H, W).
 

@@ -1,5 +1,6 @@
 """AppTest fixtures: start from app.py; stop every job a test started."""
 
+import os
 import time
 from pathlib import Path
 
@@ -9,6 +10,9 @@ from streamlit.testing.v1 import AppTest, app_test, local_script_runner
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 SCRIPTS = ScriptCache()  # shared by every AppTest run (see `app`)
+# AppTest runs the app in this process and these tests look inside its trainers, so jobs train in threads here.
+# Worker processes are tested in tests/core/test_workers.py and by the browser tests, whose servers use them.
+os.environ.setdefault("PLAYGROUND_WORKERS", "0")
 
 
 @pytest.fixture
