@@ -353,7 +353,7 @@ TRANSFER_SOURCES = {
     "digits_0_4": Choice("Digits 0-4", help="scikit-learn's handwritten digits 0, 1, 2, 3 and 4"),
     "shapes": Choice("Shapes (5 kinds)", help="generated circles, squares, triangles, crosses and stars"),
     "glyphs": Choice(
-        "Glyphs (40 kinds)", help="generated stroke figures, moved, scaled, rotated and cluttered; target: 10 new ones"
+        "Glyphs (100 kinds)", help="generated stroke figures, moved, scaled, rotated and cluttered; target: 10 new ones"
     ),
 }
 TRANSFER_MODES = {

@@ -19,6 +19,7 @@ from core.data.corpus import load_text, text_vocab
 from core.spec import Spec
 
 SINE_PERIODS = (6.0, 30.0)  # each sequence's two periods, in time steps, drawn uniformly from this range
+DEFAULT_N = 1000  # sequences when data.n is 0
 
 
 def adding_problem(n: int, length: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -102,7 +103,13 @@ def task_shape(spec: Spec) -> dict:
     return {"input_size": n_in, "output_size": n_out, "classes": classes, "readout": readout}
 
 
-def _split(x: torch.Tensor, y: torch.Tensor, frac: float):
+def sequence_count(spec: Spec) -> int:
+    """How many sequences the task generates, training and validation together."""
+    return spec.data.n or DEFAULT_N
+
+
+def split_sequences(x: torch.Tensor, y: torch.Tensor, frac: float):
+    """The first `frac` of the sequences for training, the rest for validation (at least one each)."""
     k = max(1, min(len(x) - 1, int(len(x) * frac)))
     return x[:k], y[:k], x[k:], y[k:]
 
@@ -114,7 +121,7 @@ def make_sequences(spec: Spec) -> Dataset:
     baseline (see `baseline_loss`), and vocab for text.
     """
     d, q, task = spec.data, spec.seq, spec.data.name
-    n = d.n or 1000
+    n = sequence_count(spec)
     gen = torch.Generator().manual_seed(spec.seed)
     extra = {"task": task} | task_shape(spec)
     if task == "adding":
@@ -137,7 +144,7 @@ def make_sequences(spec: Spec) -> Dataset:
     if task == "text":
         x_train, y_train, x_val, y_val = x[:n_train], y[:n_train], x[n_train:], y[n_train:]
     else:
-        x_train, y_train, x_val, y_val = _split(x, y, d.train_frac)
+        x_train, y_train, x_val, y_val = split_sequences(x, y, d.train_frac)
     extra["baseline"] = baseline_loss(y_train, y_val, extra["classes"])
     return Dataset(
         x_train=x_train,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import inspect
 import json
-import types
 import zlib
 
 import numpy as np
@@ -22,9 +21,12 @@ from core import losses as project_losses
 from core.data import images as image_data
 from core.data.table import load_table, make_table_dataset
 from core.engine import make_optimizer
+from core.export.seq_script import seq_data_code, seq_evaluate_code, seq_loss_code, seq_model_code
+from core.export.source import sources
 from core.export.templates import (
     DIGITS_LOAD,
     DOC,
+    EVALUATE,
     FEATURE_CODE,
     IMAGE_DATA,
     IMPORTS,
@@ -46,8 +48,10 @@ from core.spec import Spec, SpecError, resolved_loss, to_dict, validate
 def script_supported(spec: Spec) -> str:
     """'' when a script can be generated for the spec, else why not (one sentence)."""
     kind = DATASETS[spec.data.name].kind
+    if kind == "seq":
+        return ""
     if kind not in ("toy", "image", "table") or spec.model.family not in ("mlp", "cnn"):
-        return "scripts are generated for supervised networks (Playground, Gradient lab, CNN pages)"
+        return "scripts are generated for supervised networks (Playground, Gradient lab, CNN, Sequences pages)"
     if kind == "table":  # the script ships the table's numbers: they must still be on this server
         try:
             load_table(spec)
@@ -66,13 +70,14 @@ def script_blocks(spec: Spec) -> dict[str, str]:
     why = script_supported(spec)
     if why:
         raise SpecError("script", spec.data.name, why)
+    seq = DATASETS[spec.data.name].kind == "seq"
     return {
         "doc": DOC.format(title=spec.data.name),
         "imports": IMPORTS,
         "spec": SPEC_CODE.format(spec=json.dumps(to_dict(spec), indent=1)),
-        "data": data_code(spec),
-        "model": model_code(spec),
-        "loss": loss_code(spec),
+        "data": seq_data_code(spec) if seq else data_code(spec),
+        "model": seq_model_code(spec) if seq else model_code(spec),
+        "loss": "" if seq else loss_code(spec),
         "training": training_code(spec),
         "run": RUN,
     }
@@ -89,12 +94,16 @@ def script_text(spec: Spec) -> str:
 def training_code(spec: Spec) -> str:
     """The loss function, L1/L2 penalty, evaluation and `main()`: the training loop as the Trainer runs it."""
     loss = resolved_loss(spec)
+    if DATASETS[spec.data.name].kind == "seq":
+        loss_call, evaluate = seq_loss_code(spec), seq_evaluate_code(spec)
+    else:
+        threshold = 0.5 if LOSSES[loss].target == "01" else 0.0
+        loss_call, evaluate = _loss_call(loss), EVALUATE.format(classify=_classify_code(loss), threshold=threshold)
     return TRAIN.format(
-        loss_code=_loss_call(loss),
+        loss_code=loss_call,
         schedule_code=SCHEDULE_CODE[spec.train.schedule],
         optimizer_code=_optimizer_code(spec),
-        classify=_classify_code(loss),
-        threshold=0.5 if LOSSES[loss].target == "01" else 0.0,
+        evaluate=evaluate,
     )
 
 
@@ -119,7 +128,7 @@ def loss_code(spec: Spec) -> str:
     fn = LOSSES[resolved_loss(spec)].fn
     if fn.__module__ == "torch.nn.functional":
         return ""
-    return "# ---- the loss\n\n" + "\n\n".join(_sources(fn, project_losses))
+    return "# ---- the loss\n\n" + "\n\n".join(sources(fn, project_losses))
 
 
 def _classify_code(loss: str) -> str:
@@ -137,32 +146,6 @@ def _target_code(spec: Spec, loss: str) -> str:
     if target == "01":
         return "torch.as_tensor(labels, dtype=torch.float32).unsqueeze(1)"
     return "torch.as_tensor(labels * 2.0 - 1.0, dtype=torch.float32).unsqueeze(1)"
-
-
-def _sources(fn, module: types.ModuleType, seen: set[str] | None = None) -> list[str]:
-    """Source of `fn` and of every module-level function and constant of `module` it uses, deepest first."""
-    seen = seen if seen is not None else {fn.__name__}
-    out = []
-    for name in _names(fn.__code__):
-        if name in seen or not hasattr(module, name):
-            continue
-        value = getattr(module, name)
-        if isinstance(value, types.FunctionType) and value.__module__ == module.__name__:
-            seen.add(name)
-            out += _sources(value, module, seen)
-        elif isinstance(value, (int, float, str, tuple)) and not name.startswith("__"):
-            seen.add(name)
-            out.append(f"{name} = {value!r}")
-    return out + [inspect.getsource(fn)]
-
-
-def _names(code: types.CodeType) -> list[str]:
-    """Global names a code object and the functions nested in it use."""
-    names = list(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names += _names(const)
-    return names
 
 
 def _blob(array: np.ndarray) -> str:
@@ -187,7 +170,7 @@ def data_code(spec: Spec) -> str:
         fn = DATASETS[d.name].make
         feats = ", ".join(FEATURE_CODE[f] for f in d.features)
         return TOY_DATA.format(
-            sources="\n\n".join(_sources(fn, inspect.getmodule(fn))),
+            sources="\n\n".join(sources(fn, inspect.getmodule(fn))),
             gen=fn.__name__,
             n=d.n,
             noise=d.noise / 100.0,
@@ -208,7 +191,7 @@ def data_code(spec: Spec) -> str:
         )
     augment = ""
     if d.augment:
-        augment = "\n\n".join(_sources(image_data.make_augmenter, image_data))
+        augment = "\n\n".join(sources(image_data.make_augmenter, image_data))
     return IMAGE_DATA.format(
         load=load,
         size=d.image_size,

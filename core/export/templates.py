@@ -184,15 +184,7 @@ def penalty(model):
     return total
 
 
-def evaluate(model, x, y):
-    model.eval()
-    with torch.no_grad():
-        out = model(x)
-        loss = float(loss_fn(out, y))
-        classes = y if y.ndim == 1 else (y[:, 0] > {threshold}).long()
-        accuracy = float(({classify} == classes).float().mean())
-    model.train()
-    return loss, accuracy
+{evaluate}
 
 
 def train(epochs):
@@ -259,6 +251,16 @@ class _Namespace:
 
 
 SPEC_NS = _Namespace(SPEC)"""
+
+EVALUATE = """def evaluate(model, x, y):
+    model.eval()
+    with torch.no_grad():
+        out = model(x)
+        loss = float(loss_fn(out, y))
+        classes = y if y.ndim == 1 else (y[:, 0] > {threshold}).long()
+        accuracy = float(({classify} == classes).float().mean())
+    model.train()
+    return loss, accuracy"""
 
 RUN = """if __name__ == "__main__":
     main()"""

@@ -119,3 +119,15 @@ def test_bad_link_is_a_warning(app):
     at = open_seq(app, **{"seq.cell": "bogus", "data.name": "sines"})
     assert any("Ignored a bad setting" in w.value for w in at.warning)
     assert at.selectbox(key="seq.data.name").value == "sines" and at.multiselect(key="seq.cells").value == ["lstm"]
+
+
+def test_export_box_offers_the_script_and_notebook(app):
+    """The export box of a sequence run offers a PyTorch script and a notebook (enabled), beside spec and metrics."""
+    at = open_seq(app, preset="char-lstm")
+    at.number_input(key="seq.seq.length").set_value(16).run()
+    at.number_input(key="seq.data.n").set_value(100).run()
+    train_one_epoch(at)
+    no_exception(at)
+    buttons = {b.proto.label: b for b in at.get("download_button")}
+    assert not buttons["PyTorch script"].proto.disabled and not buttons["Notebook"].proto.disabled
+    assert not buttons["Metrics (CSV)"].proto.disabled

@@ -9,9 +9,10 @@ import torch
 
 from core import export
 from core.engine import Trainer
+from core.export.seq_templates import CELL_CODE
 from core.models import build_model
 from core.presets import load_preset
-from core.registry import FEATURES, INITS, SCHEDULES
+from core.registry import CELLS, FEATURES, INITS, SCHEDULES
 from core.spec import Spec, SpecError, from_json
 from core.trainers import make_trainer
 
@@ -54,6 +55,21 @@ CASES = {
         "train.epochs": 3,
     },
     "cnn-augmentation": {"train.epochs": 2, "data.n": 120},
+    # sequences: symbols replayed over the last steps by an LSTM with a raised forget bias, cosine schedule
+    "rnn-vs-lstm-copy": {"train.epochs": 2, "data.n": 300},
+    # characters at every step through two GRU layers with dropout between them, L2 and clipping
+    "char-lstm": {
+        "seq.cell": "gru",
+        "seq.layers": 2,
+        "seq.dropout": 0.3,
+        "seq.length": 24,
+        "data.n": 120,
+        "train.l2": 0.001,
+        "train.clip": 0.5,
+        "train.epochs": 2,
+    },
+    # numbers: a ReLU RNN read at the last step (the adding problem's sum)
+    "adding-rnn": {"seq.cell": "rnn_relu", "seq.length": 20, "data.n": 200, "train.epochs": 2},
 }
 
 
@@ -66,6 +82,8 @@ def test_script_reaches_the_apps_losses(case, tmp_path):
     assert script["epochs"] == spec.train.epochs
     assert script["loss"] == pytest.approx(app["loss"], rel=1e-5)
     assert script["val_loss"] == pytest.approx(app["val_loss"], rel=1e-5)
+    if "val_accuracy" in app:
+        assert script["val_accuracy"] == pytest.approx(app["val_accuracy"], abs=1e-6)
 
 
 def test_script_imports_only_torch_numpy_and_sklearn():
@@ -91,6 +109,7 @@ def test_script_blocks_are_cells_that_each_parse_and_make_the_script():
 
 def test_every_registry_entry_has_script_code():
     assert set(INITS) == set(export.INIT_CODE)
+    assert set(CELLS) == set(CELL_CODE)
     assert set(SCHEDULES) == set(export.SCHEDULE_CODE)
     assert set(FEATURES) == set(export.FEATURE_CODE)
 

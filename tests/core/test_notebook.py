@@ -12,9 +12,10 @@ from core.notebook import notebook_supported, notebook_text
 from core.presets import load_preset
 from core.trainers import make_trainer
 
-CASES = {  # an MLP on a 2-D set, and a CNN on the digits (scikit-learn's, loaded inside the notebook)
+CASES = {  # an MLP on a 2-D set, a CNN on the digits (scikit-learn's, loaded inside the notebook), an LSTM
     "tfp-default": {"train.epochs": 3},
     "cnn-digits": {"train.epochs": 2, "data.n": 300},
+    "rnn-vs-lstm-copy": {"train.epochs": 2, "data.n": 300},
 }
 
 
@@ -46,6 +47,8 @@ def test_notebook_runs_top_to_bottom_to_the_apps_losses(case, tmp_path):
     assert last["epoch"] == spec.train.epochs
     assert last["loss"] == pytest.approx(app[-1]["loss"], rel=1e-5)
     assert last["val_loss"] == pytest.approx(app[-1]["val_loss"], rel=1e-5)
+    if "val_accuracy" in app[-1]:
+        assert last["val_accuracy"] == pytest.approx(app[-1]["val_accuracy"], abs=1e-6)
     chart = [o for o in nb.cells[-1].outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
     assert chart, "the last cell draws a Plotly figure"
     fig = chart[0]["data"]["application/vnd.plotly.v1+json"]
@@ -55,16 +58,15 @@ def test_notebook_runs_top_to_bottom_to_the_apps_losses(case, tmp_path):
     assert any("## The model" in c.source for c in nb.cells if c.cell_type == "markdown")
 
 
-def test_notebook_cli_writes_a_valid_notebook_and_refuses_a_sequence_network(tmp_path, capsys):
+def test_notebook_cli_writes_a_valid_notebook_and_refuses_a_gan(tmp_path, capsys):
     path = tmp_path / "lesson.ipynb"
     assert main(["export", "tfp-default", "--notebook", str(path)]) == 0
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     assert nb.cells[0].source.startswith("# ") and "pip install torch numpy plotly scikit-learn" in nb.cells[0].source
     capsys.readouterr()
-    why = notebook_supported(load_preset("lstm-copy").spec)
-    assert why
-    assert main(["export", "lstm-copy", "--notebook", str(tmp_path / "seq.ipynb")]) == 2
+    assert notebook_supported(load_preset("gan-ring").spec)
+    assert main(["export", "gan-ring", "--notebook", str(tmp_path / "gan.ipynb")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "notebooks" in err
-    assert not (tmp_path / "seq.ipynb").exists()
+    assert not (tmp_path / "gan.ipynb").exists()
