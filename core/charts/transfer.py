@@ -12,9 +12,9 @@ MODE_COLORS = {"frozen": PALETTE[0], "finetune": PALETTE[4], "scratch": PALETTE[
 # What a layer is in a run: code -> (legend label, colour, the word in its box: colour is never the only cue)
 LAYER_STATES = {
     0: ("no parameters", "#eeeeee", ""),
-    1: ("frozen: pretrained, not trained", "#7f8fa6", "frozen"),
-    2: ("tuned: pretrained, trained", PALETTE[4], "tuned"),
-    3: ("random: random start, trained", PALETTE[1], "random"),
+    1: ("frozen: pretrained, not trained", MODE_COLORS["frozen"], "frozen"),
+    2: ("tuned: pretrained, trained", MODE_COLORS["finetune"], "tuned"),
+    3: ("random: random start, trained", MODE_COLORS["scratch"], "random"),
 }
 
 
