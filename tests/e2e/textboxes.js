@@ -1,10 +1,11 @@
-// Text a reader cannot read: overlapping or clipped text in every Plotly chart, and text cut with an
-// ellipsis in metrics, captions and buttons. Evaluated in the page; returns a list of problems
-// ({kind, where, a, b}) for the test to print. Only what is on screen counts: charts and elements
+// Text a reader cannot read: overlapping or clipped text in every Plotly chart; text cut with an ellipsis
+// or wider than its box in metrics, captions and buttons; table cells wider than their column. Evaluated in
+// the page; returns a list of problems ({kind, where, a, b}) for the test to print. Only what is on screen counts: charts and elements
 // with no size (a collapsed expander, another tab) are skipped.
 () => {
   const SLACK = 1; // px: boxes that touch are fine
   const problems = [];
+  const canvas = document.createElement("canvas").getContext("2d");
   const visible = (el) => {
     const r = el.getBoundingClientRect();
     if (r.width < 1 || r.height < 1) return false;
@@ -66,10 +67,51 @@
       problems.push({ kind: "ellipsis", where: owner.getAttribute("data-testid") || owner.tagName, a: e.innerText, b: "" });
     }
   }
-  // A number wider than its metric would run into the next one.
-  for (const e of document.querySelectorAll('[data-testid="stMetricValue"]')) {
-    if (visible(e) && e.scrollWidth > e.clientWidth + SLACK)
-      problems.push({ kind: "cut", where: "stMetricValue", a: e.innerText, b: "" });
+  // A number or label wider than its box runs into the next one or is hidden; one that ends in an ellipsis
+  // was shortened by the page.
+  const CUT = [
+    '[data-testid="stMetricValue"]', '[data-testid="stMetricLabel"]', '[data-testid="stMetricLabel"] p',
+    'button [data-testid="stMarkdownContainer"] p', 'button p',
+  ].join(",");
+  for (const e of document.querySelectorAll(CUT)) {
+    if (!visible(e)) continue;
+    const owner = e.closest('[data-testid="stMetric"], button');
+    const where = owner.getAttribute("data-testid") || owner.tagName;
+    if (e.scrollWidth > e.clientWidth + SLACK) problems.push({ kind: "cut", where, a: e.innerText, b: "" });
+    else if (/(\u2026|\.\.\.)$/.test(e.innerText.trim())) problems.push({ kind: "ellipsis", where, a: e.innerText, b: "" });
+  }
+
+  // Table cells: a dataframe is drawn on a canvas, so each cell's text (from the grid's accessible copy) is
+  // measured in the grid's font against its column's width, read from the grid's props (React's copy of them:
+  // the canvas holds no other). A table that cannot be measured is a problem too, not a pass.
+  const props = (el) => {
+    const k = Object.keys(el).find((n) => n.startsWith("__reactFiber"));
+    for (let f = k && el[k]; f; f = f.return) {
+      const c = f.memoizedProps && f.memoizedProps.columns;
+      if (Array.isArray(c) && c.length && c.every((x) => typeof x.width === "number")) return c;
+    }
+    return null;
+  };
+  for (const df of document.querySelectorAll('[data-testid="stDataFrame"]')) {
+    const grid = df.querySelector("canvas");
+    if (!grid || !visible(df)) continue;
+    const columns = props(grid);
+    const cells = df.querySelectorAll("table [aria-colindex]");
+    if (!columns || !cells.length) {
+      problems.push({ kind: "cut", where: "stDataFrame", a: "cannot read the table's columns", b: "" });
+      continue;
+    }
+    const s = getComputedStyle(grid);
+    const pad = parseFloat(s.getPropertyValue("--gdg-cell-horizontal-padding")) || 8;
+    const font = (v) => `${s.getPropertyValue(v).trim()} ${s.getPropertyValue("--gdg-font-family").trim()}`;
+    for (const cell of cells) {
+      const column = columns[Number(cell.getAttribute("aria-colindex")) - 1];
+      const text = cell.innerText.trim();
+      if (!column || !text) continue;
+      canvas.font = font(cell.tagName === "TH" ? "--gdg-header-font-style" : "--gdg-base-font-style");
+      if (canvas.measureText(text).width + 2 * pad > column.width + SLACK)
+        problems.push({ kind: "cut", where: `stDataFrame column "${column.title}"`, a: text, b: "" });
+    }
   }
   return { charts, problems };
 };
