@@ -50,7 +50,11 @@ else:
         shown,
         hide_index=True,
         column_order=["name", "page", "status", "epochs", "loss", "val_loss", "val_accuracy", "tags", "created", "id"],
-        column_config={"val_accuracy": st.column_config.NumberColumn("val accuracy", format="percent")},
+        column_config={
+            "val_accuracy": st.column_config.NumberColumn("val accuracy", format="percent"),
+            # The grid sizes a column by its first rows only; an id is 12 hex digits, some wider than those rows'.
+            "id": st.column_config.TextColumn(width=120),
+        },
         placeholder="-",  # an empty cell (no validation yet) reads "-", not "None"
         key=f"{P}.table",
     )

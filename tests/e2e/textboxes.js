@@ -81,37 +81,43 @@
     else if (/(\u2026|\.\.\.)$/.test(e.innerText.trim())) problems.push({ kind: "ellipsis", where, a: e.innerText, b: "" });
   }
 
-  // Table cells: a dataframe is drawn on a canvas, so each cell's text (from the grid's accessible copy) is
-  // measured in the grid's font against its column's width, read from the grid's props (React's copy of them:
-  // the canvas holds no other). A table that cannot be measured is a problem too, not a pass.
-  const props = (el) => {
+  // Table cells: a dataframe is drawn on a canvas, so each cell's text as drawn (the grid's `displayData`: a
+  // number rounded, a share in %) is measured in the grid's font against its column's width. Both come from the
+  // grid's props (React's copy: the canvas holds no other). A table that cannot be measured is a problem too.
+  const grid = (el) => {
     const k = Object.keys(el).find((n) => n.startsWith("__reactFiber"));
     for (let f = k && el[k]; f; f = f.return) {
-      const c = f.memoizedProps && f.memoizedProps.columns;
-      if (Array.isArray(c) && c.length && c.every((x) => typeof x.width === "number")) return c;
+      const p = f.memoizedProps;
+      if (p && Array.isArray(p.columns) && typeof p.getCellContent === "function" && typeof p.rows === "number")
+        return p;
     }
     return null;
   };
   for (const df of document.querySelectorAll('[data-testid="stDataFrame"]')) {
-    const grid = df.querySelector("canvas");
-    if (!grid || !visible(df)) continue;
-    const columns = props(grid);
-    const cells = df.querySelectorAll("table [aria-colindex]");
-    if (!columns || !cells.length) {
+    const drawn = df.querySelector("canvas");
+    const p = drawn && visible(df) && grid(drawn);
+    if (!drawn || !visible(df)) continue;
+    if (!p || !p.columns.every((c) => typeof c.width === "number")) {
       problems.push({ kind: "cut", where: "stDataFrame", a: "cannot read the table's columns", b: "" });
       continue;
     }
-    const s = getComputedStyle(grid);
+    const s = getComputedStyle(drawn);
     const pad = parseFloat(s.getPropertyValue("--gdg-cell-horizontal-padding")) || 8;
-    const font = (v) => `${s.getPropertyValue(v).trim()} ${s.getPropertyValue("--gdg-font-family").trim()}`;
-    for (const cell of cells) {
-      const column = columns[Number(cell.getAttribute("aria-colindex")) - 1];
-      const text = cell.innerText.trim();
-      if (!column || !text) continue;
-      canvas.font = font(cell.tagName === "TH" ? "--gdg-header-font-style" : "--gdg-base-font-style");
-      if (canvas.measureText(text).width + 2 * pad > column.width + SLACK)
-        problems.push({ kind: "cut", where: `stDataFrame column "${column.title}"`, a: text, b: "" });
-    }
+    const family = s.getPropertyValue("--gdg-font-family").trim();
+    const fits = (text, style, column) => {
+      canvas.font = `${s.getPropertyValue(style).trim()} ${family}`;
+      return canvas.measureText(text).width + 2 * pad <= column.width + SLACK;
+    };
+    p.columns.forEach((column, c) => {
+      const where = `stDataFrame column "${column.title}"`;
+      if (!fits(String(column.title), "--gdg-header-font-style", column))
+        problems.push({ kind: "cut", where, a: column.title, b: "" });
+      for (let r = 0; r < Math.min(p.rows, 500); r++) {
+        const cell = p.getCellContent([c, r]);
+        const text = String(cell.displayData ?? cell.data ?? "").trim();
+        if (text && !fits(text, "--gdg-base-font-style", column)) problems.push({ kind: "cut", where, a: text, b: "" });
+      }
+    });
   }
   return { charts, problems };
 };
