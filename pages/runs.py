@@ -50,13 +50,7 @@ else:
         shown,
         hide_index=True,
         column_order=["name", "page", "status", "epochs", "loss", "val_loss", "val_accuracy", "tags", "created", "id"],
-        column_config={
-            "val_accuracy": st.column_config.NumberColumn("val accuracy", format="percent"),
-            # The grid sizes a column by its first rows only: a longer name or a wider id further down was cut.
-            # 7 px a character is above Source Sans' widest average at 14 px (measured ~5.7), plus the padding.
-            "name": st.column_config.TextColumn(width=16 + 7 * max((len(r["name"]) for r in shown), default=4)),
-            "id": st.column_config.TextColumn(width=120),
-        },
+        column_config={"val_accuracy": st.column_config.NumberColumn("val accuracy", format="percent")},
         placeholder="-",  # an empty cell (no validation yet) reads "-", not "None"
         key=f"{P}.table",
     )
