@@ -96,12 +96,9 @@ def settings(page: Page) -> list[Spec]:
     with page.section("training", "Training"):
         training_ui(P, regularisation=False, weight_decay=True, clipping=False, batch_size=True)
     with page.section("network", "Network", sidebar=False):
-        left, right = st.columns([3, 2])
-        with left:
-            stack = layer_editor_ui(P)
-        with right:
-            spec = page.spec({"model.layers": stack, "model.family": "cnn"})
-            layer_table_ui(spec)
+        stack = layer_editor_ui(P)  # the editor and the table each take the full width: beside each other,
+        spec = page.spec({"model.layers": stack, "model.family": "cnn"})  # both were cut at 1024 px
+        layer_table_ui(spec)
     if spec.data.augment:
         live_chart(
             augmentation_figure(preview(to_json(Spec(data=spec.data, seed=spec.seed)))), f"{P}.chart.aug", preview_slot

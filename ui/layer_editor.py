@@ -111,16 +111,11 @@ def layer_editor_ui(prefix: str) -> tuple[LayerSpec, ...]:
 def layer_table_ui(spec) -> None:
     """Each layer's output shape and parameter count (by arithmetic, as validation counts them)."""
     table = layer_table(spec)
-    rows = [
-        {"#": str(r["index"]), "layer": r["layer"], "output": r["output"], "parameters": r["params"]} for r in table
+    rows = [  # numbered from 1, as the editor's rows are; an added layer (flatten, output) has no number
+        {"#": "" if r["index"] == "" else str(r["index"] + 1), "layer": r["layer"], "output": r["output"]}
+        | {"parameters": r["params"]}
+        for r in table
     ]
-    st.dataframe(
-        rows,
-        hide_index=True,
-        height=36 * (len(rows) + 1),
-        column_config={
-            "#": st.column_config.TextColumn(width=30),
-            "layer": st.column_config.TextColumn(width="medium"),
-        },
-    )
+    # No set widths: each column is as wide as its longest cell, so no layer's name is cut.
+    st.dataframe(rows, hide_index=True, height=36 * (len(rows) + 1))
     st.caption(f"**{sum(r['params'] for r in table):,}** trainable parameters; outputs are channels x height x width.")

@@ -6,14 +6,14 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from core.charts.base import PALETTE, figure, image_figure, line_figure, make_figure
+from core.charts.base import DIVERGING, PALETTE, figure, image_figure, line_figure, make_figure
 from core.charts.training import series
 from core.registry import GAN_LOSSES
 
 REAL, FAKE, ARROW = PALETTE[4], PALETTE[6], "#000000"  # green real, purple fake (GAN Lab's colours)
-# D's view of the plane: white where D is unsure, grey-blue where it says "real", orange where "fake";
+# D's view of the plane: white where D is unsure, the palette's blue where it says "real", orange where "fake";
 # the range is [0, 1] for probabilities, and centred on the score where D is undecided for the other losses.
-D_SCALE = [[0.0, "#D98200"], [0.5, "#F7F7F7"], [1.0, "#5B7FA6"]]
+D_SCALE = [[0.0, DIVERGING[0][1]], [0.5, DIVERGING[2][1]], [1.0, PALETTE[0]]]
 ARROW_SHARE = 0.12  # the longest arrow is drawn this share of the plane's width
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from core.charts.base import DIVERGING, NEGATIVE, POSITIVE, make_figure, rgba
+from core.charts.base import DIVERGING, FONT, NEGATIVE, POSITIVE, make_figure, rgba
 
 TILE = 0.62  # a neuron's heatmap side, in the diagram's units
 GAP = 0.85  # vertical distance between neuron centres
@@ -90,7 +90,7 @@ def network_figure(
             "y0": y - TILE / 2 - 0.05,
             "y1": y + TILE / 2 + 0.05,
         }
-        shapes.append({"type": "rect", "xref": "x", "yref": "y", "line": {"color": "#1f2430", "width": 3}} | box)
+        shapes.append({"type": "rect", "xref": "x", "yref": "y", "line": {"color": FONT["color"], "width": 3}} | box)
     n_cols = len(columns)
     top = max(len(c) for c in columns)
     labels = ["inputs"] + [f"layer {i + 1}" for i in range(n_cols - 2)] + ["output"]

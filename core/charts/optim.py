@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from core.charts.base import NEGATIVE, PALETTE, POSITIVE, SEQUENTIAL, axes_layout, downsample, make_figure
+from core.charts.base import FONT, NEGATIVE, PALETTE, POSITIVE, SEQUENTIAL, axes_layout, downsample, make_figure
 
 GAP_FLOOR = 1e-8  # log10 of a loss gap needs a floor: the minimum itself has gap 0
 
@@ -50,7 +50,7 @@ def race_figure(grid: dict, results: dict[str, dict], shown: int, minima, start,
             }
         )
     traces.append(_points([start], "start", "circle-open", "#000000"))
-    traces.append(_points(minima, "minimum", "x", "#D55E00"))
+    traces.append(_points(minima, "minimum", "x", "#000000"))  # black, as the start: no racer's hue
     layout = axes_layout(title, "x", "y", height) | {"uirevision": "race"}
     layout["xaxis"] |= {"range": [float(grid["xs"][0]), float(grid["xs"][-1])]}
     layout["yaxis"] |= {"range": [float(grid["ys"][0]), float(grid["ys"][-1])]}
@@ -159,7 +159,7 @@ def backprop_figure(result: dict, stage: int, height: int = 460) -> go.Figure:
             "textposition": "top center",
             "hovertext": hover,
             "hoverinfo": "text",
-            "marker": {"size": 22, "color": "#ffffff", "line": {"width": 2, "color": "#1f2430"}},
+            "marker": {"size": 22, "color": "#ffffff", "line": {"width": 2, "color": FONT["color"]}},
             "showlegend": False,
         }
     )
@@ -209,7 +209,7 @@ def landscape_contour_figure(plane: dict, path: dict | None, title: str, height:
                 "mode": "lines+markers",
                 "name": "training path",
                 "text": [f"epoch {e}" for e in path["epochs"]],
-                "line": {"color": "#D55E00"},
+                "line": {"color": PALETTE[2]},
                 "marker": {"size": 5},
             }
         )

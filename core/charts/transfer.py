@@ -9,12 +9,12 @@ from core.charts.base import PALETTE, figure, line_figure
 
 MODE_LABELS = {"frozen": "frozen body", "finetune": "fine-tune", "scratch": "from scratch"}
 MODE_COLORS = {"frozen": PALETTE[0], "finetune": PALETTE[4], "scratch": PALETTE[1]}
-# What a layer is in a run: code -> (legend label, colour)
+# What a layer is in a run: code -> (legend label, colour, the word in its box: colour is never the only cue)
 LAYER_STATES = {
-    0: ("no parameters", "#eeeeee"),
-    1: ("frozen (pretrained, not trained)", "#7f8fa6"),
-    2: ("pretrained, trained", PALETTE[4]),
-    3: ("random start, trained", PALETTE[1]),
+    0: ("no parameters", "#eeeeee", ""),
+    1: ("frozen: pretrained, not trained", MODE_COLORS["frozen"], "frozen"),
+    2: ("tuned: pretrained, trained", MODE_COLORS["finetune"], "tuned"),
+    3: ("random: random start, trained", MODE_COLORS["scratch"], "random"),
 }
 
 
@@ -62,43 +62,45 @@ def layer_state(row: dict) -> int:
     return 2 if row["pretrained"] else 3
 
 
-def _short_lines(text: str, width: int = 9) -> str:
-    """A layer's description in lines of at most `width` characters (a word longer stays whole), so it fits a
-    box of a narrow chart: "conv 16 filters 3x3, stride 1" -> "conv 16<br>filters<br>3x3<br>stride 1"."""
-    lines: list[str] = []
-    for word in text.replace(",", "").split():
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return "<br>".join(lines)
+ROW_PX = 30  # px per layer: its one-line name (13 px) stands clear of the next at any layer count
 
 
 def architecture_figure(runs: dict[str, list[dict]], title: str = "The network in each mode") -> go.Figure:
-    """One row of boxes per mode, input on the left; each box is a layer, coloured by what training does to it."""
+    """One column of boxes per mode and one row per layer, input at the top; a box is coloured and named by what
+    training does to that layer.
+
+    The layers run down the chart, named once at the left: the chart grows by a row per layer and its width only
+    decides the columns' width, so no name runs into another for any layer count or window width (laid across,
+    a box's text had a 15th of the chart's width and ran into its neighbours at 1024 px).
+    """
     modes = list(runs)
-    n = max((len(r) for r in runs.values()), default=0)
-    z = [[layer_state(row) for row in runs[m]] + [None] * (n - len(runs[m])) for m in modes]
-    text = [[_short_lines(row["text"]) for row in runs[m]] + [""] * (n - len(runs[m])) for m in modes]
-    fig = figure(title, "layer (input → output)", "mode", height=120 + 90 * len(modes))
+    rows = max(runs.values(), key=len, default=[])
+    n = len(rows)
+    z = [[layer_state(r[i]) if i < len(r) else None for r in runs.values()] for i in range(n)]
+    text = [[LAYER_STATES[c][2] if c is not None else "" for c in line] for line in z]
+    hover = [[f"{r[i]['text']}: {r[i]['params']:,} parameters" if i < len(r) else "" for r in runs.values()]
+             for i in range(n)]  # fmt: skip
+    fig = figure(title, "mode", "layer (input → output)", height=150 + ROW_PX * n)
     codes = sorted(LAYER_STATES)
     scale = []
     for i, c in enumerate(codes):  # one flat colour band per code
         scale += [[i / len(codes), LAYER_STATES[c][1]], [(i + 1) / len(codes), LAYER_STATES[c][1]]]
+    ys = list(range(1, n + 1))  # numbers, not names: two layers with the same name ("ReLU") keep two rows
     fig.add_trace(
         go.Heatmap(
-            z=z, x=list(range(1, n + 1)), y=[MODE_LABELS.get(m, m) for m in modes], text=text,
-            texttemplate="%{text}", textfont=dict(size=11), zmin=-0.5, zmax=len(codes) - 0.5,
-            colorscale=scale, showscale=False, xgap=4, ygap=8, hoverinfo="text",
+            z=z, x=[MODE_LABELS.get(m, m) for m in modes], y=ys, text=text, texttemplate="%{text}",
+            textfont=dict(size=13), customdata=hover, zmin=-0.5, zmax=len(codes) - 0.5, colorscale=scale,
+            showscale=False, xgap=6, ygap=3, hovertemplate="%{customdata}<extra>%{x}</extra>",
         )
     )  # fmt: skip
     for c in codes[1:]:  # legend entries for the colours
-        label, color = LAYER_STATES[c]
+        label, color, _ = LAYER_STATES[c]
         fig.add_trace(
             go.Scatter(
                 x=[None], y=[None], mode="markers", name=label, marker=dict(color=color, symbol="square", size=14)
             )
         )
-    fig.update_yaxes(autorange="reversed", showgrid=False)
-    fig.update_xaxes(dtick=1, showgrid=False)
+    names = [f"{i}. {row['text']}" for i, row in enumerate(rows, 1)]
+    fig.update_yaxes(autorange="reversed", showgrid=False, tickvals=ys, ticktext=names, tickfont=dict(size=13))
+    fig.update_xaxes(showgrid=False)
     return fig

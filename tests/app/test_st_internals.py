@@ -142,7 +142,7 @@ def test_cached_theme_messages_are_the_ones_streamlit_builds():
                 assert ours == theirs, section
         built = NewSession()
         cached(built.custom_theme)
-        assert built.custom_theme.primary_color == "#0072B2"  # .streamlit/config.toml
+        assert built.custom_theme.primary_color == "#4E79A7"  # .streamlit/config.toml
     finally:
         app_session._populate_theme_msg = installed
 

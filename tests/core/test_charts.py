@@ -1,9 +1,13 @@
 """Charts: axes labelled, values drawn as measured, A and B heatmaps on one colour scale."""
 
+import re
+import tomllib
+from pathlib import Path
+
 import numpy as np
 
 from core.charts.ae import latent_figure
-from core.charts.base import PALETTE, TEMPLATE_LAYOUT
+from core.charts.base import FONT, PALETTE, TEMPLATE_LAYOUT
 from core.charts.gradients import grad_heatmap_figure, heatmap_range, update_ratio_figure
 from core.charts.seq import run_colors
 from core.charts.training import grad_norm_figure, loss_figure
@@ -118,6 +122,44 @@ def test_ten_classes_get_ten_colours_and_sides_keep_theirs():
     colours = [t.marker.color for t in fig.data]
     assert len(colours) == 10 and len(set(colours)) == 10 and set(colours) <= set(PALETTE)
     assert list(run_colors(["A: RNN", "B: LSTM", "C: GRU"]).values()) == PALETTE[:3]
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two "#rrggbb" colours."""
+
+    def luminance(c: str) -> float:
+        lin = [
+            (v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4)
+            for v in (int(c[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        ]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_buttons_are_the_charts_blue_and_their_text_is_readable():
+    """The theme's primary colour (Play, Pretrain) is the palette's blue, with white text at WCAG AA contrast."""
+    primary = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["theme"]["primaryColor"]
+    assert primary.upper() == PALETTE[0].upper()
+    assert contrast(primary, "#ffffff") >= 4.5
+
+
+def test_no_colour_is_written_outside_the_scheme():
+    """Outside core/charts/base.py, a colour written in ui/, pages/ or core/charts/ is a grey or the ink (hues
+    come from the palette): a chart added later cannot bring a blue of its own."""
+    files = [*ROOT.glob("ui/*.py"), *ROOT.glob("pages/*.py"), *ROOT.glob("core/charts/*.py")]
+    found = {}
+    for f in files:
+        if f.name != "base.py":
+            for c in re.findall(r"#[0-9a-fA-F]{6}\b|#[0-9a-fA-F]{3}\b", f.read_text()):
+                full = "#" + "".join(ch * 2 for ch in c[1:]) if len(c) == 4 else c
+                if len({full[1:3], full[3:5], full[5:7]}) > 1 and full.lower() != FONT["color"]:
+                    found[f.name] = c
+    assert len(files) > 10 and not found, found
 
 
 def test_a_line_on_a_log_axis_carries_its_label_at_its_height():

@@ -1,10 +1,11 @@
-// Text a reader cannot read: overlapping or clipped text in every Plotly chart, and text cut with an
-// ellipsis in metrics, captions and buttons. Evaluated in the page; returns a list of problems
-// ({kind, where, a, b}) for the test to print. Only what is on screen counts: charts and elements
+// Text a reader cannot read: overlapping or clipped text in every Plotly chart; text cut with an ellipsis
+// or wider than its box in metrics, captions and buttons; table cells wider than their column. Evaluated in
+// the page; returns a list of problems ({kind, where, a, b}) for the test to print. Only what is on screen counts: charts and elements
 // with no size (a collapsed expander, another tab) are skipped.
 () => {
   const SLACK = 1; // px: boxes that touch are fine
   const problems = [];
+  const canvas = document.createElement("canvas").getContext("2d");
   const visible = (el) => {
     const r = el.getBoundingClientRect();
     if (r.width < 1 || r.height < 1) return false;
@@ -66,10 +67,57 @@
       problems.push({ kind: "ellipsis", where: owner.getAttribute("data-testid") || owner.tagName, a: e.innerText, b: "" });
     }
   }
-  // A number wider than its metric would run into the next one.
-  for (const e of document.querySelectorAll('[data-testid="stMetricValue"]')) {
-    if (visible(e) && e.scrollWidth > e.clientWidth + SLACK)
-      problems.push({ kind: "cut", where: "stMetricValue", a: e.innerText, b: "" });
+  // A number or label wider than its box runs into the next one or is hidden; one that ends in an ellipsis
+  // was shortened by the page.
+  const CUT = [
+    '[data-testid="stMetricValue"]', '[data-testid="stMetricLabel"]', '[data-testid="stMetricLabel"] p',
+    'button [data-testid="stMarkdownContainer"] p', 'button p',
+  ].join(",");
+  for (const e of document.querySelectorAll(CUT)) {
+    if (!visible(e)) continue;
+    const owner = e.closest('[data-testid="stMetric"], button');
+    const where = owner.getAttribute("data-testid") || owner.tagName;
+    if (e.scrollWidth > e.clientWidth + SLACK) problems.push({ kind: "cut", where, a: e.innerText, b: "" });
+    else if (/(\u2026|\.\.\.)$/.test(e.innerText.trim())) problems.push({ kind: "ellipsis", where, a: e.innerText, b: "" });
+  }
+
+  // Table cells: a dataframe is drawn on a canvas, so each cell's text as drawn (the grid's `displayData`: a
+  // number rounded, a share in %) is measured in the grid's font against its column's width. Both come from the
+  // grid's props (React's copy: the canvas holds no other). A table that cannot be measured is a problem too.
+  const grid = (el) => {
+    const k = Object.keys(el).find((n) => n.startsWith("__reactFiber"));
+    for (let f = k && el[k]; f; f = f.return) {
+      const p = f.memoizedProps;
+      if (p && Array.isArray(p.columns) && typeof p.getCellContent === "function" && typeof p.rows === "number")
+        return p;
+    }
+    return null;
+  };
+  for (const df of document.querySelectorAll('[data-testid="stDataFrame"]')) {
+    const drawn = df.querySelector("canvas");
+    const p = drawn && visible(df) && grid(drawn);
+    if (!drawn || !visible(df)) continue;
+    if (!p || !p.columns.every((c) => typeof c.width === "number")) {
+      problems.push({ kind: "cut", where: "stDataFrame", a: "cannot read the table's columns", b: "" });
+      continue;
+    }
+    const s = getComputedStyle(drawn);
+    const pad = parseFloat(s.getPropertyValue("--gdg-cell-horizontal-padding")) || 8;
+    const family = s.getPropertyValue("--gdg-font-family").trim();
+    const fits = (text, style, column) => {
+      canvas.font = `${s.getPropertyValue(style).trim()} ${family}`;
+      return canvas.measureText(text).width + 2 * pad <= column.width + SLACK;
+    };
+    p.columns.forEach((column, c) => {
+      const where = `stDataFrame column "${column.title}"`;
+      if (!fits(String(column.title), "--gdg-header-font-style", column))
+        problems.push({ kind: "cut", where, a: column.title, b: "" });
+      for (let r = 0; r < Math.min(p.rows, 500); r++) {
+        const cell = p.getCellContent([c, r]);
+        const text = String(cell.displayData ?? cell.data ?? "").trim();
+        if (text && !fits(text, "--gdg-base-font-style", column)) problems.push({ kind: "cut", where, a: text, b: "" });
+      }
+    });
   }
   return { charts, problems };
 };
