@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 from tests.e2e import server as server_process
 
@@ -210,8 +211,10 @@ def set_number(page, label: str, value, nth: int = 0) -> None:
     """Type `value` into the number input labelled `label` (opening its collapsed group of controls if need be)
     and wait for the rerun it starts."""
     box = page.get_by_label(label, exact=True).nth(nth)
-    if not box.is_visible():
-        groups = page.locator('[data-testid="stExpander"]').filter(has=page.get_by_label(label, exact=True))
-        groups.locator("summary").first.click()
+    box.wait_for(state="attached", timeout=30000)
+    group = page.locator('[data-testid="stExpander"] details').filter(has=page.get_by_label(label, exact=True))
+    if group.count() and group.first.get_attribute("open") is None:
+        group.first.locator("summary").click()
+    expect(box).to_be_visible(timeout=30000)
     box.fill(str(value))
     rerun_done(page, lambda: box.press("Enter"))
