@@ -80,5 +80,6 @@ class Recorder:
                     raw = weights(i) if save else None
                     if raw is not None:
                         self.store.save_weights(self.run_ids[i], raw)
-                except Exception:  # a busy or broken store must not stop training
+                except Exception:  # a busy or broken store must not stop training: the next flush sends them again
+                    self._unsaved[i] = recs + self._unsaved[i]
                     traceback.print_exc()

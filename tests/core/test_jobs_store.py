@@ -184,7 +184,7 @@ def test_records_reach_the_store_every_few_seconds_while_training(manager, tmp_s
     n = len(tmp_store.metrics(job.run_ids[0]))
     assert wait_until(lambda: len(tmp_store.metrics(job.run_ids[0])) > n, timeout=FLUSH_S * 10)
     job.pause()
-    assert wait_until(lambda: tmp_store.get_run(job.run_ids[0])["status"] == "paused")
+    assert wait_until(lambda: tmp_store.get_run(job.run_ids[0])["status"] == "paused", timeout=60)
     epochs = [m["epoch"] for m in tmp_store.metrics(job.run_ids[0])]
     # paused: everything trained is stored (a long run's older records are thinned; the newest are all there)
     assert epochs[0] == 1 and epochs[-1] == job.trainers[0].epoch and epochs == sorted(set(epochs))
