@@ -9,7 +9,7 @@ from core.spec import SpecError, from_dict, validate
 from core.store import STATUSES
 from ui.frame import require_router
 from ui.plotly_live import live_chart
-from ui.runs import PAGE_PATHS, PAGE_TITLES, continue_run, export_box_ui, import_ui, spec_query
+from ui.runs import PAGE_PATHS, PAGE_TITLES, continue_run, export_box_ui, fit_columns, import_ui, spec_query
 from ui.state import enter_page, store
 
 P = "runs"
@@ -37,8 +37,15 @@ def filters_ui() -> tuple[list[str], list[str]]:
 
 
 def label(run_id: str) -> str:
+    """A run as a box shows it: its name and the start of its id (the name alone may be shared)."""
+    return f"{runs.run_row(by_id[run_id])['name']} ({run_id[:6]})"
+
+
+def detail(run_id: str) -> str:
     r = runs.run_row(by_id[run_id])
-    return f"{r['name']} · {PAGE_TITLES.get(r['page'], r['page'])} · {r['status']} · {r['created']} · {run_id}"
+    return (
+        f"{PAGE_TITLES.get(r['page'], r['page'])} · {r['status']} · {r['epochs']} epochs · {r['created']} · id {run_id}"
+    )
 
 
 if not rows:
@@ -50,7 +57,10 @@ else:
         shown,
         hide_index=True,
         column_order=["name", "page", "status", "epochs", "loss", "val_loss", "val_accuracy", "tags", "created", "id"],
-        column_config={"val_accuracy": st.column_config.NumberColumn("val accuracy", format="percent")},
+        column_config={
+            "val_accuracy": st.column_config.NumberColumn("val accuracy", format="percent"),
+        }
+        | fit_columns(shown, ["name", "tags", "id"]),
         placeholder="-",  # an empty cell (no validation yet) reads "-", not "None"
         key=f"{P}.table",
     )
@@ -64,7 +74,7 @@ else:
             st.caption("Pick two or more runs to overlay their curves.")
         else:
             histories = [store().metrics(i) for i in picked]
-            names = [runs.run_row(by_id[i])["name"] for i in picked]  # the settings table below names them too
+            names = [label(i) for i in picked]  # the settings table below names them too
             shared = runs.shared_metrics(histories)
             if not shared:
                 st.warning("These runs record no metric in common.")
@@ -77,19 +87,13 @@ else:
                 smooth = c3.slider(
                     "Smoothing", 0.0, 0.95, step=0.05, key=f"{P}.smooth", help="Exponential moving average."
                 )
-                curves = {f"{n} ({i[:6]})": runs.series(h, metric, smooth) for n, i, h in zip(names, picked, histories)}
+                curves = {n: runs.series(h, metric, smooth) for n, h in zip(names, histories)}
                 live_chart(compare_figure(curves, metric, log_y, smooth), key=f"{P}.chart")
             diff = runs.differing_settings([by_id[i]["spec"] for i in picked])
             st.subheader("Settings that differ")
             if diff:
-                st.dataframe(
-                    [
-                        {"setting": k} | {f"{n} ({i[:6]})": v for n, i, v in zip(names, picked, vals)}
-                        for k, vals in diff.items()
-                    ],
-                    hide_index=True,
-                    key=f"{P}.diff",
-                )
+                table = [{"setting": k} | dict(zip(names, vals)) for k, vals in diff.items()]
+                st.dataframe(table, hide_index=True, column_config=fit_columns(table), key=f"{P}.diff")
             else:
                 st.caption("Every setting is the same: only the randomness of training can tell them apart.")
 
@@ -97,6 +101,7 @@ else:
         st.session_state.setdefault(f"{P}.one", None)
         run_id = st.selectbox("Run", ids, key=f"{P}.one", format_func=label, placeholder="Pick a run")
         if run_id:
+            st.caption(detail(run_id))
             run = by_id[run_id]
             page = runs.page_of(run)
             c1, c2 = st.columns(2)

@@ -19,11 +19,23 @@ from ui.state import manager, store
 
 PAGE_PATHS = {p.name: p.path for p in PAGES}
 PAGE_TITLES = {p.name: p.title for p in PAGES}
+CHAR_PX, CELL_PAD = 8, 24  # a table cell's text: at most 8 px a character in the grid's font, plus its padding
 
 
 def spec_query(spec: Spec, **extra: str) -> dict:
     """The URL query that opens `spec` on its page (the pages' link contract, as ui.state.sync_url writes)."""
     return {"data.name": spec.data.name} | to_query(spec) | {k: v for k, v in extra.items() if v}
+
+
+def fit_columns(rows: list[dict], names: list[str] | None = None) -> dict:
+    """`column_config` that makes each text column (all of them by default) as wide as its longest cell or title,
+    so no name or id is cut: the grid would size a column by its first rows only, and a wider table scrolls
+    sideways instead."""
+    names = names if names is not None else list(rows[0]) if rows else []
+    return {
+        n: st.column_config.Column(width=CELL_PAD + CHAR_PX * max(len(str(r.get(n) or "")) for r in [{n: n}, *rows]))
+        for n in names
+    }
 
 
 def export_box_ui(key: str, spec: Spec, history: list[dict], weights: Callable[[], bytes] | None = None) -> None:

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import CHART, EPOCH, IDLE, assert_no_exception, open_page, read_when
+from tests.e2e.conftest import CHART, EPOCH, IDLE, assert_no_exception, open_page, read_when, rerun_done
 
 pytestmark = pytest.mark.e2e
 
@@ -37,8 +37,11 @@ def test_a_trained_run_survives_a_refresh_and_is_listed(fresh_server, page):
     page.wait_for_selector("text=/[1-9][0-9]* of [1-9][0-9]* runs shown/", timeout=30000)
     page.get_by_role("tab", name="Manage").click()
     page.locator('[data-testid="stSelectbox"]').filter(has_text="Run").click()
-    option = page.get_by_role("option").filter(has_text=re.compile(r"tfp-default · Playground · paused"))
+    option = page.get_by_role("option").filter(has_text=re.compile(r"^tfp-default \([0-9a-f]{6}\)$"))
     assert option.count() >= 1
+    rerun_done(page, option.first.click)
+    detail = page.locator('[data-testid="stCaptionContainer"]').filter(has_text=re.compile(r"^Playground · paused · "))
+    detail.first.wait_for(timeout=30000)
     assert_no_exception(page)
 
 

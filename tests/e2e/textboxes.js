@@ -8,7 +8,7 @@
   const canvas = document.createElement("canvas").getContext("2d");
   const visible = (el) => {
     const r = el.getBoundingClientRect();
-    if (r.width < 1 || r.height < 1) return false;
+    if (r.width < 1 || r.height < 1 || r.right <= 0) return false; // a collapsed sidebar lies left of the page
     for (let e = el; e && e.nodeType === 1; e = e.parentElement) {
       const s = getComputedStyle(e);
       if (s.display === "none" || s.visibility === "hidden" || parseFloat(s.opacity) === 0) return false;
@@ -58,6 +58,7 @@
     '[data-testid="stWidgetLabel"] *',
     '[data-testid="stExpander"] summary *',
     '[data-testid="stTab"] *',
+    '[data-testid="stMultiSelect"] *',
   ].join(",");
   for (const e of document.querySelectorAll(SELECT)) {
     const s = getComputedStyle(e);
@@ -79,6 +80,23 @@
     const where = owner.getAttribute("data-testid") || owner.tagName;
     if (e.scrollWidth > e.clientWidth + SLACK) problems.push({ kind: "cut", where, a: e.innerText, b: "" });
     else if (/(\u2026|\.\.\.)$/.test(e.innerText.trim())) problems.push({ kind: "ellipsis", where, a: e.innerText, b: "" });
+  }
+
+  // A widget's value as its box shows it (a select box's choice, a number, a text): a text wider than the room
+  // inside the box is cut off. Measured in the box's own font, so presentation mode's larger type counts.
+  const FIELDS = ["stSelectbox", "stNumberInput", "stTextInput", "stMultiSelect", "stDateInput", "stTimeInput"];
+  for (const e of document.querySelectorAll(FIELDS.map((t) => `[data-testid="${t}"] input`).join(","))) {
+    const text = (e.value || e.placeholder || "").trim();
+    if (!text || !visible(e)) continue;
+    const s = getComputedStyle(e);
+    canvas.font = s.font;
+    const room = e.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+    if (canvas.measureText(text).width > room + SLACK) {
+      const owner = e.closest(FIELDS.map((t) => `[data-testid="${t}"]`).join(","));
+      const label = owner.querySelector('[data-testid="stWidgetLabel"]');
+      const where = `${owner.getAttribute("data-testid")} "${label ? label.innerText.trim() : e.getAttribute("aria-label") || ""}"`;
+      problems.push({ kind: "cut", where, a: text, b: "" });
+    }
   }
 
   // Table cells: a dataframe is drawn on a canvas, so each cell's text as drawn (the grid's `displayData`: a
