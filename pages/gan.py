@@ -92,9 +92,8 @@ def settings(page: Page) -> list:
         image = TARGETS[st.session_state[f"{P}.data.name"]].kind == "gan_image"
         number_ui(P, "data.gan_samples", "Real samples per epoch")
         number_ui(P, "data.batch_size", "Batch size")
-        c1, c2 = st.columns(2)
-        number_ui(P, "gan.noise_dim", "Noise dimension", where=c1)
-        select_ui(P, "gan.noise_type", "Noise", where=c2)
+        number_ui(P, "gan.noise_dim", "Noise dimension")
+        select_ui(P, "gan.noise_type", "Noise")
         number_ui(P, "seed", "Seed", help="the same seed gives the same data and curves")
         if image:
             st.selectbox("Architecture", list(ARCHS), format_func=ARCHS.get, key=f"{P}.gan.arch")

@@ -109,7 +109,9 @@ def settings(page: Page) -> list[Spec]:
     spec = page.spec({"train.loss": "auto"})
     c1, c2, c3 = st.columns([3, 1, 1])
     view_ui(P, "show", SHOW, where=c1)
-    index_ui(P, "example", "Example", EXAMPLES, lambda i: f"validation #{i + 1}", where=c2)
+    index_ui(
+        P, "example", "Example", EXAMPLES, lambda i: f"#{i + 1}", where=c2, help="a sequence of the validation set"
+    )
     index_ui(P, "layer", "Layer", spec.seq.layers, lambda i: f"layer {i + 1}", where=c3)
     return [spec.with_(**{"seq.cell": c}) for c in cells]
 

@@ -20,6 +20,8 @@ from core.registry import DATASETS, DEVICES, OPTIMIZERS, SCHEDULES
 from core.spec import CHOICES, LENGTHS, LIMITS, SECTIONS, Spec, SpecError, apply_overrides, from_json, validate
 from ui.state import private
 
+# A float in a number box: four significant digits ("0.05291", "1e-05"); Streamlit's plain "%g" shows every digit.
+FLOAT_FORMAT = "%.4g"
 LR_HELP = "Step size of the optimiser. Too small: slow. Too large: the loss jumps around or explodes."
 
 
@@ -29,7 +31,7 @@ def datasets(kind: str) -> dict:
 
 
 def preset_select(prefix: str, page: str, on_change, empty: str = "choose a lesson...") -> None:
-    """The sidebar's "Lesson preset" box: the page's presets; choosing one calls `on_change`. `empty`: what the
+    """The "Lesson preset" box: the page's presets; choosing one calls `on_change`. `empty`: what the
     box reads while no lesson is chosen."""
     presets = {p.name: p.title for p in list_presets(page)}
     st.selectbox(
@@ -96,7 +98,7 @@ def number_ui(
     step = cast(limit.step if step is None else step)
     if slider:
         return where.slider(label, lo, hi, step=step, key=key, help=help, **kw)
-    fmt = {} if cast is int else {"format": "%g"}
+    fmt = {} if cast is int else {"format": FLOAT_FORMAT}
     return where.number_input(label, lo, hi, step=step, key=key, help=help, **fmt, **kw)
 
 
@@ -132,12 +134,12 @@ def view_ui(prefix: str, name: str, views: list[str], where=st, label: str = "Sh
     return where.segmented_control(label, views, key=f"{prefix}.{name}")
 
 
-def index_ui(prefix: str, name: str, label: str, n: int, format_func, where=st) -> int:
+def index_ui(prefix: str, name: str, label: str, n: int, format_func, where=st, **kw) -> int:
     """A select box over 0..n-1 (`<prefix>.<name>`); a kept choice past the end (n shrank) goes back to 0."""
     key = f"{prefix}.{name}"
     if st.session_state.get(key, 0) >= n:
         st.session_state[key] = 0
-    return where.selectbox(label, range(n), format_func=format_func, key=key)
+    return where.selectbox(label, range(n), format_func=format_func, key=key, **kw)
 
 
 def spec_from_widgets(prefix: str, base: Spec, overrides: dict | None = None) -> tuple[Spec | None, str]:

@@ -20,15 +20,16 @@ from ui.state import CURRENT_PAGE, HIDE, JOB_PAGES, PRESENT, manager, store, wor
 SECTIONS = ("data", "features", "network", "training", "augmentation", "generator", "discriminator", "sides")
 
 # No number or label is cut with "...": a metric's value shrinks with its column (a container query: 20 % of
-# the metric's width holds about nine characters; never below the body text) and wraps at spaces; labels,
-# captions and buttons wrap.
+# the metric's width holds about nine characters; never below the body text) and wraps at spaces; labels
+# (a widget's too), captions and buttons wrap.
 TEXT_CSS = """
 <style>
 .stApp [data-testid="stMetric"] { container-type: inline-size; }
 .stApp [data-testid="stMetricValue"] { font-size: max(1rem, min(2.25rem, 20cqi)); }
 .stApp [data-testid="stMetricValue"], .stApp [data-testid="stMetricValue"] *,
 .stApp [data-testid="stMetricLabel"], .stApp [data-testid="stMetricLabel"] *,
-.stApp [data-testid="stMetricDelta"] *, .stApp button *, .stApp [data-testid="stCaptionContainer"] * {
+.stApp [data-testid="stMetricDelta"] *, .stApp button *, .stApp [data-testid="stCaptionContainer"] *,
+.stApp [data-testid="stWidgetLabel"] * {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }
 .stApp [data-testid="stMetricValue"] * { font-size: inherit !important; }

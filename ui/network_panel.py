@@ -10,6 +10,7 @@ from core.charts.network import network_figure
 from core.charts.plane import decision_figure
 from core.charts.training import lr_find_figure
 from core.spec import LIMITS
+from ui.controls import FLOAT_FORMAT
 from ui.plotly_live import live_chart
 
 OUTPUT = "output (decision surface)"
@@ -78,7 +79,9 @@ def weight_edit_ui(page, view: dict, running: bool) -> None:
         current = float(view["weights"][layer][dst - 1, src - 1])
         # A diverging network's weight can lie outside what the box takes: the label names it, the box starts at the end.
         start = min(max(current, -100.0), 100.0)
-        value = c[3].number_input(f"weight (now {current:.4g})", -100.0, 100.0, value=start, step=0.1, format="%g")
+        value = c[3].number_input(
+            f"weight (now {current:.4g})", -100.0, 100.0, value=start, step=0.1, format=FLOAT_FORMAT
+        )
         if c[4].button("Set", key=page.key("w_set"), icon=":material/edit:"):
             msg = page.job.act("set_weight", layer, dst - 1, src - 1, value)
             if msg:

@@ -20,6 +20,7 @@ from core.mlp import PLANE
 from core.race import TOL, race
 from core.registry import OPTIMIZERS
 from core.surfaces import SURFACES, surface_grid
+from ui.controls import FLOAT_FORMAT
 from ui.live import SEND_WAIT_S, poll_interval
 from ui.plotly_live import live_chart
 from ui.st_internals import wait_until_sent
@@ -45,7 +46,7 @@ def race_settings_ui(page) -> None:
     for name, opt in OPTIMIZERS.items():
         c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
         c1.toggle(opt.label, key=page.key(f"on_{name}"))
-        c2.number_input("LR", 1e-5, 10.0, format="%g", key=page.key(f"lr_{name}"), label_visibility="collapsed")
+        c2.number_input("LR", 1e-5, 10.0, format=FLOAT_FORMAT, key=page.key(f"lr_{name}"), label_visibility="collapsed")
 
 
 def race_ui(page) -> None:
@@ -148,7 +149,7 @@ def backprop_ui(page, snap: dict) -> None:
     c[0].button("Back", key=page.key("bp_back"), disabled=at == 0, on_click=move, args=(-1,))
     c[1].button("Next", key=page.key("bp_next"), disabled=at >= n_layers, on_click=move, args=(1,))
     stage = min(st.session_state[stage_key], n_layers)
-    lr = c[2].number_input("Step's learning rate η", 1e-4, 10.0, format="%g", key=page.key("bp_lr"))
+    lr = c[2].number_input("Step's learning rate η", 1e-4, 10.0, format=FLOAT_FORMAT, key=page.key("bp_lr"))
     if c[3].button("Apply w − η·∂L/∂w", key=page.key("bp_apply"), disabled=stage < n_layers):
         msg = page.job.act("backprop_step", example, lr)
         if msg:

@@ -29,9 +29,9 @@ A page module reads top to bottom:
 `Page.run` does, in order: the router check; writes back every setting the browser did not send this run
 (`ui.state.enter_page`: a page's settings are kept by construction, see ui/state.py); title and caption; on
 a session's first visit reads the link (`?preset=`, else the spec keys, B side as `b.<key>`) into the
-widgets and says what it could not restore; the sidebar's lesson box (the lesson the settings came from,
-or "<lesson>, changed"); `settings(page)`; what a widget had to change (`ui.controls.changes`); the lesson
-note; the Job (attach, Play/Pause/Step/Reset, the page's `actions` through `job.act`); the URL (`spec`,
+widgets and says what it could not restore; the lesson box above the charts (the lesson the settings came
+from, or "<lesson>, changed"); `settings(page)`; what a widget had to change (`ui.controls.changes`); the
+lesson note; the Job (attach, Play/Pause/Step/Reset, the page's `actions` through `job.act`); the URL (`spec`,
 `b.` side, `run=`, `ui_keys`, the teacher flags `present=` and `hide=`); then the live view, which
 redraws `draw(snapshot)` while the job trains and saves the page's settings each redraw.
 
@@ -212,21 +212,21 @@ def lesson_note(page: Page) -> None:
     """The lesson's title and text above the charts (and whether the student has changed its settings)."""
     preset = page.preset
     if preset:
-        since = " You have changed its settings since; choose it again in the sidebar to start over." * (
+        since = " You have changed its settings since; choose it again in the lesson box to start over." * (
             page.lesson_changed()
         )
         st.info(f"**{preset.title}.** {preset.lesson}{since}", icon=":material/school:")
 
 
 def lesson_box(page: Page) -> None:
-    """The sidebar's lesson box, showing the lesson the settings came from ("..., changed" once the student has
-    changed one; choosing the lesson again loads it afresh)."""
+    """The lesson box above the charts, showing the lesson the settings came from ("..., changed" once the student
+    has changed one; choosing the lesson again loads it afresh). It is as wide as the page, so a lesson's whole
+    title reads in it (a sidebar's box cut the longer ones), and a presenter switches lessons without the sidebar."""
     preset = page.preset
     changed = preset is not None and page.lesson_changed()
     st.session_state[private(page.prefix, "preset_choice")] = None if changed or preset is None else preset.name
     empty = f"{preset.title}, changed" if changed else "choose a lesson..."
-    with st.sidebar:
-        preset_select(page.prefix, page.d.name, lambda: _on_preset(page), empty)
+    preset_select(page.prefix, page.d.name, lambda: _on_preset(page), empty)
 
 
 def sync_url(page: Page, job: Job | None) -> None:
@@ -272,12 +272,15 @@ def _run(page: Page, settings: Callable[[Page], Iterable[Spec]], draw: Callable[
         for p in _from_link(page):
             st.warning(f"Ignored a bad setting in the link: {p}", icon=":material/link_off:")
     notes = st.empty()
-    lesson_box(page)
+    lesson = st.container()  # the lesson box and its note, above the page's own widgets
+    with lesson:
+        lesson_box(page)
     page.specs = list(settings(page))
     changed = changes(d.prefix)
     if changed:
         notes.warning("Changed to fit this page: " + "; ".join(changed), icon=":material/tune:")
-    lesson_note(page)
+    with lesson:
+        lesson_note(page)
     title = st.session_state.get(preset_key(d.prefix)) or d.name
     kw = {"views": d.views, "probes": d.probes, "title": title}
     job = attach_job(d.prefix, page.specs, **kw)

@@ -1,5 +1,5 @@
-"""Browser test: no chart, metric or label on any page has text that overlaps or is cut, at a projector's
-1500 px and a laptop's 1024 px, in normal and presentation mode, before and while training.
+"""Browser test: no chart, metric, label or widget value on any page has text that overlaps or is cut, at a
+projector's 1500 px and a laptop's 1024 px, in normal and presentation mode, before and while training.
 
 Generic over ui/pages.py: a page added there is measured without new code.
 """
@@ -10,10 +10,13 @@ import pytest
 
 from core.charts.transfer import architecture_figure
 from core.models.cnn import plan
-from core.presets import load_preset
-from core.spec import LIMITS, MAX_CONV_LAYERS, LayerSpec
+from core.presets import list_presets, load_preset
+from core.runs import side_titles
+from core.spec import LIMITS, MAX_CONV_LAYERS, LayerSpec, to_dict
+from core.store import Store
 from core.transfer import MODES
-from tests.e2e.conftest import assert_no_exception, open_page
+from tests.e2e import server as server_process
+from tests.e2e.conftest import assert_no_exception, open_page, rerun_done
 from ui.pages import PAGES
 from ui.plotly_live import PLOTLY_JS
 
@@ -56,45 +59,92 @@ def measure(page, when: str, seen: dict) -> list[str]:
         for p in found["problems"]:
             seen[p["kind"]] = seen.get(p["kind"], 0) + 1
         lines += [f"{width}px {when}: {p['kind']} in {p['where']}: {p['a']!r} / {p['b']!r}" for p in found["problems"]]
+    page.set_viewport_size({"width": WIDTHS[0], "height": 1000})
     return lines
 
 
-@pytest.mark.parametrize("present", [False, True], ids=["normal", "present"])
-@pytest.mark.parametrize(
-    "info",
-    [
-        pytest.param(
-            p,
-            marks=pytest.mark.xfail(
-                strict=False,
-                reason="known: at 1024 px the Runs table cuts long run names and ids (the grid sizes a column by its "
-                "first rows; set widths were narrowed too)",
-            ),
-        )
-        if p.name == "runs"
-        else p
-        for p in PAGES
-    ],
-    ids=[p.name for p in PAGES],
-)
-def test_no_text_overlaps_or_is_cut(server, browser, info, present):
-    """Every chart's text boxes are apart and inside the chart; no metric, caption or button ends in '...'."""
+def presentation(page, on: bool) -> None:
+    """Turn presentation mode on or off with the sidebar's toggle, as a teacher does: presenting collapses the
+    sidebar, as a `?present=1` link opens it."""
+    if not on:
+        page.locator('[data-testid="stExpandSidebarButton"]').click()
+    toggle = page.locator('[data-testid="stSidebar"]').get_by_text("Presentation mode", exact=True)
+    rerun_done(page, toggle.click)
+    if on:
+        page.locator('[data-testid="stExpandSidebarButton"]').wait_for(timeout=10000)
+
+
+def run_specs(preset) -> list[dict]:
+    other = preset.compare_spec(preset.spec)
+    return [to_dict(s) for s in ([other] if other is not None else []) + [preset.spec]]
+
+
+def run_titles(preset) -> list[str]:
+    """The names a Job gives the runs of a lesson (one per side)."""
+    return side_titles(preset.name, run_specs(preset))
+
+
+def seeded_runs(folder: Path) -> None:
+    """A run store holding a run of every lesson (both sides of a side-by-side one, named as a Job names them),
+    paused before its first epoch: the Runs page's longest names and every page."""
+    store = Store(folder / "runs.sqlite")
+    for preset in list_presets():
+        for spec, title in zip(run_specs(preset), run_titles(preset)):
+            store.create_run(spec, preset.page, title, status="paused")
+    store.close()
+
+
+def pick_two_runs(page) -> None:
+    """In the Runs page's Compare tab, the two sides of the side-by-side lesson with the longest run name."""
+    side_by_side = [t for p in list_presets() for t in run_titles(p) if " · " in t]
+    lesson = max(side_by_side, key=len).split(" · ")[0]
+    box = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Runs to compare")
+    for _ in range(2):
+        box.locator("input").fill(lesson)
+        rerun_done(page, page.get_by_role("option").filter(has_text=lesson).first.click)
+        page.keyboard.press("Escape")
+    page.wait_for_selector("text=Settings that differ", timeout=30000)
+
+
+@pytest.fixture(scope="module")
+def runs_server(tmp_path_factory):
+    """A server whose run store holds a run of every lesson (for the Runs page)."""
+    folder = tmp_path_factory.mktemp("runs")
+    seeded_runs(folder)
+    proc, url = server_process.start(env={"PLAYGROUND_DATA": str(folder)})
+    try:
+        yield url
+    finally:
+        server_process.stop(proc)
+
+
+@pytest.mark.parametrize("info", PAGES, ids=[p.name for p in PAGES])
+def test_no_text_overlaps_or_is_cut(request, browser, info):
+    """Every chart's text boxes are apart and inside the chart; no metric, caption, button or widget value is cut,
+    before and while training, in normal then presentation mode (one tab: the training goes on across the
+    switch)."""
+    server = request.getfixturevalue("server" if info.trains else "runs_server")
     context = browser.new_context(viewport={"width": WIDTHS[0], "height": 1000})
     page = context.new_page()
+    seen = {"charts": 0, "bad": 0}
     try:
-        open_page(page, f"{server}/{info.name}" + ("?present=1" if present else ""))
+        open_page(page, f"{server}/{info.name}")
         if page.locator(".plotly-live").count():
             page.wait_for_function(f"({DRAWN})(1)", timeout=30000)
-        seen = {"charts": 0, "bad": 0}
+        if not info.trains:
+            pick_two_runs(page)
         problems = measure(page, "before training", seen)
+        presentation(page, True)
+        problems += measure(page, "before training, presenting", seen)
         if info.trains:
-            page.set_viewport_size({"width": WIDTHS[0], "height": 1000})
             play = page.get_by_role("button", name="Play", exact=True)
             if not play.count():  # a step the page asks for first (Transfer learning: Pretrain)
                 page.locator('[data-testid="stBaseButton-primary"]').first.click()
             play.first.click(timeout=300000)
             page.wait_for_function(f"({EPOCH})() >= 1", timeout=120000)
             page.wait_for_function(f"({DRAWN})(2)", timeout=30000)
+            problems += measure(page, "while training, presenting", seen)
+            presentation(page, False)
             problems += measure(page, "while training", seen)
         assert_no_exception(page)
     finally:
