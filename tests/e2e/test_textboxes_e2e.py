@@ -16,7 +16,7 @@ from core.spec import LIMITS, MAX_CONV_LAYERS, LayerSpec, to_dict
 from core.store import Store
 from core.transfer import MODES
 from tests.e2e import server as server_process
-from tests.e2e.conftest import assert_no_exception, open_page, rerun_done
+from tests.e2e.conftest import IDLE, assert_no_exception, open_page, rerun_done
 from ui.pages import PAGES
 from ui.plotly_live import PLOTLY_JS
 
@@ -63,13 +63,20 @@ def measure(page, when: str, seen: dict) -> list[str]:
     return lines
 
 
-def presentation(page, on: bool) -> None:
-    """Turn presentation mode on or off with the sidebar's toggle, as a teacher does: presenting collapses the
-    sidebar, as a `?present=1` link opens it."""
+# JS: the page's base font size (presentation mode enlarges it).
+FONT = "() => getComputedStyle(document.documentElement).fontSize"
+
+
+def presentation(page, on: bool, normal_font: str) -> None:
+    """Turn presentation mode on or off with the sidebar's toggle, as a teacher does (presenting collapses the
+    sidebar, as a `?present=1` link opens it), and wait until the page is drawn in that mode: while training,
+    the live view's own reruns would pass for the toggle's."""
     if not on:
         page.locator('[data-testid="stExpandSidebarButton"]').click()
     toggle = page.locator('[data-testid="stSidebar"]').get_by_text("Presentation mode", exact=True)
     rerun_done(page, toggle.click)
+    page.wait_for_function(f"f => ({FONT})() {'!==' if on else '==='} f", arg=normal_font, timeout=30000)
+    page.wait_for_selector(IDLE, timeout=60000)
     if on:
         page.locator('[data-testid="stExpandSidebarButton"]').wait_for(timeout=10000)
 
@@ -134,7 +141,8 @@ def test_no_text_overlaps_or_is_cut(request, browser, info):
         if not info.trains:
             pick_two_runs(page)
         problems = measure(page, "before training", seen)
-        presentation(page, True)
+        normal_font = page.evaluate(FONT)
+        presentation(page, True, normal_font)
         problems += measure(page, "before training, presenting", seen)
         if info.trains:
             play = page.get_by_role("button", name="Play", exact=True)
@@ -144,7 +152,7 @@ def test_no_text_overlaps_or_is_cut(request, browser, info):
             page.wait_for_function(f"({EPOCH})() >= 1", timeout=120000)
             page.wait_for_function(f"({DRAWN})(2)", timeout=30000)
             problems += measure(page, "while training, presenting", seen)
-            presentation(page, False)
+            presentation(page, False, normal_font)
             problems += measure(page, "while training", seen)
         assert_no_exception(page)
     finally:

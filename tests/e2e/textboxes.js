@@ -9,6 +9,8 @@
   const visible = (el) => {
     const r = el.getBoundingClientRect();
     if (r.width < 1 || r.height < 1 || r.right <= 0) return false; // a collapsed sidebar lies left of the page
+    // A closed expander keeps its content's boxes but does not draw it.
+    if (el.checkVisibility && !el.checkVisibility({ opacityProperty: true, visibilityProperty: true })) return false;
     for (let e = el; e && e.nodeType === 1; e = e.parentElement) {
       const s = getComputedStyle(e);
       if (s.display === "none" || s.visibility === "hidden" || parseFloat(s.opacity) === 0) return false;
