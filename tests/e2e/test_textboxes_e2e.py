@@ -67,6 +67,13 @@ def measure(page, when: str, seen: dict) -> list[str]:
 FONT = "() => getComputedStyle(document.documentElement).fontSize"
 
 
+def open_expanders(page) -> None:
+    """Open every closed group of controls (an expander's content is measured only when it is open)."""
+    closed = page.locator('[data-testid="stExpander"] details:not([open]) > summary')
+    for _ in range(closed.count()):
+        closed.first.click()
+
+
 def presentation(page, on: bool, normal_font: str) -> None:
     """Turn presentation mode on or off with the sidebar's toggle, as a teacher does (presenting collapses the
     sidebar, as a `?present=1` link opens it), and wait until the page is drawn in that mode: while training,
@@ -140,6 +147,7 @@ def test_no_text_overlaps_or_is_cut(request, browser, info):
             page.wait_for_function(f"({DRAWN})(1)", timeout=30000)
         if not info.trains:
             pick_two_runs(page)
+        open_expanders(page)
         problems = measure(page, "before training", seen)
         normal_font = page.evaluate(FONT)
         presentation(page, True, normal_font)
