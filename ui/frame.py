@@ -21,7 +21,8 @@ SECTIONS = ("data", "features", "network", "training", "augmentation", "generato
 
 # No number or label is cut with "...": a metric's value shrinks with its column (a container query: 20 % of
 # the metric's width holds about nine characters; never below the body text) and wraps at spaces; labels
-# (a widget's too), captions and buttons wrap.
+# (a widget's too), captions and buttons wrap; so do the options of a segmented control or pills (they would
+# scroll sideways, the last ones out of sight).
 TEXT_CSS = """
 <style>
 .stApp [data-testid="stMetric"] { container-type: inline-size; }
@@ -33,6 +34,7 @@ TEXT_CSS = """
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }
 .stApp [data-testid="stMetricValue"] * { font-size: inherit !important; }
+.stApp [data-testid="stButtonGroup"] > div { flex-wrap: wrap; overflow-x: visible; }
 </style>
 """
 PRESENT_CSS = """

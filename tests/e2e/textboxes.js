@@ -101,6 +101,13 @@
     }
   }
 
+  // A row of options (segmented control, pills) wider than its place scrolls sideways: the last ones are hidden.
+  for (const e of document.querySelectorAll('[data-testid="stButtonGroup"] *')) {
+    if (getComputedStyle(e).overflowX === "visible" || e.scrollWidth <= e.clientWidth + SLACK || !visible(e)) continue;
+    const hidden = Array.from(e.querySelectorAll("button")).filter((b) => b.getBoundingClientRect().right > e.getBoundingClientRect().right + SLACK);
+    problems.push({ kind: "cut", where: "stButtonGroup", a: hidden.map((b) => b.innerText.trim()).join(", "), b: "" });
+  }
+
   // Table cells: a dataframe is drawn on a canvas, so each cell's text as drawn (the grid's `displayData`: a
   // number rounded, a share in %) is measured in the grid's font against its column's width. Both come from the
   // grid's props (React's copy: the canvas holds no other). A table that cannot be measured is a problem too.
