@@ -43,9 +43,8 @@ def label(run_id: str) -> str:
 
 def detail(run_id: str) -> str:
     r = runs.run_row(by_id[run_id])
-    return (
-        f"{PAGE_TITLES.get(r['page'], r['page'])} · {r['status']} · {r['epochs']} epochs · {r['created']} · id {run_id}"
-    )
+    page = PAGE_TITLES.get(r["page"], r["page"])
+    return f"{page} · {r['status']} · {r['epochs']:g} epochs · {r['created']} · id {run_id}"
 
 
 if not rows:

@@ -15,6 +15,12 @@ TRACES_OF = f"""(title) => {{
 }}"""
 
 
+# JS: the text of the caption under the Runs page's chosen run ("Playground · paused · 3 epochs · ..."), or null.
+DETAIL = """() => { const c = Array.from(document.querySelectorAll('[data-testid="stCaptionContainer"]'))
+  .find(e => / · id [0-9a-f]+$/.test(e.innerText.trim()));
+  return c ? c.innerText.trim() : null; }"""
+
+
 def train(page, url: str, epochs: int) -> int:
     """Open a Playground link, Play until `epochs`, Pause; returns the epoch it paused at."""
     open_page(page, url)
@@ -40,8 +46,8 @@ def test_a_trained_run_survives_a_refresh_and_is_listed(fresh_server, page):
     option = page.get_by_role("option").filter(has_text=re.compile(r"^tfp-default \([0-9a-f]{6}\)$"))
     assert option.count() >= 1
     rerun_done(page, option.first.click)
-    detail = page.locator('[data-testid="stCaptionContainer"]').filter(has_text=re.compile(r"^Playground · paused · "))
-    detail.first.wait_for(timeout=30000)
+    detail = read_when(page, DETAIL)
+    assert re.match(r"Playground · paused · \d+ epochs · ", detail), detail
     assert_no_exception(page)
 
 
