@@ -103,12 +103,13 @@ else:
             st.caption(detail(run_id))
             run = by_id[run_id]
             page = runs.page_of(run)
+            # A field each on its own line: a side-by-side run's long name reads whole.
+            title = st.text_input("Name", run.get("title") or "", key=f"{P}.title.{run_id}")
+            tags = st.text_input("Tags (comma separated)", ", ".join(run.get("tags") or []), key=f"{P}.tags.{run_id}")
             c1, c2 = st.columns(2)
-            title = c1.text_input("Name", run.get("title") or "", key=f"{P}.title.{run_id}")
             if c1.button("Rename", key=f"{P}.rename"):
                 store().rename_run(run_id, title.strip())
                 st.rerun()
-            tags = c2.text_input("Tags (comma separated)", ", ".join(run.get("tags") or []), key=f"{P}.tags.{run_id}")
             if c2.button("Save tags", key=f"{P}.save_tags"):
                 store().set_tags(run_id, [t.strip() for t in tags.split(",") if t.strip()])
                 st.rerun()

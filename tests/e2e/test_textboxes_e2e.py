@@ -108,16 +108,28 @@ def seeded_runs(folder: Path) -> None:
     store.close()
 
 
+def longest_run_name() -> str:
+    return max((t for p in list_presets() for t in run_titles(p)), key=len)
+
+
 def pick_two_runs(page) -> None:
     """In the Runs page's Compare tab, the two sides of the side-by-side lesson with the longest run name."""
-    side_by_side = [t for p in list_presets() for t in run_titles(p) if " · " in t]
-    lesson = max(side_by_side, key=len).split(" · ")[0]
+    lesson = longest_run_name().split(" · ")[0]
     box = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Runs to compare")
     for _ in range(2):
         box.locator("input").fill(lesson)
         rerun_done(page, page.get_by_role("option").filter(has_text=lesson).first.click)
         page.keyboard.press("Escape")
     page.wait_for_selector("text=Settings that differ", timeout=30000)
+
+
+def manage_longest_run(page) -> None:
+    """Open the Runs page's Manage tab on the run with the longest name (its box, name field and detail)."""
+    page.get_by_role("tab", name="Manage").click()
+    name = longest_run_name()
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Run").locator("input").fill(name)
+    rerun_done(page, page.get_by_role("option").filter(has_text=name).first.click)
+    page.locator('[data-testid="stTextInput"] input').first.wait_for(timeout=30000)
 
 
 @pytest.fixture(scope="module")
@@ -149,9 +161,15 @@ def test_no_text_overlaps_or_is_cut(request, browser, info):
             pick_two_runs(page)
         open_expanders(page)
         problems = measure(page, "before training", seen)
+        if not info.trains:
+            manage_longest_run(page)
+            problems += measure(page, "Manage tab", seen)
         normal_font = page.evaluate(FONT)
         presentation(page, True, normal_font)
         problems += measure(page, "before training, presenting", seen)
+        if not info.trains:
+            page.get_by_role("tab", name="Compare").click()
+            problems += measure(page, "Compare tab, presenting", seen)
         if info.trains:
             play = page.get_by_role("button", name="Play", exact=True)
             if not play.count():  # a step the page asks for first (Transfer learning: Pretrain)
