@@ -56,10 +56,8 @@ else:
         shown,
         hide_index=True,
         column_order=["name", "page", "status", "epochs", "loss", "val_loss", "val_accuracy", "tags", "created", "id"],
-        column_config={
-            "val_accuracy": st.column_config.NumberColumn("val accuracy", format="percent"),
-        }
-        | fit_columns(shown, ["name", "tags", "id"]),
+        column_config={"val_accuracy": st.column_config.NumberColumn("val accuracy", format="percent")}
+        | fit_columns(shown, ["name", "tags", "id"]),  # the grid would size a column by its first rows only
         placeholder="-",  # an empty cell (no validation yet) reads "-", not "None"
         key=f"{P}.table",
     )
