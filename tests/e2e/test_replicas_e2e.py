@@ -11,6 +11,7 @@ from tests.e2e.conftest import EPOCH, IDLE, assert_no_exception, open_page, set_
 from tests.e2e.deployment import COOKIE, deployment
 
 pytestmark = pytest.mark.e2e
+PRETRAINED = re.compile(r"^Pretrained on .+ for \d+ epochs: source test accuracy")  # the caption over step 2
 
 
 def csv_text(n: int = 60) -> str:
@@ -42,13 +43,14 @@ def wait_for_run(store: Store, status: str, timeout: float = 60.0, **where) -> d
 
 
 def pick_run(page, run_id: str) -> str:
-    """On the Runs page, open a run in the Manage tab; returns the picked run's label (name, page, status, ...)."""
+    """On the Runs page, open a run in the Manage tab; returns its detail line (page · status · epochs · ... · id)."""
     page.get_by_role("tab", name="Manage").click()
     page.locator('[data-testid="stSelectbox"]').filter(has_text="Run").click()
-    page.get_by_role("option", name=re.compile(run_id)).click()
+    page.get_by_role("option").filter(has_text=f"({run_id[:6]})").first.click()
     page.get_by_role("button", name="Continue training from its weights").wait_for(timeout=60000)
-    picked = page.locator('[data-testid="stSelectbox"] input').evaluate_all("els => els.map(e => e.value)")
-    return next(v for v in picked if run_id in v)
+    detail = page.locator('[data-testid="stCaptionContainer"]').filter(has_text=re.compile(f" · id {run_id}$"))
+    detail.wait_for(timeout=60000)
+    return detail.inner_text()
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +92,7 @@ def test_two_replicas_share_runs_tables_and_weights_and_one_survives_the_other(d
         page_a2 = ctx_a.new_page()
         open_page(page_a2, transfer)
         page_a2.get_by_role("button", name="Pretrain", exact=True).click()
-        page_a2.get_by_text("Pretrained on").first.wait_for(timeout=180000)
+        page_a2.get_by_text(PRETRAINED).wait_for(timeout=180000)
         page_a2.close()
 
         # Replica B (a second browser): the run is in Runs; the shared link opens with its table; the
@@ -98,13 +100,13 @@ def test_two_replicas_share_runs_tables_and_weights_and_one_survives_the_other(d
         resp = page_b.goto(f"{dep.url}/runs")
         assert resp.headers["x-playground-replica"] in b_url
         page_b.wait_for_selector(IDLE, timeout=60000)
-        assert "paused" in pick_run(page_b, run["id"])
+        assert " · paused · " in pick_run(page_b, run["id"])
         open_page(page_b, shared_link)
         page_b.get_by_text("60 rows").first.wait_for(timeout=60000)
         assert page_b.get_by_text("no uploaded table").count() == 0
         assert_no_exception(page_b)
         open_page(page_b, transfer)
-        page_b.get_by_text("Pretrained on").first.wait_for(timeout=60000)
+        page_b.get_by_text(PRETRAINED).wait_for(timeout=60000)
         assert page_b.get_by_role("button", name="Pretrain", exact=True).count() == 0
 
         # Kill replica A. B keeps serving; A's page reconnects (to B) and shows its table again.
@@ -114,7 +116,7 @@ def test_two_replicas_share_runs_tables_and_weights_and_one_survives_the_other(d
         page_a.wait_for_selector(IDLE, timeout=120000)
         page_a.goto(f"{dep.url}/runs")
         page_a.wait_for_selector(IDLE, timeout=60000)
-        assert "interrupted" in pick_run(page_a, run["id"])
+        assert " · interrupted · " in pick_run(page_a, run["id"])
         assert store.get_run(run["id"])["status"] == "interrupted"
         page_a.get_by_role("button", name="Continue training from its weights").click()
         page_a.wait_for_url(re.compile(r"/playground\?.*run="), timeout=60000)
