@@ -39,19 +39,7 @@ def test_a_tour_of_every_page_keeps_every_setting(app, order):
         assert not lost, f"{path} after {done}: (left, found) {lost}"
 
 
-# Bugs found and fixed, not yet rerun in full.
-UNVERIFIED = {"pages/playground.py", "pages/transfer.py", "pages/optimization.py"}
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(strict=False, reason="found bugs, fixed, not yet rerun in full"))
-        if p in UNVERIFIED
-        else p
-        for p in PATHS
-    ],
-)
+@pytest.mark.parametrize("path", PATHS)
 def test_random_actions_never_show_a_traceback(app, path):
     """300 seeded random actions (a setting, a button, a switch away and back) never show an exception."""
     rng = random.Random(path)
