@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from core.jobs import Job
-from core.presets import PresetError, load_preset
+from core.presets import PresetError, families, load_preset
 from core.spec import Spec, from_query, to_query
 from ui.controls import changes, controls_ui, preset_select, spec_from_widgets
 from ui.frame import hidden_sections, require_router, teacher_query
@@ -185,11 +185,17 @@ def _from_link(page: Page) -> list[str]:
             spec, more = from_query({k[len(side) :]: v for k, v in q.items() if k.startswith(side)})
             sides.append(spec)
             problems += [f"{chr(ord('A') + i)}: {p}" for p in more]
-        for name in page.d.ui_keys:
-            if name in q:
-                st.session_state[page.key(name)] = _ui_value(q[name])
-        page.load(sides)
-        return problems
+        strange = {s.model.family for s in sides} - families(page.d.name)
+        if not strange:
+            for name in page.d.ui_keys:
+                if name in q:
+                    st.session_state[page.key(name)] = _ui_value(q[name])
+            page.load(sides)
+            return problems
+        problems = [
+            f"the link is for a {', '.join(sorted(strange))} network, which this page does not train; "
+            "its default lesson is shown"
+        ]
     preset = load_preset(page.d.default)
     st.session_state[preset_key(page.prefix)] = preset.name
     page.load(_sides_of_preset(preset))

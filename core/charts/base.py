@@ -171,9 +171,26 @@ def line_figure(
         xs, ys = downsample(xs, ys)
         traces.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "name": name})
     layout = axes_layout(title, x_title, y_title, height, log_y)
+    if not any(len(xs) for xs, _ in series.values()):
+        return make_figure(traces, waiting(layout))
     if log_y:
         layout["yaxis"] |= log_ticks(y for _, ys in series.values() for y in ys)
     return make_figure(traces, layout)
+
+
+NOTHING_YET = "Nothing trained yet: press Play or Step"
+
+
+def waiting(layout: dict) -> dict:
+    """A chart with nothing to draw says so, with its axes titled but no made-up ranges or ticks."""
+    blank = {"showticklabels": False, "showgrid": False, "zeroline": False, "range": [0, 1], "type": "linear"}
+    note = {"text": NOTHING_YET, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "showarrow": False}
+    return layout | {
+        "xaxis": layout["xaxis"] | blank,
+        "yaxis": layout["yaxis"] | blank,
+        "annotations": [*layout.get("annotations", []), note | {"font": {"size": 16}}],
+        "showlegend": False,
+    }
 
 
 def heatmap_figure(

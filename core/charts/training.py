@@ -7,7 +7,7 @@ import math
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from core.charts.base import PALETTE, axes_layout, downsample, figure, line_figure, log_ticks, make_figure
+from core.charts.base import PALETTE, axes_layout, downsample, figure, line_figure, log_ticks, make_figure, waiting
 
 LOSS_LABELS = {"train_loss": "train", "val_loss": "test", "loss": "train (batch mean)"}
 
@@ -61,7 +61,7 @@ def grad_norm_figure(history: list[dict], title: str = "Gradient norm per layer"
     recs = [r for r in history if r.get("grad_norm")]
     layout = axes_layout(title, "epoch", "‖∂L/∂W‖₂ (log scale)", height, log_y=True)
     if not recs:
-        return make_figure([], layout)
+        return make_figure([], waiting(layout))
     names = list(recs[-1]["grad_norm"])
     mode = "lines" if len(recs) > 2 else "lines+markers"  # one or two epochs: show the points
     traces, all_ys = [], []

@@ -207,3 +207,12 @@ def list_presets(page: str | None = None) -> list[Preset]:
         if page is None or preset.page == page:
             out.append(preset)
     return out
+
+
+def families(page: str) -> set[str]:
+    """The model families the page's lessons train: a link or run of another family does not belong there."""
+    out = set()
+    for preset in list_presets(page):
+        other = preset.compare_spec(preset.spec)
+        out |= {s.model.family for s in (preset.spec, other) if s is not None}
+    return out

@@ -123,13 +123,19 @@ def change_settings(at, rng: random.Random, n: int = 3) -> list[str]:
     return done
 
 
+def visit(at, path: str) -> None:
+    """Open `path` from the navigation, as a browser does: the address loses the last page's query."""
+    at.query_params.clear()
+    at.switch_page(path).run()
+
+
 def random_action(at, rng: random.Random, home: str) -> str:
     """One random thing a user does: a setting, a button, or a switch to another page and back to `home`."""
     roll = rng.random()
     if roll < 0.1:
         away = rng.choice([p for p in PATHS if p != home] + ["pages/home.py"])
-        at.switch_page(away).run()
-        at.switch_page(home).run()
+        visit(at, away)
+        visit(at, home)
         return f"switch to {away} and back"
     live = [w for w in widgets(at) if not w.disabled]
     buttons = [w for w in live if isinstance(w, Button)]

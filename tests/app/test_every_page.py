@@ -6,10 +6,12 @@ import time
 
 import pytest
 
-from core.spec import Spec, to_dict
-from tests.app.actions import PATHS, change_settings, random_action, settings
-from tests.app.conftest import no_exception
-from ui.state import store
+from core.presets import families, list_presets
+from core.spec import Spec, to_dict, to_query
+from tests.app.actions import PATHS, change_settings, random_action, settings, visit
+from tests.app.conftest import no_exception, open_page
+from ui.pages import PAGES
+from ui.state import manager, store
 
 ORDERS = {"in order": PATHS, "reverse": PATHS[::-1]} | {
     f"random {seed}": random.Random(seed).sample(PATHS, len(PATHS)) for seed in (1, 2, 3)
@@ -26,12 +28,12 @@ def test_a_tour_of_every_page_keeps_every_setting(app, order):
     at = app.run()
     left = {}
     for path in ORDERS[order]:
-        at.switch_page(path).run()
+        visit(at, path)
         done = change_settings(at, rng)
         no_exception(at)
         left[path] = (settings(at), done)
     for path in ORDERS[order]:  # each page has seen every other page since it was left
-        at.switch_page(path).run()
+        visit(at, path)
         no_exception(at)
         before, done = left[path]
         now = settings(at)
@@ -44,11 +46,24 @@ def test_random_actions_never_show_a_traceback(app, path):
     """300 seeded random actions (a setting, a button, a switch away and back) never show an exception."""
     rng = random.Random(path)
     at = app.run()
-    at.switch_page(path).run()
+    visit(at, path)
     log, start = [], time.monotonic()
     for step in range(MONKEY_STEPS):
         log.append(random_action(at, rng, path))
         assert not at.exception, f"step {step}: {log[-8:]}: {[e.message for e in at.exception]}"
         if at.session_state["_current_page"] != path.removeprefix("pages/").removesuffix(".py"):
-            at.switch_page(path).run()  # a button opened another page (the Runs page's Re-open)
+            visit(at, path)  # a button opened another page (the Runs page's Re-open)
     print(f"{path}: {MONKEY_STEPS} actions in {time.monotonic() - start:.0f} s")
+
+
+@pytest.mark.parametrize("path", [p.path for p in PAGES if p.trains])
+def test_a_link_to_another_kind_of_network_opens_the_default_lesson(app, path):
+    """A link carrying a network this page does not train (another page's settings) is named on the page, which
+    opens its own default lesson instead of building (or pretraining) the foreign network."""
+    name = path.removeprefix("pages/").removesuffix(".py")
+    own = families(name)
+    foreign = next(p.spec for p in list_presets() if p.spec.model.family not in own)
+    open_page(at=app, path=path, **to_query(foreign))
+    assert any("which this page does not train" in w.value for w in app.warning), [w.value for w in app.warning]
+    built = {s.model.family for job in manager().jobs.values() for s in job.specs}  # Transfer: none before pretraining
+    assert built <= own, built

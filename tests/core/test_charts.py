@@ -166,3 +166,17 @@ def test_a_line_on_a_log_axis_carries_its_label_at_its_height():
     """The 1e-3 guide of the update-ratio chart is labelled at 1e-3 (log10: -3), not at 10^0.001."""
     fig = update_ratio_figure(HIST)
     assert fig.layout.shapes[0].y0 == 1e-3 and fig.layout.annotations[0].y == -3
+
+
+def test_a_chart_with_nothing_trained_says_so_instead_of_made_up_ranges():
+    """Before the first epoch the loss and gradient charts show their axis titles and a note, no tick labels;
+    the first epoch's points replace the note."""
+    for fig in (loss_figure([]), grad_norm_figure([])):
+        notes = [a.text for a in fig.layout.annotations]
+        assert notes == ["Nothing trained yet: press Play or Step"], notes
+        assert fig.layout.xaxis.showticklabels is False and fig.layout.yaxis.showticklabels is False
+        assert fig.layout.xaxis.title.text == "epoch" and fig.layout.yaxis.title.text
+    first = [{"epoch": 1, "train_loss": 0.7, "val_loss": 0.8, "grad_norm": {"layer 1": 0.1}}]
+    for fig in (loss_figure(first), grad_norm_figure(first)):
+        assert not fig.layout.annotations and fig.layout.yaxis.type == "log"
+        assert fig.layout.xaxis.showticklabels is not False
