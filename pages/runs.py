@@ -57,7 +57,7 @@ else:
         hide_index=True,
         column_order=["name", "page", "status", "epochs", "loss", "val_loss", "val_accuracy", "tags", "created", "id"],
         column_config={"val_accuracy": st.column_config.NumberColumn("val accuracy", format="percent")}
-        | fit_columns(shown, ["name", "tags", "id"]),  # the grid would size a column by its first rows only
+        | fit_columns(shown, ["name", "page", "status", "tags", "created", "id"]),  # sized by every row, not the first
         placeholder="-",  # an empty cell (no validation yet) reads "-", not "None"
         key=f"{P}.table",
     )

@@ -199,7 +199,7 @@ function measureFit(host, layout, old) {
     const r = el.getBoundingClientRect();
     const room = r.left > box.left + 1 ? box.right - r.left : r.right - box.left;  // from the side it is pinned to
     const lines = wrapTitle(note.text, font, room - 8);
-    if (lines.length > 1) (fit.notes = fit.notes || {})[i] = lines.join(" <br>");
+    if (lines.length > 1) (fit.notes = fit.notes || {})[i] = { from: note.text, to: lines.join(" <br>") };
   });
   for (const name of Object.keys(fl)) {
     const ax = fl[name];
@@ -220,8 +220,9 @@ function withFit(layout, fit) {
     out.title = Object.assign({}, layout.title, { text: fit.title || layout.title.text });
     out.title.pad = Object.assign(pad, { t: (pad.t || 0) + (fit.dy || 0) });
   }
-  const note = (a, i) => (fit.notes[i] ? Object.assign({}, a, { text: fit.notes[i] }) : a);
-  if (fit.notes) out.annotations = layout.annotations.map(note);
+  // A note is wrapped only while it says what was measured: a newer layout may have other notes, or none.
+  const note = (a, i) => (fit.notes[i] && fit.notes[i].from === a.text ? Object.assign({}, a, { text: fit.notes[i].to }) : a);
+  if (fit.notes && layout.annotations) out.annotations = layout.annotations.map(note);
   if (fit.top) out.margin = Object.assign({}, layout.margin, { t: fit.top });
   if (fit.height) out.height = fit.height;
   for (const [name, ax] of Object.entries(fit.axes || {})) out[name] = Object.assign({}, layout[name], ax);

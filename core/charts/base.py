@@ -128,6 +128,11 @@ def figure(title: str, x_title: str, y_title: str, height: int = 320, log_y: boo
     return make_figure([], axes_layout(title, x_title, y_title, height, log_y))
 
 
+def empty_figure(title: str, x_title: str, y_title: str, height: int = 320) -> go.Figure:
+    """A chart with nothing to draw yet, saying so (see `waiting`)."""
+    return make_figure([], waiting(axes_layout(title, x_title, y_title, height)))
+
+
 def log_ticks(ys) -> dict:
     """Tick labels for a log axis over these values that do not crowd on a short axis: over two decades or more,
     only powers of ten (Plotly thins them to fit the axis' length); over one to two, 1, 2 and 5 of each decade
@@ -178,17 +183,24 @@ def line_figure(
     return make_figure(traces, layout)
 
 
-NOTHING_YET = "Nothing trained yet: press Play or Step"
+NOTHING_YET = "Nothing trained yet:<br>press Play or Step"
 
 
 def waiting(layout: dict) -> dict:
     """A chart with nothing to draw says so, with its axes titled but no made-up ranges or ticks."""
-    blank = {"showticklabels": False, "showgrid": False, "zeroline": False, "range": [0, 1], "type": "linear"}
+    blank = {
+        "showticklabels": False,
+        "ticks": "",
+        "showgrid": False,
+        "zeroline": False,
+        "range": [0, 1],
+        "type": "linear",
+    }
     note = {"text": NOTHING_YET, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "showarrow": False}
     return layout | {
         "xaxis": layout["xaxis"] | blank,
         "yaxis": layout["yaxis"] | blank,
-        "annotations": [*layout.get("annotations", []), note | {"font": {"size": 16}}],
+        "annotations": [*layout.get("annotations", []), note | {"font": {"size": 14}}],
         "showlegend": False,
     }
 

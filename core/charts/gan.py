@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from core.charts.base import DIVERGING, PALETTE, figure, image_figure, line_figure, make_figure
+from core.charts.base import DIVERGING, PALETTE, empty_figure, figure, image_figure, line_figure, make_figure
 from core.charts.training import series
 from core.registry import GAN_LOSSES
 
@@ -90,7 +90,7 @@ def d_output_figure(history: list[dict], loss: str, title: str = "D(real) and D(
     )
     for trace, color in zip(fig.data, (REAL, FAKE)):
         trace.line.color = color
-    if prob:
+    if prob and fig.data:  # with nothing drawn yet the chart says so alone
         fig.update_yaxes(range=[0, 1.02])
         fig.add_hline(
             y=0.5,
@@ -106,7 +106,7 @@ def coverage_figure(history: list[dict], title: str = "Mode coverage", height: i
     fig = figure(title, "epoch", "modes covered", height)
     xs, covered = series(history, "modes_covered")
     if not xs:
-        return fig
+        return empty_figure(title, "epoch", "modes covered", height)
     total = history[-1].get("modes_total", max(covered))
     hx, hq = series(history, "high_quality")
     fig.add_trace(go.Scatter(x=xs, y=covered, mode="lines", name="modes covered", line=dict(color=PALETTE[0])))

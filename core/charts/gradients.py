@@ -7,7 +7,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from core.charts.base import PALETTE, decade_ticks, downsample, figure, heatmap_figure, rgba
+from core.charts.base import PALETTE, decade_ticks, downsample, empty_figure, figure, heatmap_figure, rgba
 from core.charts.training import layer_colors
 
 TINY = 1e-30  # log scales cannot show 0; an exactly zero gradient is drawn at 1e-30
@@ -117,12 +117,10 @@ def histogram_figure(
     hists: dict | None, title: str = "Activation histograms", height: int = 320, max_layers: int = 5
 ) -> go.Figure:
     """Distribution of activation values for a few layers spread from input to output (latest epoch)."""
-    fig = figure(title, "activation value", "share of values (%)", height)
-    if not hists:
-        return fig
-    names = [n for n in hists if len(hists[n]["share"])]
+    names = [n for n in hists or {} if len(hists[n]["share"])]
     if not names:
-        return fig
+        return empty_figure(title, "activation value", "share of values (%)", height)
+    fig = figure(title, "activation value", "share of values (%)", height)
     pick = sorted(set(np.linspace(0, len(names) - 1, min(max_layers, len(names))).astype(int)))
     for i, color in zip(pick, layer_colors(len(pick))):
         h = hists[names[i]]
@@ -136,9 +134,9 @@ def histogram_figure(
 def update_ratio_figure(history: list[dict], title: str = "Update size ‖ΔW‖ / ‖W‖", height: int = 320) -> go.Figure:
     """Per layer, the relative weight change of the epoch's last step (log scale); ~1e-3 is typical."""
     recs = [r for r in history if r.get("update_ratio")]
-    fig = figure(title, "epoch", "‖ΔW‖ / ‖W‖ (log scale)", height, log_y=True)
     if not recs:
-        return fig
+        return empty_figure(title, "epoch", "‖ΔW‖ / ‖W‖ (log scale)", height)
+    fig = figure(title, "epoch", "‖ΔW‖ / ‖W‖ (log scale)", height, log_y=True)
     names = list(recs[-1]["update_ratio"])
     for name, color in zip(names, layer_colors(len(names))):
         xs, ys = downsample([r["epoch"] for r in recs], [max(r["update_ratio"].get(name, 0.0), TINY) for r in recs])

@@ -173,7 +173,7 @@ def test_a_chart_with_nothing_trained_says_so_instead_of_made_up_ranges():
     the first epoch's points replace the note."""
     for fig in (loss_figure([]), grad_norm_figure([])):
         notes = [a.text for a in fig.layout.annotations]
-        assert notes == ["Nothing trained yet: press Play or Step"], notes
+        assert notes == ["Nothing trained yet:<br>press Play or Step"], notes
         assert fig.layout.xaxis.showticklabels is False and fig.layout.yaxis.showticklabels is False
         assert fig.layout.xaxis.title.text == "epoch" and fig.layout.yaxis.title.text
     first = [{"epoch": 1, "train_loss": 0.7, "val_loss": 0.8, "grad_norm": {"layer 1": 0.1}}]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from core.charts.base import NOTHING_YET
 from core.charts.transfer import architecture_figure
 from core.models.cnn import plan
 from core.presets import list_presets, load_preset
@@ -35,6 +36,11 @@ EPOCH = """() => { const m = Array.from(document.querySelectorAll('[data-testid=
   .find(e => /^(\\w: )?epoch/i.test(e.innerText));
   return m ? parseFloat(m.querySelector('[data-testid="stMetricValue"]').innerText.replace(/,/g, '')) : -1; }"""
 
+# JS: the live charts that still say nothing is trained (their note's first words; Plotly may wrap it).
+WAITING = f"""() => Array.from(document.querySelectorAll('.plotly-live')).filter(e =>
+  Array.from(e.querySelectorAll('.annotation-text')).some(a => a.textContent.startsWith({NOTHING_YET[:19]!r})))
+  .map(e => e.dataset.chart)"""
+
 
 def key(problem: dict) -> tuple:
     return problem["kind"], problem["where"], problem["a"], problem["b"]
@@ -49,6 +55,11 @@ def measure(page, when: str, seen: dict) -> list[str]:
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 1000})
         page.wait_for_function(SETTLED, timeout=30000)
+        if "while training" in when:
+            try:  # the first epoch's points replace every "nothing trained yet" note, at every width
+                page.wait_for_function(f"({WAITING})().length === 0", timeout=20000)
+            except Exception:  # noqa: BLE001 (a timeout: name the charts)
+                lines.append(f"{width}px {when}: charts still say nothing is trained: {page.evaluate(WAITING)}")
         found = page.evaluate(MEASURE)
         # What a reader sees stays: a chart is redrawn once when its text did not fit, and live data moves.
         page.wait_for_timeout(500)
