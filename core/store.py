@@ -20,7 +20,6 @@ import uuid
 import weakref
 from pathlib import Path
 
-from core.store_postgres import PostgresBackend, describe, is_url
 from core.store_schema import MIGRATE_1_TO_2, MIGRATE_2_TO_3, SCHEMA_V2
 from core.store_sqlite import SqliteBackend
 
@@ -47,6 +46,11 @@ def data_folder() -> Path:
 def default_path() -> Path:
     """$PLAYGROUND_DATA/runs.sqlite, else ~/.dl-playground/runs.sqlite."""
     return data_folder() / "runs.sqlite"
+
+
+def is_url(location) -> bool:
+    """True for a PostgreSQL connection URL (postgresql://... or postgres://...)."""
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 
 
 def default_location() -> str:
@@ -79,11 +83,17 @@ class Store:
     def __init__(self, location: str | Path | None = None, max_records: int = MAX_RECORDS, keep_last: int = KEEP_LAST):
         location = str(location) if location else default_location()
         self.max_records, self.keep_last = max_records, min(keep_last, max_records // 2)
-        where = describe(location) if is_url(location) else location
+        if is_url(location):  # psycopg is imported only by a store that uses it (a quarter second of start-up)
+            from core.store_postgres import PostgresBackend as Backend
+            from core.store_postgres import describe
+
+            where, arg = describe(location), location
+        else:
+            Backend, where, arg = SqliteBackend, location, Path(location)
         try:
-            self.db = PostgresBackend(location) if is_url(location) else SqliteBackend(Path(location))
+            self.db = Backend(arg)
             self.db.write(self._migrate)
-        except (*SqliteBackend.errors, *PostgresBackend.errors, OSError) as e:
+        except (*Backend.errors, OSError) as e:
             raise StoreError(f"cannot use the run store {where}: {e}") from None
         self.where = self.db.where
         self.location = location  # a worker process opens the same store from it

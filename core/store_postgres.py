@@ -25,11 +25,6 @@ SCHEMA_LOCK = 0x706C6179  # pg_advisory_xact_lock key held while the schema is c
 TYPES = {r"\bREAL\b": "DOUBLE PRECISION", r"\bBLOB\b": "BYTEA", r"\bINTEGER\b": "BIGINT"}
 
 
-def is_url(location) -> bool:
-    """True for a PostgreSQL connection URL (postgresql://... or postgres://...)."""
-    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
-
-
 def describe(url: str) -> str:
     """user@host:port/dbname of a URL, without its password (for messages)."""
     try:
