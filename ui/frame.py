@@ -43,6 +43,8 @@ html, .stApp { font-size: 21px; }
 .stApp [data-testid="stMetricValue"] { font-size: max(1rem, min(2.6rem, 20cqi)) !important; }
 .stApp [data-testid="stMarkdownContainer"] p, .stApp [data-testid="stCaptionContainer"] { font-size: 1.1rem; }
 .stApp h1 { font-size: 2.6rem; }
+.stApp [data-testid="stMain"] input, .stApp [data-testid="stMain"] textarea,
+.stApp [data-testid="stMain"] [data-baseweb="select"] { font-size: 1rem; }
 </style>
 """
 HIDE_CSS = "<style>{}</style>"
