@@ -185,7 +185,9 @@ def _from_link(page: Page) -> list[str]:
             spec, more = from_query({k[len(side) :]: v for k, v in q.items() if k.startswith(side)})
             sides.append(spec)
             problems += [f"{chr(ord('A') + i)}: {p}" for p in more]
-        strange = {s.model.family for s in sides} - families(page.d.name)
+        # The network a link is for: the family it names, else the spec's default (a link leaves out defaults).
+        named = {q.get(f"{side}model.family", Spec().model.family) for side in SIDE_KEYS[: len(sides)]}
+        strange = named - families(page.d.name)
         if not strange:
             for name in page.d.ui_keys:
                 if name in q:

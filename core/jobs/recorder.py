@@ -73,13 +73,14 @@ class Recorder:
                 recs, self._unsaved[i] = self._unsaved[i], []
                 try:
                     self.store.add_metrics(self.run_ids[i], recs)
+                    now = status(i)
+                    raw = weights(i) if save or now != "running" else None
+                    if raw is not None:  # before the status: a run another process sees paused has its weights
+                        self.store.save_weights(self.run_ids[i], raw)
                     last = t.history[-1] if t.history else {}
                     summary = {k: v for k, v in last.items() if isinstance(v, (int, float))}
                     summary["message"] = error or t.message
-                    self.store.finish_run(self.run_ids[i], status(i), summary)
-                    raw = weights(i) if save else None
-                    if raw is not None:
-                        self.store.save_weights(self.run_ids[i], raw)
+                    self.store.finish_run(self.run_ids[i], now, summary)
                 except Exception:  # a busy or broken store must not stop training: the next flush sends them again
                     self._unsaved[i] = recs + self._unsaved[i]
                     traceback.print_exc()

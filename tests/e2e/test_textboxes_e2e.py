@@ -93,7 +93,7 @@ def presentation(page, on: bool, normal_font: str) -> None:
         page.locator('[data-testid="stExpandSidebarButton"]').click()
     toggle = page.locator('[data-testid="stSidebar"]').get_by_text("Presentation mode", exact=True)
     rerun_done(page, toggle.click)
-    page.wait_for_function(f"f => ({FONT})() {'!==' if on else '==='} f", arg=normal_font, timeout=30000)
+    page.wait_for_function(f"f => ({FONT})() {'!==' if on else '==='} f", arg=normal_font, timeout=60000)
     page.wait_for_selector(IDLE, timeout=60000)
     if on:
         page.locator('[data-testid="stExpandSidebarButton"]').wait_for(timeout=10000)
