@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.conftest import IDLE, POINTS_OF, SIGNATURE, assert_no_exception, open_page, read_when
+from tests.e2e.conftest import IDLE, POINTS_OF, SIGNATURE, assert_no_exception, open_page, pause_training, read_when
 
 pytestmark = pytest.mark.e2e
 
@@ -22,7 +22,7 @@ def test_play_changes_reconstructions_and_latent_map(server, page):
     assert read_when(page, POINTS_OF, "Reconstruction loss") == 0
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(f"({POINTS_OF})('Reconstruction loss') >= 3", timeout=90000)
-    page.get_by_role("button", name="Pause").click()
+    pause_training(page)
     page.wait_for_selector(IDLE, timeout=30000)
     read_when(page, SIGNATURE, "Reconstructions", ok=f"v => v !== null && v !== {recon0!r}")
     read_when(page, SIGNATURE, "Latent space", ok=f"v => v !== null && v !== {latent0!r}")

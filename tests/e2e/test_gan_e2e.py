@@ -2,7 +2,16 @@
 
 import pytest
 
-from tests.e2e.conftest import CHART, IDLE, POINTS_OF, assert_no_exception, open_page, read_when, rerun_done
+from tests.e2e.conftest import (
+    CHART,
+    IDLE,
+    POINTS_OF,
+    assert_no_exception,
+    open_page,
+    pause_training,
+    read_when,
+    rerun_done,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -21,7 +30,7 @@ def test_play_moves_samples_and_grows_loss_chart(server, page):
     before = drawn_fakes(page)
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(f"({POINTS_OF})('Losses') >= 5", timeout=60000)
-    page.get_by_role("button", name="Pause").click()
+    pause_training(page)
     page.wait_for_selector(IDLE, timeout=30000)
     read_when(page, FAKES, ok=f"v => v !== '' && v !== {before!r}")
     # the page redraws once more after Pause: wait for the chart rather than read it mid-redraw

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.conftest import IDLE, POINTS_OF, assert_no_exception, open_page
+from tests.e2e.conftest import IDLE, POINTS_OF, assert_no_exception, open_page, pause_training
 
 pytestmark = pytest.mark.e2e
 
@@ -15,7 +15,7 @@ def test_ab_play_updates_both_sides(server, page):
     page.get_by_role("button", name="Play").click()
     for side in "AB":
         page.wait_for_function(f"({POINTS_OF})('{side}: gradient norm per layer') >= 5", timeout=90000)
-    page.get_by_role("button", name="Pause").click()
+    pause_training(page)
     page.wait_for_selector(IDLE, timeout=30000)
     # lockstep: both sides have trained the same epochs (waits out the redraw that follows Pause)
     page.wait_for_function(

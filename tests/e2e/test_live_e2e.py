@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import IDLE, POINTS_OF, assert_no_exception, open_page, read_when
+from tests.e2e.conftest import IDLE, POINTS_OF, assert_no_exception, open_page, pause_training, read_when
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +26,7 @@ def test_playground_frames_are_clean_while_training(server, page):
     points_before = read_when(page, POINTS_OF, "Loss")
     page.wait_for_timeout(5000)
     res = page.evaluate("window.__liveProbe.stop()")
-    page.get_by_role("button", name="Pause").click()
+    pause_training(page)
     page.wait_for_selector(IDLE, timeout=30000)
     assert res["redraws"] >= 2, res  # the charts did change while sampled
     # the curve grew (read once the chart is not mid-redraw: POINTS_OF skips a stale one)
@@ -60,7 +60,7 @@ def test_zoomed_chart_stays_zoomed_across_redraws(server, page):
     page.wait_for_function(f"({POINTS_OF})('Loss') >= {points + 3}", timeout=60000)  # several redraws later
     el_same = page.evaluate(f"({NODE})('Loss').__marked === true")
     now = page.evaluate(f"({NODE})('Loss')._fullLayout.xaxis.range.slice()")
-    page.get_by_role("button", name="Pause").click()
+    pause_training(page)
     page.wait_for_selector(IDLE, timeout=30000)
     assert el_same
     assert now == pytest.approx(zoomed)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.conftest import IDLE, assert_no_exception, open_page, read_settled, read_when, rerun_done
+from tests.e2e.conftest import IDLE, assert_no_exception, open_page, pause_training, read_settled, read_when, rerun_done
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +27,7 @@ def test_diagram_changes_while_training_and_a_weight_edit_changes_the_surface(se
     assert before.split("#")[1] == str(2 + 4 + 2 + 1)  # x1, x2 inputs; 4 and 2 hidden neurons; one output
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(f"({PRINT_OF})('Network') !== {before!r}", timeout=60000)
-    page.get_by_role("button", name="Pause").click()
+    pause_training(page)
     page.wait_for_selector(IDLE, timeout=30000)
     surface = read_settled(page, PRINT_OF, "Decision surface", ok="v => v.length > 0")  # after Pause's redraw
     page.get_by_text("Edit a weight", exact=True).click()

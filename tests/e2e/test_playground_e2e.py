@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.conftest import EPOCH, IDLE, POINTS_OF, assert_no_exception, open_page, read_when
+from tests.e2e.conftest import EPOCH, IDLE, POINTS_OF, assert_no_exception, open_page, pause_training, read_when
 
 pytestmark = pytest.mark.e2e
 
@@ -13,7 +13,7 @@ def test_play_grows_loss_chart(server, page):
     assert read_when(page, POINTS_OF, "Loss") == 0  # nothing trained yet
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(f"({POINTS_OF})('Loss') >= 10", timeout=60000)
-    page.get_by_role("button", name="Pause").click()
+    pause_training(page)
     page.wait_for_selector(IDLE, timeout=30000)
     page.wait_for_function(f"({POINTS_OF})('Gradient norm per layer') >= 10", timeout=30000)
     assert_no_exception(page)
@@ -34,5 +34,5 @@ def test_refresh_reattaches_to_running_job(server, page):
     assert "run=" in page.url
     page.reload()
     page.wait_for_function(f"({EPOCH})() >= {before}", timeout=60000)
-    page.get_by_role("button", name="Pause").click()
+    pause_training(page)
     assert_no_exception(page)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from core.store import Store
-from tests.e2e.conftest import EPOCH, IDLE, assert_no_exception, open_page, set_number
+from tests.e2e.conftest import EPOCH, IDLE, assert_no_exception, open_page, pause_training, set_number
 from tests.e2e.deployment import COOKIE, deployment
 
 pytestmark = pytest.mark.e2e
@@ -81,7 +81,7 @@ def test_two_replicas_share_runs_tables_and_weights_and_one_survives_the_other(d
         set_number(page_a, "Epochs", 100000)  # still training when Pause is pressed, however fast this machine
         page_a.get_by_role("button", name="Play").click()
         page_a.wait_for_function(f"({EPOCH})() >= 3", timeout=120000)
-        page_a.get_by_role("button", name="Pause").click()
+        pause_training(page_a)
         run = wait_for_run(store, "paused", source="playground")
         assert run["spec"]["data"]["name"] == "table"
         assert store.load_weights(run["id"]) is not None

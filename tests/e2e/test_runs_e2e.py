@@ -4,7 +4,16 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import CHART, EPOCH, IDLE, assert_no_exception, open_page, read_when, rerun_done
+from tests.e2e.conftest import (
+    CHART,
+    EPOCH,
+    IDLE,
+    assert_no_exception,
+    open_page,
+    pause_training,
+    read_when,
+    rerun_done,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +35,7 @@ def train(page, url: str, epochs: int) -> int:
     open_page(page, url)
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(f"({EPOCH})() >= {epochs}", timeout=90000)
-    page.get_by_role("button", name="Pause").click()
+    pause_training(page)
     page.wait_for_selector(IDLE, timeout=30000)
     page.wait_for_timeout(500)  # the job leaves its loop and flushes to the store after the script goes idle
     return read_when(page, EPOCH)

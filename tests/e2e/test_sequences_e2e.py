@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.conftest import CHART, IDLE, POINTS_OF, assert_no_exception, open_page, read_when
+from tests.e2e.conftest import CHART, IDLE, POINTS_OF, assert_no_exception, open_page, pause_training, read_when
 
 pytestmark = pytest.mark.e2e
 
@@ -30,7 +30,7 @@ def test_side_by_side_trains_in_lockstep(server, page):
     page.get_by_role("button", name="Play").click()
     for title in (A, B):
         page.wait_for_function(f"({ROWS_OF})({title!r}) >= 3", timeout=90000)
-    page.get_by_role("button", name="Pause").click()
+    pause_training(page)
     page.wait_for_selector(IDLE, timeout=30000)
     # lockstep: both runs have trained the same epochs (waits out the redraw that follows Pause)
     page.wait_for_function(f"(({ROWS_OF})({A!r}) >= 3) && (({ROWS_OF})({A!r}) === ({ROWS_OF})({B!r}))", timeout=30000)

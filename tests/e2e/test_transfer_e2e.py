@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.conftest import CHART, IDLE, assert_no_exception, open_page, read_when
+from tests.e2e.conftest import CHART, IDLE, assert_no_exception, open_page, pause_training, read_when
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +24,7 @@ def test_pretrain_then_play_grows_three_curves(server, page):
     assert page.get_by_text("source test accuracy").count() >= 1
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(f"(({TRACE_POINTS})({CURVES!r}) || [0]).every(n => n >= 5)", timeout=60000)
-    page.get_by_role("button", name="Pause").click()
+    pause_training(page)
     page.wait_for_selector(IDLE, timeout=30000)
     lengths = read_when(page, TRACE_POINTS, CURVES, ok="n => n !== null && n.every(k => k >= 5)")
     # three modes in lockstep: a Pause lands between batches, so one mode may be one epoch behind until Play

@@ -3,7 +3,16 @@
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import EPOCH, IDLE, POINTS_OF, assert_no_exception, open_page, read_settled, read_when
+from tests.e2e.conftest import (
+    EPOCH,
+    IDLE,
+    POINTS_OF,
+    assert_no_exception,
+    open_page,
+    pause_training,
+    read_settled,
+    read_when,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -46,7 +55,7 @@ def test_upload_pick_the_label_play_and_see_the_projection(server, page, tmp_pat
     page.wait_for_function(f"({POINTS_OF})('Loss') >= 5", timeout=60000)
     page.wait_for_function(f"({POINTS_OF})('Your data: kind') > 0", timeout=60000)
     page.wait_for_function(f"({POINTS_OF})('The network\\'s prediction') > 0", timeout=60000)
-    page.get_by_role("button", name="Pause").click()
+    pause_training(page)
     page.wait_for_selector(IDLE, timeout=60000)
     epoch = read_settled(page, EPOCH)  # after the redraw that follows Pause
     assert epoch >= 5
