@@ -222,7 +222,7 @@ def schedule_points(train_json: str, steps_per_epoch: int) -> tuple[list[float],
     """The LR over the run from the real torch scheduler (cached per setting)."""
     train = from_json(train_json).train
     # Previewing a very long run step by step would be slow; the shape is the same at a coarser step.
-    spe = min(steps_per_epoch, max(1, 20000 // train.epochs))
+    spe = min(steps_per_epoch, max(1, 4000 // train.epochs))
     return schedule_preview(train, spe)
 
 
