@@ -141,9 +141,9 @@ def draw(snap: dict) -> None:
     if "coverage" in views:
         cov = views["coverage"]
         m[6].metric(
-            "Modes covered",
+            "Modes",  # "6 of 8" says what is counted; a longer label broke mid-word in a seventh of 1024 px
             f"{cov['modes_covered']} of {cov['modes_total']}",
-            help="components holding at least 1/4 of a fair share of high-quality samples (docs/metrics.md)",
+            help="modes covered: components holding at least 1/4 of a fair share of high-quality samples (docs/metrics.md)",
         )
     left, right = st.columns([1.1, 1])
     if image:
