@@ -15,4 +15,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
-python -m pytest -n "${TEST_PROCESSES:-2}" --dist load --durations=25 "$@"
+python -m pytest -n "${TEST_PROCESSES:-2}" --dist loadgroup --durations=25 "$@"
