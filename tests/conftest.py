@@ -29,7 +29,8 @@ def pytest_collection_modifyitems(items):
     def rank(item) -> int:
         return next((i for i, p in enumerate(LONGEST_FIRST) if item.nodeid.startswith(p)), len(LONGEST_FIRST))
 
-    for item in items:  # a module's shared fixture (a server, pretrained weights) is built once: its tests stay together
+    # A module's shared fixture (a server, pretrained weights) is built once: its tests stay in one process.
+    for item in items:
         defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
         if any(d[-1].scope in ("module", "package", "class") for d in defs.values()):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
