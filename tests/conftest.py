@@ -12,30 +12,6 @@ os.environ.pop("PLAYGROUND_DATABASE_URL", None)
 
 BACKENDS = ("sqlite", "postgresql")
 
-# The longest tests (a minute or more each, function-scoped fixtures only) start first, so that the two test
-# processes (tests/run.sh: pytest-xdist, --dist loadgroup) end together instead of one finishing a tour alone.
-LONGEST_FIRST = (
-    "tests/e2e/test_tours_e2e.py::",
-    "tests/app/test_every_page.py::test_random_actions",
-    "tests/e2e/test_textboxes_e2e.py::test_no_text_overlaps_or_is_cut",
-    "tests/e2e/test_round_trip_e2e.py::",
-    "tests/app/test_sessions.py::",
-    "tests/e2e/test_lessons_e2e.py::",
-    "tests/e2e/test_offline_e2e.py::",
-)
-
-
-def pytest_collection_modifyitems(items):
-    def rank(item) -> int:
-        return next((i for i, p in enumerate(LONGEST_FIRST) if item.nodeid.startswith(p)), len(LONGEST_FIRST))
-
-    # A module's shared fixture (a server, pretrained weights) is built once: its tests stay in one process.
-    for item in items:
-        defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
-        if any(d[-1].scope in ("module", "package", "class") for d in defs.values()):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
-    items.sort(key=rank)  # stable: the rest keep their order
-
 
 @pytest.fixture(scope="session")
 def postgres_server():

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Install what the tests need (Python packages; Debian's Chromium for the browser tests, PostgreSQL for the
 # store tests, nginx for the two-replica test), then run them. No test is skipped for a missing server.
-# Two test processes share the tests (pytest-xdist, the longest first: tests/conftest.py; TEST_PROCESSES=1 runs them
-# in one), slowest listed at the end.
+# Two test processes share the tests (pytest-xdist; TEST_PROCESSES=1 runs them in one), slowest listed at the end.
 # Usage: bash tests/run.sh [pytest args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,4 +14,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
-python -m pytest -n "${TEST_PROCESSES:-2}" --dist loadgroup --durations=25 "$@"
+python -m pytest -n "${TEST_PROCESSES:-2}" --dist worksteal --durations=25 "$@"

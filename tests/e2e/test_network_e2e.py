@@ -27,7 +27,7 @@ def test_diagram_changes_while_training_and_a_weight_edit_changes_the_surface(se
     assert before.split("#")[1] == str(2 + 4 + 2 + 1)  # x1, x2 inputs; 4 and 2 hidden neurons; one output
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(f"({PRINT_OF})('Network') !== {before!r}", timeout=60000)
-    pause_training(page)
+    page.get_by_role("button", name="Pause").click()
     page.wait_for_selector(IDLE, timeout=30000)
     surface = read_settled(page, PRINT_OF, "Decision surface", ok="v => v.length > 0")  # after Pause's redraw
     page.get_by_text("Edit a weight", exact=True).click()
