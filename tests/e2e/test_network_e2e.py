@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.conftest import IDLE, assert_no_exception, open_page, pause_training, read_settled, read_when, rerun_done
+from tests.e2e.conftest import IDLE, assert_no_exception, open_page, read_settled, read_when, rerun_done
 
 pytestmark = pytest.mark.e2e
 
