@@ -229,10 +229,13 @@ function withFit(layout, fit) {
   return out;
 }
 
+// Plotly.react writes a user's zoom, pan or legend click into the objects it is given (uirevision). It gets
+// copies: the server's layout and traces stay as sent, so a zoom survives the next layout the server sends.
 function draw(Plotly, host, s, tries = 0) {
   const layout = Object.assign({}, s.layout, { uirevision: s.layout.uirevision || "live", datarevision: s.rev });
+  const traces = s.traces.map((t) => Object.assign({}, t));
   const t0 = performance.now();
-  return Plotly.react(host, s.traces.slice(), withFit(layout, s.fit || {}), CONFIG).then(() => {
+  return Plotly.react(host, traces, structuredClone(withFit(layout, s.fit || {})), CONFIG).then(() => {
     host.__renders = (host.__renders || 0) + 1;  // redraws of this chart (read by tests/e2e/live_probe.js)
     timings.push(performance.now() - t0);
     if (timings.length > 2000) timings.splice(0, 1000);
