@@ -291,9 +291,14 @@ def _json(obj) -> str:
 
 
 def figure_json(fig: go.Figure | dict) -> tuple[list[str], str]:
-    """Each trace and the layout of `fig` as JSON text."""
-    d = fig if isinstance(fig, dict) else fig.to_plotly_json()
-    return [_json(t) for t in d.get("data", [])], _json(d.get("layout", {}))
+    """Each trace and the layout of `fig` as JSON text.
+
+    A go.Figure is read where it holds what was set (`_data`, `_layout`: what `to_plotly_json` returns, before
+    that deep-copies every list element by element, a third of a live redraw's time); nothing here changes it.
+    """
+    if isinstance(fig, dict):
+        return [_json(t) for t in fig.get("data", [])], _json(fig.get("layout", {}))
+    return [_json(t) for t in fig._data], _json(fig._layout)
 
 
 def ensure_loader() -> None:
