@@ -43,6 +43,7 @@ def test_a_figure_is_sent_as_plotly_itself_would_write_it():
     fig.add_trace({"type": "scatter", "x": np.array([1, 2, 3]), "y": [1.0, float("inf"), 3.0], "mode": "lines"})
     fig.update_yaxes(range=[0, 2]).add_hline(y=1.0)
     line = line_figure({"train": ([1, 2, 3], [1.0, 0.1, 0.01])}, "Loss", "epoch", "loss", log_y=True)
+
     def values(o):  # typed arrays ({dtype, bdata[, shape]}) as the numbers they hold
         if isinstance(o, dict) and "bdata" in o:
             a = np.frombuffer(base64.b64decode(o["bdata"]), dtype=np.dtype(o["dtype"]))

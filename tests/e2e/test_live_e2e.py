@@ -62,7 +62,9 @@ def test_zoomed_chart_stays_zoomed_across_redraws(server, page):
     now = page.evaluate(f"({NODE})('Loss')._fullLayout.xaxis.range.slice()")
     # The zoom is Plotly's, kept across redraws by uirevision; the chart's own copy of the server's layout
     # must not take it in, or the next layout the server sends (new log ticks, a note) drops the zoom.
-    held = page.evaluate(f"(() => {{ const el = ({NODE})('Loss'); return window.__plotlyLive[el.dataset.chart].layout; }})()")
+    held = page.evaluate(
+        f"(() => {{ const el = ({NODE})('Loss'); return window.__plotlyLive[el.dataset.chart].layout; }})()"
+    )
     pause_training(page)
     page.wait_for_selector(IDLE, timeout=30000)
     assert el_same
