@@ -276,8 +276,12 @@ def _run(page: Page, settings: Callable[[Page], Iterable[Spec]], draw: Callable[
     st.title(d.title)
     st.caption(d.caption)
     if private(d.prefix, "initial") not in st.session_state:
+        # Marked read only once every setting is in: a run can be interrupted at any session-state access (a
+        # browser's rerun request), and one marked first left the rest of the lesson unread, every widget at
+        # its minimum (a tour of the pages saw it).
+        problems = _from_link(page)
         st.session_state[private(d.prefix, "initial")] = True
-        for p in _from_link(page):
+        for p in problems:
             st.warning(f"Ignored a bad setting in the link: {p}", icon=":material/link_off:")
     notes = st.empty()
     lesson = st.container()  # the lesson box and its note, above the page's own widgets

@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from tests.e2e.conftest import IDLE, STARTS, open_page, pause_training, rerun_done, start_training
+from tests.e2e.conftest import IDLE, STARTS, WATCH_RUN, open_page, pause_training, rerun_done, start_training
 from ui.pages import PAGES
 
 pytestmark = pytest.mark.e2e
@@ -72,11 +72,14 @@ class Tour:
         if title == self.here:
             return
         self.left[self.here] = self.state()
+        self.page.evaluate(WATCH_RUN)
         self.page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title, exact=True).click()
         self.here = title
-        try:  # the server has switched pages (it sets the path), then the run is over
+        try:  # the server has switched pages (it sets the path), and the page's run has started and is over
             self.page.wait_for_function(f"() => location.pathname === {PATHS[title]!r}", timeout=60000)
-            self.page.wait_for_selector(IDLE, timeout=60000)
+            self.page.wait_for_function(
+                f"() => window.__ran && document.querySelector('{IDLE}') !== null", timeout=60000
+            )
         except Exception as e:  # noqa: BLE001 (a timeout: say where)
             raise AssertionError(f"{title} ({why}) did not open: still at {self.page.url}") from e
         self.check(title, why)
@@ -105,7 +108,7 @@ class Tour:
             self.problems.append(f"{where}: shows {shown}")
         if title in TRAINS:
             try:
-                self.page.wait_for_function(f"({STARTS})().length > 0", timeout=5000)
+                self.page.wait_for_function(f"({STARTS})().length > 0", timeout=30000)  # a loaded server is slow
             except Exception:  # noqa: BLE001
                 self.problems.append(f"{where}: no Play, Pause or Pretrain button")
 
