@@ -93,11 +93,14 @@ def open_page(page, url: str) -> None:
 # JS: note in window.__ran whether the script runs from now on (a rerun may start and end between two polls).
 WATCH_RUN = """() => {
   window.__ran = false;
-  const app = document.querySelector('[data-testid="stApp"]');
-  new MutationObserver(records => {
-    if (records.some(r => r.oldValue === 'running') || app.getAttribute('data-test-script-state') === 'running')
-      window.__ran = true;
-  }).observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
+  const running = () => document.querySelector('[data-testid="stApp"][data-test-script-state="running"]') !== null;
+  if (window.__watch) window.__watch.disconnect();
+  // The whole document is watched: an app element drawn anew (a page switch) would leave an observer on it blind.
+  window.__watch = new MutationObserver(records => {
+    if (records.some(r => r.oldValue === 'running') || running()) window.__ran = true;
+  });
+  window.__watch.observe(document.documentElement, {subtree: true, attributes: true, attributeOldValue: true,
+    attributeFilter: ['data-test-script-state']});
 }"""
 
 

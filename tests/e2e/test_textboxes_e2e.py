@@ -88,11 +88,11 @@ def open_expanders(page) -> None:
 def presentation(page, on: bool, normal_font: str) -> None:
     """Turn presentation mode on or off with the sidebar's toggle, as a teacher does (presenting collapses the
     sidebar, as a `?present=1` link opens it), and wait until the page is drawn in that mode: while training,
-    the live view's own reruns would pass for the toggle's."""
+    the live view's own reruns would pass for the toggle's, so the sign that the toggle's run is drawn is the font."""
     if not on:
         page.locator('[data-testid="stExpandSidebarButton"]').click()
     toggle = page.locator('[data-testid="stSidebar"]').get_by_text("Presentation mode", exact=True)
-    rerun_done(page, toggle.click)
+    toggle.click()
     page.wait_for_function(f"f => ({FONT})() {'!==' if on else '==='} f", arg=normal_font, timeout=60000)
     page.wait_for_selector(IDLE, timeout=60000)
     if on:
