@@ -23,9 +23,15 @@ st.caption(
     "Pick runs to compare their curves, or open one to rename, tag, export, re-open or continue it."
 )
 
-all_runs = store().list_runs(limit=500)
-rows = [runs.run_row(r) for r in all_runs]
+LISTED = 500  # the newest runs listed; a class server keeps thousands
+all_runs = store().list_runs(limit=LISTED)
 by_id = {r["id"]: r for r in all_runs}
+# A run picked here stays picked while it exists, though newer runs push it out of the newest LISTED.
+for run_id in [*(st.session_state.get(f"{P}.compare") or []), st.session_state.get(f"{P}.one")]:
+    if isinstance(run_id, str) and run_id not in by_id and (run := store().get_run(run_id)):
+        by_id[run_id] = run
+        all_runs.append(run)
+rows = [runs.run_row(r) for r in all_runs]
 
 
 def filters_ui() -> tuple[list[str], list[str]]:
@@ -63,10 +69,16 @@ else:
     )
     st.caption(f"{len(shown)} of {len(rows)} runs shown.")
     ids = [r["id"] for r in shown]
+    # Runs picked before a filter hid them stay choices (a box would drop them without a word), and are named.
+    hidden = [i for i in st.session_state.get(f"{P}.compare") or [] if i in by_id and i not in ids]
+    one = st.session_state.get(f"{P}.one")
+    one_hidden = [one] if one in by_id and one not in ids else []
 
     compare_tab, manage_tab = st.tabs(["Compare", "Manage"])
     with compare_tab:
-        picked = st.multiselect("Runs to compare", ids, key=f"{P}.compare", format_func=label)
+        picked = st.multiselect("Runs to compare", ids + hidden, key=f"{P}.compare", format_func=label)
+        if hidden:
+            st.caption("Kept in the comparison though the filters hide them: " + ", ".join(map(label, hidden)) + ".")
         if len(picked) < 2:
             st.caption("Pick two or more runs to overlay their curves.")
         else:
@@ -96,7 +108,7 @@ else:
 
     with manage_tab:
         st.session_state.setdefault(f"{P}.one", None)
-        run_id = st.selectbox("Run", ids, key=f"{P}.one", format_func=label, placeholder="Pick a run")
+        run_id = st.selectbox("Run", ids + one_hidden, key=f"{P}.one", format_func=label, placeholder="Pick a run")
         if run_id:
             st.caption(detail(run_id))
             run = by_id[run_id]

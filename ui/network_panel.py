@@ -4,6 +4,9 @@ learning-rate finder. Everything reads the Job's snapshot; edits go through `job
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import streamlit as st
 
 from core.charts.network import network_figure
@@ -14,6 +17,11 @@ from ui.controls import FLOAT_FORMAT
 from ui.plotly_live import live_chart
 
 OUTPUT = "output (decision surface)"
+# The last diagrams drawn, by (view, selection): a view is a new object whenever the job recomputes it, and a page
+# rerun for any other control (a class clicks a lot) drew the same diagram again, a fifth of the Playground's run.
+_DIAGRAMS: OrderedDict = OrderedDict()
+_DIAGRAMS_LOCK = threading.Lock()
+DIAGRAMS_KEPT = 64
 
 
 def neuron_names(view: dict) -> list[str]:
@@ -49,7 +57,7 @@ def plane_and_network_ui(page, run: dict, data, title: str, test) -> None:
         grid, train, test, data.task, data.n_classes, title=plane_title, discrete=discrete, axes=axes
     )
     live_chart(figure, key=f"{page.prefix}.chart.decision", where=left)
-    live_chart(network_figure(view, selected=picked), key=f"{page.prefix}.chart.network", where=right)
+    live_chart(_diagram(view, picked), key=f"{page.prefix}.chart.network", where=right)
     zero, total = view["zero_weights"], sum(w.size for w in view["weights"])
     right.caption(
         f"Each square: a neuron's output at every point of the plane (orange negative, white 0, blue positive; "
@@ -57,6 +65,23 @@ def plane_and_network_ui(page, run: dict, data, title: str, test) -> None:
         f"Weights near zero (|w| < {view['zero_tol']:g}, dotted): **{zero} of {total}**."
         + "".join(f" {note.capitalize()}." for note in view["notes"])
     )
+
+
+def _diagram(view: dict, picked: tuple[int, int] | None):
+    """`network_figure(view, selected=picked)`, drawn once per view object and selection (figures are never
+    changed once made)."""
+    key = (id(view), picked)
+    with _DIAGRAMS_LOCK:
+        hit = _DIAGRAMS.get(key)
+        if hit is not None and hit[0] is view:
+            _DIAGRAMS.move_to_end(key)
+            return hit[1]
+    figure = network_figure(view, selected=picked)
+    with _DIAGRAMS_LOCK:
+        _DIAGRAMS[key] = (view, figure)  # the view is held, so its id cannot be reused while it is here
+        while len(_DIAGRAMS) > DIAGRAMS_KEPT:
+            _DIAGRAMS.popitem(last=False)
+    return figure
 
 
 def weight_edit_ui(page, view: dict, running: bool) -> None:

@@ -32,6 +32,7 @@ SETTINGS = "_settings"  # prefix -> {widget key: value}: each page's settings, t
 JOB_PAGES = "_job_pages"  # job id -> url path of the page that owns it
 PRESENT = "_present"  # presentation mode (the sidebar toggle's key; ?present=1)
 HIDE = "_hide"  # control groups a locked-lesson link hides (?hide=data,network)
+PARKED = "_parked"  # prefix -> {key: value}: the setting keys of the pages not shown (see `_park`)
 
 
 # A page's private keys, `<prefix>._<name>` (see `private`):
@@ -69,11 +70,39 @@ def page_settings(prefix: str) -> dict[str, object]:
 def enter_page(prefix: str) -> None:
     """Before the page draws a widget: every setting the browser did not send and no callback set this run is
     written from the page's settings (Streamlit dropped it, or kept a stale copy); mark the page as shown (so
-    `save_page` saves it)."""
+    `save_page` saves it). The other pages' keys are parked (see `_park`)."""
+    parked = st.session_state.setdefault(PARKED, {})
+    for key, value in parked.pop(prefix, {}).items():
+        if key not in st.session_state:
+            st.session_state[key] = value
     for key, value in page_settings(prefix).items():
         if not fresh_this_run(key):
             st.session_state[key] = value
     st.session_state[SHOWN_PREFIX] = prefix
+    _park(prefix, parked)
+
+
+def _park(prefix: str, parked: dict) -> None:
+    """Move the other pages' setting keys (`<prefix>.<name>`, not private ones) out of session state into
+    `parked`, until their page is entered again; drop their widgets' values (as Streamlit does at the end of a
+    run that did not draw them; the settable ones are in SETTINGS).
+
+    Streamlit scans every session-state key each time a page draws a widget: with every page's settings left
+    in place (some 860 keys after a tour), that scan was a quarter of each run's time.
+    """
+    pages = set(st.session_state.get(SETTINGS, {})) - {prefix}
+    state = raw_state()
+    ids = state._key_id_mapper.id_key_mapping
+    for name in list(state._keys()):
+        key = ids.get(name, name)  # a widget is listed by its id
+        if not isinstance(key, str):
+            continue
+        head, dot, rest = key.partition(".")
+        if not (dot and head in pages and not rest.startswith("_")) or key not in st.session_state:
+            continue
+        value = st.session_state.pop(key)
+        if key == name:  # not a widget's: a setting of the page's spec no widget draws, a value kept by hand
+            parked.setdefault(head, {})[key] = value
 
 
 def forget(prefix: str, start: str) -> None:

@@ -67,3 +67,18 @@ def test_a_link_to_another_kind_of_network_opens_the_default_lesson(app, path):
     assert any("which this page does not train" in w.value for w in app.warning), [w.value for w in app.warning]
     built = {s.model.family for job in manager().jobs.values() for s in job.specs}  # Transfer: none before pretraining
     assert built <= own, built
+
+
+def test_a_page_holds_only_its_own_settings_in_session_state(app):
+    """After a tour, the session state holds the shown page's settings and the other pages' few private keys:
+    Streamlit reads every key on each widget it draws, so a tour left every page slower (860 keys)."""
+    at = app.run()
+    for path in PATHS:
+        visit(at, path)
+    for path in PATHS:
+        visit(at, path)
+        prefix = at.session_state["_shown_prefix"]
+        keys = [k.split("-", 2)[-1] if k.startswith("$$") else k for k in at.session_state._state._state._keys()]
+        mine = ("_", f"{prefix}.")  # the app's own keys (_settings, _parked, ...) and the page's
+        others = [k for k in keys if "." in k and not k.startswith(mine) and not k.split(".", 1)[1].startswith("_")]
+        assert not others, f"{path}: {sorted(others)[:10]}"

@@ -67,6 +67,33 @@ def test_compare_two_runs_overlays_both_curves_and_lists_only_differences(app, t
     assert diff["setting"].tolist() == ["train.lr"]
 
 
+def test_picked_runs_stay_picked_when_a_filter_hides_them_or_newer_runs_push_them_off_the_list(
+    app, two_runs, monkeypatch
+):
+    """A class server makes runs all the time: a run picked for comparison stays picked (and is named when the
+    filters hide it) instead of vanishing from the box when it leaves the newest runs listed."""
+    from ui.state import store
+
+    a, b = two_runs
+    at = open_runs(app)
+    at.multiselect(key="runs.compare").set_value([a, b]).run()
+    at.selectbox(key="runs.one").set_value(a).run()
+    store().finish_run(a, "diverged", {})
+    store().finish_run(b, "done", {})
+    at.multiselect(key="runs.status").set_value(["done"]).run()  # hides a
+    no_exception(at)
+    assert at.multiselect(key="runs.compare").value == [a, b]
+    shown = set(at.dataframe[0].value["id"])
+    assert b in shown and a not in shown
+    assert any("filters hide them" in c.value and a[:6] in c.value for c in at.caption)
+    assert at.selectbox(key="runs.one").value == a
+    monkeypatch.setattr(type(store()), "list_runs", lambda self, limit=50, status=None: [])  # both pushed off
+    at.multiselect(key="runs.status").set_value([]).run()
+    no_exception(at)
+    assert at.multiselect(key="runs.compare").value == [a, b]
+    assert len([t for t in chart_figures(at)[0]["data"] if t.get("x")]) == 2
+
+
 def test_rename_and_delete_with_confirmation(app, two_runs):
     from ui.state import store
 
@@ -99,11 +126,12 @@ def test_a_bad_import_says_why_and_changes_nothing(app, two_runs, name, content)
     from ui.state import store
 
     at = open_runs(app)
-    before = len(store().list_runs(limit=10_000))
+    before = {r["id"] for r in store().list_runs(limit=10_000)}
     at.file_uploader[0].set_value((name, content, "application/octet-stream")).run()
     no_exception(at)
     assert any(e.value.startswith("Nothing was imported") for e in at.error)
-    assert len(store().list_runs(limit=10_000)) == before
+    new = [r for r in store().list_runs(limit=10_000) if r["id"] not in before]  # the other test process's too
+    assert not [r for r in new if r["title"] == f"imported {name}"]
 
 
 def test_importing_saved_weights_adds_a_run_that_can_continue(app, two_runs):
@@ -111,12 +139,13 @@ def test_importing_saved_weights_adds_a_run_that_can_continue(app, two_runs):
 
     raw = store().load_weights(two_runs[0])
     at = open_runs(app)
-    before = len(store().list_runs(limit=10_000))
+    before = {r["id"] for r in store().list_runs(limit=10_000)}
     at.file_uploader[0].set_value(("w.safetensors", raw, "application/octet-stream")).run()
     no_exception(at)
     assert any("Weights imported" in s.value for s in at.success)
-    runs = store().list_runs(limit=10_000)
-    assert len(runs) == before + 1 and store().load_weights(runs[0]["id"]) == raw
+    new = [r["id"] for r in store().list_runs(limit=10_000) if r["id"] not in before]  # the other test process's too
+    imported = [i for i in new if store().load_weights(i) == raw]
+    assert len(imported) == 1, imported
 
 
 def test_the_playground_export_box_offers_the_trained_network(app):
