@@ -9,7 +9,7 @@ import pytest
 from core.store import _process_alive
 from tests.core.waiting import wait_until
 from tests.e2e import server as server_process
-from tests.e2e.conftest import EPOCH, assert_no_exception, open_page, pause_training, read_when
+from tests.e2e.conftest import EPOCH, IDLE, assert_no_exception, open_page, pause_training, read_when
 
 pytestmark = pytest.mark.e2e
 
@@ -39,6 +39,7 @@ def test_a_killed_worker_is_reported_and_replaced(page):
         page.get_by_role("button", name="Play").click()
         read_when(page, EPOCH, ok="v => v >= 5", timeout=60000)
         pause_training(page)  # the weights reach the store
+        page.wait_for_selector(IDLE, timeout=60000)  # the Pause's own reruns are over: Play is the button drawn last
         page.get_by_role("button", name="Play").click()
         epoch = read_when(page, EPOCH)
         read_when(page, EPOCH, ok=f"v => v >= {epoch + 5}", timeout=60000)
