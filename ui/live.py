@@ -16,7 +16,7 @@ import streamlit as st
 from core.engine import needs_rebuild
 from core.jobs import BUSY, Job
 from core.spec import Spec, SpecError
-from ui.plotly_live import ensure_loader, in_fragment_rerun
+from ui.plotly_live import ensure_loader
 from ui.st_internals import session_alive, session_id, wait_until_sent
 from ui.state import CURRENT_PAGE, JOB_PAGES, job_key, manager, private
 
@@ -167,25 +167,6 @@ def poll_interval(running_jobs: int, current: float | None = None) -> float:
     return level
 
 
-def paced(interval: float, redraw_s: float | None, current: float | None = None) -> float:
-    """`interval`, or the first level at least twice the page's own redraw time when that is longer.
-
-    A redraw that takes longer than its interval (a heavy page on a loaded server) makes the page rerun back to
-    back: the server never idles for that session, a click waits behind the redraws, and training gets less CPU.
-    `redraw_s` is the page's recent redraw time (a moving average); a full run sets the browser's timer from it.
-    A page slowed by its own redraws (`current`) speeds up again only once they take well under the next step
-    down, so an average near a step does not rerun the page back and forth.
-    """
-    if not redraw_s:
-        return interval
-    need = next((x for x in POLL_LEVELS if x >= 2 * redraw_s), MAX_POLL_S)
-    if current in POLL_LEVELS and interval < current and need < current:
-        lower = POLL_LEVELS[max(0, POLL_LEVELS.index(current) - 1)]
-        if 2 * redraw_s > 0.6 * lower:
-            need = current
-    return max(interval, need)
-
-
 def _refused(prefix: str, msg: str) -> None:
     """Keep why Play/Step did not start for `refusal_ui` (the page reruns after every control)."""
     st.session_state[private(prefix, "refused")] = msg
@@ -209,9 +190,8 @@ def live_view(prefix: str, job: Job, draw: Callable[[dict], None]) -> None:
     """Redraw `draw(snapshot)` every poll_interval() seconds while the job trains; once more when it stops."""
     running = job.running
     ensure_loader()
-    poll_key, cost_key = f"{prefix}._poll_s", f"{prefix}._redraw_s"
-    current = st.session_state.get(poll_key)
-    interval = paced(poll_interval(manager().running_count(), current), st.session_state.get(cost_key), current)
+    poll_key = f"{prefix}._poll_s"
+    interval = poll_interval(manager().running_count(), st.session_state.get(poll_key))
     st.session_state[poll_key] = interval
 
     @st.fragment(run_every=interval if running else None)
@@ -219,21 +199,16 @@ def live_view(prefix: str, job: Job, draw: Callable[[dict], None]) -> None:
         t0, c0 = time.perf_counter(), time.thread_time()
         job.touch()
         snap = job.snapshot()
-        want = paced(poll_interval(manager().running_count(), interval), st.session_state.get(cost_key), interval)
-        if snap["running"] and want != interval:
-            # The class grew or shrank, or this page's redraws got slower or faster than its interval allows: the
-            # whole page reruns to set the browser's new interval (both move in steps of about 2x, so it settles).
-            st.rerun()
+        if snap["running"] and poll_interval(manager().running_count(), interval) != interval:
+            st.rerun()  # the class grew or shrank: the whole page reruns to set the browser's new interval
         st.html(LIVE_CSS)
         # The redraw takes its turn with the training threads (core/turns.py): Python runs one thread at a time,
         # and a redraw competing with them for it slowed training to a crawl with a class on the server.
         # Alone on the server (one job training) it does not wait: its own job's slice would only delay it.
         me, turns = object(), manager().turns
         shared = manager().running_count() > 1 and not manager().workers  # workers train elsewhere
-        w0 = time.perf_counter()
         if shared:
             turns.take(me)
-        waited = time.perf_counter() - w0  # a redraw's wait for its turn is the class's, not this page's cost
         try:
             with st.container(key=f"{prefix}-live"):
                 draw(snap)
@@ -244,9 +219,6 @@ def live_view(prefix: str, job: Job, draw: Callable[[dict], None]) -> None:
         was = st.session_state.get(flag, False)
         st.session_state[flag] = snap["running"]
         wall, cpu = 1000 * (time.perf_counter() - t0), 1000 * (time.thread_time() - c0)
-        if snap["running"] and in_fragment_rerun():  # a live redraw (a full run sends every chart whole)
-            cost, last = wall / 1000 - waited, st.session_state.get(cost_key)
-            st.session_state[cost_key] = cost if last is None else 0.7 * last + 0.3 * cost
         sent = wait_until_sent(SEND_WAIT_S)
         if TRACE:
             at = f"session {session_id()} at {time.time():.3f}"

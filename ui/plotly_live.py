@@ -342,8 +342,7 @@ def publish_plotly() -> bool:
         return False
 
 
-def in_fragment_rerun() -> bool:
-    """Whether this run is a fragment's (a live redraw), not a full run of the page."""
+def _fragment_rerun() -> bool:
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     ctx = get_script_run_ctx()
@@ -392,5 +391,5 @@ def live_chart(fig: go.Figure, key: str, where=None) -> None:
     if resync:
         sent[f"{key}/resync"] = wanted
     # A full script run may have remounted the chart (page switch, reconnect): send everything then.
-    payload = live_payload(fig, key, sent, diff=in_fragment_rerun() and not resync)
+    payload = live_payload(fig, key, sent, diff=_fragment_rerun() and not resync)
     _chart(key=key, data=payload, on_resync_change=lambda: None)

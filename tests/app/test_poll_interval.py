@@ -1,6 +1,6 @@
 """How often a training page redraws, alone and in a class."""
 
-from ui.live import POLL_LEVELS, POLL_S, SERVER_REDRAWS_S, paced, poll_interval, server_redraws
+from ui.live import POLL_LEVELS, POLL_S, SERVER_REDRAWS_S, poll_interval, server_redraws
 
 
 def test_one_student_gets_more_than_five_redraws_a_second():
@@ -33,17 +33,3 @@ def test_a_teacher_sets_the_servers_redraw_rate_and_a_bad_value_is_named(monkeyp
     monkeypatch.setenv("PLAYGROUND_REDRAWS_S", "lots")
     value, problem = server_redraws()
     assert value == SERVER_REDRAWS_S and "PLAYGROUND_REDRAWS_S='lots'" in problem
-
-
-def test_a_page_whose_redraws_are_slow_redraws_less_often_and_speeds_up_again_without_flapping():
-    """A redraw longer than its interval made a page rerun back to back (never idle, clicks queued behind it)."""
-    assert paced(POLL_S, None) == POLL_S  # not measured yet
-    assert paced(POLL_S, 0.05) == POLL_S  # a quick redraw keeps the quickest interval
-    slow = paced(POLL_S, 0.2)
-    assert slow >= 2 * 0.2 and slow in POLL_LEVELS
-    assert paced(POLL_S, 5.0) == POLL_LEVELS[-1]  # never slower than the slowest step
-    assert paced(1.0, 0.05) == 1.0  # a class's interval stays when the page is quick
-    # Settled at `slow`, an average wobbling around the step below does not move it; a clearly quicker one does.
-    for cost in (0.2, 0.15, 0.13, 0.12, 0.1, 0.13, 0.2):
-        assert paced(POLL_S, cost, current=slow) == slow, cost
-    assert paced(POLL_S, 0.03, current=slow) == POLL_S

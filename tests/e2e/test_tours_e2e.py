@@ -78,7 +78,7 @@ class Tour:
             self.page.wait_for_function(f"() => location.pathname === {PATHS[title]!r}", timeout=60000)
             try:  # the page's own run has started and ended (a page that trains may rarely look idle: then below)
                 ran = f"() => window.__ran && document.querySelector('{IDLE}') !== null"
-                self.page.wait_for_function(ran, timeout=5000)
+                self.page.wait_for_function(ran, timeout=15000)
             except Exception:  # noqa: BLE001, S110
                 pass
             self.page.wait_for_selector(IDLE, timeout=60000)
