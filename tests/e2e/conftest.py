@@ -186,27 +186,40 @@ STARTS = f"""() => Array.from(document.querySelectorAll('[data-testid="stMain"] 
 
 
 def start_training(page) -> str | None:
-    """Press the page's Play (or Pretrain) and wait until it trains; returns the button pressed, or None."""
+    """Press the page's Play (or Pretrain) and wait until it trains; returns the button pressed, or None.
+
+    A click on a page that trains elsewhere in the tab and redraws back to back on a loaded server is sometimes
+    not acted on (seen about once in three suite runs, not yet traced): it is pressed again after 20 s, as a
+    student would, at most three times.
+    """
     labels = page.evaluate(STARTS)
     for label in ("Play", "Pretrain"):
         if label in labels:
-            page.get_by_role("button", name=label, exact=True).click()
-            page.wait_for_function(f"!({STARTS})().includes({label!r})", timeout=60000)
-            return label
+            for attempt in range(3):
+                page.get_by_role("button", name=label, exact=True).click()
+                try:
+                    page.wait_for_function(f"!({STARTS})().includes({label!r})", timeout=20000 * (attempt + 1))
+                    return label
+                except PlaywrightTimeout:
+                    if attempt == 2:
+                        raise
     return None
 
 
 def pause_training(page) -> None:
-    """Press Pause while the page trains, and wait until it has paused (or finished on its own meanwhile)."""
-    for _ in range(10):  # a redraw may replace the button under the click; the run may end by itself
+    """Press Pause while the page trains, and wait until it has paused (or finished on its own meanwhile).
+
+    A redraw may replace the button under the click, and a click is sometimes not acted on while the page
+    redraws back to back (see `start_training`): it is pressed again, as a student would."""
+    for _ in range(10):
         if "Pause" not in page.evaluate(STARTS):
             return
         try:
             page.get_by_role("button", name="Pause", exact=True).click(timeout=5000)
+            page.wait_for_function(f"!({STARTS})().includes('Pause')", timeout=20000)
+            return
         except PlaywrightTimeout:
             continue
-        page.wait_for_function(f"!({STARTS})().includes('Pause')", timeout=30000)
-        return
     raise AssertionError("Pause could not be pressed")
 
 
