@@ -111,7 +111,9 @@ class Tour:
             self.problems.append(f"{where}: shows {shown}")
         if title in TRAINS:
             try:
-                self.page.wait_for_function(f"({STARTS})().length > 0", timeout=30000)  # a loaded server is slow
+                self.page.wait_for_function(
+                    f"({STARTS})().length > 0", timeout=90000
+                )  # a first CNN visit behind 2 trainings
             except Exception:  # noqa: BLE001
                 self.problems.append(f"{where}: no Play, Pause or Pretrain button")
 
