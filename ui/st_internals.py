@@ -126,6 +126,13 @@ def fresh_this_run(key: str) -> bool:
     return wid is not None and wid in state._new_widget_state
 
 
+def session_keys() -> list[tuple[str, bool]]:
+    """Every key in this session's state as (key, is a widget's), a widget's given by its key, not its id."""
+    state = raw_state()
+    ids = state._key_id_mapper.id_key_mapping
+    return [(ids.get(k, k), k in ids) for k in list(state._keys())]
+
+
 def widget_values(prefix: str, this_run_only: bool = False) -> dict[str, object]:
     """Current values of the settable widgets whose key starts with `prefix` (buttons and uploads left out).
 
@@ -140,7 +147,7 @@ def widget_values(prefix: str, this_run_only: bool = False) -> dict[str, object]
         drawn = ctx.shared.widget_ids_this_run.snapshot() if ctx else ()
         keys = [k for w in drawn if (k := ids.id_key_mapping.get(w))]
     else:
-        keys = [ids.id_key_mapping.get(k, k) for k in state._keys()]  # widget ids -> their keys
+        keys = [k for k, _ in session_keys()]
     out = {}
     for key in keys:
         if not (isinstance(key, str) and key.startswith(prefix)):

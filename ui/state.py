@@ -24,7 +24,7 @@ import streamlit as st
 from core.jobs import JobManager
 from core.spec import SECTIONS, Spec
 from core.store import Store, shared_store
-from ui.st_internals import fresh_this_run, raw_state, widget_values
+from ui.st_internals import fresh_this_run, raw_state, session_keys, widget_values
 
 CURRENT_PAGE = "_current_page"  # url path of the page being shown
 SHOWN_PREFIX = "_shown_prefix"  # widget prefix of the page this run shows (set by enter_page)
@@ -91,17 +91,14 @@ def _park(prefix: str, parked: dict) -> None:
     in place (some 860 keys after a tour), that scan was a quarter of each run's time.
     """
     pages = set(st.session_state.get(SETTINGS, {})) - {prefix}
-    state = raw_state()
-    ids = state._key_id_mapper.id_key_mapping
-    for name in list(state._keys()):
-        key = ids.get(name, name)  # a widget is listed by its id
+    for key, widget in session_keys():
         if not isinstance(key, str):
             continue
         head, dot, rest = key.partition(".")
         if not (dot and head in pages and not rest.startswith("_")) or key not in st.session_state:
             continue
         value = st.session_state.pop(key)
-        if key == name:  # not a widget's: a setting of the page's spec no widget draws, a value kept by hand
+        if not widget:  # a setting of the page's spec no widget draws, a value kept by hand
             parked.setdefault(head, {})[key] = value
 
 
