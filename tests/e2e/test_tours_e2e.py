@@ -6,6 +6,7 @@ shown, and a training page shows its Play or Pause (the Transfer page: Pretrain 
 """
 
 import random
+import time
 
 import pytest
 
@@ -40,6 +41,18 @@ SIDEBAR = """() => {
 PROBLEMS = """() => Array.from(document.querySelectorAll(
     '[data-testid="stMain"] [data-testid="stException"], [data-testid="stMain"] [data-testid="stAlertContentError"]'))
   .filter(e => e.closest('[data-stale="true"]') === null).map(e => e.innerText.slice(0, 300))"""
+# JS: what the page shows, for a failure's message: script state, address, elements drawn in the main area and
+# the sidebar (stale ones apart) and the main area's first words.
+SEEN = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const count = sel => document.querySelectorAll(sel + ' [data-testid="stElementContainer"]').length;
+  const stale = sel => document.querySelectorAll(sel + ' [data-stale="true"]').length;
+  const main = document.querySelector('[data-testid="stMain"]');
+  return `script ${app && app.getAttribute('data-test-script-state')}, at ${location.pathname}, `
+    + `main ${count('[data-testid="stMain"]')} elements (${stale('[data-testid="stMain"]')} stale), `
+    + `sidebar ${count('[data-testid="stSidebarUserContent"]')} (${stale('[data-testid="stSidebarUserContent"]')} stale), `
+    + `main reads "${main ? main.innerText.replace(/\\s+/g, ' ').slice(0, 160) : ''}"`;
+}"""
 
 
 def orders() -> list[tuple[str, list[str]]]:
@@ -115,7 +128,14 @@ class Tour:
                     f"({STARTS})().length > 0", timeout=90000
                 )  # a first CNN visit behind 2 trainings
             except Exception:  # noqa: BLE001
-                self.problems.append(f"{where}: no Play, Pause or Pretrain button")
+                seen = self.page.evaluate(SEEN)
+                try:  # how much longer it takes, if it comes at all: says whether the page is slow or stuck
+                    t0 = time.monotonic()
+                    self.page.wait_for_function(f"({STARTS})().length > 0", timeout=120000)
+                    later = f"shown {time.monotonic() - t0:.0f} s later"
+                except Exception:  # noqa: BLE001
+                    later = f"not shown 120 s later either ({self.page.evaluate(SEEN)})"
+                self.problems.append(f"{where}: no Play, Pause or Pretrain button in 90 s ({seen}); {later}")
 
 
 def set_seed(page, value: int) -> None:
