@@ -12,6 +12,8 @@ held-out share, whatever the number of labels.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import torch
 
@@ -39,14 +41,23 @@ SOURCE_TRAIN_FRAC = 0.8  # the source keeps a fifth of its images to report its 
 
 
 def _source_raw(spec: Spec) -> tuple[torch.Tensor, np.ndarray, list[str]]:
-    size = spec.data.image_size
-    if spec.transfer.source == "glyphs":
-        images, labels = make_glyphs(list(GLYPH_SOURCE), GLYPH_SOURCE_PER_CLASS, size, spec.seed)
+    """The source task's images (shuffled by the seed), labels and class names; the callers copy, never write."""
+    x, labels, names = _source_images(spec.transfer.source, spec.data.image_size, spec.seed)
+    return x, labels.copy(), list(names)
+
+
+# Generating the glyphs takes seconds (12,000 drawn images) and every target dataset needs the source's mean and
+# std: a sweep or the three target modes would draw them again each time. Two sources at once stay drawn (at most
+# 38 MB each: 12,000 glyphs of 28x28).
+@lru_cache(maxsize=2)
+def _source_images(source: str, size: int, seed: int) -> tuple[torch.Tensor, np.ndarray, list[str]]:
+    if source == "glyphs":
+        images, labels = make_glyphs(list(GLYPH_SOURCE), GLYPH_SOURCE_PER_CLASS, size, seed)
         return image_tensor(images, size), labels, [f"glyph {k}" for k in GLYPH_SOURCE]
-    if spec.transfer.source == "shapes":
-        images, labels = make_shapes(SHAPES_N, SOURCE_SHAPES, size, 0.0, spec.seed)
+    if source == "shapes":
+        images, labels = make_shapes(SHAPES_N, SOURCE_SHAPES, size, 0.0, seed)
         return image_tensor(images, size), labels, list(SHAPES[:SOURCE_SHAPES])
-    images, labels = load_digits_images(spec.seed)
+    images, labels = load_digits_images(seed)
     keep = np.isin(labels, SOURCE_DIGITS)
     return image_tensor(images[keep], size), labels[keep], [str(d) for d in SOURCE_DIGITS]
 
@@ -86,11 +97,16 @@ def pick_per_class(labels: np.ndarray, k: int) -> np.ndarray:
 
 def _target_raw(spec: Spec) -> tuple[torch.Tensor, np.ndarray, list[str]]:
     """The target task's images (shuffled by the seed), labels from 0 and class names."""
-    size = spec.data.image_size
-    if spec.transfer.source == "glyphs":  # another draw than the source's: seed + 1
-        images, labels = make_glyphs(list(GLYPH_TARGET), GLYPH_TARGET_PER_CLASS, size, spec.seed + 1)
+    x, labels, names = _target_images(spec.transfer.source, spec.data.image_size, spec.seed)
+    return x, labels.copy(), list(names)
+
+
+@lru_cache(maxsize=3)
+def _target_images(source: str, size: int, seed: int) -> tuple[torch.Tensor, np.ndarray, list[str]]:
+    if source == "glyphs":  # another draw than the source's: seed + 1
+        images, labels = make_glyphs(list(GLYPH_TARGET), GLYPH_TARGET_PER_CLASS, size, seed + 1)
         return image_tensor(images, size), labels, [f"glyph {k}" for k in GLYPH_TARGET]
-    images, digits = load_digits_images(spec.seed)
+    images, digits = load_digits_images(seed)
     keep = np.isin(digits, TARGET_DIGITS)
     return image_tensor(images[keep], size), digits[keep] - TARGET_DIGITS[0], [str(d) for d in TARGET_DIGITS]
 

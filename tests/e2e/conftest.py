@@ -2,6 +2,7 @@
 
 import contextlib
 import json
+import warnings
 from pathlib import Path
 
 import pytest
@@ -184,6 +185,30 @@ STARTS = f"""() => Array.from(document.querySelectorAll('[data-testid="stMain"] 
   .filter(b => b.closest('[data-stale="true"]') === null)
   .map(b => (b.querySelector('[data-testid="stMarkdownContainer"]') || b).innerText.trim()).filter(t => {json.dumps(list(START))}.includes(t))"""
 
+# JS: from now on, note in window.__clicks what each click landed on (its button's text, else the element's tag).
+CLICKS = """() => {
+  if (!window.__clicks) {
+    window.__clicks = [];
+    document.addEventListener('click', e => {
+      const b = e.target.closest('button');
+      window.__clicks.push(b ? b.innerText.trim() : e.target.tagName);
+    }, true);
+  }
+  window.__clicks.length = 0;
+}"""
+
+
+def missed(page, label: str, seconds: int) -> None:
+    """Warn (the run's warnings summary lists it) that a click on `label` was not acted on, with where it landed:
+    a click that landed elsewhere is the browser's (the page moved), one on the button is the server's."""
+    with contextlib.suppress(Exception):  # the page may be mid-redraw: the warning is a clue, not a check
+        landed = page.evaluate("() => window.__clicks")
+        state = page.evaluate("() => document.querySelector('[data-testid=\"stApp\"]').dataset.testScriptState")
+        warnings.warn(
+            f"{label} not acted on in {seconds} s at {page.url}: the click landed on {landed}; script {state}",
+            stacklevel=2,
+        )
+
 
 def start_training(page) -> str | None:
     """Press the page's Play (or Pretrain) and wait until it trains; returns the button pressed, or None.
@@ -196,11 +221,13 @@ def start_training(page) -> str | None:
     for label in ("Play", "Pretrain"):
         if label in labels:
             for attempt in range(3):
+                page.evaluate(CLICKS)
                 page.get_by_role("button", name=label, exact=True).click()
                 try:
                     page.wait_for_function(f"!({STARTS})().includes({label!r})", timeout=20000 * (attempt + 1))
                     return label
                 except PlaywrightTimeout:
+                    missed(page, label, 20 * (attempt + 1))
                     if attempt == 2:
                         raise
     return None
@@ -215,10 +242,12 @@ def pause_training(page) -> None:
         if "Pause" not in page.evaluate(STARTS):
             return
         try:
+            page.evaluate(CLICKS)
             page.get_by_role("button", name="Pause", exact=True).click(timeout=5000)
             page.wait_for_function(f"!({STARTS})().includes('Pause')", timeout=20000)
             return
         except PlaywrightTimeout:
+            missed(page, "Pause", 20)
             continue
     raise AssertionError("Pause could not be pressed")
 
