@@ -19,6 +19,9 @@ instead of a page misbehaving in class.
 - `get_script_run_ctx().shared.widget_ids_this_run`: the widgets drawn so far in this run.
 - `app_session._populate_theme_msg` and `config._config_options`: the theme part of every run's first message,
   and the config it is read from.
+- `AppSession._handle_rerun_script_request(client_state)` (a browser's rerun request) and
+  `AppSession._handle_scriptrunner_event_on_event_loop` (a run's SCRIPT_STARTED, with its page and fragments):
+  where a fragment rerun asked for a page the browser has left is dropped (`drop_stale_fragment_reruns`).
 """
 
 from __future__ import annotations
@@ -108,6 +111,44 @@ def cache_theme_messages() -> None:
 
     populate.streamlit_original = original
     app_session._populate_theme_msg = populate
+
+
+def drop_stale_fragment_reruns() -> None:
+    """Drop a browser's fragment rerun asked for a page other than the one it was last sent to (once per process).
+
+    A page redrawn while the student clicks to another page sends one more `run_every` timer to the browser
+    after the click; that timer's rerun names the page left. Streamlit runs it after the new page (or folds it
+    into the page switch, which then reopens the page left), and the browser, seeing a run of another page
+    start, clears the page it has just drawn: the new page stayed blank, its sidebar alone drawn (the browser
+    tours saw it on a loaded server, behind the Gradient lab training).
+    """
+    from streamlit.runtime.app_session import AppSession
+    from streamlit.runtime.scriptrunner import ScriptRunnerEvent
+
+    if getattr(AppSession._handle_rerun_script_request, "streamlit_original", None):
+        return
+    request, event = AppSession._handle_rerun_script_request, AppSession._handle_scriptrunner_event_on_event_loop
+
+    def handle_request(self, client_state=None) -> None:
+        if client_state is not None:
+            page = client_state.page_script_hash
+            if not client_state.fragment_id:
+                self._playground_page = page  # the page the browser asks for ('' on a first visit: any)
+            elif page and getattr(self, "_playground_page", "") not in ("", page):
+                return  # a timer of the page the browser has left
+        request(self, client_state)
+
+    def handle_event(self, sender, event_type, *args, **kwargs) -> None:
+        if event_type == ScriptRunnerEvent.SCRIPT_STARTED and sender is self._scriptrunner:
+            page = kwargs.get("page_script_hash", args[3] if len(args) > 3 else None)
+            fragments = kwargs.get("fragment_ids_this_run", args[4] if len(args) > 4 else None)
+            if page and not fragments:  # a whole page's run: the page shown now (st.switch_page may change it)
+                self._playground_page = page
+        event(self, sender, event_type, *args, **kwargs)
+
+    handle_request.streamlit_original = request
+    AppSession._handle_rerun_script_request = handle_request
+    AppSession._handle_scriptrunner_event_on_event_loop = handle_event
 
 
 def raw_state():
