@@ -5,6 +5,7 @@ import tomllib
 from pathlib import Path
 
 from streamlit.runtime import Runtime
+from streamlit.runtime.app_session import AppSession
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.state.session_state import SessionState
 from streamlit.testing.v1 import AppTest
@@ -24,6 +25,9 @@ def test_internals_exist():
     assert hasattr(state, "_key_id_mapper") and hasattr(state._key_id_mapper, "get_id_from_key")
     assert hasattr(state._new_widget_state, "widget_metadata")
     assert hasattr(state, "_new_session_state") and callable(state._keys)
+    # drop_stale_fragment_reruns (its behaviour: tests/app/test_page_switch_protocol.py)
+    assert callable(AppSession._handle_rerun_script_request)
+    assert callable(AppSession._handle_scriptrunner_event_on_event_loop)
 
 
 def test_legacy_mode_switch_round_trips():
