@@ -20,7 +20,7 @@ instead of a page misbehaving in class.
 - `app_session._populate_theme_msg` and `config._config_options`: the theme part of every run's first message,
   and the config it is read from.
 - `AppSession._handle_rerun_script_request(client_state)` (a browser's rerun request) and
-  `AppSession._handle_scriptrunner_event_on_event_loop` (a run's SCRIPT_STARTED, with its page and fragments):
+  `AppSession._handle_scriptrunner_event_on_event_loop` (a run's messages: its `navigation` names the page shown):
   where a fragment rerun asked for a page the browser has left is dropped (`drop_stale_fragment_reruns`).
 """
 
@@ -133,17 +133,20 @@ def drop_stale_fragment_reruns() -> None:
         if client_state is not None:
             page = client_state.page_script_hash
             if not client_state.fragment_id:
-                self._playground_page = page  # the page the browser asks for ('' on a first visit: any)
+                self._playground_page = page  # the page the browser asks for ('' when named by its address)
             elif page and getattr(self, "_playground_page", "") not in ("", page):
                 return  # a timer of the page the browser has left
         request(self, client_state)
 
     def handle_event(self, sender, event_type, *args, **kwargs) -> None:
-        if event_type == ScriptRunnerEvent.SCRIPT_STARTED and sender is self._scriptrunner:
-            page = kwargs.get("page_script_hash", args[3] if len(args) > 3 else None)
-            fragments = kwargs.get("fragment_ids_this_run", args[4] if len(args) > 4 else None)
-            if page and not fragments:  # a whole page's run: the page shown now (st.switch_page may change it)
-                self._playground_page = page
+        message = kwargs.get("forward_msg", args[0] if args else None)
+        if (
+            event_type == ScriptRunnerEvent.ENQUEUE_FORWARD_MSG
+            and sender is self._scriptrunner
+            and message is not None
+            and message.WhichOneof("type") == "navigation"
+        ):  # the page the run shows, as the browser will name it (a page opened by its address, st.switch_page)
+            self._playground_page = message.navigation.page_script_hash
         event(self, sender, event_type, *args, **kwargs)
 
     handle_request.streamlit_original = request

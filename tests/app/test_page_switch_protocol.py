@@ -38,6 +38,12 @@ def new():
     time.sleep(1.0)  # a page that takes a moment to draw: the left page's rerun arrives meanwhile
     st.write("the new page")
 
+    @st.fragment(run_every=0.5)
+    def live():
+        st.write("live view of the new page")
+
+    live()
+
 
 st.navigation([st.Page(left, title="Left", url_path="left", default=True), st.Page(new, title="New", url_path="new")]).run()
 """
@@ -84,15 +90,48 @@ async def switch_while_the_left_page_redraws(url: str) -> tuple[list[str], list[
         return started, texts, pages
 
 
-@pytest.fixture(params=[True, False], ids=["guarded", "streamlit alone"])
-def switch(request, tmp_path):
-    (tmp_path / "app.py").write_text(textwrap.dedent(APP.format(guard=request.param)))
+async def open_by_address_then_redraw(url: str) -> list[list[str]]:
+    """Open the new page by its address (no page hash yet), then send its own timer's rerun as the browser does
+    (with the page's hash from the navigation message). Returns the fragments of each run that started then."""
+    async with websockets.connect(url.replace("http", "ws") + "/_stcore/stream", subprotocols=["streamlit"]) as ws:
+        await ws.send(rerun(page_name="new"))
+        page, fragment, finished = None, None, False
+        while not (page and fragment and finished):
+            msg = ForwardMsg()
+            msg.ParseFromString(await asyncio.wait_for(ws.recv(), 60))
+            kind = msg.WhichOneof("type")
+            page = msg.navigation.page_script_hash if kind == "navigation" else page
+            fragment = msg.auto_rerun.fragment_id if kind == "auto_rerun" else fragment
+            finished = finished or kind == "script_finished"
+        await ws.send(rerun(page_script_hash=page, fragment_id=fragment, is_auto_rerun=True))
+        runs = []
+        try:
+            while True:
+                msg = ForwardMsg()
+                msg.ParseFromString(await asyncio.wait_for(ws.recv(), 3))
+                if msg.WhichOneof("type") == "new_session":
+                    runs.append(list(msg.metadata.run.fragment_ids))
+        except TimeoutError:
+            pass
+        return runs
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["guarded", "streamlit alone"])
+def server(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("app")
+    (folder / "app.py").write_text(textwrap.dedent(APP.format(guard=request.param)))
     root = str(Path(__file__).resolve().parents[2])
-    proc, url = server_process.start(root=tmp_path, env={"PYTHONPATH": root})
+    proc, url = server_process.start(root=folder, env={"PYTHONPATH": root})
     try:
-        yield request.param, asyncio.run(switch_while_the_left_page_redraws(url))
+        yield request.param, url
     finally:
         server_process.stop(proc)
+
+
+@pytest.fixture
+def switch(server):
+    guarded, url = server
+    return guarded, asyncio.run(switch_while_the_left_page_redraws(url))
 
 
 def test_a_rerun_of_the_page_left_does_not_clear_the_new_page(switch):
@@ -103,3 +142,11 @@ def test_a_rerun_of_the_page_left_does_not_clear_the_new_page(switch):
         assert "the new page" in texts
     else:  # what the guard is for: Streamlit alone starts a run of the page left, which clears the new page
         assert "left" in started, started  # (once Streamlit drops such reruns itself, this fails: the guard can go)
+
+
+def test_a_page_opened_by_its_address_keeps_redrawing(server):
+    """The browser names a page opened from a link by its address, then by the hash the navigation gave it: the
+    page's own timer reruns are run, guard or not."""
+    _, url = server
+    runs = asyncio.run(open_by_address_then_redraw(url))
+    assert runs and runs[0], runs  # a run of the fragment alone started
