@@ -95,7 +95,7 @@ def interpolation_figure(interp: dict, ends: np.ndarray, a: int, b: int) -> go.F
     fade = (1 - t) * ends[a] + t * ends[b]
     imgs = np.concatenate([path, fade])
     mosaic = image_grid(imgs, cols=len(path), scale=max(2, 40 // path.shape[-1]), vrange=(0, 1))
-    return image_figure(mosaic, "Interpolation: through the latent space (top), pixel cross-fade (bottom)")
+    return image_figure(mosaic, "Interpolation: latent space (top), pixel fade (bottom)")
 
 
 def sweep_figure(sweep: dict) -> go.Figure:

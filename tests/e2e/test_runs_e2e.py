@@ -72,6 +72,6 @@ def test_compare_two_runs_shows_both_curves(fresh_server, page):
         page.keyboard.press("Escape")
         page.wait_for_selector(IDLE, timeout=30000)
     lengths = read_when(page, TRACES_OF, "loss by epoch")
-    assert len(lengths) == 2 and min(lengths) >= 3
+    assert len(lengths) >= 2 and min(lengths) >= 3  # both picked (a run the module's other test trained may show)
     page.wait_for_selector("text=Settings that differ", timeout=10000)
     assert_no_exception(page)
