@@ -56,64 +56,68 @@ def rerun(**client_state) -> bytes:
     return msg.SerializeToString()
 
 
+def connect(url: str):
+    return websockets.connect(url.replace("http", "ws") + "/_stcore/stream", subprotocols=["streamlit"])
+
+
+async def receive(ws, timeout: float) -> ForwardMsg:
+    msg = ForwardMsg()
+    msg.ParseFromString(await asyncio.wait_for(ws.recv(), timeout))
+    return msg
+
+
+async def until_quiet(ws, seconds: float = 3) -> list[ForwardMsg]:
+    """Every message the server sends until it has been quiet for `seconds`."""
+    out = []
+    try:
+        while True:
+            out.append(await receive(ws, seconds))
+    except TimeoutError:
+        return out
+
+
 async def switch_while_the_left_page_redraws(url: str) -> tuple[list[str], list[str], dict[str, str]]:
     """Open the default page, then send a switch to the new page and, right after, the left page's timer rerun.
     Returns the pages of the runs that started after the switch, the texts drawn then, and the pages' hashes."""
-    async with websockets.connect(url.replace("http", "ws") + "/_stcore/stream", subprotocols=["streamlit"]) as ws:
+    async with connect(url) as ws:
         await ws.send(rerun(page_name=""))
         pages, fragment = {}, None
         while fragment is None or not pages:
-            msg = ForwardMsg()
-            msg.ParseFromString(await asyncio.wait_for(ws.recv(), 60))
-            if msg.WhichOneof("type") == "navigation":
-                pages = {
-                    p.page_script_hash: p.url_pathname or "left" for p in msg.navigation.app_pages
-                }  # the default: ""
+            msg = await receive(ws, 60)
+            if msg.WhichOneof("type") == "navigation":  # the default page's address is ""
+                pages = {p.page_script_hash: p.url_pathname or "left" for p in msg.navigation.app_pages}
             if msg.WhichOneof("type") == "auto_rerun":
                 fragment = msg.auto_rerun.fragment_id
         by_path = {path: h for h, path in pages.items()}
         await ws.send(rerun(page_script_hash=by_path["new"]))
         await ws.send(rerun(page_script_hash=by_path["left"], fragment_id=fragment, is_auto_rerun=True))
         started, texts = [], []
-        try:
-            while True:  # until the server has been quiet for 3 s
-                msg = ForwardMsg()
-                msg.ParseFromString(await asyncio.wait_for(ws.recv(), 3))
-                kind = msg.WhichOneof("type")
-                if kind == "new_session":
-                    started.append(pages.get(msg.new_session.page_script_hash, "?"))
-                elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-                    if msg.delta.new_element.WhichOneof("type") == "markdown":
-                        texts.append(msg.delta.new_element.markdown.body)
-        except TimeoutError:
-            pass
+        for msg in await until_quiet(ws):
+            kind = msg.WhichOneof("type")
+            if kind == "new_session":
+                started.append(pages.get(msg.new_session.page_script_hash, "?"))
+            elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                if msg.delta.new_element.WhichOneof("type") == "markdown":
+                    texts.append(msg.delta.new_element.markdown.body)
         return started, texts, pages
 
 
 async def open_by_address_then_redraw(url: str) -> list[list[str]]:
     """Open the new page by its address (no page hash yet), then send its own timer's rerun as the browser does
     (with the page's hash from the navigation message). Returns the fragments of each run that started then."""
-    async with websockets.connect(url.replace("http", "ws") + "/_stcore/stream", subprotocols=["streamlit"]) as ws:
+    async with connect(url) as ws:
         await ws.send(rerun(page_name="new"))
         page, fragment, finished = None, None, False
         while not (page and fragment and finished):
-            msg = ForwardMsg()
-            msg.ParseFromString(await asyncio.wait_for(ws.recv(), 60))
+            msg = await receive(ws, 60)
             kind = msg.WhichOneof("type")
             page = msg.navigation.page_script_hash if kind == "navigation" else page
             fragment = msg.auto_rerun.fragment_id if kind == "auto_rerun" else fragment
             finished = finished or kind == "script_finished"
         await ws.send(rerun(page_script_hash=page, fragment_id=fragment, is_auto_rerun=True))
-        runs = []
-        try:
-            while True:
-                msg = ForwardMsg()
-                msg.ParseFromString(await asyncio.wait_for(ws.recv(), 3))
-                if msg.WhichOneof("type") == "new_session":
-                    runs.append(list(msg.metadata.run.fragment_ids))
-        except TimeoutError:
-            pass
-        return runs
+        return [
+            list(m.metadata.run.fragment_ids) for m in await until_quiet(ws) if m.WhichOneof("type") == "new_session"
+        ]
 
 
 @pytest.fixture(scope="module", params=[True, False], ids=["guarded", "streamlit alone"])
