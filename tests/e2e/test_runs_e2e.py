@@ -62,8 +62,10 @@ def test_a_trained_run_survives_a_refresh_and_is_listed(fresh_server, page):
 
 def test_compare_two_runs_shows_both_curves(fresh_server, page):
     """Two Playground runs with different learning rates: the Compare tab overlays both loss curves."""
-    for lr in (0.1, 0.03):  # both trained here: another process may run this module's other tests
-        train(page, f"{fresh_server}/playground?preset=tfp-default&train.lr={lr}", 3)
+    # Both trained here (another process may run this module's other tests), on another lesson than the refresh
+    # test's, whose pick by name must find its own paused run.
+    for lr in (0.1, 0.03):
+        train(page, f"{fresh_server}/playground?preset=spiral-relu&train.lr={lr}", 3)
     open_page(page, f"{fresh_server}/runs")
     box = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Runs to compare")
     for _ in range(2):
