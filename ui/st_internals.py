@@ -21,7 +21,10 @@ instead of a page misbehaving in class.
   and the config it is read from.
 - `AppSession._handle_rerun_script_request(client_state)` (a browser's rerun request) and
   `AppSession._handle_scriptrunner_event_on_event_loop` (a run's messages: its `navigation` names the page shown):
-  where a fragment rerun asked for a page the browser has left is dropped (`drop_stale_fragment_reruns`).
+  where a fragment rerun asked for a page the browser has left is dropped, and one that carries a change to a
+  widget outside its fragment is run as a whole-page rerun (`guard_rerun_requests`).
+- `AppSession._session_state._new_widget_state.widget_metadata[id].fragment_id`: the fragment a widget
+  was drawn in (None outside every fragment).
 """
 
 from __future__ import annotations
@@ -113,14 +116,19 @@ def cache_theme_messages() -> None:
     app_session._populate_theme_msg = populate
 
 
-def drop_stale_fragment_reruns() -> None:
-    """Drop a browser's fragment rerun asked for a page other than the one it was last sent to (once per process).
+def guard_rerun_requests() -> None:
+    """Route a browser's rerun requests the way the student meant them (once per process).
 
-    A page redrawn while the student clicks to another page sends one more `run_every` timer to the browser
-    after the click; that timer's rerun names the page left. Streamlit runs it after the new page (or folds it
-    into the page switch, which then reopens the page left), and the browser, seeing a run of another page
-    start, clears the page it has just drawn: the new page stayed blank, its sidebar alone drawn (the browser
-    tours saw it on a loaded server, behind the Gradient lab training).
+    - A fragment rerun asked for a page other than the one the browser was last sent to is dropped. A page
+      redrawn while the student clicks to another page sends one more `run_every` timer to the browser after
+      the click; that timer's rerun names the page left. Streamlit ran it after the new page and the browser,
+      seeing a run of another page start, cleared the page it had just drawn: the new page stayed blank, its
+      sidebar alone drawn (the browser tours saw it on a loaded server, behind the Gradient lab training).
+    - A fragment rerun that carries a change to a widget outside that fragment runs the whole page. The
+      browser sends the widget changes of one moment as one request, named after the first one's fragment: a
+      click on Pause or on the Presentation toggle that came with a live chart's own message (a chart asking
+      for a full copy) went out as a rerun of the live view alone, so the page never acted on it (a lost click:
+      the toggle flipped in the browser, the page stayed as it was).
     """
     from streamlit.runtime.app_session import AppSession
     from streamlit.runtime.scriptrunner import ScriptRunnerEvent
@@ -136,6 +144,13 @@ def drop_stale_fragment_reruns() -> None:
                 self._playground_page = page  # the page the browser asks for ('' when named by its address)
             elif page and getattr(self, "_playground_page", "") not in ("", page):
                 return  # a timer of the page the browser has left
+            changed = _changed_widgets(self, client_state.widget_states)
+            if client_state.fragment_id and _outside(self, changed, client_state.fragment_id):
+                whole = type(client_state)()
+                whole.CopyFrom(client_state)
+                whole.fragment_id = ""
+                whole.is_auto_rerun = False
+                client_state = whole
         request(self, client_state)
 
     def handle_event(self, sender, event_type, *args, **kwargs) -> None:
@@ -152,6 +167,22 @@ def drop_stale_fragment_reruns() -> None:
     handle_request.streamlit_original = request
     AppSession._handle_rerun_script_request = handle_request
     AppSession._handle_scriptrunner_event_on_event_loop = handle_event
+
+
+def _changed_widgets(session, widget_states) -> list[str]:
+    """The widgets whose state differs from the session's last request (new ones included)."""
+    sent = {w.id: w.SerializeToString(deterministic=True) for w in widget_states.widgets}
+    last = getattr(session, "_playground_widgets", {})
+    session._playground_widgets = sent
+    return [wid for wid, value in sent.items() if last.get(wid) != value]
+
+
+def _outside(session, widget_ids: list[str], fragment_id: str) -> bool:
+    """Whether one of these widgets was drawn outside fragment `fragment_id` (one the server does not know is
+    not counted: it has not been drawn yet)."""
+    metadata = session._session_state._new_widget_state.widget_metadata
+    drawn_in = [metadata[w].fragment_id for w in widget_ids if w in metadata]
+    return any(f != fragment_id for f in drawn_in)
 
 
 def raw_state():

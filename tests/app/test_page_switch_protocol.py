@@ -1,9 +1,14 @@
-"""A page switch while the page left still redraws: the new page stays drawn (Streamlit's own protocol, no browser).
+"""Rerun requests a browser sends while a page redraws live run what the student meant (Streamlit's own protocol
+against a real server, no browser).
 
-The browser can send one more of the left page's `run_every` reruns after the click that switches pages (its
-timer was set by a message already on its way). Streamlit ran that rerun after the new page, and the browser,
-seeing a run of another page start, cleared the page it had just drawn. `ui.st_internals.drop_stale_fragment_reruns`
-drops such a rerun; this test sends the two requests back to back, as that browser did, to a real server.
+- A page switch while the page left still redraws: the browser can send one more of the left page's `run_every`
+  reruns after the click (its timer was set by a message already on its way). Streamlit ran that rerun after the
+  new page, and the browser, seeing a run of another page start, cleared the page it had just drawn.
+- A click outside the live view sent in the same moment as a message of a chart inside it: the browser sends
+  both as one rerun of the live view alone, and the page never acted on the click.
+
+`ui.st_internals.guard_rerun_requests` drops the first and runs the second as a whole-page rerun; these tests
+send the requests as that browser did.
 """
 
 import asyncio
@@ -20,10 +25,10 @@ from tests.e2e import server as server_process
 APP = """
 import time
 import streamlit as st
-from ui.st_internals import drop_stale_fragment_reruns
+from ui.st_internals import guard_rerun_requests
 
 if {guard}:
-    drop_stale_fragment_reruns()
+    guard_rerun_requests()
 
 
 def left():
@@ -37,6 +42,8 @@ def left():
 def new():
     time.sleep(1.0)  # a page that takes a moment to draw: the left page's rerun arrives meanwhile
     st.write("the new page")
+    if st.toggle("Presentation mode", key="present"):  # outside the live view, as the sidebar's toggle
+        st.write("presenting")
 
     @st.fragment(run_every=0.5)
     def live():
@@ -120,6 +127,38 @@ async def open_by_address_then_redraw(url: str) -> list[list[str]]:
         ]
 
 
+async def toggle_sent_with_the_live_view(url: str) -> tuple[list[list[str]], list[str]]:
+    """Open the new page, then send the toggle's change named after the live view's fragment, as the browser does
+    when the toggle's click and a chart's message go out together. Returns the fragments of each run that started
+    then (an empty list: the whole page) and the texts drawn."""
+    async with connect(url) as ws:
+        await ws.send(rerun(page_name="new"))
+        page, fragment, toggle, finished = None, None, None, False
+        while not (page and fragment and toggle and finished):
+            msg = await receive(ws, 60)
+            kind = msg.WhichOneof("type")
+            page = msg.navigation.page_script_hash if kind == "navigation" else page
+            fragment = msg.auto_rerun.fragment_id if kind == "auto_rerun" else fragment
+            if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                toggle = msg.delta.new_element.checkbox.id or toggle
+            finished = finished or kind == "script_finished"
+        request = BackMsg()
+        request.rerun_script.page_script_hash = page
+        request.rerun_script.fragment_id = fragment
+        on = request.rerun_script.widget_states.widgets.add()
+        on.id, on.bool_value = toggle, True
+        await ws.send(request.SerializeToString())
+        runs, texts = [], []
+        for msg in await until_quiet(ws):
+            kind = msg.WhichOneof("type")
+            if kind == "new_session":
+                runs.append(list(msg.metadata.run.fragment_ids))
+            elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                if msg.delta.new_element.WhichOneof("type") == "markdown":
+                    texts.append(msg.delta.new_element.markdown.body)
+        return runs, texts
+
+
 @pytest.fixture(scope="module", params=[True, False], ids=["guarded", "streamlit alone"])
 def server(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("app")
@@ -154,3 +193,14 @@ def test_a_page_opened_by_its_address_keeps_redrawing(server):
     _, url = server
     runs = asyncio.run(open_by_address_then_redraw(url))
     assert runs and runs[0], runs  # a run of the fragment alone started
+
+
+def test_a_click_outside_the_live_view_sent_with_it_runs_the_whole_page(server):
+    guarded, url = server
+    runs, texts = asyncio.run(toggle_sent_with_the_live_view(url))
+    if guarded:
+        assert [] in runs, runs  # a run of the whole page
+        assert "presenting" in texts, texts  # the page acted on the toggle
+    else:  # what the guard is for: Streamlit alone reruns the live view only, and the toggle does nothing
+        assert runs and all(runs), runs
+        assert "presenting" not in texts

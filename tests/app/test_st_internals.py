@@ -25,7 +25,7 @@ def test_internals_exist():
     assert hasattr(state, "_key_id_mapper") and hasattr(state._key_id_mapper, "get_id_from_key")
     assert hasattr(state._new_widget_state, "widget_metadata")
     assert hasattr(state, "_new_session_state") and callable(state._keys)
-    # drop_stale_fragment_reruns (its behaviour: tests/app/test_page_switch_protocol.py)
+    # guard_rerun_requests (its behaviour: tests/app/test_page_switch_protocol.py)
     assert callable(AppSession._handle_rerun_script_request)
     assert callable(AppSession._handle_scriptrunner_event_on_event_loop)
 
