@@ -228,8 +228,10 @@ def live_view(prefix: str, job: Job, draw: Callable[[dict], None]) -> None:
                 file=sys.stderr,
                 flush=True,
             )
-        if was and not snap["running"]:
-            st.rerun()  # stop polling and refresh the controls (Play instead of Pause)
+        if (was or running) and not snap["running"]:
+            # Stop polling and refresh the controls (Play instead of Pause, Step enabled again). `running`: the
+            # page was drawn while the job trained; an epoch of Step can end before this view's first redraw.
+            st.rerun()
 
     _view()
 

@@ -29,12 +29,16 @@ instead of a page misbehaving in class.
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 
 from streamlit.runtime import Runtime
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.state.session_state_proxy import get_session_state
+
+TRACE = os.environ.get("PLAYGROUND_TRACE_RERUNS") == "1"
 
 # Widget value kinds that session state cannot set: buttons and other one-shot triggers, uploaded files.
 UNSETTABLE = frozenset(
@@ -143,14 +147,18 @@ def guard_rerun_requests() -> None:
             if not client_state.fragment_id:
                 self._playground_page = page  # the page the browser asks for ('' when named by its address)
             elif page and getattr(self, "_playground_page", "") not in ("", page):
+                _trace(self, "dropped: a rerun of the page left", client_state)
                 return  # a timer of the page the browser has left
             changed = _changed_widgets(self, client_state.widget_states)
             if client_state.fragment_id and _outside(self, changed, client_state.fragment_id):
+                _trace(self, "whole page instead of its fragment", client_state, changed)
                 whole = type(client_state)()
                 whole.CopyFrom(client_state)
                 whole.fragment_id = ""
                 whole.is_auto_rerun = False
                 client_state = whole
+            else:
+                _trace(self, "request", client_state, changed)
         request(self, client_state)
 
     def handle_event(self, sender, event_type, *args, **kwargs) -> None:
@@ -162,6 +170,8 @@ def guard_rerun_requests() -> None:
             and message.WhichOneof("type") == "navigation"
         ):  # the page the run shows, as the browser will name it (a page opened by its address, st.switch_page)
             self._playground_page = message.navigation.page_script_hash
+        if TRACE and event_type != ScriptRunnerEvent.ENQUEUE_FORWARD_MSG:
+            _trace(self, f"{event_type.name.lower()}{'' if sender is self._scriptrunner else ' (a runner replaced)'}")
         event(self, sender, event_type, *args, **kwargs)
 
     handle_request.streamlit_original = request
@@ -169,12 +179,35 @@ def guard_rerun_requests() -> None:
     AppSession._handle_scriptrunner_event_on_event_loop = handle_event
 
 
+def _trace(session, what: str, client_state=None, changed=()) -> None:
+    """With PLAYGROUND_TRACE_RERUNS=1, one line on stderr per rerun request and run event (the browser tests read
+    it when a click is not acted on)."""
+    if not TRACE:
+        return
+    line = f"rerun trace {time.time():.3f} session {session.id[:8]}: {what}"
+    if client_state is not None:
+        names = [w.split("-")[-1] or w for w in changed]
+        line += f" fragment={client_state.fragment_id[:8] or '-'} auto={client_state.is_auto_rerun} changed={names}"
+    print(line, file=sys.stderr, flush=True)
+
+
 def _changed_widgets(session, widget_states) -> list[str]:
-    """The widgets whose state differs from the session's last request (new ones included)."""
+    """The widgets this request changes: a button or other trigger that fires, and every widget whose state
+    differs from the session's last request (new ones included)."""
     sent = {w.id: w.SerializeToString(deterministic=True) for w in widget_states.widgets}
     last = getattr(session, "_playground_widgets", {})
     session._playground_widgets = sent
-    return [wid for wid, value in sent.items() if last.get(wid) != value]
+    fired = {w.id for w in widget_states.widgets if _fires(w)}
+    return [wid for wid, value in sent.items() if wid in fired or last.get(wid) != value]
+
+
+def _fires(widget_state) -> bool:
+    """A trigger (a button's click, a chat message...) set in this request."""
+    kind = widget_state.WhichOneof("value")
+    if kind not in UNSETTABLE - {"file_uploader_state_value"}:
+        return False
+    value = getattr(widget_state, kind)
+    return bool(value.ListFields()) if hasattr(value, "ListFields") else bool(value)
 
 
 def _outside(session, widget_ids: list[str], fragment_id: str) -> bool:

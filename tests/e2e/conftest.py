@@ -205,7 +205,8 @@ def missed(page, label: str, seconds: int) -> None:
         landed = page.evaluate("() => window.__clicks")
         state = page.evaluate("() => document.querySelector('[data-testid=\"stApp\"]').dataset.testScriptState")
         warnings.warn(
-            f"{label} not acted on in {seconds} s at {page.url}: the click landed on {landed}; script {state}",
+            f"{label} not acted on in {seconds} s at {page.url}: the click landed on {landed}; script {state}; "
+            f"the server's last rerun requests and runs:\n{server_process.trace_tail(page.url)}",
             stacklevel=2,
         )
 

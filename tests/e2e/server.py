@@ -23,6 +23,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+LOGS: dict[str, Path] = {}  # server URL -> its server.log
+
+
+def trace_tail(url: str, lines: int = 20) -> str:
+    """The last rerun-trace lines of the server at `url` (address of any of its pages)."""
+    origin = "/".join(url.split("/")[:3])
+    with contextlib.suppress(OSError, KeyError):
+        text = LOGS[origin].read_text(errors="replace").splitlines()
+        return "\n".join([t for t in text if t.startswith("rerun trace")][-lines:])
+    return "(no server log)"
+
+
 def start(root: Path = ROOT, env: dict | None = None, port: int | None = None, **popen) -> tuple[subprocess.Popen, str]:
     """Start the app of checkout `root` on `port` (a free one by default) with its own empty data folder unless
     `env` names one; returns (process, URL)
@@ -30,7 +42,8 @@ def start(root: Path = ROOT, env: dict | None = None, port: int | None = None, *
     the server's output goes to server.log in its data folder: a pipe no one reads would block it once full)."""
     port = port or free_port()
     data = tempfile.mkdtemp(prefix="playground-e2e-")
-    env = os.environ | {"PLAYGROUND_DATA": data} | (env or {})
+    # Rerun requests and runs traced in server.log: a browser test reads them when a click is not acted on.
+    env = os.environ | {"PLAYGROUND_DATA": data, "PLAYGROUND_TRACE_RERUNS": "1"} | (env or {})
     popen.setdefault("stderr", open(Path(data) / "server.log", "w"))  # noqa: SIM115 (the server holds it)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
@@ -42,6 +55,7 @@ def start(root: Path = ROOT, env: dict | None = None, port: int | None = None, *
         **popen,
     )
     url = f"http://127.0.0.1:{port}"
+    LOGS[url] = Path(data) / "server.log"
     for _ in range(600):
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":

@@ -12,15 +12,11 @@ send the requests as that browser did.
 """
 
 import asyncio
-import textwrap
-from pathlib import Path
 
 import pytest
-import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from tests.e2e import server as server_process
+from tests.app.protocol import app_server, connect, receive, rerun, until_quiet
 
 APP = """
 import time
@@ -54,33 +50,6 @@ def new():
 
 st.navigation([st.Page(left, title="Left", url_path="left", default=True), st.Page(new, title="New", url_path="new")]).run()
 """
-
-
-def rerun(**client_state) -> bytes:
-    msg = BackMsg()
-    for name, value in client_state.items():
-        setattr(msg.rerun_script, name, value)
-    return msg.SerializeToString()
-
-
-def connect(url: str):
-    return websockets.connect(url.replace("http", "ws") + "/_stcore/stream", subprotocols=["streamlit"])
-
-
-async def receive(ws, timeout: float) -> ForwardMsg:
-    msg = ForwardMsg()
-    msg.ParseFromString(await asyncio.wait_for(ws.recv(), timeout))
-    return msg
-
-
-async def until_quiet(ws, seconds: float = 3) -> list[ForwardMsg]:
-    """Every message the server sends until it has been quiet for `seconds`."""
-    out = []
-    try:
-        while True:
-            out.append(await receive(ws, seconds))
-    except TimeoutError:
-        return out
 
 
 async def switch_while_the_left_page_redraws(url: str) -> tuple[list[str], list[str], dict[str, str]]:
@@ -161,14 +130,8 @@ async def toggle_sent_with_the_live_view(url: str) -> tuple[list[list[str]], lis
 
 @pytest.fixture(scope="module", params=[True, False], ids=["guarded", "streamlit alone"])
 def server(request, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("app")
-    (folder / "app.py").write_text(textwrap.dedent(APP.format(guard=request.param)))
-    root = str(Path(__file__).resolve().parents[2])
-    proc, url = server_process.start(root=folder, env={"PYTHONPATH": root})
-    try:
+    with app_server(APP.format(guard=request.param), tmp_path_factory.mktemp("app")) as url:
         yield request.param, url
-    finally:
-        server_process.stop(proc)
 
 
 @pytest.fixture
