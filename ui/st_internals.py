@@ -193,12 +193,14 @@ def _trace(session, what: str, client_state=None, changed=()) -> None:
 
 def _changed_widgets(session, widget_states) -> list[str]:
     """The widgets this request changes: a button or other trigger that fires, and every widget whose state
-    differs from the session's last request (new ones included)."""
+    differs from the session's last request. A widget the last request did not carry is not counted: the
+    browser sends each widget drawn since, at its value as drawn (counted, the first live redraw after every
+    page drawn became a run of the whole page)."""
     sent = {w.id: w.SerializeToString(deterministic=True) for w in widget_states.widgets}
     last = getattr(session, "_playground_widgets", {})
     session._playground_widgets = sent
     fired = {w.id for w in widget_states.widgets if _fires(w)}
-    return [wid for wid, value in sent.items() if wid in fired or last.get(wid) != value]
+    return [wid for wid, value in sent.items() if wid in fired or last.get(wid, value) != value]
 
 
 def _fires(widget_state) -> bool:

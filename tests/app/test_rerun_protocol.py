@@ -111,12 +111,19 @@ async def toggle_sent_with_the_live_view(url: str) -> tuple[list[list[str]], lis
             if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                 toggle = msg.delta.new_element.checkbox.id or toggle
             finished = finished or kind == "script_finished"
-        request = BackMsg()
-        request.rerun_script.page_script_hash = page
-        request.rerun_script.fragment_id = fragment
-        on = request.rerun_script.widget_states.widgets.add()
-        on.id, on.bool_value = toggle, True
-        await ws.send(request.SerializeToString())
+
+        def live_view_rerun(on: bool, auto: bool) -> bytes:
+            request = BackMsg()
+            request.rerun_script.page_script_hash = page
+            request.rerun_script.fragment_id = fragment
+            request.rerun_script.is_auto_rerun = auto
+            state = request.rerun_script.widget_states.widgets.add()
+            state.id, state.bool_value = toggle, on
+            return request.SerializeToString()
+
+        await ws.send(live_view_rerun(on=False, auto=True))  # a timer's rerun: the toggle as drawn
+        await until_quiet(ws, 1.5)
+        await ws.send(live_view_rerun(on=True, auto=False))  # the click, named after the live view
         runs, texts = [], []
         for msg in await until_quiet(ws):
             kind = msg.WhichOneof("type")

@@ -215,8 +215,9 @@ def start_training(page) -> str | None:
     """Press the page's Play (or Pretrain) and wait until it trains; returns the button pressed, or None.
 
     A click not acted on in 20 s is pressed again, as a student would, at most three times, and named in the
-    run's warnings with the server's rerun trace: two causes were found that way and fixed (a click sent as a
-    rerun of the live view alone; a run ending beside the click's run cleared its click).
+    run's warnings with the server's rerun trace. Found that way: a click sent as a rerun of the live view
+    alone (fixed: `ui.st_internals.guard_rerun_requests`); with Streamlit's fast reruns, a run ending beside the
+    click's run cleared its click (seen once; turning fast reruns off left the browser waiting on a run).
     """
     labels = page.evaluate(STARTS)
     for label in ("Play", "Pretrain"):
