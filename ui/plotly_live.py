@@ -36,7 +36,6 @@ import streamlit as st
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 STATE = "_plotly_live"  # session-state key: {chart key: (rev, traces, layout)} as the browser last got them
 LOADER_KEY = "_plotly_live_loader"
-RESEND = 4  # revisions a changed trace is sent again for (see live_payload)
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"  # served at <base>/app/static/
 PLOTLY_FILE = f"plotly-{plotly.__version__}.min.js"
@@ -354,10 +353,8 @@ def live_payload(fig: go.Figure, key: str, sent: dict, diff: bool) -> str:
     """What to send for `fig`, as JSON text: everything, or (diff) only the traces and layout that changed.
 
     Each trace (and the layout) goes with `since`, the revision it last changed at: the browser can keep
-    its copy if it got one at that revision or later. A part that changed within the last RESEND revisions
-    goes again: the browser draws only the last of the payloads that reach it within one of its frames, and
-    on a loaded server, where they come back to back, a part sent once was missed and the chart asked for a
-    full copy (a rerun of the live view) two or three times a second.
+    its copy if it got one at that revision or later, so a payload the browser never drew (the page
+    redrew twice within one of its frames) costs nothing unless it held the only copy of a change.
     `sent` maps chart keys to (rev, traces, layout, since) as sent last (JSON text); it is updated.
     """
     traces, layout = figure_json(fig)
@@ -373,10 +370,9 @@ def live_payload(fig: go.Figure, key: str, sent: dict, diff: bool) -> str:
             old_since[-1] if same[-1] else rev
         ]
     sent[key] = (rev, traces, layout, since)
-    recent = [since[i] > rev - RESEND for i in range(len(since))]
-    parts = [t if recent[i] else "null" for i, t in enumerate(traces)]
+    parts = [t if since[i] == rev else "null" for i, t in enumerate(traces)]
     head["since"] = since
-    body = ',"traces":[' + ",".join(parts) + '],"layout":' + (layout if recent[-1] else "null") + "}"
+    body = ',"traces":[' + ",".join(parts) + '],"layout":' + (layout if since[-1] == rev else "null") + "}"
     return json.dumps(head)[:-1] + body
 
 

@@ -4,7 +4,7 @@ import base64
 import json
 
 from core.charts.base import make_figure
-from ui.plotly_live import RESEND, live_payload
+from ui.plotly_live import live_payload
 
 
 def figure(points: list, title: str = "Loss"):
@@ -14,27 +14,20 @@ def figure(points: list, title: str = "Loss"):
     )
 
 
-def test_a_redraw_sends_only_what_changed_lately_and_says_since_when_the_rest_is_unchanged():
+def test_a_redraw_sends_only_the_changed_trace_and_says_since_when_the_rest_is_unchanged():
     sent = {}
     first = json.loads(live_payload(figure([1.0]), "k", sent, diff=True))
     assert first["full"] and first["rev"] == 1 and first["since"] == [1, 1, 1]
     assert first["traces"][1]["y"] == [1.0] and first["layout"]["title"]["text"] == "Loss"
-    points = [1.0]
-    for rev in range(2, RESEND + 1):  # the static trace and the layout go again: a browser may miss a payload
-        points.append(points[-1] / 2)
-        again = json.loads(live_payload(figure(points), "k", sent, diff=True))
-        assert not again["full"] and again["rev"] == rev and again["since"] == [1, rev, 1]
-        assert again["traces"][0]["name"] == "target" and again["layout"] is not None
-    points.append(0.0)
-    later = json.loads(live_payload(figure(points), "k", sent, diff=True))
-    assert later["since"] == [1, RESEND + 1, 1]  # unchanged since the first payload, sent RESEND times: no more
-    assert later["traces"][0] is None and later["traces"][1]["y"] == points and later["layout"] is None
-    title = json.loads(live_payload(figure(points, title="Loss!"), "k", sent, diff=True))
-    assert title["traces"][0] is None and title["layout"]["title"]["text"] == "Loss!"
-    assert title["since"] == [1, RESEND + 1, RESEND + 2]
-    whole = json.loads(live_payload(figure(points, title="Loss!"), "k", sent, diff=False))  # a full script run
-    rev = RESEND + 3
-    assert whole["full"] and whole["since"] == [rev, rev, rev] and whole["traces"][0]["name"] == "target"
+    second = json.loads(live_payload(figure([1.0, 0.5]), "k", sent, diff=True))
+    assert not second["full"] and second["rev"] == 2
+    assert second["traces"][0] is None and second["traces"][1]["y"] == [1.0, 0.5] and second["layout"] is None
+    assert second["since"] == [1, 2, 1]  # the static trace and the layout: unchanged since the first payload
+    third = json.loads(live_payload(figure([1.0, 0.5], title="Loss!"), "k", sent, diff=True))
+    assert third["traces"] == [None, None] and third["layout"]["title"]["text"] == "Loss!"
+    assert third["since"] == [1, 2, 3]
+    again = json.loads(live_payload(figure([1.0, 0.5], title="Loss!"), "k", sent, diff=False))  # a full script run
+    assert again["full"] and again["since"] == [4, 4, 4] and again["traces"][0]["name"] == "target"
 
 
 def test_a_figure_is_sent_as_plotly_itself_would_write_it():
