@@ -122,9 +122,10 @@ export default function ({ data, key, parentElement, setStateValue }) {
     host.__observer = new ResizeObserver(() => {
       const cur = store[host.dataset.chart];
       if (!window.Plotly || !host._fullLayout || !cur || host.clientWidth === host.__width) return;
+      if (!host.clientWidth || getComputedStyle(host).display === "none") return;  // hidden (another tab): later
       host.__width = host.clientWidth;  // a fit that made the chart taller must not start this again
       cur.fit = {};  // measured again at the new width
-      window.Plotly.Plots.resize(host).then(() => draw(window.Plotly, host, cur));
+      window.Plotly.Plots.resize(host).then(() => draw(window.Plotly, host, cur), () => {});  // hidden meanwhile
     });
     host.__observer.observe(host);
   }
