@@ -24,8 +24,7 @@ def test_100_sessions_pressing_play_leave_no_training_threads(app):
     started, most = set(), 0
     for k in range(SESSIONS):
         at = app if k == 0 else AppTest.from_file(APP, default_timeout=60)
-        at.run()
-        at.switch_page("pages/playground.py").run()
+        at.switch_page("pages/playground.py").run()  # a link to the Playground: its first run is the page's
         at.button(key="pg.play").click().run()
         no_exception(at)
         job_id = at.session_state["pg._job"]

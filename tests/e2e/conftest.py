@@ -36,10 +36,11 @@ def start_streamlit(env: dict | None = None, port: int | None = None):
 
 
 @contextlib.contextmanager
-def streamlit_server():
-    """Base URL of a streamlit server on 127.0.0.1 with its own empty run store (stopped on exit)."""
+def streamlit_server(env: dict | None = None):
+    """Base URL of a streamlit server on 127.0.0.1 with its own empty run store unless `env` names a data folder
+    (stopped on exit)."""
     try:
-        proc, url = server_process.start()
+        proc, url = server_process.start(env=env)
     except RuntimeError as e:
         pytest.fail(str(e))
     try:
@@ -49,9 +50,12 @@ def streamlit_server():
 
 
 @pytest.fixture(scope="session")
-def server():
-    """Base URL of a streamlit server started for this test session (stopped at the end)."""
-    with streamlit_server() as url:
+def server(tmp_path_factory):
+    """Base URL of a streamlit server started for this test session (stopped at the end). Its store holds the
+    Transfer page's default pretrained weights: the pages' tests train it without pretraining it each time (its
+    own test pretrains a lesson of its own)."""
+    data = server_process.pretrained_data(tmp_path_factory.getbasetemp().parent)
+    with streamlit_server(env={"PLAYGROUND_DATA": str(data)}) as url:
         yield url
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -33,6 +34,34 @@ def trace_tail(url: str, lines: int = 20) -> str:
         text = LOGS[origin].read_text(errors="replace").splitlines()
         return "\n".join([t for t in text if t.startswith("rerun trace")][-lines:])
     return "(no server log)"
+
+
+PRETRAINED = "transfer-glyphs"  # the Transfer page's default lesson
+
+
+def pretrained_data(shared: Path) -> Path:
+    """A new data folder whose run store holds the pretrained weights of the Transfer page's default lesson.
+
+    The weights are pretrained once per test run, by the first process to ask, into `shared` (a folder every test
+    process sees), and copied from there: a server given this folder opens the Transfer page at Play.
+    """
+    from filelock import FileLock
+
+    source = shared / "pretrained-data"
+    with FileLock(str(shared / "pretrained-data.lock")):
+        if not (source / "done").exists():
+            source.mkdir(exist_ok=True)
+            code = (
+                "from core.presets import load_preset; from core.transfer import load_or_pretrain;"
+                f" load_or_pretrain(load_preset({PRETRAINED!r}).spec)"
+            )
+            env = os.environ | {"PLAYGROUND_DATA": str(source)}
+            subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=600)
+            (source / "done").touch()
+    data = Path(tempfile.mkdtemp(prefix="playground-e2e-"))
+    for f in source.glob("runs.sqlite*"):
+        shutil.copy(f, data / f.name)
+    return data
 
 
 def start(root: Path = ROOT, env: dict | None = None, port: int | None = None, **popen) -> tuple[subprocess.Popen, str]:
