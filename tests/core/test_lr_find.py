@@ -105,13 +105,15 @@ def test_the_suggestion_trains_for_nine_seeds_of_ten(preset):
     share_cpu()  # one intra-op thread, as the server trains (core/engine/device.py): two crawl on a busy machine
     reduced, steps, trains = PROPERTY[preset]
     good = []
-    for seed in range(10):
+    for seed in range(10):  # decided once 9 seeds have trained or 2 have not
         spec = load_preset(preset).spec.with_(seed=seed, **reduced)
         lr = lr_range_test(make_trainer(spec), steps=steps)["suggested_lr"]
         t = make_trainer(spec.with_(**{"train.lr": float(f"{lr:.3g}")}))
         while not t.done:
             t.run_epoch()
         good.append(t.status == "done" and trains(t))
+        if sum(good) == 9 or good.count(False) == 2:
+            break
     assert sum(good) >= 9, good
 
 
