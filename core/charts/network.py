@@ -21,10 +21,10 @@ _RGB = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for _, c in DIVERGIN
 
 
 def tile_rgb(grid: np.ndarray, scale: float = 1.0) -> np.ndarray:
-    """(n, n) values -> (n, n, 3) uint8: -scale orange, 0 white, +scale blue (clipped), x2 upwards."""
+    """(..., n, n) values -> (..., n, n, 3) uint8: -scale orange, 0 white, +scale blue (clipped), x2 upwards."""
     t = np.clip((np.asarray(grid, np.float32) / scale + 1) / 2, 0, 1)
     rgb = np.stack([np.interp(t, _STOPS, _RGB[:, k]) for k in range(3)], -1)
-    return rgb[::-1].astype(np.uint8)  # row 0 of the grid is the bottom of the plane
+    return rgb[..., ::-1, :, :].astype(np.uint8)  # row 0 of the grid is the bottom of the plane
 
 
 def _png(rgb: np.ndarray) -> str:
@@ -65,18 +65,19 @@ def network_figure(
         # (a ReLU layer's few large values at the plane's corners would otherwise wash the rest out).
         size = np.abs(grids[np.isfinite(grids)])
         scale = 1.0 if probs else max(1e-3, float(np.percentile(size, 98)) if size.size else 1.0)
-        for j, grid in enumerate(grids):
+        shown = np.where(np.isfinite(grids), grids, 0.0)  # a diverged network's nan/inf tiles are white
+        if c == 0:
+            scale = np.abs(shown).max(axis=(1, 2), keepdims=True)
+            scale[scale == 0] = 1.0
+        rgb = tile_rgb((2 * shown - 1 if probs else shown)[:, ::step, ::step], scale)
+        low, high = grids.min(axis=(1, 2)).tolist(), grids.max(axis=(1, 2)).tolist()
+        for j in range(len(grids)):
             x, y = pos[c][j]
-            shown = np.where(np.isfinite(grid), grid, 0.0)  # a diverged network's nan/inf tiles are white
-            if c == 0:
-                scale = float(np.abs(shown).max()) or 1.0
-            values = 2 * shown - 1 if probs else shown
             place = {"x": x - TILE / 2, "y": y + TILE / 2, "sizex": TILE, "sizey": TILE, "xref": "x", "yref": "y"}
-            tile = {"source": _png(tile_rgb(values[::step, ::step], scale)), "sizing": "stretch", "layer": "above"}
-            images.append(place | tile)
+            images.append(place | {"source": _png(rgb[j]), "sizing": "stretch", "layer": "above"})
             hx.append(x)
             hy.append(y)
-            text.append(f"{names[k]}<br>min {grid.min():.3g}, max {grid.max():.3g}")
+            text.append(f"{names[k]}<br>min {low[j]:.3g}, max {high[j]:.3g}")
             k += 1
     neurons = {"type": "scatter", "x": hx, "y": hy, "mode": "markers", "name": "neurons", "showlegend": False}
     neurons["marker"] = {"size": 28, "symbol": "square", "color": "rgba(0,0,0,0)"}
@@ -113,42 +114,48 @@ def _edges(weights: list[np.ndarray], pos, zero_tol: float) -> list[dict]:
     """One line per weight, bucketed by sign and size into a few traces (cheap to draw and send).
 
     A weight below `zero_tol` in size is drawn as a faint dotted line: with L1 regularisation the
-    student watches connections fade out of the network.
+    student watches connections fade out of the network. Each trace's lines are one array of (start, end,
+    NaN) points: Plotly breaks a line at NaN, and arrays go to the browser as binary.
     """
     finite = [np.abs(w[np.isfinite(w)]) for w in weights]
     biggest = max((float(a.max()) for a in finite if a.size), default=1.0) or 1.0
-    buckets: dict[tuple[bool, int], tuple[list, list]] = {}
-    zero_x: list = []
-    zero_y: list = []
-    mx, my, mtext = [], [], []
+    parts = []  # per layer: weights, their ends and their (layer, in, out), in the order (out, in)
     for li, w in enumerate(weights):
-        for o in range(w.shape[0]):
-            for i in range(w.shape[1]):
-                (x0, y0), (x1, y1) = pos[li][i], pos[li + 1][o]
-                v = float(w[o, i])
-                if not np.isfinite(v) or abs(v) < zero_tol:  # a diverged network's nan/inf: dotted, hover says so
-                    xs, ys = zero_x, zero_y
-                else:
-                    b = min(len(WIDTHS) - 1, int(abs(v) / biggest * len(WIDTHS)))
-                    xs, ys = buckets.setdefault((v >= 0, b), ([], []))
-                xs += [x0 + TILE / 2, x1 - TILE / 2, None]
-                ys += [y0, y1, None]
-                mx.append((x0 + x1) / 2)
-                my.append((y0 + y1) / 2)
-                mtext.append(f"weight {v:.4g}<br>layer {li + 1}: neuron {i + 1} → {o + 1}")
+        src, dst = np.asarray(pos[li], np.float32), np.asarray(pos[li + 1], np.float32)  # 4 bytes a point to send
+        o, i = np.divmod(np.arange(w.size), w.shape[1])
+        parts.append((np.asarray(w, np.float64).ravel(), src[i], dst[o], np.full(w.size, li), i, o))
+    v, a, b, layer, i, o = (np.concatenate(c) for c in zip(*parts))
+    zero = ~np.isfinite(v) | (np.abs(v) < zero_tol)  # a diverged network's nan/inf: dotted, hover says so
+    bucket = np.minimum(len(WIDTHS) - 1, (np.abs(np.where(zero, 0.0, v)) / biggest * len(WIDTHS)).astype(int))
+    gap = np.full(len(v), np.nan, np.float32)
+    xs = np.stack([a[:, 0] + TILE / 2, b[:, 0] - TILE / 2, gap], 1)
+    ys = np.stack([a[:, 1], b[:, 1], gap], 1)
+
+    def lines(where: np.ndarray, line: dict) -> dict:
+        return {
+            "type": "scatter",
+            "x": xs[where].ravel(),
+            "y": ys[where].ravel(),
+            "mode": "lines",
+            "line": line,
+        } | QUIET
+
     traces = []
-
-    def lines(xs: list, ys: list, line: dict) -> dict:
-        return {"type": "scatter", "x": xs, "y": ys, "mode": "lines", "line": line} | QUIET
-
-    for (positive, b), (xs, ys) in sorted(buckets.items()):
-        alpha = 0.25 + 0.75 * (b + 1) / len(WIDTHS)
-        color = POSITIVE if positive else NEGATIVE
-        traces.append(lines(xs, ys, {"color": rgba(color, alpha), "width": WIDTHS[b]}))
-    if zero_x:
-        traces.append(lines(zero_x, zero_y, {"color": "rgba(120,120,120,0.35)", "width": 1, "dash": "dot"}))
-    hover = {"type": "scatter", "x": mx, "y": my, "mode": "markers", "name": "weights", "showlegend": False}
-    traces.append(hover | {"marker": {"size": 8, "color": "rgba(0,0,0,0)"}, "hovertext": mtext, "hoverinfo": "text"})
+    for positive in (False, True):
+        for k in range(len(WIDTHS)):
+            where = ~zero & ((v >= 0) == positive) & (bucket == k)
+            if where.any():
+                color = rgba(POSITIVE if positive else NEGATIVE, 0.25 + 0.75 * (k + 1) / len(WIDTHS))
+                traces.append(lines(where, {"color": color, "width": WIDTHS[k]}))
+    if zero.any():
+        traces.append(lines(zero, {"color": "rgba(120,120,120,0.35)", "width": 1, "dash": "dot"}))
+    text = [
+        f"weight {w:.4g}<br>layer {n + 1}: neuron {s + 1} → {d + 1}"
+        for w, n, s, d in zip(v.tolist(), layer.tolist(), i.tolist(), o.tolist())
+    ]
+    hover = {"type": "scatter", "x": (a[:, 0] + b[:, 0]) / 2, "y": (a[:, 1] + b[:, 1]) / 2, "mode": "markers"}
+    hover |= {"name": "weights", "showlegend": False, "marker": {"size": 8, "color": "rgba(0,0,0,0)"}}
+    traces.append(hover | {"hovertext": text, "hoverinfo": "text"})
     return traces
 
 
