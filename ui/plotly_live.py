@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 import os
 import shutil
 from pathlib import Path
 
 import numpy as np
+import orjson
 import plotly
 import plotly.graph_objects as go
 import streamlit as st
@@ -273,22 +273,10 @@ def _typed(obj):
     raise TypeError(f"cannot send {type(obj).__name__} to a chart")
 
 
-def _finite(obj):
-    """`obj` with NaN and infinities as null (JSON has no such numbers; Plotly draws a gap)."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj  # NumPy arrays go as binary floats, where NaN and infinities are allowed
-
-
 def _json(obj) -> str:
-    try:
-        return json.dumps(obj, allow_nan=False, separators=(",", ":"), default=_typed)
-    except ValueError:
-        return json.dumps(_finite(obj), allow_nan=False, separators=(",", ":"), default=_typed)
+    """Compact JSON text of a trace or layout. orjson writes NaN and infinities as null (JSON has no such numbers;
+    Plotly draws a gap) and is several times faster than `json` on the long lists of a live chart's history."""
+    return orjson.dumps(obj, default=_typed).decode()
 
 
 def figure_json(fig: go.Figure | dict) -> tuple[list[str], str]:
