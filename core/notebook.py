@@ -8,9 +8,6 @@ It needs what the script needs (torch, numpy; scikit-learn for the digits) plus 
 
 from __future__ import annotations
 
-import nbformat
-from nbformat import v4
-
 from core.charts.base import PALETTE
 from core.export import script_blocks, script_supported
 from core.registry import LOSSES
@@ -49,6 +46,9 @@ def notebook_text(spec: Spec, title: str = "") -> str:
     why = notebook_supported(validate(spec))
     if why:
         raise SpecError("notebook", spec.data.name, why)
+    import nbformat  # late: nbformat and jsonschema took a third of a page's first drawing, for a button's click
+    from nbformat import v4
+
     b = script_blocks(spec)
     loss = resolved_loss(spec)
     md, code = v4.new_markdown_cell, v4.new_code_cell

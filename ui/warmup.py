@@ -1,8 +1,8 @@
 """Slow imports done once per server in the background, so no student waits for them on a page visit.
 
-scikit-learn (the digits of the CNN, GAN, autoencoder and transfer pages) takes 1-2 s to import on an
-idle machine and several seconds on a busy one; torch._dynamo (which torch.optim imports on the first
-optimiser a process builds) 1.3 s. Without this, the first visit to a training page pays them.
+torch._dynamo (which torch.optim imports on the first optimiser a process builds) takes 1.3 s; the CNN and
+autoencoder views and charts a few tenths. Without this, the first visit to a training page pays them.
+(scikit-learn's digits are read from its file without importing it: core.data.images.digits.)
 
 The thread starts when the server's first run has drawn its page (`warm_up`, at the end of app.py): started
 with it, its imports took the first page's CPU and the lock Python's threads share, and Home's first render
@@ -20,7 +20,6 @@ import streamlit as st
 MODULES = (
     "pandas",
     "torch._dynamo",
-    "sklearn.datasets",
     "core.views.cnn",
     "core.charts.cnn",
     "core.views.ae",

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from core.data.base import Dataset
+from core.data.images import digits
 from core.spec import Spec
 
 EXTENT = 3.0  # the plane the 2-D charts show: [-3, 3]^2 holds every target
@@ -79,9 +80,7 @@ def sample_target(name: str, n: int, gen: torch.Generator) -> torch.Tensor:
 
 def digit_images(size: int = 8) -> torch.Tensor:
     """sklearn's 1,797 handwritten digits (N, 1, size, size), scaled from 0..16 to [-1, 1]."""
-    from sklearn.datasets import load_digits  # late: importing sklearn takes 1-5 s; only the digits need it
-
-    images = torch.as_tensor(load_digits().images, dtype=torch.float32)  # (N, 8, 8), values 0..16
+    images = torch.tensor(digits()[0], dtype=torch.float32)  # (N, 8, 8), values 0..16
     x = (images / 8.0 - 1.0).unsqueeze(1)  # (N, 1, 8, 8)
     if size != 8:
         x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False).clamp(-1, 1)

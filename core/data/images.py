@@ -6,7 +6,10 @@ The same spec (seed included) gives the same images, split and augmentation draw
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import math
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -24,16 +27,30 @@ MAX_SHIFT = 0.15  # share of the image width, at aug_strength 1
 MAX_NOISE_STD = 0.5  # in normalised units (one train std), at aug_strength 1
 
 
+@functools.cache
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 1,797 handwritten 8x8 digits (values 0-16, read-only) and their labels, in its order.
+
+    Read from the file its package ships (sklearn/datasets/data/digits.csv.gz: 64 pixels and the label per row),
+    as its `load_digits` does, without importing scikit-learn: that import (scipy.stats among it) took 1.6 s of
+    CPU and held the lock Python's threads share while a page was being drawn."""
+    found = importlib.util.find_spec("sklearn")  # finds the package without importing it
+    if found is None or not found.submodule_search_locations:
+        raise ImportError("scikit-learn is not installed: the digits ship with it (pip install scikit-learn)")
+    rows = np.loadtxt(Path(found.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz", delimiter=",")
+    images, labels = rows[:, :-1].reshape(-1, 8, 8), rows[:, -1].astype(np.int64)
+    images.flags.writeable = labels.flags.writeable = False  # one copy per process, shared by every caller
+    return images, labels
+
+
 def load_digits_images(seed: int, n: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's 1,797 8x8 digits in [0, 1], shuffled by the seed; the first n when n > 0."""
-    from sklearn.datasets import load_digits  # late: importing sklearn takes 1-5 s; only the digits need it
-
-    raw = load_digits()
-    images = (raw.images / 16.0).astype(np.float32)  # (1797, 8, 8), values 0-16 -> [0, 1]
+    raw, target = digits()
+    images = (raw / 16.0).astype(np.float32)  # (1797, 8, 8), values 0-16 -> [0, 1]
     order = np.random.default_rng(seed).permutation(len(images))
     if n > 0:
         order = order[:n]
-    return images[order], raw.target[order].astype(np.int64)
+    return images[order], target[order]
 
 
 def _polygon(cx, cy, radii, angles, rot) -> list[tuple[float, float]]:

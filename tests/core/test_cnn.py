@@ -1,6 +1,9 @@
 """CNN core: image datasets, augmentation, the layer plan vs PyTorch, named errors, views vs direct forwards."""
 
 import io
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,7 +11,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from core.data.images import augment_preview, make_augmenter, make_image_dataset, make_shapes, split_sizes
+from core.data.images import augment_preview, digits, make_augmenter, make_image_dataset, make_shapes, split_sizes
 from core.data.upload import image_to_input, open_upload
 from core.engine import Trainer
 from core.models.cnn import build_cnn, layer_table
@@ -17,6 +20,7 @@ from core.spec import LayerSpec, Spec, SpecError, validate
 from core.views.cnn import cnn_views, feature_layers, first_filters, image_view
 
 L = LayerSpec
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def cnn_spec(layers, **data) -> Spec:
@@ -62,6 +66,21 @@ def test_digits_first_n_after_seeded_shuffle():
     img, label = a.x_train[0, 0].numpy(), int(a.y_train[0])
     match = [i for i in range(len(raw.images)) if np.allclose(raw.images[i] / 16.0, img)]
     assert match and raw.target[match[0]] == label
+
+
+def test_the_digits_are_scikit_learns_read_without_importing_it():
+    """The digits read from scikit-learn's shipped file are `load_digits()`'s, pixel for pixel and label for label,
+    and reading them leaves scikit-learn (and scipy) unimported: a page's first drawing does not wait for them."""
+    code = (
+        "import sys; from core.data.images import digits; images, labels = digits(); "
+        "print(images.shape, labels.shape, 'sklearn' in sys.modules, 'scipy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert out.split() == ["(1797,", "8,", "8)", "(1797,)", "False", "False"], out
+    from sklearn.datasets import load_digits
+
+    raw, (images, labels) = load_digits(), digits()
+    assert np.array_equal(images, raw.images) and np.array_equal(labels, raw.target)
 
 
 def test_val_frac_zero_validates_on_test_set():
