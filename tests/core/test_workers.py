@@ -17,7 +17,7 @@ from core.presets import load_preset
 from core.spec import Spec, SpecError, from_dict, validate
 from core.store import Store, _process_alive
 from core.views.mlp import mlp_views
-from tests.core.waiting import wait_until
+from tests.core.waiting import children, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = Spec().with_(**{"data.n": 200, "train.epochs": 10_000, "seed": 3})
@@ -113,8 +113,9 @@ def test_a_killed_worker_interrupts_only_its_runs(tmp_store):
         os.kill(victim, signal.SIGKILL)
         killed = time.monotonic()
         assert wait_until(lambda: a.status == "interrupted", 10)
-        stored = len(tmp_store.metrics(a.run_ids[0]))
-        assert tmp_store.get_run(a.run_ids[0])["status"] == "interrupted"
+        row = tmp_store.get_run(a.run_ids[0])  # its epochs: the last stored (past 2,000 records they are thinned)
+        stored = int(row["epochs"])
+        assert row["status"] == "interrupted" and 0 < len(tmp_store.metrics(a.run_ids[0])) <= stored
         snap = a.snapshot()
         assert (
             not snap["running"]
@@ -122,15 +123,17 @@ def test_a_killed_worker_interrupts_only_its_runs(tmp_store):
             and "Runs page" in snap["error"]
         )
         assert a.play() == snap["error"]  # nothing to resume here: the page says where to continue
+        assert wait_until(
+            lambda: victim not in jm.pool.pids() and sum(h.ready.is_set() for h in jm.pool.handles) == 2, 60
+        )
+        replaced = time.monotonic() - killed  # a new worker is ready to train
         watch.join()
         moves = [t for (t, e), (_, e0) in zip(seen[1:], seen) if e > e0]
         gap = max(b - a for a, b in zip(moves, moves[1:]))
         assert b.running and moves[-1] > killed + 3 and gap < 1.5  # the longest redraw interval
-        assert wait_until(lambda: len(jm.pool.pids()) == 2 and victim not in jm.pool.pids(), 60)
-        replaced = time.monotonic() - killed
         c = jm.create(SPEC, weights=[tmp_store.load_weights(a.run_ids[0])])  # continued on the new worker
         assert c.step(1) == "" and wait_until(lambda: c.snapshot()["runs"][0]["epoch"] == 1, 30)
-        print(f"kill -9: the other run's longest pause {gap:.2f} s; a new worker trained {replaced:.1f} s later")
+        print(f"kill -9: the other run's longest pause {gap:.2f} s; a new worker was ready {replaced:.2f} s later")
     finally:
         jm.stop_all()
 
@@ -195,6 +198,7 @@ def test_a_killed_server_leaves_no_worker(tmp_path):
     try:
         pids = [int(p) for p in parent.stdout.readline().split()]
         assert len(pids) == 2 and all(_process_alive(p, time.time()) for p in pids)
+        pids += children(parent.pid)  # and whatever else it started (the forkserver the workers come from)
         parent.send_signal(signal.SIGKILL)
         parent.wait(10)
         assert wait_until(lambda: not any(_process_alive(p, time.time()) for p in pids), 10)

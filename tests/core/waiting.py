@@ -1,5 +1,6 @@
 """Helpers the job and store tests share."""
 
+import os
 import signal
 import time
 
@@ -50,3 +51,17 @@ def kill_9_once_flushed(proc, store, timeout: float = 120.0) -> tuple[dict | Non
             proc.kill()
             proc.wait()
     return run, seen
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (read from /proc)."""
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                parent = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == pid:
+            found.append(int(entry))
+    return found

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from core.store import _process_alive
-from tests.core.waiting import wait_until
+from tests.core.waiting import children, wait_until
 from tests.e2e import server as server_process
 from tests.e2e.conftest import EPOCH, IDLE, assert_no_exception, open_page, pause_training, read_when
 
@@ -15,19 +15,8 @@ pytestmark = pytest.mark.e2e
 
 
 def workers_of(pid: int) -> list[int]:
-    """The worker processes the server `pid` started (multiprocessing's spawn children)."""
-    found = []
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                parent = int(f.read().rsplit(")", 1)[1].split()[1])
-            with open(f"/proc/{entry}/cmdline") as f:
-                cmd = f.read()
-        except OSError:
-            continue
-        if parent == pid and "spawn_main" in cmd:
-            found.append(int(entry))
-    return found
+    """The worker processes the server `pid` started: the children of its forkserver (core/jobs/pool.py)."""
+    return [w for child in children(pid) for w in children(child)]
 
 
 def test_a_killed_worker_is_reported_and_replaced(page):
