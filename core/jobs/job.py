@@ -24,6 +24,7 @@ from core.trainers import make_trainer
 from core.turns import Turns
 
 EVAL_S = 0.15  # while the page is live, full-set evaluation at most this often (every epoch in slow motion)
+LEAVE_WAIT_S = 5.0  # a training thread leaving waits this long for a view to end before it saves the weights
 STOPPED = "this run was stopped; press Reset to start a new one"
 
 
@@ -223,12 +224,14 @@ class Job(TrainingLoop):
             t = self.trainers[i]
             return weights_bytes(t.model, t.spec)
 
-    def _weights_now(self, i: int) -> bytes | None:
-        """Trainer i's weights if no other thread is inside a batch or a slow view, else None (saved later).
+    def _weights_now(self, i: int, wait: float = 0.0) -> bytes | None:
+        """Trainer i's weights if no other thread is inside a batch or a slow view (within `wait` seconds), else
+        None (saved later).
 
         The training thread saves them itself when it leaves, so a Stop never waits on a stuck thread.
         """
-        if not self._train_lock.acquire(blocking=False):
+        got = self._train_lock.acquire(timeout=wait) if wait > 0 else self._train_lock.acquire(blocking=False)
+        if not got:
             return None
         try:
             return weights_bytes(self.trainers[i].model, self.trainers[i].spec)
@@ -344,4 +347,7 @@ class Job(TrainingLoop):
         """
         status = functools.partial(self._run_status, leaving=leaving)
         save = leaving or self._stopped
-        self._recorder.flush(self.trainers, status, self.error, self._weights_now, force=force, save=save)
+        # The training thread leaving (a Pause, the end) waits for a view another thread is computing: without
+        # the wait a page polling its snapshot made a Pause store no weights, and a crash then lost them.
+        weights = functools.partial(self._weights_now, wait=LEAVE_WAIT_S) if leaving else self._weights_now
+        self._recorder.flush(self.trainers, status, self.error, weights, force=force, save=save)

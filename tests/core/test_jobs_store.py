@@ -42,6 +42,34 @@ def test_play_pause_keeps_weights_and_history(manager):
     assert wait_until(lambda: job.snapshot()["runs"][0]["epoch"] > epoch)
 
 
+def slow_view(trainer, seconds: float) -> int:
+    """A view that holds the job's models for a while (as a page's view of a chosen image does)."""
+    time.sleep(seconds)
+    return trainer.step
+
+
+def test_a_pause_during_a_view_stores_the_weights(manager, tmp_store):
+    """A page's view is being computed at the moment the training thread leaves on Pause (a page polling its
+    snapshot makes that common): the paused run's weights still reach the store, which a run continued after its
+    worker crashed starts from."""
+    job = manager.create(SPEC)
+    flush = job._recorder.flush
+
+    def flush_during_a_view(*args, save=False, **kwargs):
+        if save:  # the thread is leaving: a view takes the models first, for 0.5 s
+            viewing = threading.Thread(target=job.view, args=(slow_view, 0, 0.5))
+            viewing.start()
+            time.sleep(0.1)
+        flush(*args, save=save, **kwargs)
+
+    job._recorder.flush = flush_during_a_view
+    job.play()
+    assert wait_until(lambda: job.snapshot()["runs"][0]["epoch"] >= 3)
+    job.pause()
+    assert wait_until(lambda: not job.running)
+    assert tmp_store.load_weights(job.run_ids[0]) == job.weights(0)
+
+
 def test_manager_caps_running_jobs(manager):
     first = manager.create(SPEC)
     second = manager.create(SPEC)
