@@ -230,8 +230,7 @@ class Job(TrainingLoop):
 
         The training thread saves them itself when it leaves, so a Stop never waits on a stuck thread.
         """
-        got = self._train_lock.acquire(timeout=wait) if wait > 0 else self._train_lock.acquire(blocking=False)
-        if not got:
+        if not self._train_lock.acquire(timeout=wait):
             return None
         try:
             return weights_bytes(self.trainers[i].model, self.trainers[i].spec)

@@ -1,13 +1,14 @@
 """The server's worker processes: started in the background, each job given to the least loaded one,
 a dead or hung worker replaced.
 
-One keeper thread starts every worker (the kernel's parent-death signal is tied to the thread that
-started a process, so it must outlive them all), watches the heartbeats, and kills a worker whose
-step has run longer than `hang_s`. A worker that ends for any reason has its jobs told why
+One keeper thread starts every worker, watches the heartbeats, and kills a worker whose step has run
+longer than `hang_s`. A worker that ends for any reason has its jobs told why
 (`on_lost`), and a new one takes its place. Workers are never forked from the server: it has threads, and a
 forked copy of a lock held by one of them would never be released. They are forked from a `forkserver`: one
 single-threaded process, started once, that has imported PyTorch and the worker's code (PRELOAD), so a worker
 starts in a fraction of a second instead of importing them itself (2-5 s each, both at once on a cold server).
+A worker's parent is the forkserver: the kernel's parent-death signal ends it when the forkserver ends, and the
+forkserver ends with the server (its pipe closes).
 """
 
 from __future__ import annotations

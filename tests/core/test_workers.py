@@ -102,8 +102,11 @@ def test_a_killed_worker_interrupts_only_its_runs(tmp_store):
         a, b = jm.create(SPEC), jm.create(SPEC)
         assert a._worker is not b._worker
         assert a.play() == "" and b.play() == ""
-        a.pause()  # the weights reach the store
-        assert wait_until(lambda: not a.running) and a.play() == ""
+        # Paused once it has trained (a Pause before its first step has no run to store): its weights reach the store.
+        assert wait_until(lambda: a.snapshot()["runs"][0]["epoch"] > 0, 30)
+        a.pause()
+        assert wait_until(lambda: not a.running and tmp_store.load_weights(a.run_ids[0]) is not None, 30)
+        assert a.play() == ""
         assert wait_until(lambda: len(tmp_store.metrics(a.run_ids[0])) > a.snapshot()["runs"][0]["epoch"] // 2, 30)
         seen = []  # (time, epoch) of the other run, as its page would poll it
         watch = threading.Thread(target=lambda: poll(b, seen, time.monotonic() + 6), daemon=True)

@@ -79,6 +79,33 @@ def browser():
         b.close()
 
 
+# JS: what a student sees, for a failed test's report: the address, every number field's label and value (a
+# field's text is not in innerText), and the page's text.
+SEEN = """() => {
+  const fields = Array.from(document.querySelectorAll('[data-testid="stNumberInput"]')).map(el => {
+    const label = el.querySelector('label'), input = el.querySelector('input');
+    return (label ? label.innerText : '?') + ' = ' + (input ? input.value : '?');
+  });
+  return [location.href, document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state'),
+          fields.join('; '), document.body.innerText].join('\\n');
+}"""
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test's report says what its page showed when it failed (a CI log keeps no screenshot)."""
+    outcome = yield
+    report = outcome.get_result()
+    pg = getattr(item, "funcargs", {}).get("page")
+    if report.when != "call" or not report.failed or pg is None:
+        return
+    try:
+        seen = pg.evaluate(SEEN)
+    except Exception as e:  # the page itself may be gone
+        seen = f"(the page could not be read: {e})"
+    report.sections.append(("what the page showed", seen[:4000]))
+
+
 @pytest.fixture
 def page(browser):
     """A fresh wide browser tab."""
@@ -93,6 +120,14 @@ def open_page(page, url: str) -> None:
     page.goto(url)
     page.wait_for_selector('[data-testid="stApp"]', timeout=60000)
     page.wait_for_selector(IDLE, timeout=60000)
+    # Idle is not done: a fresh server's first link runs twice (ui/frame.py `require_router`), idle for some 15 ms
+    # between them, and a test acting then acts on a page the second run is still drawing.
+    for _ in range(3):
+        page.evaluate(WATCH_RUN)
+        page.wait_for_timeout(150)
+        if page.evaluate(f"() => !window.__ran && document.querySelector('{IDLE}') !== null"):
+            return
+        page.wait_for_selector(IDLE, timeout=60000)
 
 
 # JS: note in window.__ran whether the script runs from now on (a rerun may start and end between two polls).
