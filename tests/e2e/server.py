@@ -51,8 +51,11 @@ def pretrained_data(shared: Path) -> Path:
     with FileLock(str(shared / "pretrained-data.lock")):
         if not (source / "done").exists():
             source.mkdir(exist_ok=True)
+            # One thread, as the app pretrains in a worker: two threads beside the other test process's thrashed
+            # on 2 cores (22 s alone, 223 s beside another such process; 31 s on one thread).
             code = (
-                "from core.presets import load_preset; from core.transfer import load_or_pretrain;"
+                "import torch; torch.set_num_threads(1);"
+                " from core.presets import load_preset; from core.transfer import load_or_pretrain;"
                 f" load_or_pretrain(load_preset({PRETRAINED!r}).spec)"
             )
             env = os.environ | {"PLAYGROUND_DATA": str(source)}
