@@ -351,6 +351,10 @@ def measure_switch(server: Server, browser) -> None:
             ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
             page = ctx.new_page()
             open_page(page, f"{server.url}/playground")
+            # Drawn, and read for a moment: a click before then timed the Playground's own first drawing too (its
+            # plotly.js, 0.75 s of parsing in a new tab, went on after the click), not the switch.
+            page.wait_for_function(ALL_DRAWN, timeout=60000)
+            page.wait_for_timeout(1500)
             t0 = time.perf_counter()
             page.get_by_role("link", name=title, exact=True).first.click()
             page.wait_for_url(re.compile(f"{re.escape(server.url)}/{name}([?#].*)?$"), timeout=60000)

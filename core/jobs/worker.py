@@ -170,7 +170,7 @@ def delta(snap: dict, version: int, lens: list[int]) -> dict:
 
 
 def _die_with_parent() -> None:
-    """Linux: the kernel kills this process when the thread that started it ends (the server's lifetime thread)."""
+    """Linux: the kernel kills this process when its parent ends (the forkserver, which ends with the server)."""
     if sys.platform.startswith("linux"):
         try:
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
