@@ -38,6 +38,7 @@ def preset_select(prefix: str, page: str, on_change, empty: str = "choose a less
         "Lesson preset",
         [None, *presets],
         format_func=lambda k: empty if k is None else presets[k],
+        placeholder=empty,  # what the box reads while its value is None (the browser shows no option then)
         key=private(prefix, "preset_choice"),
         on_change=on_change,
     )
