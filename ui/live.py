@@ -29,6 +29,7 @@ SERVER_REDRAWS_S = 20.0
 MAX_POLL_S = 1.5
 POLL_LEVELS = (POLL_S, 0.25, 0.5, 1.0, MAX_POLL_S)
 SEND_WAIT_S = 1.0  # a redraw waits at most this long for the server to send it before the run ends
+SETTLE_TRIES = 20  # a page drawn idle waits up to 2 s (0.1 s a try) for its job's snapshot from a worker
 # Streamlit fades an element while its rerun is on the way ("stale"). A live view reruns every POLL_S and
 # its charts update in place, so the fade would only make every chart blink: it is switched off here.
 LIVE_CSS = """<style>
@@ -199,6 +200,10 @@ def live_view(prefix: str, job: Job, draw: Callable[[dict], None]) -> None:
         t0, c0 = time.perf_counter(), time.thread_time()
         job.touch()
         snap = job.snapshot()
+        for _ in range(SETTLE_TRIES):  # an idle page is drawn once: wait for the worker's answer (0.1 s a try)
+            if running or not snap.get("stale"):
+                break
+            snap = job.snapshot()
         if snap["running"] and poll_interval(manager().running_count(), interval) != interval:
             st.rerun()  # the class grew or shrank: the whole page reruns to set the browser's new interval
         st.html(LIVE_CSS)
@@ -231,6 +236,11 @@ def live_view(prefix: str, job: Job, draw: Callable[[dict], None]) -> None:
         if (was or running) and not snap["running"]:
             # Stop polling and refresh the controls (Play instead of Pause, Step enabled again). `running`: the
             # page was drawn while the job trained; an epoch of Step can end before this view's first redraw.
+            st.rerun()
+        elif not running and (snap["running"] or snap.get("stale")):
+            # Drawn as idle, so nothing would redraw it, but the job trains (a worker's heartbeat sent just before
+            # a Step said it was idle) or the worker had not answered yet: the page showed the epoch before the
+            # Step for good (a browser test saw it). Run again with the job's state as it is now.
             st.rerun()
 
     _view()

@@ -164,8 +164,10 @@ class RemoteJob:
     def snapshot(self) -> dict:
         """Copies of everything a page draws (see Job.snapshot); only what changed crosses the pipe."""
         asked = self._ask() if self._final is None else None
-        # A redraw waits a moment for the worker, else draws what it has; the answer is merged when it comes.
-        if asked is not None and asked[0].wait(SNAP_WAIT_S if self._snap else None):
+        # A redraw waits a moment for the worker, else draws what it has (`stale`: a page that does not poll then
+        # asks again); the answer is merged when it comes.
+        answered = asked is None or asked[0].wait(SNAP_WAIT_S if self._snap else None)
+        if asked is not None and answered:
             with self._lock:
                 if self._asked is asked:
                     self._asked = None
@@ -174,7 +176,7 @@ class RemoteJob:
         with self._lock:
             snap = self._final or self._snap or self._blank()
             runs = [dict(r, history=list(r["history"])) for r in snap["runs"]]
-            return dict(snap, runs=runs, action=dict(snap["action"]))
+            return dict(snap, runs=runs, action=dict(snap["action"]), stale=not answered)
 
     def _ask(self) -> list | None:
         """The snapshot request in flight (sent now if none is): what changed since the copy held here."""

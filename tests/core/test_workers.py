@@ -95,6 +95,25 @@ def test_a_job_in_a_worker_trains_as_in_the_server(sqlite_store):
         there.stop_all()
 
 
+def test_a_snapshot_the_worker_has_not_answered_says_it_is_stale(sqlite_store):
+    """A page draws what the server holds when the worker is slow to answer, and learns that it is stale (an idle
+    page then asks again: it would otherwise show the epoch before a Step for good)."""
+    jm = workers(sqlite_store)
+    try:
+        job = jm.create(SPEC)
+        assert job.step(1) == "" and wait_until(lambda: job.snapshot()["runs"][0]["epoch"] == 1, 30)
+        assert not job.snapshot()["stale"]
+        os.kill(job._worker.pid, signal.SIGSTOP)  # it answers nothing until it is continued
+        try:
+            snap = job.snapshot()
+            assert snap["stale"] and snap["runs"][0]["epoch"] == 1  # what the server held
+        finally:
+            os.kill(job._worker.pid, signal.SIGCONT)
+        assert wait_until(lambda: not job.snapshot()["stale"], 10)
+    finally:
+        jm.stop_all()
+
+
 def test_a_killed_worker_interrupts_only_its_runs(tmp_store):
     """kill -9 of one worker: its run is interrupted with its stored epochs; the other worker's run goes on."""
     jm = workers(tmp_store, 2)
