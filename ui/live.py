@@ -239,8 +239,8 @@ def live_view(prefix: str, job: Job, draw: Callable[[dict], None]) -> None:
             st.rerun()
         elif not running and (snap["running"] or snap.get("stale")):
             # Drawn as idle, so nothing would redraw it, but the job trains (a worker's heartbeat sent just before
-            # a Step said it was idle) or the worker had not answered yet: the page showed the epoch before the
-            # Step for good (a browser test saw it). Run again with the job's state as it is now.
+            # a Step said it was idle) or its snapshot is from before the Step (stale): the page showed the epoch
+            # before the Step for good (a browser test saw it). Run again with the job's state as it is now.
             st.rerun()
 
     _view()

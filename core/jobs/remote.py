@@ -38,6 +38,9 @@ class RemoteJob:
         self._state = reply
         self._snap: dict | None = None
         self._asked: list | None = None  # a snapshot request in flight (see WorkerHandle.send)
+        # What may have changed the job in the worker: each call returned, each heartbeat saying it trains. The
+        # snapshot held is current when it was asked for after the last of them (`_merged_at == _events`).
+        self._events, self._asked_at, self._merged_at = 0, 0, -1
         self._final: dict | None = None  # the snapshot once stopped or lost: nothing more will change
         self._data: dict[int, object] = {}
         self.created = self.last_seen = time.time()
@@ -130,6 +133,7 @@ class RemoteJob:
             return str(e)
         with self._lock:
             self._state.update(state)
+            self._events += 1
         return result
 
     # ------------------------------------------------------------------ state
@@ -160,23 +164,25 @@ class RemoteJob:
         with self._lock:
             if self._final is None:
                 self._state.update(running=running, run_ids=run_ids)
+                self._events += running
 
     def snapshot(self) -> dict:
         """Copies of everything a page draws (see Job.snapshot); only what changed crosses the pipe."""
         asked = self._ask() if self._final is None else None
-        # A redraw waits a moment for the worker, else draws what it has (`stale`: a page that does not poll then
-        # asks again); the answer is merged when it comes.
-        answered = asked is None or asked[0].wait(SNAP_WAIT_S if self._snap else None)
-        if asked is not None and answered:
+        # A redraw waits a moment for the worker, else draws what it has; the answer is merged when it comes.
+        # `stale`: what it has may be out of date (a page that does not poll then waits or asks again).
+        if asked is not None and asked[0].wait(SNAP_WAIT_S if self._snap else None):
             with self._lock:
                 if self._asked is asked:
                     self._asked = None
                     if asked[1]:
                         self._merge(asked[2])
+                        self._merged_at = self._asked_at
         with self._lock:
             snap = self._final or self._snap or self._blank()
             runs = [dict(r, history=list(r["history"])) for r in snap["runs"]]
-            return dict(snap, runs=runs, action=dict(snap["action"]), stale=not answered)
+            stale = self._final is None and self._merged_at != self._events
+            return dict(snap, runs=runs, action=dict(snap["action"]), stale=stale)
 
     def _ask(self) -> list | None:
         """The snapshot request in flight (sent now if none is): what changed since the copy held here."""
@@ -185,7 +191,7 @@ class RemoteJob:
                 version = self._snap["version"] if self._snap else -1
                 lens = [len(r["history"]) for r in self._snap["runs"]] if self._snap else []
                 try:
-                    self._asked = self._worker.send("snap", self.id, version, lens)
+                    self._asked, self._asked_at = self._worker.send("snap", self.id, version, lens), self._events
                 except WorkerLost:
                     return None
             return self._asked

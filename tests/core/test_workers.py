@@ -95,21 +95,25 @@ def test_a_job_in_a_worker_trains_as_in_the_server(sqlite_store):
         there.stop_all()
 
 
-def test_a_snapshot_the_worker_has_not_answered_says_it_is_stale(sqlite_store):
-    """A page draws what the server holds when the worker is slow to answer, and learns that it is stale (an idle
-    page then asks again: it would otherwise show the epoch before a Step for good)."""
+def test_a_snapshot_the_worker_has_not_answered_says_whether_it_is_stale(sqlite_store):
+    """A page draws what the server holds when the worker is slow to answer. That is current for an idle job nothing
+    was asked of since its last snapshot (a page switch need not wait), and stale after a Step (an idle page then
+    waits or asks again: it showed the epoch before the Step for good)."""
     jm = workers(sqlite_store)
     try:
         job = jm.create(SPEC)
         assert job.step(1) == "" and wait_until(lambda: job.snapshot()["runs"][0]["epoch"] == 1, 30)
-        assert not job.snapshot()["stale"]
-        os.kill(job._worker.pid, signal.SIGSTOP)  # it answers nothing until it is continued
-        try:
-            snap = job.snapshot()
-            assert snap["stale"] and snap["runs"][0]["epoch"] == 1  # what the server held
-        finally:
-            os.kill(job._worker.pid, signal.SIGCONT)
         assert wait_until(lambda: not job.snapshot()["stale"], 10)
+        pid = job._worker.pid
+        for call, stale in ((None, False), (lambda: job.step(1), True)):
+            assert call is None or call() == ""
+            os.kill(pid, signal.SIGSTOP)  # it answers nothing until it is continued
+            try:
+                snap = job.snapshot()
+                assert snap["stale"] is stale and snap["runs"][0]["epoch"] == 1  # what the server held
+            finally:
+                os.kill(pid, signal.SIGCONT)
+        assert wait_until(lambda: (s := job.snapshot())["runs"][0]["epoch"] == 2 and not s["stale"], 10)
     finally:
         jm.stop_all()
 
