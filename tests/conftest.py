@@ -56,3 +56,31 @@ def default_store(store_location, monkeypatch):
     else:
         monkeypatch.setenv("PLAYGROUND_DATA", str(Path(store_location).parent))
     return shared_store()
+
+
+# ---------------------------------------------------------------- the browser tests' pretraining, started early
+_pretraining: list = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids):
+    """In the controller of a parallel run (pytest-xdist) that has browser tests: pretrain their Transfer weights
+    from the start, beside the first tests. Otherwise the first browser test of each test process waits for them
+    (31 s, with one core idle); the test processes then find them done (tests/e2e/server.py `pretrain`)."""
+    import threading
+
+    if _pretraining or not any(i.startswith("tests/e2e/") for i in ids):
+        return
+    from tests.e2e.server import pretrain
+
+    shared = node.config._tmp_path_factory.getbasetemp()  # the parent of each test process's own folder
+    _pretraining.append(threading.Thread(target=pretrain, args=(shared,), daemon=True))
+    _pretraining[0].start()
+
+
+def pytest_sessionfinish(session):
+    """Stop a pretraining that is still running when the test run ends (a run stopped early)."""
+    from tests.e2e.server import PRETRAINING
+
+    for proc in list(PRETRAINING):
+        proc.kill()

@@ -39,12 +39,12 @@ def trace_tail(url: str, lines: int = 20) -> str:
 PRETRAINED = "transfer-glyphs"  # the Transfer page's default lesson
 
 
-def pretrained_data(shared: Path) -> Path:
-    """A new data folder whose run store holds the pretrained weights of the Transfer page's default lesson.
+PRETRAINING: list[subprocess.Popen] = []  # the pretraining process of `pretrain`, while it runs
 
-    The weights are pretrained once per test run, by the first process to ask, into `shared` (a folder every test
-    process sees), and copied from there: a server given this folder opens the Transfer page at Play.
-    """
+
+def pretrain(shared: Path) -> Path:
+    """The folder in `shared` (a folder every test process sees) whose run store holds the pretrained weights of the
+    Transfer page's default lesson: pretrained once per test run, by the first process to ask (the others wait)."""
     from filelock import FileLock
 
     source = shared / "pretrained-data"
@@ -59,8 +59,24 @@ def pretrained_data(shared: Path) -> Path:
                 f" load_or_pretrain(load_preset({PRETRAINED!r}).spec)"
             )
             env = os.environ | {"PLAYGROUND_DATA": str(source)}
-            subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=600)
+            proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
+            PRETRAINING.append(proc)
+            try:
+                if proc.wait(timeout=600):
+                    raise RuntimeError(f"pretraining {PRETRAINED} failed (exit status {proc.returncode})")
+            finally:
+                PRETRAINING.remove(proc)
+                if proc.poll() is None:  # the wait timed out, or the test run was stopped
+                    proc.kill()
+                    proc.wait()
             (source / "done").touch()
+    return source
+
+
+def pretrained_data(shared: Path) -> Path:
+    """A new data folder holding a copy of `pretrain(shared)`'s run store: a server given this folder opens the
+    Transfer page at Play."""
+    source = pretrain(shared)
     data = Path(tempfile.mkdtemp(prefix="playground-e2e-"))
     for f in source.glob("runs.sqlite*"):
         shutil.copy(f, data / f.name)
