@@ -104,9 +104,15 @@ def weight_edit_ui(page, view: dict, running: bool) -> None:
         current = float(view["weights"][layer][dst - 1, src - 1])
         # A diverging network's weight can lie outside what the box takes: the label names it, the box starts at the end.
         start = min(max(current, -100.0), 100.0)
-        value = c[3].number_input(
-            f"weight (now {current:.4g})", -100.0, 100.0, value=start, step=0.1, format=FLOAT_FORMAT
-        )
+        # The box is filled with the weight when a connection is picked, and follows the network while it holds what
+        # it was filled with; a value typed in stays until Set, even if the page redraws a newer network meanwhile
+        # (the label, and so an unkeyed box, changes with it: Set then applied the old weight, not the typed one).
+        box, filled = page.key("w_value"), page.key("_w_filled")
+        was = st.session_state.get(filled)  # (connection, the value the box was filled with)
+        if was is None or was[0] != (layer, dst, src) or st.session_state.get(box) in (None, was[1]):
+            st.session_state[box] = start
+            st.session_state[filled] = ((layer, dst, src), start)
+        value = c[3].number_input(f"weight (now {current:.4g})", -100.0, 100.0, step=0.1, format=FLOAT_FORMAT, key=box)
         if c[4].button("Set", key=page.key("w_set"), icon=":material/edit:"):
             msg = page.job.act("set_weight", layer, dst - 1, src - 1, value)
             if msg:

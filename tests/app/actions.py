@@ -36,6 +36,13 @@ def widgets(at) -> list[Widget]:
     return [n for n in at._tree if isinstance(n, Widget) and n.key]
 
 
+def unkeyed(at) -> list[str]:
+    """The labels of setting widgets drawn without a key. Streamlit identifies such a widget by its label and
+    arguments: one whose label shows a live value is a new widget, at its default, after a redraw that changes it,
+    and what a student typed there is lost (the Playground's weight box did that to a weight typed before Set)."""
+    return [n.label for n in at._tree if isinstance(n, SETTABLE) and not n.key]
+
+
 def settings(at) -> dict[str, object]:
     """The value of every keyed setting widget on the page (what a tour must find again)."""
     out = {}

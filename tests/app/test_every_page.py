@@ -8,7 +8,7 @@ import pytest
 
 from core.presets import families, list_presets
 from core.spec import Spec, to_dict, to_query
-from tests.app.actions import PATHS, change_settings, random_action, settings, visit
+from tests.app.actions import PATHS, change_settings, random_action, settings, unkeyed, visit
 from tests.app.conftest import no_exception, open_page
 from ui.pages import PAGES
 from ui.state import manager, store
@@ -43,7 +43,8 @@ def test_a_tour_of_every_page_keeps_every_setting(app, order):
 
 @pytest.mark.parametrize("path", PATHS)
 def test_random_actions_never_show_a_traceback(app, path):
-    """300 seeded random actions (a setting, a button, a switch away and back) never show an exception."""
+    """300 seeded random actions (a setting, a button, a switch away and back) never show an exception, nor a setting
+    widget without a key."""
     rng = random.Random(path)
     at = app.run()
     visit(at, path)
@@ -51,6 +52,7 @@ def test_random_actions_never_show_a_traceback(app, path):
     for step in range(MONKEY_STEPS):
         log.append(random_action(at, rng, path))
         assert not at.exception, f"step {step}: {log[-8:]}: {[e.message for e in at.exception]}"
+        assert not unkeyed(at), f"step {step}: {log[-8:]}: widgets without a key: {unkeyed(at)}"
         if at.session_state["_current_page"] != path.removeprefix("pages/").removesuffix(".py"):
             visit(at, path)  # a button opened another page (the Runs page's Re-open)
     print(f"{path}: {MONKEY_STEPS} actions in {time.monotonic() - start:.0f} s")

@@ -41,6 +41,28 @@ def test_diagram_neuron_picker_and_weight_edit(app):
     assert json.dumps(figure(at, "Decision surface")["data"][0]) != surface
 
 
+def test_a_typed_weight_is_set_even_if_the_network_changed_before_set(app):
+    """The weight box keeps what was typed while the page redraws a network whose weight changed (a paused network's
+    last snapshot arriving, another tab's edit): Set applies the typed value, and the label names the new weight."""
+    from ui.state import manager
+
+    at = open_page(app, "pages/playground.py", preset="tfp-default")
+    at.number_input(key="pg.w_in").set_value(2)
+    at.number_input(key="pg.w_out").set_value(3).run()
+    at.number_input(key="pg.w_value").set_value(7.5).run()  # typed and entered
+    job = manager().get(at.session_state["pg._job"])
+    assert not job.act("set_weight", 0, 2, 1, -1.25)  # the network changes under the box
+    at.run()
+    box = at.number_input(key="pg.w_value")
+    assert box.label == "weight (now -1.25)" and box.value == 7.5
+    at.button(key="pg.w_set").click().run()
+    assert float(job.trainers[0].model.blocks[0].linear.weight[2, 1].detach()) == 7.5
+    assert at.number_input(key="pg.w_value").label == "weight (now 7.5)"
+    at.number_input(key="pg.w_in").set_value(1).run()  # another connection: the box shows its weight
+    box = at.number_input(key="pg.w_value")
+    assert box.value == pytest.approx(float(box.label.removeprefix("weight (now ").removesuffix(")")), abs=1e-4)
+
+
 @pytest.mark.parametrize(
     "path, preset, prefix",
     [
