@@ -110,7 +110,8 @@ def weight_edit_ui(page, view: dict, running: bool) -> None:
         box, filled = page.key("w_value"), page.key("_w_filled")
         was = st.session_state.get(filled)  # (connection, the value the box was filled with)
         if was is None or was[0] != (layer, dst, src) or st.session_state.get(box) in (None, was[1]):
-            st.session_state[box] = start
+            if st.session_state.get(box) != start:  # (a value set through the state is sent to the browser again)
+                st.session_state[box] = start
             st.session_state[filled] = ((layer, dst, src), start)
         value = c[3].number_input(f"weight (now {current:.4g})", -100.0, 100.0, step=0.1, format=FLOAT_FORMAT, key=box)
         if c[4].button("Set", key=page.key("w_set"), icon=":material/edit:"):
