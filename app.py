@@ -4,13 +4,14 @@ import streamlit as st
 
 from ui.frame import presenting, read_teacher_flags, sidebar_frame
 from ui.pages import PAGES as PAGE_LIST
-from ui.st_internals import cache_theme_messages, guard_rerun_requests
+from ui.st_internals import cache_theme_messages, draw_widgets_at_their_values, guard_rerun_requests
 from ui.state import save_page, start_run
 from ui.warmup import charts_ready, warm_up
 
 read_teacher_flags()
 cache_theme_messages()
 guard_rerun_requests()
+draw_widgets_at_their_values()
 st.set_page_config(
     page_title="Deep Learning Playground",
     page_icon="🧠",  # the tab's favicon: a Material icon there is fetched from fonts.gstatic.com, an emoji is not

@@ -25,14 +25,20 @@ instead of a page misbehaving in class.
   widget outside its fragment is run as a whole-page rerun (`guard_rerun_requests`).
 - `AppSession._session_state._new_widget_state.widget_metadata[id].fragment_id`: the fragment a widget
   was drawn in (None outside every fragment).
+- `DeltaGenerator.<widget command>` and the module-level commands bound to `streamlit._main`: wrapped once by
+  `draw_widgets_at_their_values` (see there).
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import sys
 import time
 
+import streamlit
+from streamlit.delta_generator import DeltaGenerator
 from streamlit.runtime import Runtime
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -218,6 +224,99 @@ def _outside(session, widget_ids: list[str], fragment_id: str) -> bool:
     metadata = session._session_state._new_widget_state.widget_metadata
     drawn_in = [metadata[w].fragment_id for w in widget_ids if w in metadata]
     return any(f != fragment_id for f in drawn_in)
+
+
+# Widget commands -> the argument naming what the widget shows when the browser draws it holding no value for it.
+DRAWN_AT = {
+    "number_input": "value",
+    "slider": "value",
+    "select_slider": "value",
+    "toggle": "value",
+    "checkbox": "value",
+    "text_input": "value",
+    "selectbox": "index",
+    "radio": "index",
+    "multiselect": "default",
+    "pills": "default",
+    "segmented_control": "default",
+}
+
+
+def draw_widgets_at_their_values() -> None:
+    """Make every keyed widget carry its session-state value as its default (in place of its value argument).
+
+    Streamlit's default for such a widget is its minimum (a number box, a slider), its first option or off, and
+    that default goes into the element the browser gets. The browser shows it whenever it draws the widget
+    afresh holding no value for it: it drops held values after a page change or a run whose page lacks the
+    widget. A box drawn that way showed its minimum (Points 10, Batch size 1) until the next run, and a Play
+    pressed then would have sent the minimums. With the value as default, a widget drawn afresh shows the page's
+    setting. A key is the widget's identity (with its range, for a slider), so a changing default makes no new
+    widget; and Streamlit takes a keyed widget's value from session state whatever its default, so this changes
+    what a widget drawn afresh shows and nothing else. Once per process.
+    """
+    if getattr(DeltaGenerator, "_drawn_at_values", False):
+        return
+    for name, arg in DRAWN_AT.items():
+        setattr(DeltaGenerator, name, _at_value(getattr(DeltaGenerator, name), name, arg))
+        setattr(streamlit, name, getattr(streamlit._main, name))  # st.<name> is bound to the main area at import
+    DeltaGenerator._drawn_at_values = True
+
+
+def _at_value(command, name: str, arg: str):
+    signature = inspect.signature(command)
+
+    @functools.wraps(command)
+    def draw(self, *args, **kwargs):
+        call = signature.bind_partial(self, *args, **kwargs)
+        key, state = call.arguments.get("key"), raw_state()
+        if (
+            isinstance(key, str)
+            and key in state
+            and (shown := _as_default(name, state[key], call.arguments)) is not None
+        ):
+            call.arguments[arg] = shown
+            return command(*call.args, **call.kwargs)
+        return command(self, *args, **kwargs)
+
+    return draw
+
+
+def _as_default(name: str, value, a: dict):
+    """`value` as widget `name`'s default argument, or None when the widget cannot take it as one."""
+    if value is None:
+        return None
+    if name in ("toggle", "checkbox"):
+        return value if isinstance(value, bool) else None
+    if name == "text_input":
+        return value if isinstance(value, str) else None
+    if name in ("number_input", "slider"):
+        return _number(value, a)
+    options = list(a.get("options", ()))
+    if name in ("selectbox", "radio"):
+        return options.index(value) if value in options else None
+    many = name == "multiselect" or a.get("selection_mode") == "multi" or name == "select_slider"
+    if many and isinstance(value, (list, tuple)):
+        fits = all(v in options for v in value) and (name != "select_slider" or len(value) == 2)
+        return (tuple(value) if name == "select_slider" else list(value)) if fits else None
+    return value if value in options else None
+
+
+def _number(value, a: dict):
+    """A number (or a slider's pair) of the widget's own type within its range, else None."""
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return None
+    bounds = [a.get(n) for n in ("min_value", "max_value", "step")]
+    cast = (
+        float if any(isinstance(b, float) for b in bounds) else int if any(isinstance(b, int) for b in bounds) else None
+    )
+    lo, hi = bounds[0], bounds[1]
+    if any((lo is not None and v < lo) or (hi is not None and v > hi) for v in values):
+        return None
+    if cast is int and any(v != int(v) for v in values):
+        return None
+    values = [cast(v) for v in values] if cast else values
+    return tuple(values) if isinstance(value, (list, tuple)) else values[0]
 
 
 def raw_state():

@@ -9,8 +9,10 @@ widget's key in any run that does not draw it (a page switch, a control shown on
 stopped early) and may keep a stale copy under it, so the widget key is never the only copy:
 `enter_page(prefix)` writes every setting the browser did not send this run back from SETTINGS before the page
 draws a widget, and `save_page()` copies the page's widget values into SETTINGS
-at the end of every run and live redraw (merged: a value whose widget was not drawn stays). A page gets this
-from the scaffold without a line of its own. A refresh starts a new session; the URL (spec, `run=` and a
+at the end of every run and live redraw (merged: a value whose widget was not drawn stays). Every keyed widget
+is drawn with its value as its default (`st_internals.draw_widgets_at_their_values`), so a widget the browser
+draws afresh shows the page's setting, never its minimum. A page gets this from the scaffold without a line of
+its own. A refresh starts a new session; the URL (spec, `run=` and a
 page's UI values) restores it.
 """
 

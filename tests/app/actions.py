@@ -43,6 +43,30 @@ def unkeyed(at) -> list[str]:
     return [n.label for n in at._tree if isinstance(n, SETTABLE) and not n.key]
 
 
+def drawn_at_another_value(at) -> dict[str, tuple]:
+    """Setting widgets whose default is not their value, as {key: (value, default)}. The browser shows a widget's
+    default when it draws the widget afresh holding no value for it (after a page change, say): such a box showed
+    its minimum for a moment, and a Play pressed then would have sent it (see draw_widgets_at_their_values)."""
+    out = {}
+    for w in widgets(at):
+        p = w.proto
+        if not isinstance(w, SETTABLE) or p.set_value or w.value is None:
+            continue  # the browser is sent the value itself; an empty box shows no default
+        if isinstance(w, (NumberInput, Slider)) and not isinstance(w, SelectSlider):
+            held = [float(v) for v in (w.value if isinstance(w.value, (list, tuple)) else [w.value])]
+            default = [p.default] if isinstance(w, NumberInput) else list(p.default)
+        elif isinstance(w, (Toggle, Checkbox, TextInput)):
+            held, default = w.value, p.default
+        else:  # options: the texts the browser shows for the value and for the default's indices
+            state = w._widget_state
+            held = list(state.string_array_value.data) if state.HasField("string_array_value") else [state.string_value]
+            default = [w.options[int(i)] for i in ([p.default] if isinstance(w, (Selectbox, Radio)) else p.default)]
+            default = [getattr(o, "content", o) for o in default]
+        if held != default:
+            out[w.key] = (held, default)
+    return out
+
+
 def settings(at) -> dict[str, object]:
     """The value of every keyed setting widget on the page (what a tour must find again)."""
     out = {}

@@ -8,7 +8,7 @@ import pytest
 
 from core.presets import families, list_presets
 from core.spec import Spec, to_dict, to_query
-from tests.app.actions import PATHS, change_settings, random_action, settings, unkeyed, visit
+from tests.app.actions import PATHS, change_settings, drawn_at_another_value, random_action, settings, unkeyed, visit
 from tests.app.conftest import no_exception, open_page
 from ui.pages import PAGES
 from ui.state import manager, store
@@ -44,7 +44,7 @@ def test_a_tour_of_every_page_keeps_every_setting(app, order):
 @pytest.mark.parametrize("path", PATHS)
 def test_random_actions_never_show_a_traceback(app, path):
     """300 seeded random actions (a setting, a button, a switch away and back) never show an exception, nor a setting
-    widget without a key."""
+    widget without a key or with a default other than its value (what a browser shows when it draws it afresh)."""
     rng = random.Random(path)
     at = app.run()
     visit(at, path)
@@ -53,9 +53,21 @@ def test_random_actions_never_show_a_traceback(app, path):
         log.append(random_action(at, rng, path))
         assert not at.exception, f"step {step}: {log[-8:]}: {[e.message for e in at.exception]}"
         assert not unkeyed(at), f"step {step}: {log[-8:]}: widgets without a key: {unkeyed(at)}"
+        assert not (other := drawn_at_another_value(at)), f"step {step}: {log[-8:]}: (value, default) {other}"
         if at.session_state["_current_page"] != path.removeprefix("pages/").removesuffix(".py"):
             visit(at, path)  # a button opened another page (the Runs page's Re-open)
     print(f"{path}: {MONKEY_STEPS} actions in {time.monotonic() - start:.0f} s")
+
+
+def test_every_setting_widget_is_drawn_at_its_value(app):
+    """On every page, each setting widget's default (what the browser shows when it draws the widget afresh, after
+    a page change) is its value, not its minimum or first option."""
+    at = app.run()
+    for path in PATHS:
+        visit(at, path)
+        at.run()  # a rerun, as after a click: the values come from the browser, none is set from the state
+        no_exception(at)
+        assert not (other := drawn_at_another_value(at)), f"{path}: (value, default) {other}"
 
 
 @pytest.mark.parametrize("path", [p.path for p in PAGES if p.trains])

@@ -118,6 +118,54 @@ if st.session_state.get("draw_hidden", True):
     assert at.session_state["seen"] == {"p.shown": True, "p.hidden": False, "p.set": True}
 
 
+def test_keyed_widgets_are_drawn_with_their_value_as_default():
+    """What a browser shows in a widget it draws afresh (its default) is the widget's value, for every kind of
+    setting widget, in place of a default given; a value the widget could not take as one and unkeyed widgets are
+    left as they are; a default that follows the value makes no new widget (the value typed stays)."""
+    script = """
+import streamlit as st
+from ui.st_internals import draw_widgets_at_their_values
+draw_widgets_at_their_values()
+c = st.columns(2)[1]
+c.number_input("n", 1, 1000, key="p.n")
+st.number_input("f", 0.0, 1.0, key="p.f")
+st.number_input("out", 0, 5, key="p.out")
+st.number_input("given", 0, 100, 50, key="p.given")
+st.slider("s", 0.0, 1.0, key="p.s")
+st.select_slider("ss", [1, 2, 5, 0], key="p.ss")
+st.toggle("t", key="p.t")
+st.text_input("ti", key="p.ti")
+st.selectbox("sb", ["a", "b", "c"], key="p.sb")
+st.radio("r", range(3), key="p.r")
+st.multiselect("m", ["x", "y", "z"], key="p.m")
+st.pills("pi", ["u", "v"], selection_mode="multi", key="p.pi")
+st.segmented_control("sc", ["g", "h"], key="p.sc")
+st.number_input("free", 0, 10)
+"""
+    at = AppTest.from_string(script)
+    values = {"p.n": 500, "p.f": 0.25, "p.out": 9, "p.given": 7, "p.s": 0.5, "p.ss": 5, "p.t": True, "p.ti": "hi",
+              "p.sb": "c", "p.r": 2, "p.m": ["z", "x"], "p.pi": ["v"], "p.sc": "h"}  # fmt: skip
+    for k, v in values.items():
+        at.session_state[k] = v
+    at.run()
+    at.run()  # a rerun, as after a click: the browser sends the values, none is set from the state
+    w = {x.key: x for x in at._tree if getattr(x, "key", None)}
+    assert w["p.n"].proto.default == 500 and w["p.f"].proto.default == 0.25
+    assert w["p.out"].proto.default == 0  # 9 is outside 0-5: Streamlit's own default (the page says so, see controls)
+    assert w["p.given"].proto.default == 7
+    assert list(w["p.s"].proto.default) == [0.5] and list(w["p.ss"].proto.default) == [2]
+    assert w["p.t"].proto.default is True and w["p.ti"].proto.default == "hi"
+    assert w["p.sb"].proto.default == 2 and w["p.r"].proto.default == 2
+    assert list(w["p.m"].proto.default) == [2, 0] and list(w["p.pi"].proto.default) == [1]
+    assert list(w["p.sc"].proto.default) == [1]
+    assert at.number_input[-1].proto.default == 0  # unkeyed: untouched
+    ids = {k: x.id for k, x in w.items()}
+    at.number_input(key="p.n").set_value(42).run()
+    w = {x.key: x for x in at._tree if getattr(x, "key", None)}
+    assert {k: x.id for k, x in w.items()} == ids
+    assert at.number_input(key="p.n").value == 42 and w["p.n"].proto.default == 42
+
+
 def test_wait_until_sent_returns_at_once_without_a_server():
     """Under AppTest (no Runtime) and outside a run there is nothing to wait for."""
     assert st_internals.wait_until_sent(0.5) is True
