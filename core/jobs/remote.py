@@ -21,6 +21,7 @@ SNAP_WAIT_S = 0.1
 INTERRUPTED = "{cause}: this run was interrupted with {epochs} stored. "
 CONTINUE = "Open it on the Runs page to continue from its last saved weights."
 AFRESH = "It had saved no weights yet: press Reset to train it afresh."
+READ_ONLY = frozenset({"view", "weights"})  # Job methods that change nothing: the snapshot held stays current
 
 
 class RemoteJob:
@@ -116,7 +117,8 @@ class RemoteJob:
         self.last_seen = time.time()
 
     def _call(self, method: str, *args, raising: bool = False):
-        """Run a Job method in the worker; a lost worker answers with why (or raises, for `raising`)."""
+        """Run a Job method in the worker; a lost worker answers with why (or raises, for `raising`). A call that
+        may change the job makes the snapshot held here stale (see `snapshot`)."""
         if self._final is not None:
             if raising and self._state["status"] == "interrupted":
                 raise RuntimeError(self._state["error"])
@@ -133,7 +135,7 @@ class RemoteJob:
             return str(e)
         with self._lock:
             self._state.update(state)
-            self._events += 1
+            self._events += method not in READ_ONLY
         return result
 
     # ------------------------------------------------------------------ state

@@ -98,14 +98,20 @@ def test_a_job_in_a_worker_trains_as_in_the_server(sqlite_store):
 def test_a_snapshot_the_worker_has_not_answered_says_whether_it_is_stale(sqlite_store):
     """A page draws what the server holds when the worker is slow to answer. That is current for an idle job nothing
     was asked of since its last snapshot (a page switch need not wait), and stale after a Step (an idle page then
-    waits or asks again: it showed the epoch before the Step for good)."""
+    waits or asks again: it showed the epoch before the Step for good). Reading weights or a view changes nothing:
+    the snapshot held stays current (an idle CNN page waited for a fresh one after each feature-map view)."""
     jm = workers(sqlite_store)
     try:
         job = jm.create(SPEC)
         assert job.step(1) == "" and wait_until(lambda: job.snapshot()["runs"][0]["epoch"] == 1, 30)
         assert wait_until(lambda: not job.snapshot()["stale"], 10)
         pid = job._worker.pid
-        for call, stale in ((None, False), (lambda: job.step(1), True)):
+
+        def reads() -> str:
+            assert job.weights(0) and job.view(mlp_views, 0)["grid"] is not None
+            return ""
+
+        for call, stale in ((None, False), (reads, False), (lambda: job.step(1), True)):
             assert call is None or call() == ""
             os.kill(pid, signal.SIGSTOP)  # it answers nothing until it is continued
             try:
