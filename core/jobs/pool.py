@@ -93,7 +93,7 @@ class WorkerHandle:
                     self.last_beat, self.busy_s = time.monotonic(), value["busy_s"]
                     self.running = set(value["running"])
                     for job_id, job in list(self.jobs.items()):
-                        job.heard(job_id in self.running, value["run_ids"].get(job_id, [""]))
+                        job.heard(job_id in self.running, value["stamp"], value["run_ids"].get(job_id, [""]))
                     self.ready.set()
                 continue
             with self._lock:

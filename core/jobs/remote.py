@@ -37,6 +37,7 @@ class RemoteJob:
         self.id: str = reply["id"]
         self.specs: list[Spec] = reply["specs"]
         self._state = reply
+        self._stamp = reply.pop("stamp")  # of the newest reading of `running` kept (see Worker._read_running)
         self._snap: dict | None = None
         self._asked: list | None = None  # a snapshot request in flight (see WorkerHandle.send)
         # What may have changed the job in the worker: each call returned, each heartbeat saying it trains. The
@@ -134,6 +135,7 @@ class RemoteJob:
                 raise
             return str(e)
         with self._lock:
+            self._newer_running(state.pop("running"), state.pop("stamp"))
             self._state.update(state)
             self._events += method not in READ_ONLY
         return result
@@ -161,12 +163,22 @@ class RemoteJob:
     def trained(self) -> bool:
         return self._state.get("trained", False) or any(r["step"] for r in (self._snap or {"runs": []})["runs"])
 
-    def heard(self, running: bool, run_ids: list[str]) -> None:
+    def heard(self, running: bool, stamp: int, run_ids: list[str]) -> None:
         """The worker's heartbeat: whether this job trains now (the server's cap counts it) and its store rows."""
         with self._lock:
             if self._final is None:
-                self._state.update(running=running, run_ids=run_ids)
-                self._events += running
+                self._state.update(run_ids=run_ids)
+                if self._newer_running(running, stamp):
+                    self._events += running
+
+    def _newer_running(self, running: bool, stamp: int) -> bool:
+        """Keep a reading of whether the job trains unless a later one is held (called under _lock). A heartbeat
+        read during an epoch could arrive after the answer that saw the epoch end: the server then held the job
+        as training, drew its Step button disabled, and Streamlit dropped the student's click on it."""
+        if stamp <= self._stamp:
+            return False
+        self._stamp, self._state["running"] = stamp, running
+        return True
 
     def snapshot(self) -> dict:
         """Copies of everything a page draws (see Job.snapshot); only what changed crosses the pipe."""
@@ -206,10 +218,11 @@ class RemoteJob:
                 run["history"] = old["runs"][i]["history"][:start] + run["history"]
             if run["views"] is None and old is not None:
                 run["views"] = old["runs"][i]["views"]
+        if not self._newer_running(fresh["running"], fresh.pop("stamp")):
+            fresh["running"] = self._state["running"]  # a later reading came first
         self._snap = fresh
         self._state.update(
             status=fresh["status"],
-            running=fresh["running"],
             error=fresh["error"],
             run_ids=[r["run_id"] for r in fresh["runs"]],
             trained=any(r["step"] for r in fresh["runs"]),

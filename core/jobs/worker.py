@@ -60,6 +60,8 @@ class Worker:
         self.jobs: dict[str, Job] = {}
         self.ending: list[Job] = []  # stopped jobs whose thread was still finishing a batch
         self.turns = Turns()  # this worker's jobs train in turns, like a server's jobs did in one process
+        # Every message that says whether a job trains carries a stamp taken with that reading (see `_read_running`).
+        self._stamp, self._stamp_lock = 0, threading.Lock()
         self.store = Store(options["store"]) if options.get("store") else None
         self._send_lock = threading.Lock()
         # Request threads start now, before the memory cap: one that could not start later would end the worker.
@@ -110,14 +112,16 @@ class Worker:
     def op_create(self, specs, kwargs: dict) -> dict:
         job = Job(specs, store=self.store, turns=self.turns, **kwargs)
         self.jobs[job.id] = job
-        return state(job) | {"id": job.id, "specs": job.specs}
+        return self._state(job) | {"id": job.id, "specs": job.specs}
 
     def op_call(self, job_id: str, method: str, args: tuple):
         job = self.jobs[job_id]
-        return getattr(job, method)(*args), state(job)
+        return getattr(job, method)(*args), self._state(job)
 
     def op_snap(self, job_id: str, version: int, lens: list[int]) -> dict:
-        return delta(self.jobs[job_id].snapshot(), version, lens)
+        job = self.jobs[job_id]
+        stamp, running = self._read_running([job])  # read first: the snapshot's content is as new or newer
+        return delta(job.snapshot(), version, lens) | {"running": job.id in running, "stamp": stamp}
 
     def op_stop(self, job_id: str, wait: float) -> dict:
         job = self.jobs.pop(job_id, None)
@@ -134,28 +138,38 @@ class Worker:
     def op_pid(self) -> int:
         return os.getpid()
 
+    def _read_running(self, jobs: list[Job]) -> tuple[int, list[str]]:
+        """(stamp, ids of the jobs that train), read together: a higher stamp is a later reading. Messages cross the
+        pipe in the order they are sent, not read (a heartbeat read during an epoch and sent after the answer that
+        saw the job idle said it trained): the server keeps the reading with the highest stamp."""
+        with self._stamp_lock:
+            self._stamp += 1
+            return self._stamp, [j.id for j in jobs if j.running]
+
+    def _state(self, job: Job) -> dict:
+        """What the server keeps of a job between snapshots (a few fields: its cap and `status`)."""
+        stamp, running = self._read_running([job])
+        return {
+            "status": job.status,
+            "running": bool(running),
+            "stamp": stamp,
+            "error": job.error,
+            "run_ids": list(job.run_ids),
+            "trained": job.trained,
+        }
+
     def _beat_loop(self) -> None:
         while True:
             now = time.monotonic()
             jobs = list(self.jobs.values())
             busy = max((now - j.busy_since for j in jobs if j.busy_since), default=0.0)
             try:
-                running, run_ids = [j.id for j in jobs if j.running], {j.id: list(j.run_ids) for j in jobs}
-                self._send(None, "beat", {"running": running, "busy_s": busy, "run_ids": run_ids})
+                stamp, running = self._read_running(jobs)
+                run_ids = {j.id: list(j.run_ids) for j in jobs}
+                self._send(None, "beat", {"running": running, "stamp": stamp, "busy_s": busy, "run_ids": run_ids})
             except (OSError, ValueError):
                 os._exit(0)
             time.sleep(BEAT_S)
-
-
-def state(job: Job) -> dict:
-    """What the server keeps of a job between snapshots (a few fields: its cap and `status`)."""
-    return {
-        "status": job.status,
-        "running": job.running,
-        "error": job.error,
-        "run_ids": list(job.run_ids),
-        "trained": job.trained,
-    }
 
 
 def delta(snap: dict, version: int, lens: list[int]) -> dict:

@@ -124,6 +124,23 @@ def test_a_snapshot_the_worker_has_not_answered_says_whether_it_is_stale(sqlite_
         jm.stop_all()
 
 
+def test_a_reading_of_whether_a_job_trains_is_kept_only_if_newer(sqlite_store):
+    """Messages cross the pipe in the order they are sent, not read: a heartbeat read during an epoch that arrives
+    after the answer that saw the epoch end must not make the server hold the job as training (the page then drew
+    its Step button disabled, and Streamlit dropped the student's next click on it)."""
+    jm = workers(sqlite_store)
+    try:
+        job = jm.create(SPEC)
+        assert job.step(1) == "" and wait_until(lambda: not job.snapshot()["running"] and not job.running, 30)
+        seen = job._stamp
+        job.heard(True, seen - 1, job.run_ids)  # read before the answers already held
+        assert not job.running and not job.snapshot()["running"]
+        job.heard(True, seen + 10**6, job.run_ids)  # a later reading wins
+        assert job.running
+    finally:
+        jm.stop_all()
+
+
 def test_a_killed_worker_interrupts_only_its_runs(tmp_store):
     """kill -9 of one worker: its run is interrupted with its stored epochs; the other worker's run goes on."""
     jm = workers(tmp_store, 2)
