@@ -227,32 +227,47 @@ def schedule_points(train_json: str, steps_per_epoch: int) -> tuple[list[float],
     return schedule_preview(train, spe)
 
 
-def controls_ui(prefix: str, running: bool, can_step: bool = True) -> str | None:
-    """Play/Pause, Step, Reset and the redraw speed; returns "play", "pause", "step", "reset" or None."""
+def _press(prefix: str, action: str) -> None:
+    st.session_state[private(prefix, "pressed")] = action
+
+
+def pressed(prefix: str) -> str | None:
+    """The control pressed for this run ("play", "pause", "step", "reset"), once: set by the buttons' callbacks,
+    which Streamlit runs before the page, so the page applies it before drawing the controls."""
+    return st.session_state.pop(private(prefix, "pressed"), None)
+
+
+def controls_ui(prefix: str, running: bool, can_step: bool = True) -> None:
+    """Play/Pause, Step, Reset and the redraw speed, drawn for the job's state after the pressed control (see
+    `pressed`). Drawn before it, they showed Step enabled for a moment while the job started its epoch; a click
+    then reached a Step the next run drew disabled, and Streamlit drops a click on a disabled widget."""
     c = st.columns([1, 1, 1, 2])
-    action = None
+    kw = {"on_click": _press, "width": "stretch"}
     if running:
-        if c[0].button("Pause", icon=":material/pause:", key=f"{prefix}.pause", type="primary", width="stretch"):
-            action = "pause"
-    elif c[0].button("Play", icon=":material/play_arrow:", key=f"{prefix}.play", type="primary", width="stretch"):
-        action = "play"
-    if c[1].button(
+        c[0].button(
+            "Pause", icon=":material/pause:", key=f"{prefix}.pause", type="primary", args=(prefix, "pause"), **kw
+        )
+    else:
+        c[0].button(
+            "Play", icon=":material/play_arrow:", key=f"{prefix}.play", type="primary", args=(prefix, "play"), **kw
+        )
+    c[1].button(
         "Step",
         icon=":material/skip_next:",
         key=f"{prefix}.step",
         disabled=running or not can_step,
-        width="stretch",
         help="train one epoch, then pause",
-    ):
-        action = "step"
-    if c[2].button(
+        args=(prefix, "step"),
+        **kw,
+    )
+    c[2].button(
         "Reset",
         icon=":material/restart_alt:",
         key=f"{prefix}.reset",
-        width="stretch",
         help="new network with fresh initial weights",
-    ):
-        action = "reset"
+        args=(prefix, "reset"),
+        **kw,
+    )
     st.session_state.setdefault(f"{prefix}.speed", 0)
     c[3].select_slider(
         "Epochs per redraw",
@@ -262,4 +277,3 @@ def controls_ui(prefix: str, running: bool, can_step: bool = True) -> str | None
         help="full speed: train as fast as the computer can, redrawing 5-6 times a second (the test loss is "
         "measured about as often); 1: slow motion, every epoch drawn",
     )
-    return action

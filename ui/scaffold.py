@@ -49,7 +49,7 @@ import streamlit as st
 from core.jobs import Job
 from core.presets import PresetError, families, load_preset
 from core.spec import Spec, from_query, to_query
-from ui.controls import changes, controls_ui, preset_select, spec_from_widgets
+from ui.controls import changes, controls_ui, preset_select, pressed, spec_from_widgets
 from ui.frame import hidden_sections, require_router, teacher_query
 from ui.live import apply_action, attach_job, live_view, refusal_ui, status_message
 from ui.runs import job_export_ui
@@ -298,10 +298,8 @@ def _run(page: Page, settings: Callable[[Page], Iterable[Spec]], draw: Callable[
     job = attach_job(d.prefix, page.specs, **kw)
     if job is None:
         st.stop()
-    action = controls_ui(d.prefix, job.running)
-    job = apply_action(d.prefix, job, action, page.specs, **kw)
-    if action:
-        st.rerun()  # redraw the controls for the new state (Pause instead of Play)
+    job = apply_action(d.prefix, job, pressed(d.prefix), page.specs, **kw)
+    controls_ui(d.prefix, job.running)  # for the state after the control pressed
     refusal_ui(d.prefix)
     page.job = job
     _actions_ui(page, job)

@@ -42,6 +42,7 @@ PARKED = "_parked"  # prefix -> {key: value}: the setting keys of the pages not 
 #   preset_choice the lesson box (a widget)         initial     the link has been read this session
 #   changed      settings a widget had to change    layers, next_uid, new_type   the CNN layer editor
 #   was_running  the live view's last state         lesson_values  the settings as the lesson loaded them
+#   pressed      the control pressed (Play, Pause, Step, Reset), set by its button's callback
 
 
 def private(prefix: str, name: str) -> str:
