@@ -273,6 +273,7 @@ def _run(page: Page, settings: Callable[[Page], Iterable[Spec]], draw: Callable[
     d = page.d
     require_router()
     enter_page(d.prefix)
+    action = pressed(d.prefix)  # this run's only: a run that stops before the controls drops it
     st.title(d.title)
     st.caption(d.caption)
     if private(d.prefix, "initial") not in st.session_state:
@@ -298,7 +299,7 @@ def _run(page: Page, settings: Callable[[Page], Iterable[Spec]], draw: Callable[
     job = attach_job(d.prefix, page.specs, **kw)
     if job is None:
         st.stop()
-    job = apply_action(d.prefix, job, pressed(d.prefix), page.specs, **kw)
+    job = apply_action(d.prefix, job, action, page.specs, **kw)
     controls_ui(d.prefix, job.running)  # for the state after the control pressed
     refusal_ui(d.prefix)
     page.job = job

@@ -3,6 +3,7 @@
 import time
 
 from tests.app.conftest import APP, chart_titles, choose_lesson, no_exception, open_page
+from ui.state import manager
 
 
 def open_seq(at, **query):
@@ -15,13 +16,17 @@ def metric(at, label: str) -> str:
 
 
 def train_one_epoch(at) -> None:
-    """Press Step and rerun until every run shows epoch 1 (the job trains in its own thread)."""
+    """Press Step and rerun until every run shows epoch 1 and holds its record (the job trains in its own thread;
+    an epoch's number can come a moment before its record)."""
     at.button(key="seq.step").click().run()
     for _ in range(200):
         time.sleep(0.1)
         at.run()
         epochs = [m.value for m in at.metric if m.label.endswith(": epoch")]
-        if epochs and all(e == "1" for e in epochs):
+        job = manager().jobs.get(at.session_state["seq._job"])
+        recorded = job is not None and all(r["history"] for r in job.snapshot()["runs"])
+        if epochs and all(e == "1" for e in epochs) and recorded:
+            at.run()  # drawn with the record
             return
     raise AssertionError(f"no epoch trained: {epochs}")
 
