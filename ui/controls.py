@@ -30,16 +30,19 @@ def datasets(kind: str) -> dict:
     return {k: v for k, v in DATASETS.items() if v.kind == kind}
 
 
-def preset_select(prefix: str, page: str, on_change, empty: str = "choose a lesson...") -> None:
-    """The "Lesson preset" box: the page's presets; choosing one calls `on_change`. `empty`: what the
-    box reads while no lesson is chosen."""
+def preset_select(page: str, key: str, on_change) -> None:
+    """The "Lesson preset" box (widget key `key`): the page's presets; choosing one calls `on_change`.
+
+    Its options read the same on every run: the browser sends a select box's value as the text of its option, and
+    a value sent while an option read differently matched none (a traceback once, when a changed lesson's option
+    read "<title>, changed")."""
     presets = {p.name: p.title for p in list_presets(page)}
     st.selectbox(
         "Lesson preset",
         [None, *presets],
-        format_func=lambda k: empty if k is None else presets[k],
-        placeholder=empty,  # what the box reads while its value is None (the browser shows no option then)
-        key=private(prefix, "preset_choice"),
+        format_func=lambda k: "choose a lesson..." if k is None else presets[k],
+        placeholder="choose a lesson...",  # what the box reads while its value is None
+        key=key,
         on_change=on_change,
     )
 

@@ -47,13 +47,13 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from core.jobs import Job
-from core.presets import PresetError, families, load_preset
+from core.presets import PresetError, families, list_presets, load_preset
 from core.spec import Spec, from_query, to_query
 from ui.controls import changes, controls_ui, preset_select, pressed, spec_from_widgets
 from ui.frame import hidden_sections, require_router, teacher_query
 from ui.live import apply_action, attach_job, live_view, refusal_ui, status_message
 from ui.runs import job_export_ui
-from ui.state import enter_page, job_key, load_into_widgets, page_settings, preset_key, private, save_page
+from ui.state import enter_page, forget, job_key, load_into_widgets, page_settings, preset_key, private, save_page
 
 
 @dataclass(frozen=True)
@@ -208,33 +208,61 @@ def _ui_value(raw: str):
     return {"1": True, "0": False}.get(raw, raw)
 
 
-def _on_preset(page: Page) -> None:
-    name = st.session_state.get(private(page.prefix, "preset_choice"))
-    if name:
-        preset = load_preset(name)
-        st.session_state[preset_key(page.prefix)] = name
-        page.load(_sides_of_preset(preset))
+def _on_preset(page: Page, key: str) -> None:
+    name = st.session_state.get(key)
+    if name in {p.name for p in list_presets(page.d.name)}:
+        _load_lesson(page, name)
+
+
+def _load_lesson(page: Page, name: str) -> None:
+    st.session_state[preset_key(page.prefix)] = name
+    page.load(_sides_of_preset(load_preset(name)))
 
 
 def lesson_note(page: Page) -> None:
     """The lesson's title and text above the charts (and whether the student has changed its settings)."""
     preset = page.preset
     if preset:
-        since = " You have changed its settings since; choose it again in the lesson box to start over." * (
-            page.lesson_changed()
-        )
+        since = " You have changed its settings since; Reload lesson loads them again." * page.lesson_changed()
         st.info(f"**{preset.title}.** {preset.lesson}{since}", icon=":material/school:")
 
 
 def lesson_box(page: Page) -> None:
-    """The lesson box above the charts, showing the lesson the settings came from ("..., changed" once the student
-    has changed one; choosing the lesson again loads it afresh). It is as wide as the page, so a lesson's whole
-    title reads in it (a sidebar's box cut the longer ones), and a presenter switches lessons without the sidebar."""
+    """The lesson box above the charts, showing the lesson the settings came from, and Reload lesson, which loads
+    that lesson afresh once the student has changed one of its settings (the note below then says so). It is as
+    wide as the page, so a lesson's whole title reads in it (a sidebar's box cut the longer ones), and a presenter
+    switches lessons without the sidebar.
+
+    A browser sends every widget's value with each request, as it holds it: a request sent before a run reached
+    the browser carries the box as it was before that run. Had the run set the box's value, Streamlit would take
+    the old value for a choice of that lesson and load it over what the student had just done (CI saw the
+    Optimization race come back after a click on Backpropagation, when the box was set on every run). So the box
+    shows the lesson by its own identity: when the lesson changes other than through the box (a link, a dataset
+    of the student's own, the Playground's network taken), the page draws a new box (a new key) holding it, and a
+    value sent for the old box is a value for a widget that is gone, which Streamlit ignores.
+    """
     preset = page.preset
+    want = preset.name if preset else None
+    count = private(page.prefix, "lesson_box")
+    key = f"{private(page.prefix, 'preset_choice')}.{st.session_state.get(count, 0)}"
+    if st.session_state.get(key) != want:
+        st.session_state[count] = st.session_state.get(count, 0) + 1
+        forget(page.prefix, f"{private(page.prefix, 'preset_choice')}.")
+        key = f"{private(page.prefix, 'preset_choice')}.{st.session_state[count]}"
+        st.session_state[key] = want
     changed = preset is not None and page.lesson_changed()
-    st.session_state[private(page.prefix, "preset_choice")] = None if changed or preset is None else preset.name
-    empty = f"{preset.title}, changed" if changed else "choose a lesson..."
-    preset_select(page.prefix, page.d.name, lambda: _on_preset(page), empty)
+    box, again = st.columns([6, 1], vertical_alignment="bottom")
+    with box:
+        preset_select(page.d.name, key, lambda: _on_preset(page, key))
+    again.button(
+        "Reload lesson",
+        icon=":material/restart_alt:",
+        key=private(page.prefix, "reload_lesson"),
+        on_click=lambda: _load_lesson(page, preset.name),
+        disabled=not changed,
+        help="Load the lesson's settings again: your changes to them are lost.",
+        width="stretch",
+    )
 
 
 def sync_url(page: Page, job: Job | None) -> None:

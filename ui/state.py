@@ -39,7 +39,9 @@ PARKED = "_parked"  # prefix -> {key: value}: the setting keys of the pages not 
 
 # A page's private keys, `<prefix>._<name>` (see `private`):
 #   job          the page's job id                  preset      the lesson its settings came from
-#   preset_choice the lesson box (a widget)         initial     the link has been read this session
+#   preset_choice.<n> the lesson box (a widget)     initial     the link has been read this session
+#   lesson_box   the lesson box's number <n> (a new box each time the lesson changes other than through it)
+#   reload_lesson the lesson box's Reload lesson button
 #   changed      settings a widget had to change    layers, next_uid, new_type   the CNN layer editor
 #   was_running  the live view's last state         lesson_values  the settings as the lesson loaded them
 #   pressed      the control pressed (Play, Pause, Step, Reset), set by its button's callback

@@ -56,10 +56,12 @@ def _numeric(prefix: str) -> list[str]:
 
 def _on_target(prefix: str) -> None:
     """A new label column: its own task and features. Streamlit may call this after the file is gone (the
-    browser still sends the select's value while a bad file replaces a good one): then there is nothing to do."""
+    browser still sends the select's value while a bad file replaces a good one), or with a column of the file
+    before (a request sent before the new file's run reached the browser): then there is nothing to do."""
     cached = st.session_state.get(private(prefix, "csv"))
-    if cached and cached[1] is not None and _key(prefix, "target") in st.session_state:
-        _reset_choices(prefix, cached[1], st.session_state[_key(prefix, "target")])
+    target = st.session_state.get(_key(prefix, "target"))
+    if cached and cached[1] is not None and target in cached[1].columns:
+        _reset_choices(prefix, cached[1], target)
 
 
 def _parsed(prefix: str, upload) -> Table | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 
-from streamlit.proto.WidgetStates_pb2 import WidgetState
+from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
 from streamlit.testing.v1.element_tree import (
     Button,
     ButtonGroup,
@@ -28,6 +28,7 @@ from streamlit.testing.v1.element_tree import (
 from ui.pages import PAGES
 
 PATHS = [p.path for p in PAGES]
+TRIGGERS = ("trigger_value", "json_trigger_value", "string_trigger_value", "chat_input_value")  # sent once, never late
 SETTABLE = (NumberInput, Slider, SelectSlider, Selectbox, Multiselect, ButtonGroup, Toggle, Checkbox, Radio, TextInput)
 
 
@@ -157,27 +158,58 @@ def change_settings(at, rng: random.Random, n: int = 3) -> list[str]:
 def visit(at, path: str) -> None:
     """Open `path` from the navigation, as a browser does: the address loses the last page's query."""
     at.query_params.clear()
+    at._sent_before = {}  # the page's widgets are drawn afresh: nothing sent before can come late
     at.switch_page(path).run()
 
 
+def send(at) -> None:
+    """Run the page with the widgets' values as set, remembering what that request sent (see `late_request`)."""
+    sent = {}
+    for w in widgets(at):
+        if isinstance(w, SETTABLE) and (state := w._widget_state) is not None:
+            sent[w.id] = WidgetState()
+            sent[w.id].CopyFrom(state)
+    at._sent_before = sent
+    at.run()
+
+
+def late_request(at) -> str:
+    """A request the browser sent before the last run reached it: every setting widget as the last request sent it,
+    not as that run drew it (a value the run set from code, a new file's columns, a changed layer list), widgets
+    the run no longer draws included. A student who clicks twice quickly on a loaded server sends one."""
+    sent = getattr(at, "_sent_before", {})
+    now = at._tree.get_widget_states()
+    late = [w for w in now.widgets if w.id not in sent] + list(sent.values())
+    replayed = sorted(k for w in widgets(at) if w.id in sent and w._widget_state != sent[w.id] and (k := w.key))
+    gone = len(set(sent) - {w.id for w in now.widgets})
+    at._tree.get_widget_states = lambda: WidgetStates(widgets=late)  # this run's only: the next run has a new tree
+    at._sent_before = {w.id: w for w in late if w.WhichOneof("value") not in TRIGGERS}
+    at.run()
+    return f"a late request: {replayed}, {gone} widgets gone since"
+
+
 def random_action(at, rng: random.Random, home: str) -> str:
-    """One random thing a user does: a setting, a button, or a switch to another page and back to `home`."""
+    """One random thing a user does: a setting, a button, a request sent before the last run reached the browser,
+    or a switch to another page and back to `home`."""
     roll = rng.random()
     if roll < 0.1:
         away = rng.choice([p for p in PATHS if p != home] + ["pages/home.py"])
         visit(at, away)
         visit(at, home)
         return f"switch to {away} and back"
+    if roll < 0.17:
+        return late_request(at)
     live = [w for w in widgets(at) if not w.disabled]
     buttons = [w for w in live if isinstance(w, Button)]
     setters = [w for w in live if isinstance(w, SETTABLE) and w.key != "_present"]
     if (roll < 0.4 and buttons) or not setters:
         if not buttons:
-            at.run()
+            send(at)
             return "rerun"
         button = rng.choice(buttons)
-        button.click().run()
+        button.click()
+        send(at)
         return f"click {button.key}"
     what = set_random(rng.choice(setters), rng)
-    at.run()
+    send(at)
     return what

@@ -1,7 +1,7 @@
 """AppTest: every page opens through the router, key widgets change, no exception."""
 
 from core.presets import list_presets
-from tests.app.conftest import no_exception, wait_idle
+from tests.app.conftest import lesson_box, no_exception, wait_idle
 
 
 def test_home_lists_pages_and_every_lesson(app):
@@ -77,7 +77,7 @@ def test_gradient_lab_presets_and_views(app):
     at = app.run()
     at.switch_page("pages/gradients.py").run()
     for p in list_presets("gradients"):
-        at.selectbox(key="gl._preset_choice").set_value(p.name).run()
+        lesson_box(at, "gl").set_value(p.name).run()
         no_exception(at)
         assert p.title in " ".join(str(i.value) for i in at.info)
     at.number_input(key="gl.a.depth").set_value(50).run()

@@ -3,7 +3,8 @@
 import pytest
 
 from core.presets import list_presets, load_preset
-from tests.app.conftest import choose_lesson, no_exception, open_page
+from tests.app.actions import late_request, send
+from tests.app.conftest import choose_lesson, lesson_box, no_exception, open_page
 from ui.pages import PAGES
 
 PATH = {p.name: p.path for p in PAGES}
@@ -39,25 +40,60 @@ def test_every_lesson_link_opens(app, name):
 
 @pytest.mark.parametrize("page", [p.name for p in PAGES if p.trains])
 def test_the_lesson_box_names_the_lesson_then_a_change(app, page):
-    """The sidebar box shows the lesson the settings came from; after a change it says so (and the note too);
-    choosing the lesson again loads it afresh; every lesson of the page can be chosen there."""
+    """The box above the charts shows the lesson the settings came from; after a change the note says so and
+    Reload lesson loads it afresh; every lesson of the page can be chosen there."""
     at = open_with(app, PATH[page], {})
     prefix = at.session_state["_shown_prefix"]
-    box = at.selectbox(key=f"{prefix}._preset_choice")
+    box = lesson_box(at, prefix)
     lesson = load_preset(box.value)
     assert box.value and lesson.page == page
+    assert at.button(key=f"{prefix}._reload_lesson").disabled
     seed = at.number_input(key=f"{prefix}.seed")
     seed.set_value(seed.value + 1).run()
-    box = at.selectbox(key=f"{prefix}._preset_choice")
-    # With no option chosen the browser shows the placeholder: it must read the same.
-    assert box.value is None and box.options[0] == box.proto.placeholder == f"{lesson.title}, changed"
+    box = lesson_box(at, prefix)
+    assert box.value == lesson.name and not at.button(key=f"{prefix}._reload_lesson").disabled
     assert any("You have changed its settings" in i.value for i in at.info)
-    choose_lesson(at, prefix, lesson.name)
-    assert at.selectbox(key=f"{prefix}._preset_choice").value == lesson.name
+    at.button(key=f"{prefix}._reload_lesson").click().run()
+    no_exception(at)
+    assert lesson_box(at, prefix).value == lesson.name
     assert at.number_input(key=f"{prefix}.seed").value == seed.value - 1
     assert not any("You have changed" in i.value for i in at.info)
+    assert at.button(key=f"{prefix}._reload_lesson").disabled
     for other in list_presets(page):
         choose_lesson(at, prefix, other.name)
+
+
+@pytest.mark.parametrize("page", [p.name for p in PAGES if p.trains])
+def test_a_request_sent_before_a_change_was_drawn_keeps_the_change(app, page):
+    """A browser sends every widget's value with each request: one sent before the run that drew a change's
+    effects carries the lesson box as it was. It must not load the lesson over the change (the box used to be
+    set from code on every run, and the old value then counted as a choice of the lesson)."""
+    at = open_with(app, PATH[page], {})
+    prefix = at.session_state["_shown_prefix"]
+    lesson = lesson_box(at, prefix).value
+    seed = at.number_input(key=f"{prefix}.seed")
+    changed = seed.value + 1
+    seed.set_value(changed).run()
+    lesson_box(at, prefix).set_value(lesson)  # the box as the browser last drew it
+    at.number_input(key=f"{prefix}.seed").set_value(changed).run()
+    no_exception(at)
+    assert at.number_input(key=f"{prefix}.seed").value == changed
+    assert any("You have changed its settings" in i.value for i in at.info)
+
+
+def test_a_late_request_does_not_bring_back_the_lesson_left(app):
+    """Choosing your own data on the Playground leaves the lesson (the box is drawn anew, empty). A request the
+    browser sent before that run reached it carries the box as it was, naming the lesson: it must not load the
+    lesson back over the student's choice."""
+    at = open_with(app, PATH["playground"], {})
+    assert lesson_box(at, "pg").value
+    at.selectbox(key="pg.data.name").select("table")
+    send(at)
+    assert lesson_box(at, "pg").value is None and "pg._preset" not in at.session_state
+    late_request(at)  # the old box is sent with the lesson's name, the data box with "your own data"
+    no_exception(at)
+    assert at.session_state["pg.data.name"] == "table" and "pg._preset" not in at.session_state
+    assert lesson_box(at, "pg").value is None
 
 
 def test_link_batch_100_restores_exactly(app):

@@ -128,3 +128,25 @@ def test_a_number_column_with_many_values_is_a_regression_target(app):
     ticks = fig["data"][0]["marker"]["colorbar"]["ticktext"]
     assert float(ticks[0]) < 100 < float(ticks[-1])  # the colour bar reads in the column's own units
     assert at.selectbox(key="pg.train.loss").value in ("mse", "half_mse")
+
+
+def test_a_label_sent_for_the_file_before_is_no_error(app, monkeypatch):
+    """A request the browser sent before a new file's run reached it carries the old file's label column, a name
+    the new table may not have: the page keeps the new file's own choices (it used to raise in the callback)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+    from streamlit.testing.v1.element_tree import Selectbox
+
+    at = upload(own_data(app), csv_bytes())
+    upload(at, csv_bytes(columns=4).replace(b"kind", b"class"), "other.csv")
+    box = at.selectbox(key="pg.csv.target")
+    assert box.value == "class"
+    # The browser sends a select box's value as its option's text: here the old file's label, no option now.
+    drawn = Selectbox._widget_state.fget
+    stale = WidgetState(id=box.id, string_value="kind")
+    monkeypatch.setattr(Selectbox, "_widget_state", property(lambda b: stale if b.id == box.id else drawn(b)))
+    at.run()
+    monkeypatch.undo()
+    no_exception(at)
+    columns = {"class", "f0", "f1", "f2", "f3"}
+    assert at.selectbox(key="pg.csv.target").value in columns
+    assert set(at.multiselect(key="pg.csv.features").value) <= columns
