@@ -53,6 +53,7 @@ from ui.controls import changes, controls_ui, preset_select, pressed, spec_from_
 from ui.frame import hidden_sections, require_router, teacher_query
 from ui.live import apply_action, attach_job, live_view, refusal_ui, status_message
 from ui.runs import job_export_ui
+from ui.st_internals import raw_state, widget_values
 from ui.state import enter_page, forget, job_key, load_into_widgets, page_settings, preset_key, private, save_page
 
 
@@ -141,16 +142,20 @@ class Page:
         if self.d.load:
             self.d.load(sides)
         st.session_state[private(self.prefix, "lesson_values")] = None
+        st.session_state[private(self.prefix, "setting_keys")] = set()
 
     def lesson_changed(self) -> bool:
-        """Whether the student has changed a setting since the lesson (or link) was loaded."""
+        """Whether the student has changed a setting since the lesson (or link) was loaded. A setting is a widget
+        the page's `settings` draws (in any run since): the widgets its `draw` shows look at the run, and a value
+        they show (the weight box's live weight, the race's last step) is no change to the lesson."""
         loaded = st.session_state.get(private(self.prefix, "lesson_values")) or {}
+        drawn = st.session_state.get(private(self.prefix, "setting_keys")) or set()
         now = page_settings(self.prefix)
         skip = {self.key(n) for n in ("speed", *self.d.ui_keys)}
         return any(
             st.session_state.get(k, now.get(k)) != v
             for k, v in loaded.items()
-            if k not in skip and not k.startswith(f"{self.prefix}._")
+            if k in drawn and k not in skip and not k.startswith(f"{self.prefix}._")
         )
 
 
@@ -297,6 +302,13 @@ def _actions_ui(page: Page, job: Job) -> None:
     cols[-1].caption(" ".join(a.help for a in page.d.actions if a.help))
 
 
+def _note_settings(prefix: str) -> None:
+    """Add the widgets drawn so far this run (the page's `settings`) to the page's settings since the lesson loaded,
+    for `lesson_changed`; past Streamlit's stop check, as `save_page` (a page may stop in its settings)."""
+    state, key = raw_state(), private(prefix, "setting_keys")
+    state[key] = (state[key] if key in state and state[key] else set()) | set(widget_values(f"{prefix}.", True))
+
+
 def _run(page: Page, settings: Callable[[Page], Iterable[Spec]], draw: Callable[[dict], None]) -> None:
     d = page.d
     require_router()
@@ -316,7 +328,10 @@ def _run(page: Page, settings: Callable[[Page], Iterable[Spec]], draw: Callable[
     lesson = st.container()  # the lesson box and its note, above the page's own widgets
     with lesson:
         lesson_box(page)
-    page.specs = list(settings(page))
+    try:
+        page.specs = list(settings(page))
+    finally:  # also when `settings` stops the page (Transfer before pretraining)
+        _note_settings(d.prefix)
     changed = changes(d.prefix)
     if changed:
         notes.warning("Changed to fit this page: " + "; ".join(changed), icon=":material/tune:")

@@ -42,6 +42,7 @@ PARKED = "_parked"  # prefix -> {key: value}: the setting keys of the pages not 
 #   preset_choice.<n> the lesson box (a widget)     initial     the link has been read this session
 #   lesson_box   the lesson box's number <n> (a new box each time the lesson changes other than through it)
 #   reload_lesson the lesson box's Reload lesson button
+#   setting_keys the widgets the page's `settings` has drawn since the lesson loaded (what `lesson_changed` compares)
 #   changed      settings a widget had to change    layers, next_uid, new_type   the CNN layer editor
 #   was_running  the live view's last state         lesson_values  the settings as the lesson loaded them
 #   pressed      the control pressed (Play, Pause, Step, Reset), set by its button's callback

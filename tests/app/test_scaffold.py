@@ -4,7 +4,7 @@ import pytest
 
 from core.presets import list_presets, load_preset
 from tests.app.actions import late_request, send
-from tests.app.conftest import choose_lesson, lesson_box, no_exception, open_page
+from tests.app.conftest import choose_lesson, lesson_box, no_exception, open_page, wait_idle
 from ui.pages import PAGES
 
 PATH = {p.name: p.path for p in PAGES}
@@ -94,6 +94,21 @@ def test_a_late_request_does_not_bring_back_the_lesson_left(app):
     no_exception(at)
     assert at.session_state["pg.data.name"] == "table" and "pg._preset" not in at.session_state
     assert lesson_box(at, "pg").value is None
+
+
+@pytest.mark.parametrize("page", [p.name for p in PAGES if p.trains and p.name != "transfer"])
+def test_training_alone_changes_no_setting_of_the_lesson(app, page):
+    """Two Steps on the lesson as it opened: the note does not say the settings were changed, and Reload lesson
+    stays off (the Playground's weight box, which shows a live weight, once made every trained lesson "changed").
+    Transfer's first step is pretraining, with no Step."""
+    at = open_with(app, PATH[page], {})
+    prefix = at.session_state["_shown_prefix"]
+    for _ in range(2):
+        at.button(key=f"{prefix}.step").click().run()
+        wait_idle(at, prefix)
+    no_exception(at)
+    assert at.session_state[f"{prefix}._job"] and not any("You have changed" in i.value for i in at.info)
+    assert at.button(key=f"{prefix}._reload_lesson").disabled
 
 
 def test_link_batch_100_restores_exactly(app):
