@@ -248,12 +248,12 @@ def lesson_box(page: Page) -> None:
     """
     preset = page.preset
     want = preset.name if preset else None
-    count = private(page.prefix, "lesson_box")
-    key = f"{private(page.prefix, 'preset_choice')}.{st.session_state.get(count, 0)}"
+    stem, count = private(page.prefix, "preset_choice") + ".", private(page.prefix, "lesson_box")
+    key = f"{stem}{st.session_state.get(count, 0)}"
     if st.session_state.get(key) != want:
+        forget(page.prefix, stem)
         st.session_state[count] = st.session_state.get(count, 0) + 1
-        forget(page.prefix, f"{private(page.prefix, 'preset_choice')}.")
-        key = f"{private(page.prefix, 'preset_choice')}.{st.session_state[count]}"
+        key = f"{stem}{st.session_state[count]}"
         st.session_state[key] = want
     changed = preset is not None and page.lesson_changed()
     box, again = st.columns([6, 1], vertical_alignment="bottom")
